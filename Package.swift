@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "spool",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Spool", targets: ["Spool"]),
+        .executable(name: "spool-worker", targets: ["Worker"]),
+        .executable(name: "spool-mcp", targets: ["Frontend"]),
+        .executable(name: "spool-supervisor", targets: ["SpoolSupervisor"]),
+        .executable(name: "spool-bench", targets: ["Bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // libinotifytools ships no pkg-config file, so a plain module map links it.
+        .systemLibrary(
+            name: "CInotifyTools",
+            path: "Sources/CInotifyTools",
+            providers: [.apt(["libinotifytools0-dev"])]
+        ),
+        .target(
+            name: "Spool",
+            dependencies: [
+                "CInotifyTools",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The per-job supervisor is C on purpose: it is exec'd once per job, so it must
+        // start in well under a millisecond and must not need the Swift runtime.
+        .executableTarget(name: "SpoolSupervisor", path: "Sources/SpoolSupervisor"),
+        .executableTarget(
+            name: "Worker",
+            dependencies: [
+                "Spool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "Frontend",
+            dependencies: [
+                "Spool",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "Spool",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Spool", .product(name: "MCP", package: "swift-sdk")]
+        ),
+    ]
+)

@@ -1,0 +1,44 @@
+import Glibc
+import Synchronization
+
+/// The one way a file appears in the spool: written in `tmp/`, fsync'ed, renamed into
+/// place, and the target folder fsync'ed. Readers therefore never see half a file, and a
+/// crash leaves either the old file or the new one, never a torn one.
+public enum AtomicFile {
+    private static let counter = Atomic<UInt64>(0)
+
+    /// Writes `bytes` to `path` atomically.
+    /// - Parameter durable: false skips both fsyncs; use it only for files whose loss in a
+    ///   power cut is harmless (they are rewritten or recovered), such as the running status.
+    public static func write(
+        _ bytes: some Collection<UInt8>, to path: String, layout: SpoolLayout, durable: Bool = true
+    ) throws(SpoolError) {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        let temp = "\(layout.tmp)/\(getpid())-\(n).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(operation: "creating", path: temp, errno: errno) }
+        do throws(SpoolError) {
+            try FileSystem.write(fd: fd, bytes, path: temp)
+            if durable && fsync(fd) != 0 { throw SpoolError.io(operation: "syncing", path: temp, errno: errno) }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        guard Glibc.rename(temp, path) == 0 else {
+            let code = errno
+            unlink(temp)
+            throw .io(operation: "renaming into place", path: path, errno: code)
+        }
+        if durable, let slash = path.lastIndex(of: "/") {
+            FileSystem.syncDirectory(String(path[..<slash]))
+        }
+    }
+
+    public static func write<T: Encodable>(
+        json value: T, to path: String, layout: SpoolLayout, durable: Bool = true
+    ) throws(SpoolError) {
+        try write(SpoolJSON.encode(value), to: path, layout: layout, durable: durable)
+    }
+}

@@ -1,0 +1,39 @@
+import Glibc
+
+/// An exclusive `flock` held on an open file. The kernel drops it when the holder dies,
+/// however it dies, so "is the lock held?" is the liveness test for workers and jobs:
+/// ask the lock, not a clock.
+public final class FileLock: Sendable {
+    public let path: String
+    public let descriptor: Int32
+
+    private init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    /// Takes the lock without waiting; nil when another process holds it.
+    public static func tryAcquire(_ path: String) throws(SpoolError) -> FileLock? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(operation: "opening lock", path: path, errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(path: path, descriptor: fd) }
+        let code = errno
+        close(fd)
+        if code == EWOULDBLOCK { return nil }
+        throw .io(operation: "locking", path: path, errno: code)
+    }
+
+    /// True when some live process holds the lock at `path`.
+    public static func isHeld(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return errno == EWOULDBLOCK
+    }
+
+    deinit { close(descriptor) }
+}

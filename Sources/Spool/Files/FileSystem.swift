@@ -1,0 +1,140 @@
+import Glibc
+
+/// The spool's file operations, on plain POSIX calls: they are on every job's hot path,
+/// and Foundation's FileManager adds allocations and error bridging we do not need.
+public enum FileSystem {
+    /// `mkdir -p` for one folder whose parent exists or is made first.
+    public static func makeDirectory(_ path: String) throws(SpoolError) {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        if errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try makeDirectory(String(path[..<slash]))
+            if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        }
+        throw .io(operation: "creating folder", path: path, errno: errno)
+    }
+
+    /// Names in a folder (no `.` and `..`), unsorted; empty when the folder is missing.
+    public static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// File kind as `lstat` sees it: a symlink is reported as such, never followed.
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Size in bytes, or nil when the file does not exist.
+    public static func size(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Seconds since the file was last modified.
+    public static func age(_ path: String) -> Double? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Timestamp.now.seconds - (Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+    }
+
+    /// Reads a whole (small) file; nil when it does not exist. Refuses files over `limit`.
+    public static func read(_ path: String, limit: Int = 16 << 20) throws(SpoolError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw .io(operation: "opening", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        return try readAll(fd: fd, path: path, from: 0, limit: limit)
+    }
+
+    /// Reads up to `limit` bytes starting at `offset`.
+    public static func read(_ path: String, offset: Int64, limit: Int) throws(SpoolError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw .io(operation: "opening", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        return try readAll(fd: fd, path: path, from: offset, limit: limit)
+    }
+
+    private static func readAll(fd: Int32, path: String, from offset: Int64, limit: Int) throws(SpoolError) -> [UInt8] {
+        var result: [UInt8] = []
+        var position = offset
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while result.count < limit {
+            let want = min(chunk.count, limit - result.count)
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "reading", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+            position += Int64(n)
+        }
+        return result
+    }
+
+    /// `rename(2)`: returns false when the source is gone (someone else won the race).
+    public static func rename(_ from: String, to: String) throws(SpoolError) -> Bool {
+        if Glibc.rename(from, to) == 0 { return true }
+        if errno == ENOENT && !exists(from) { return false }
+        throw .io(operation: "renaming \(from) to", path: to, errno: errno)
+    }
+
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    /// Removes a folder and everything below it (job folders hold only plain files).
+    public static func removeTree(_ path: String) {
+        for name in list(path) {
+            let child = path + "/" + name
+            if isDirectory(child) { removeTree(child) } else { unlink(child) }
+        }
+        rmdir(path)
+    }
+
+    public static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
+    public static func write(fd: Int32, _ bytes: some Collection<UInt8>, path: String) throws(SpoolError) {
+        let array = Array(bytes)
+        var offset = 0
+        while offset < array.count {
+            let n = array.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, array.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "writing", path: path, errno: errno)
+            }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,84 @@
+/// Where a job stands, read from the spool alone (so the answer is the same whichever
+/// process asks): the folder its request is in decides the state, `status.json` adds the
+/// details.
+public struct JobInspector: Sendable {
+    public let layout: SpoolLayout
+    public var order: QueueOrder
+
+    public init(layout: SpoolLayout, order: QueueOrder = QueueOrder()) {
+        self.layout = layout
+        self.order = order
+    }
+
+    /// A job's status; for a queued job with its 1-based `position`.
+    public struct Snapshot: Sendable, Equatable {
+        public var status: JobStatus
+        public var position: Int?
+    }
+
+    public func snapshot(_ id: JobID) throws(SpoolError) -> Snapshot {
+        let records = JobRecords(layout: layout)
+        if FileSystem.exists(layout.done(id)) {
+            if var status = try records.status(id) {
+                if status.stdoutBytes == nil { status.stdoutBytes = records.outputSize(id, .stdout) }
+                if status.stderrBytes == nil { status.stderrBytes = records.outputSize(id, .stderr) }
+                return Snapshot(status: status)
+            }
+            // Cancelled while queued: the rename to done/ comes first, the status a moment later.
+            return Snapshot(status: JobStatus(job: id, state: .cancelled, priority: .async,
+                createdAt: id.createdAt, reason: "cancelled before it started"))
+        }
+        let queue = SpoolQueue(layout: layout, order: order)
+        if let priority = queue.find(id) {
+            let entries = queue.entries()
+            let position = order.position(of: id, in: entries)
+            return Snapshot(status: JobStatus(job: id, state: .queued, priority: priority, createdAt: id.createdAt),
+                            position: position)
+        }
+        for name in FileSystem.list(layout.active) {
+            guard let worker = WorkerName(name), FileSystem.exists(layout.active(id, worker: worker)) else { continue }
+            var status = try records.status(id)
+                ?? JobStatus(job: id, state: .running, priority: .async, worker: worker, createdAt: id.createdAt)
+            // The supervisor may have recorded the end before the bookkeeping caught up.
+            if let exit = try? records.exit(id) {
+                status.state = exit.state
+                status.exitCode = exit.exitCode
+                status.signal = exit.signal
+                status.finishedAt = Timestamp(nanoseconds: exit.finishedAtNs)
+            } else {
+                status.state = .running
+            }
+            status.stdoutBytes = records.outputSize(id, .stdout)
+            status.stderrBytes = records.outputSize(id, .stderr)
+            return Snapshot(status: status)
+        }
+        // The request may be moving between folders right now: look once more.
+        if FileSystem.exists(layout.done(id)) || queue.find(id) != nil {
+            return try snapshot(id)
+        }
+        throw .unknownJob(id)
+    }
+
+    /// Ids of all jobs in the spool, newest first.
+    public func allJobs() -> [(id: JobID, place: Place)] {
+        var result: [(JobID, Place)] = []
+        for priority in Priority.allCases {
+            for name in FileSystem.list(layout.queue(priority)) {
+                if let id = JobID(fileName: name) { result.append((id, .queued)) }
+            }
+        }
+        for worker in FileSystem.list(layout.active) {
+            for name in FileSystem.list(layout.active + "/" + worker) {
+                if let id = JobID(fileName: name) { result.append((id, .active)) }
+            }
+        }
+        for name in FileSystem.list(layout.done) {
+            if let id = JobID(fileName: name) { result.append((id, .done)) }
+        }
+        return result.sorted { $0.0 > $1.0 }
+    }
+
+    public enum Place: Sendable {
+        case queued, active, done
+    }
+}

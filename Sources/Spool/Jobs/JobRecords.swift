@@ -1,0 +1,89 @@
+import Glibc
+
+/// Reads and writes a job's own folder, `jobs/<id>/`.
+public struct JobRecords: Sendable {
+    public let layout: SpoolLayout
+
+    public init(layout: SpoolLayout) {
+        self.layout = layout
+    }
+
+    public func status(_ id: JobID) throws(SpoolError) -> JobStatus? {
+        try SpoolJSON.load(JobStatus.self, from: layout.job(id, .status))
+    }
+
+    public func writeStatus(_ status: JobStatus, durable: Bool = true) throws(SpoolError) {
+        try AtomicFile.write(json: status, to: layout.job(status.job, .status), layout: layout, durable: durable)
+    }
+
+    public func exit(_ id: JobID) throws(SpoolError) -> SupervisorExit? {
+        try SpoolJSON.load(SupervisorExit.self, from: layout.job(id, .exit))
+    }
+
+    public func request(_ id: JobID) throws(SpoolError) -> JobRequest? {
+        let path = layout.job(id, .request)
+        guard FileSystem.exists(path) else { return nil }
+        return try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
+    }
+
+    public func outputSize(_ id: JobID, _ stream: OutputStream) -> Int64 {
+        FileSystem.size(layout.job(id, stream.file)) ?? 0
+    }
+
+    public func isCancelRequested(_ id: JobID) -> Bool {
+        FileSystem.exists(layout.job(id, .cancel))
+    }
+
+    /// True while the job's supervisor is alive (it holds `jobs/<id>/lock`).
+    public func isSupervised(_ id: JobID) -> Bool {
+        FileLock.isHeld(layout.job(id, .lock))
+    }
+
+    /// Ends a claimed job: writes the final status, then moves the request from
+    /// `active/<worker>/` to `done/`. Safe to race: two processes finishing the same job
+    /// write the same status, and only one rename succeeds.
+    /// - Parameter exit: the supervisor's record; nil means the job was lost.
+    @discardableResult
+    public func finish(
+        _ id: JobID, worker: WorkerName, request: JobRequest?, exit: SupervisorExit?, reason: String? = nil
+    ) throws(SpoolError) -> JobStatus {
+        let previous = try? status(id)
+        var status = previous ?? JobStatus(
+            job: id, state: .running, priority: request?.priority ?? .async, worker: worker,
+            createdAt: request?.createdAt ?? id.createdAt)
+        status.worker = worker
+        if let exit {
+            status.state = exit.state
+            status.pid = exit.pid
+            status.exitCode = exit.exitCode
+            status.signal = exit.signal
+            status.startedAt = Timestamp(nanoseconds: exit.startedAtNs)
+            status.finishedAt = Timestamp(nanoseconds: exit.finishedAtNs)
+            if exit.timedOut, let timeout = request?.timeout {
+                status.reason = "timed out after \(timeout) s; the process group was terminated"
+            } else if exit.cancelled {
+                status.reason = "cancelled while running; the process group was terminated"
+            }
+        } else {
+            status.state = .lost
+            status.finishedAt = .now
+            status.reason = reason ?? "the job's supervisor died without recording an exit status"
+        }
+        if let reason, exit != nil { status.reason = reason }
+        status.stdoutBytes = outputSize(id, .stdout)
+        status.stderrBytes = outputSize(id, .stderr)
+        try writeStatus(status)
+        if try FileSystem.rename(layout.active(id, worker: worker), to: layout.done(id)) {
+            FileSystem.syncDirectory(layout.done)
+        }
+        return status
+    }
+}
+
+/// A job's two output files.
+public enum OutputStream: String, Sendable, Codable, CaseIterable {
+    case stdout
+    case stderr
+
+    public var file: JobFile { self == .stdout ? .stdout : .stderr }
+}

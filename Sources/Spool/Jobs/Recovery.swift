@@ -1,0 +1,99 @@
+/// Finishes the bookkeeping of workers that died. A dead worker's jobs keep running under
+/// their supervisors; this turns each request left in `active/<dead>/` into its true
+/// outcome, so nothing accepted is ever silently lost:
+/// - supervisor still alive → left alone (checked again next sweep);
+/// - supervisor recorded an exit → finished with that exit;
+/// - the command had started but nobody recorded its end → `lost`;
+/// - the command never started → put back in its queue (it has not run, so this does not
+///   run it twice).
+public struct Recovery: Sendable {
+    public let layout: SpoolLayout
+
+    public init(layout: SpoolLayout) {
+        self.layout = layout
+    }
+
+    /// What happened to one orphaned request.
+    public enum Outcome: Sendable, Equatable {
+        case stillRunning
+        case finished(JobState)
+        case requeued
+        case quarantined
+        case gone
+    }
+
+    public func isAlive(_ worker: WorkerName) -> Bool {
+        FileLock.isHeld(layout.workerLock(worker))
+    }
+
+    /// Sweeps the folders of every dead worker except `except` (the caller itself).
+    @discardableResult
+    public func sweepDeadWorkers(except: WorkerName? = nil) -> [JobID: Outcome] {
+        var outcomes: [JobID: Outcome] = [:]
+        for name in FileSystem.list(layout.active) {
+            guard let worker = WorkerName(name), worker != except, !isAlive(worker) else { continue }
+            outcomes.merge(recover(worker: worker)) { $1 }
+            FileSystem.remove(layout.workerRecord(worker))
+            // rmdir fails while jobs are still running there; the next sweep retries.
+            if rmdirIfEmpty(layout.active(worker: worker)) {
+                FileSystem.remove(layout.workerLock(worker))
+            }
+        }
+        return outcomes
+    }
+
+    /// Recovers every request in `active/<worker>/`; the worker must be dead (or be the
+    /// caller's own previous incarnation).
+    public func recover(worker: WorkerName) -> [JobID: Outcome] {
+        var outcomes: [JobID: Outcome] = [:]
+        for name in FileSystem.list(layout.active(worker: worker)) {
+            guard let id = JobID(fileName: name) else {
+                SpoolQueue(layout: layout).quarantine(layout.active(worker: worker) + "/" + name,
+                    reason: "not a request file (names are <job id>.json)")
+                continue
+            }
+            outcomes[id] = recover(id, worker: worker)
+        }
+        return outcomes
+    }
+
+    public func recover(_ id: JobID, worker: WorkerName) -> Outcome {
+        let records = JobRecords(layout: layout)
+        let path = layout.active(id, worker: worker)
+        guard FileSystem.exists(path) else { return .gone }
+        if records.isSupervised(id) { return .stillRunning }
+        let request: JobRequest
+        do {
+            request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
+        } catch {
+            SpoolQueue(layout: layout).quarantine(path, reason: "\(error)")
+            return .quarantined
+        }
+        do {
+            if let exit = try records.exit(id) {
+                return .finished(try records.finish(id, worker: worker, request: request, exit: exit).state)
+            }
+            if let status = try records.status(id), status.state == .running {
+                let reason = "worker \(worker) and the job's supervisor died while it ran; its exit status is unknown"
+                return .finished(try records.finish(id, worker: worker, request: request, exit: nil, reason: reason).state)
+            }
+            if records.isCancelRequested(id) {
+                let status = JobStatus(job: id, state: .cancelled, priority: request.priority,
+                    createdAt: request.createdAt, finishedAt: .now, reason: "cancelled before it started")
+                try records.writeStatus(status)
+                _ = try FileSystem.rename(path, to: layout.done(id))
+                return .finished(.cancelled)
+            }
+            return try SpoolQueue(layout: layout).requeue(id, priority: request.priority, from: worker) ? .requeued : .gone
+        } catch {
+            return .stillRunning
+        }
+    }
+
+    private func rmdirIfEmpty(_ path: String) -> Bool {
+        FileSystem.list(path).isEmpty && rmdirPath(path)
+    }
+}
+
+import Glibc
+private func rmdirPath(_ path: String) -> Bool { rmdir(path) == 0 || errno == ENOENT }

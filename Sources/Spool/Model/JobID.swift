@@ -1,0 +1,100 @@
+import Glibc
+import Synchronization
+
+/// A job id: a ULID (26 characters of Crockford base32, 48 bits of milliseconds then 80
+/// random bits). Sorting ids as strings sorts jobs by creation time, ids made on
+/// different hosts do not collide, and every id is a safe file name.
+public struct JobID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    public static let length = 26
+
+    /// Accepts only well-formed ids, so `../x`, empty or oversized strings never reach a path.
+    public init?(_ text: String) {
+        guard text.utf8.count == Self.length,
+              text.utf8.allSatisfy({ Self.alphabet.contains($0) }),
+              let first = text.utf8.first, first <= UInt8(ascii: "7")
+        else { return nil }
+        rawValue = text
+    }
+
+    /// Parses an id a user or client gave, with a message that says what is wrong.
+    public static func parse(_ text: String) throws(SpoolError) -> JobID {
+        guard let id = JobID(text) else { throw .invalidJobID(text) }
+        return id
+    }
+
+    /// Parses `<id>.json`, the name of every request file.
+    public init?(fileName: String) {
+        guard fileName.hasSuffix(".json") else { return nil }
+        self.init(String(fileName.dropLast(5)))
+    }
+
+    public var fileName: String { rawValue + ".json" }
+    public var description: String { rawValue }
+
+    /// Milliseconds since the epoch encoded in the id.
+    public var milliseconds: UInt64 {
+        var value: UInt64 = 0
+        for byte in rawValue.utf8.prefix(10) {
+            value = value << 5 | UInt64(Self.alphabet.firstIndex(of: byte)!)
+        }
+        return value
+    }
+
+    public var createdAt: Timestamp { Timestamp(nanoseconds: Int64(milliseconds) * 1_000_000) }
+
+    public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = JobID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                debugDescription: "not a job id (26-character ULID): \(text.prefix(40))"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    /// Last id made by this process: ids made in the same millisecond increment the
+    /// random part, so they stay strictly increasing (FIFO) within a process.
+    private static let last = Mutex<(ms: UInt64, high: UInt16, low: UInt64)>((0, 0, 0))
+
+    /// Makes a new id, strictly greater than every id this process made before.
+    public static func make(now: Timestamp = .now) -> JobID {
+        var rng = SystemRandomNumberGenerator()
+        let parts = last.withLock { last -> (UInt64, UInt16, UInt64) in
+            var ms = UInt64(max(0, now.nanoseconds / 1_000_000))
+            var high: UInt16, low: UInt64
+            if ms <= last.ms {
+                ms = last.ms
+                (low, high) = last.low == .max ? (0, last.high &+ 1) : (last.low + 1, last.high)
+            } else {
+                high = rng.next()
+                low = rng.next() >> 1 // leave room to increment
+            }
+            last = (ms, high, low)
+            return (ms, high, low)
+        }
+        var chars = [UInt8](repeating: 0, count: length)
+        // 48-bit time in 10 characters, then 80 random bits (16 + 64) in 16.
+        var time = parts.0
+        for i in stride(from: 9, through: 0, by: -1) {
+            chars[i] = alphabet[Int(time & 31)]
+            time >>= 5
+        }
+        var randomLow = parts.2
+        var randomHigh = UInt64(parts.1)
+        for i in stride(from: 25, through: 10, by: -1) {
+            chars[i] = alphabet[Int(randomLow & 31)]
+            randomLow = randomLow >> 5 | (randomHigh & 31) << 59
+            randomHigh >>= 5
+        }
+        return JobID(String(decoding: chars, as: UTF8.self))!
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// A request as written into `queue/<priority>/<id>.json`: everything a worker needs to
+/// run the command, and nothing about its progress (that is `status.json`).
+public struct JobRequest: Codable, Sendable, Equatable {
+    public var job: JobID
+    public var command: String
+    public var cwd: String?
+    public var env: [String: String]?
+    /// Seconds after which the whole process group is terminated.
+    public var timeout: Double?
+    /// One-shot standard input.
+    public var stdin: String?
+    /// Shell that runs `command` as `SHELL -c COMMAND`; `/bin/sh` by default.
+    public var shell: String?
+    public var priority: Priority
+    public var createdAt: Timestamp
+
+    /// Linux refuses a single exec argument longer than MAX_ARG_STRLEN (32 pages).
+    public static let maxCommandBytes = 131_071
+
+    public init(
+        job: JobID = .make(), command: String, cwd: String? = nil, env: [String: String]? = nil,
+        timeout: Double? = nil, stdin: String? = nil, shell: String? = nil,
+        priority: Priority, createdAt: Timestamp? = nil
+    ) {
+        self.job = job
+        self.command = command
+        self.cwd = cwd
+        self.env = env
+        self.timeout = timeout
+        self.stdin = stdin
+        self.shell = shell
+        self.priority = priority
+        self.createdAt = createdAt ?? job.createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt
+    }
+
+    /// Hand-written requests (a file dropped into the queue) may leave out everything but
+    /// `command`; the id then comes from the file name and the priority from the folder.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let fallback = decoder.userInfo[.requestDefaults] as? RequestDefaults
+        guard let job = try c.decodeIfPresent(JobID.self, forKey: .job) ?? fallback?.job else {
+            throw DecodingError.keyNotFound(CodingKeys.job, .init(codingPath: [], debugDescription: "job"))
+        }
+        self.job = job
+        command = try c.decode(String.self, forKey: .command)
+        cwd = try c.decodeIfPresent(String.self, forKey: .cwd)
+        env = try c.decodeIfPresent([String: String].self, forKey: .env)
+        timeout = try c.decodeIfPresent(Double.self, forKey: .timeout)
+        stdin = try c.decodeIfPresent(String.self, forKey: .stdin)
+        shell = try c.decodeIfPresent(String.self, forKey: .shell)
+        guard let priority = try c.decodeIfPresent(Priority.self, forKey: .priority) ?? fallback?.priority else {
+            throw DecodingError.keyNotFound(CodingKeys.priority, .init(codingPath: [], debugDescription: "priority"))
+        }
+        self.priority = priority
+        createdAt = try c.decodeIfPresent(Timestamp.self, forKey: .createdAt) ?? job.createdAt
+    }
+
+    /// Problems that make a request unrunnable, in words a user can act on; nil when fine.
+    public var problem: String? {
+        if command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            return "the command is empty"
+        }
+        if command.utf8.count > Self.maxCommandBytes {
+            return "the command is \(command.utf8.count) bytes; the limit is \(Self.maxCommandBytes) (Linux MAX_ARG_STRLEN): write long scripts to a file and run that file"
+        }
+        if command.utf8.contains(0) { return "the command contains a NUL byte" }
+        if let timeout, !(timeout > 0 && timeout.isFinite) { return "timeout must be a positive number of seconds" }
+        if let cwd, !cwd.hasPrefix("/") { return "cwd must be an absolute path, got '\(cwd.prefix(200))'" }
+        if let shell, !shell.hasPrefix("/") { return "shell must be an absolute path such as /bin/bash, got '\(shell.prefix(200))'" }
+        if let env {
+            for key in env.keys where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
+                return "env name '\(key.prefix(100))' is not a valid variable name"
+            }
+            for value in env.values where value.utf8.contains(0) { return "env values cannot contain NUL bytes" }
+        }
+        return nil
+    }
+}
+
+/// What a request file's location says when its content does not.
+public struct RequestDefaults: Sendable {
+    public var job: JobID
+    public var priority: Priority
+}
+
+extension CodingUserInfoKey {
+    static let requestDefaults = CodingUserInfoKey(rawValue: "spool.requestDefaults")!
+}
+
+import Glibc
+
+extension JobRequest {
+    /// Decodes a request file found at a queue or active path.
+    public static func load(path: String, defaults: RequestDefaults) throws(SpoolError) -> JobRequest {
+        guard let bytes = try FileSystem.read(path, limit: 4 << 20) else {
+            throw .io(operation: "reading", path: path, errno: ENOENT)
+        }
+        return try SpoolJSON.decode(JobRequest.self, from: bytes, path: path, userInfo: [.requestDefaults: defaults])
+    }
+}

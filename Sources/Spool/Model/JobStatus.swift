@@ -1,0 +1,60 @@
+/// `jobs/<id>/status.json`: where a job stands. Field names are the MCP result names.
+public struct JobStatus: Codable, Sendable, Equatable {
+    public var job: JobID
+    public var state: JobState
+    public var priority: Priority
+    public var worker: WorkerName?
+    /// The command's pid, which is also its process group id.
+    public var pid: Int32?
+    /// The per-job supervisor that cancel signals (it then kills the whole group).
+    public var supervisorPid: Int32?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var createdAt: Timestamp
+    public var startedAt: Timestamp?
+    public var finishedAt: Timestamp?
+    public var stdoutBytes: Int64?
+    public var stderrBytes: Int64?
+    /// Why the job ended the way it did, when the exit code does not say it.
+    public var reason: String?
+
+    public init(
+        job: JobID, state: JobState, priority: Priority, worker: WorkerName? = nil,
+        pid: Int32? = nil, supervisorPid: Int32? = nil, exitCode: Int32? = nil, signal: Int32? = nil,
+        createdAt: Timestamp, startedAt: Timestamp? = nil, finishedAt: Timestamp? = nil,
+        stdoutBytes: Int64? = nil, stderrBytes: Int64? = nil, reason: String? = nil
+    ) {
+        self.job = job
+        self.state = state
+        self.priority = priority
+        self.worker = worker
+        self.pid = pid
+        self.supervisorPid = supervisorPid
+        self.exitCode = exitCode
+        self.signal = signal
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.stdoutBytes = stdoutBytes
+        self.stderrBytes = stderrBytes
+        self.reason = reason
+    }
+}
+
+/// `jobs/<id>/exit.json`, written by spool-supervisor when the command has ended.
+public struct SupervisorExit: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var timedOut: Bool
+    public var cancelled: Bool
+    public var startedAtNs: Int64
+    public var finishedAtNs: Int64
+
+    /// The final state this exit means.
+    public var state: JobState {
+        if cancelled { return .cancelled }
+        if timedOut { return .timedOut }
+        return exitCode == 0 ? .succeeded : .failed
+    }
+}

@@ -1,0 +1,30 @@
+/// Everything that can go wrong in the spool, each with a message that says what to do.
+public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidJobID(String)
+    case invalidWorkerName(String)
+    case unknownJob(JobID)
+    case io(operation: String, path: String, errno: Int32)
+    case corruptFile(path: String, reason: String)
+    case watcherUnavailable(String)
+
+    public var description: String {
+        switch self {
+        case .invalidJobID(let text):
+            let shown = text.count > 40 ? String(text.prefix(40)) + "… (\(text.utf8.count) bytes)" : text
+            return "'\(shown)' is not a job id: ids are the 26-character ULIDs that run and start return"
+        case .invalidWorkerName(let text):
+            return "'\(text.prefix(40))' is not a usable worker name: use 1-100 of A-Z a-z 0-9 . _ -"
+        case .unknownJob(let id):
+            return "no job \(id) in this spool: it may have been removed by retention, or belongs to another spool (use list to see jobs)"
+        case .io(let operation, let path, let code):
+            return "\(operation) \(path) failed: \(String(cString: strerrorText(code))) (check the spool's permissions and free space)"
+        case .corruptFile(let path, let reason):
+            return "\(path) is unreadable: \(reason)"
+        case .watcherUnavailable(let reason):
+            return "cannot watch the spool with inotify: \(reason) (raise fs.inotify.max_user_watches / max_user_instances)"
+        }
+    }
+}
+
+import Glibc
+@inline(__always) func strerrorText(_ code: Int32) -> UnsafeMutablePointer<CChar> { strerror(code) }

@@ -1,0 +1,155 @@
+import CInotifyTools
+import Foundation
+import Synchronization
+
+/// File-system events for the whole process, as `AsyncStream`s.
+///
+/// libinotifytools keeps process-global state, returns every event in a static buffer
+/// and is not thread-safe, so exactly one thread (started here, once per process) ever
+/// calls into it: it adds watches, waits for events, copies each event out, and hands
+/// the copies to every subscriber. Watches asked for from other threads are queued and
+/// applied by that thread, which is woken through a pipe that it also watches (inotify
+/// reports writes to a pipe), so adding a watch costs no polling and no file on disk.
+public final class SpoolWatcher: Sendable {
+    private struct Pending {
+        var directory: String
+        var mask: UInt32
+        var done: @Sendable (Result<Void, SpoolError>) -> Void
+    }
+
+    private struct State {
+        var subscribers: [Int: AsyncStream<WatchEvent>.Continuation] = [:]
+        var nextSubscriber = 0
+        var pending: [Pending] = []
+        var watched: [String: UInt32] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    private static let instance = Mutex<SpoolWatcher?>(nil)
+
+    /// The process's watcher, started on first use.
+    public static func shared() throws(SpoolError) -> SpoolWatcher {
+        let result: Result<SpoolWatcher, SpoolError> = instance.withLock { instance in
+            if let instance { return .success(instance) }
+            do throws(SpoolError) {
+                let watcher = try SpoolWatcher()
+                instance = watcher
+                return .success(watcher)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private init() throws(SpoolError) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw .watcherUnavailable("cannot create a wake pipe: \(String(cString: strerror(errno)))")
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        }
+        let ready = DispatchSemaphore(value: 0)
+        let startError = Mutex<SpoolError?>(nil)
+        let thread = Thread { [self] in
+            // Initialised on the owner thread, before anything else touches the library.
+            guard inotifytools_initialize() != 0,
+                  inotifytools_watch_file("/proc/self/fd/\(wakeRead)", Int32(IN_MODIFY)) != 0
+            else {
+                startError.withLock { $0 = .watcherUnavailable(String(cString: strerror(inotifytools_error()))) }
+                ready.signal()
+                return
+            }
+            ready.signal()
+            loop()
+        }
+        thread.name = "spool-inotify"
+        thread.start()
+        guard ready.wait(timeout: .now() + 10) == .success else {
+            throw .watcherUnavailable("the inotify thread did not start within 10 s")
+        }
+        if let error = startError.withLock({ $0 }) { throw error }
+    }
+
+    /// Starts watching `directory` (not recursively; folders created later need their own
+    /// call) and returns once the watch is in place, so nothing after this call is missed.
+    public func watch(_ directory: String, mask: UInt32) async throws(SpoolError) {
+        let normalized = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        if state.withLock({ $0.watched[normalized].map { $0 & mask == mask } ?? false }) { return }
+        let result: Result<Void, SpoolError> = await withCheckedContinuation { continuation in
+            state.withLock { state in
+                state.pending.append(Pending(directory: normalized, mask: mask) { continuation.resume(returning: $0) })
+            }
+            var byte: UInt8 = 1
+            _ = Glibc.write(wakeWrite, &byte, 1)
+        }
+        try result.get()
+    }
+
+    /// A stream of every event from now on. It buffers up to 10,000 events; a consumer
+    /// that falls further behind loses the oldest and must rescan (as after an overflow).
+    public func events() -> AsyncStream<WatchEvent> {
+        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let id = state.withLock { state in
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            state.subscribers[id] = continuation
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    private func applyPending() {
+        var drain = [UInt8](repeating: 0, count: 256)
+        while read(wakeRead, &drain, drain.count) > 0 {}
+        let pending = state.withLock { state in
+            defer { state.pending.removeAll() }
+            return state.pending
+        }
+        for request in pending {
+            let combined = request.mask | (state.withLock { $0.watched[request.directory] } ?? 0)
+            if inotifytools_watch_file(request.directory, Int32(bitPattern: combined)) != 0 {
+                state.withLock { $0.watched[request.directory] = combined }
+                request.done(.success(()))
+            } else {
+                let code = inotifytools_error()
+                request.done(.failure(.watcherUnavailable("watching \(request.directory): \(String(cString: strerror(code)))")))
+            }
+        }
+    }
+
+    private func loop() {
+        let wakeDirectory = "/proc/self/fd/\(wakeRead)"
+        while true {
+            applyPending()
+            // Blocks until an event arrives; the wake pipe interrupts it for new watches.
+            guard let raw = inotifytools_next_event(-1) else { continue }
+            let wd = raw.pointee.wd
+            let mask = raw.pointee.mask
+            var name = ""
+            if raw.pointee.len > 0 {
+                let base = UnsafeRawPointer(raw).advanced(by: MemoryLayout<inotify_event>.size)
+                name = String(cString: base.assumingMemoryBound(to: CChar.self))
+            }
+            var directory = ""
+            if wd >= 0, let dir = inotifytools_filename_from_wd(wd) {
+                directory = String(cString: dir)
+                if directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+            }
+            if directory == wakeDirectory { continue }
+            let event = WatchEvent(directory: directory, name: name, mask: mask)
+            let subscribers = state.withLock { Array($0.subscribers.values) }
+            for subscriber in subscribers { subscriber.yield(event) }
+        }
+    }
+}

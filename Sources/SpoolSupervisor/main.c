@@ -1,0 +1,218 @@
+// spool-supervisor: the one process that watches one job from start to end.
+//
+// Why it exists: a job must finish and have its exit status recorded even when the
+// worker that claimed it is killed with SIGKILL. The worker starts this program in a
+// new session; it forks the command into its own process group, waits for it,
+// enforces the timeout, turns a cancel request (SIGTERM/SIGINT/SIGHUP/SIGUSR1 sent to
+// this process) into TERM-then-KILL of the whole group, and writes `exit.json` into the
+// job folder atomically. The worker (or whoever recovers a dead worker's jobs) turns
+// that file into `status.json` and moves the request to done/.
+//
+// Why C and not Swift: it is exec'd once per job, so its start-up cost is on every
+// job's critical path (a Swift binary linking Foundation needs milliseconds to load),
+// and it must depend on nothing that could fail after the worker is gone.
+//
+// Usage (called by spool-worker, not by people):
+//   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file) CWD SHELL COMMAND
+// File descriptors on entry: 0 = the job's lock file, already flock'ed by the worker
+// (the lock is held continuously from claim to exit), 1 = a pipe on which the
+// command's pid is reported once, 2 = the worker's log.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int open_in(const char *dir, const char *name, int flags) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return open(path, flags | O_CLOEXEC, 0644);
+}
+
+// Same protocol as the Swift side's atomic write: temp file, fsync, rename, fsync dir,
+// so no reader ever sees a half-written exit.json.
+static int write_exit_file(const char *dir, const char *text) {
+    char tmp[4096], final[4096];
+    snprintf(tmp, sizeof tmp, "%s/.exit.json.tmp", dir);
+    snprintf(final, sizeof final, "%s/exit.json", dir);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n < 0) { if (errno == EINTR) continue; close(fd); return -1; }
+        off += (size_t)n;
+    }
+    fsync(fd);
+    close(fd);
+    if (rename(tmp, final) != 0) return -1;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { fsync(dfd); close(dfd); }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 8) {
+        fprintf(stderr, "spool-supervisor: internal program of spool-worker; "
+                        "expected 7 arguments, got %d\n", argc - 1);
+        return 2;
+    }
+    const char *dir = argv[1];
+    double timeout = atof(argv[2]);
+    double grace = atof(argv[3]);
+    int stdin_file = strcmp(argv[4], "file") == 0;
+    const char *cwd = argv[5];
+    const char *shell = argv[6];
+    const char *command = argv[7];
+
+    // The worker may have left these ignored (ignored signals are discarded, not
+    // queued), so put them back to default before waiting for them.
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGUSR1, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t waitset, oldset;
+    sigemptyset(&waitset);
+    sigaddset(&waitset, SIGCHLD);
+    sigaddset(&waitset, SIGTERM);
+    sigaddset(&waitset, SIGINT);
+    sigaddset(&waitset, SIGHUP);
+    sigaddset(&waitset, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &waitset, &oldset);
+
+    // Keep the inherited, already locked description open (off fd 0, close-on-exec) so
+    // the lock lives exactly as long as this process. Run by hand, take the lock here.
+    int lockfd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    struct stat st;
+    if (lockfd < 0 || fstat(lockfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        lockfd = open_in(dir, "lock", O_RDWR | O_CREAT);
+        if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0) {
+            fprintf(stderr, "spool-supervisor: cannot lock %s/lock: %s\n", dir, strerror(errno));
+            return 2;
+        }
+    }
+    int out = open_in(dir, "stdout", O_WRONLY | O_CREAT | O_APPEND);
+    int err = open_in(dir, "stderr", O_WRONLY | O_CREAT | O_APPEND);
+    int in = stdin_file ? open_in(dir, "stdin", O_RDONLY) : open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out < 0 || err < 0 || in < 0) {
+        fprintf(stderr, "spool-supervisor: cannot open the files of %s: %s\n", dir, strerror(errno));
+        return 2;
+    }
+
+    long long started = now_ns();
+    pid_t child = fork();
+    if (child < 0) {
+        fprintf(stderr, "spool-supervisor: fork failed: %s\n", strerror(errno));
+        return 2;
+    }
+    if (child == 0) {
+        setpgid(0, 0);
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        if (cwd[0] != '\0' && chdir(cwd) != 0) {
+            dprintf(2, "spool: cannot change to directory %s: %s\n", cwd, strerror(errno));
+            _exit(126);
+        }
+        execl(shell, shell, "-c", command, (char *)NULL);
+        dprintf(2, "spool: cannot run shell %s: %s\n", shell, strerror(errno));
+        _exit(127);
+    }
+    // Both sides set the group so that a kill sent right after fork reaches it.
+    setpgid(child, child);
+    close(in);
+    close(out);
+    close(err);
+
+    char line[32];
+    int n = snprintf(line, sizeof line, "%d\n", (int)child);
+    if (write(1, line, (size_t)n) < 0) { /* worker gone: carry on regardless */ }
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) { dup2(devnull, 1); close(devnull); }
+
+    int timed_out = 0, cancelled = 0, status = 0;
+    long long deadline = timeout > 0 ? mono_ns() + (long long)(timeout * 1e9) : -1;
+    long long kill_at = -1;
+    for (;;) {
+        pid_t r = waitpid(child, &status, WNOHANG);
+        if (r == child) break;
+        long long next = -1;
+        if (kill_at >= 0) next = kill_at;
+        else if (deadline >= 0) next = deadline;
+        siginfo_t info;
+        int sig;
+        if (next >= 0) {
+            long long left = next - mono_ns();
+            if (left < 0) left = 0;
+            struct timespec ts = { (time_t)(left / 1000000000LL), (long)(left % 1000000000LL) };
+            sig = sigtimedwait(&waitset, &info, &ts);
+        } else {
+            sig = sigwaitinfo(&waitset, &info);
+        }
+        if (sig == SIGCHLD) continue;
+        if (sig > 0) {
+            if (!cancelled && !timed_out) {
+                cancelled = 1;
+                killpg(child, SIGTERM);
+                kill_at = mono_ns() + (long long)(grace * 1e9);
+            }
+            continue;
+        }
+        if (errno == EINTR) continue;
+        // A deadline passed.
+        if (kill_at >= 0 && mono_ns() >= kill_at) {
+            killpg(child, SIGKILL);
+            kill_at = -1;
+            deadline = -1;
+        } else if (deadline >= 0 && mono_ns() >= deadline && !cancelled && !timed_out) {
+            timed_out = 1;
+            killpg(child, SIGTERM);
+            kill_at = mono_ns() + (long long)(grace * 1e9);
+            deadline = -1;
+        }
+    }
+    // After a timeout or cancel nothing of the job may survive, stragglers included.
+    if (timed_out || cancelled) killpg(child, SIGKILL);
+
+    char text[512];
+    char code[64];
+    if (WIFEXITED(status))
+        snprintf(code, sizeof code, "\"exitCode\":%d,\"signal\":null", WEXITSTATUS(status));
+    else
+        snprintf(code, sizeof code, "\"exitCode\":null,\"signal\":%d", WTERMSIG(status));
+    snprintf(text, sizeof text,
+             "{\"pid\":%d,%s,\"timedOut\":%s,\"cancelled\":%s,"
+             "\"startedAtNs\":%lld,\"finishedAtNs\":%lld}\n",
+             (int)child, code, timed_out ? "true" : "false", cancelled ? "true" : "false",
+             started, now_ns());
+    if (write_exit_file(dir, text) != 0) {
+        fprintf(stderr, "spool-supervisor: cannot write %s/exit.json: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
