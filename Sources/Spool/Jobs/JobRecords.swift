@@ -87,3 +87,23 @@ public enum OutputStream: String, Sendable, Codable, CaseIterable {
 
     public var file: JobFile { self == .stdout ? .stdout : .stderr }
 }
+
+extension JobRecords {
+    /// Ends a claimed request that cannot be run (empty command, bad cwd, …) as `failed`
+    /// with the reason, without starting anything.
+    public func reject(_ id: JobID, worker: WorkerName, request: JobRequest, reason: String) throws(SpoolError) {
+        try FileSystem.makeDirectory(layout.job(id))
+        let now = Timestamp.now
+        try writeStatus(JobStatus(job: id, state: .failed, priority: request.priority, worker: worker,
+            createdAt: request.createdAt, startedAt: now, finishedAt: now, stdoutBytes: 0, stderrBytes: 0,
+            reason: reason))
+        _ = try FileSystem.rename(layout.active(id, worker: worker), to: layout.done(id))
+    }
+
+    /// Ends a claimed request whose cancel arrived before it started.
+    public func cancelBeforeStart(_ id: JobID, worker: WorkerName, request: JobRequest) throws(SpoolError) {
+        try writeStatus(JobStatus(job: id, state: .cancelled, priority: request.priority, worker: worker,
+            createdAt: request.createdAt, finishedAt: .now, reason: "cancelled before it started"))
+        _ = try FileSystem.rename(layout.active(id, worker: worker), to: layout.done(id))
+    }
+}

@@ -87,6 +87,11 @@ public struct JobRequest: Codable, Sendable, Equatable {
 public struct RequestDefaults: Sendable {
     public var job: JobID
     public var priority: Priority
+
+    public init(job: JobID, priority: Priority) {
+        self.job = job
+        self.priority = priority
+    }
 }
 
 extension CodingUserInfoKey {

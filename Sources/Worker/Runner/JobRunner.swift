@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import Spool
+import Subprocess
+import SystemPackage
+
+/// Runs one claimed job through `spool-supervisor` and records its end.
+///
+/// The supervisor runs in its own session and owns the command's process group, so the
+/// command neither sees this worker's signals nor depends on it staying alive: if the
+/// worker is killed, the supervisor still records the exit, and `Recovery` in a live
+/// process finishes the bookkeeping.
+struct JobRunner: Sendable {
+    let layout: SpoolLayout
+    let worker: WorkerName
+    let supervisorPath: String
+    /// Seconds between TERM and KILL when a job times out or is cancelled.
+    let killGrace: Double
+    let logger: Logger
+
+    var records: JobRecords { JobRecords(layout: layout) }
+
+    func run(_ request: JobRequest) async {
+        let id = request.job
+        do {
+            try await runSupervised(request)
+        } catch {
+            logger.error("job \(id) could not be run: \(error)")
+            try? records.finish(id, worker: worker, request: request, exit: nil,
+                                reason: "spool-worker could not start the job: \(error)")
+        }
+    }
+
+    private func runSupervised(_ request: JobRequest) async throws {
+        let id = request.job
+        let directory = layout.job(id)
+        try FileSystem.makeDirectory(directory)
+        // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
+        _ = link(layout.active(id, worker: worker), layout.job(id, .request))
+        if let input = request.stdin {
+            try AtomicFile.write(Array(input.utf8), to: layout.job(id, .stdin), layout: layout, durable: false)
+        }
+        guard let lock = try FileLock.tryAcquire(layout.job(id, .lock)) else {
+            // Only a supervisor holds this lock: the job is already running somewhere.
+            logger.warning("job \(id) is already supervised; leaving it alone")
+            return
+        }
+        if records.isCancelRequested(id) {
+            try records.cancelBeforeStart(id, worker: worker, request: request)
+            return
+        }
+        var options = PlatformOptions()
+        options.createSession = true
+        var environment: [Environment.Key: String?] = ["SPOOL_JOB": id.rawValue]
+        for (key, value) in request.env ?? [:] {
+            if let key = Environment.Key(rawValue: key) { environment[key] = value }
+        }
+        let arguments = [
+            directory,
+            String(request.timeout ?? 0),
+            String(killGrace),
+            request.stdin == nil ? "null" : "file",
+            request.cwd ?? "",
+            request.shell ?? "/bin/sh",
+            request.command,
+        ]
+        let records = self.records
+        let worker = self.worker
+        let result = try await Subprocess.run(
+            .path(FilePath(supervisorPath)),
+            arguments: Arguments(arguments),
+            environment: .inherit.updating(environment),
+            platformOptions: options,
+            input: .fileDescriptor(FileDescriptor(rawValue: lock.descriptor), closeAfterSpawningProcess: false),
+            output: .sequence,
+            error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
+        ) { execution in
+            // The supervisor reports the command's pid on one line, then closes the pipe.
+            var text: [UInt8] = []
+            for try await buffer in execution.standardOutput {
+                buffer.withUnsafeBytes { text.append(contentsOf: $0) }
+            }
+            let supervisorPid = execution.processIdentifier.value
+            guard let pid = Int32(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            else { return }
+            try records.writeStatus(JobStatus(
+                job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
+                supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now), durable: false)
+            // A cancel that raced the start is honoured now that there is a process to stop.
+            if records.isCancelRequested(id) { kill(supervisorPid, SIGTERM) }
+        }
+        withExtendedLifetime(lock) {}
+        if let exit = try records.exit(id) {
+            try records.finish(id, worker: worker, request: request, exit: exit)
+        } else {
+            try records.finish(id, worker: worker, request: request, exit: nil,
+                               reason: "spool-supervisor ended (\(result.terminationStatus)) without recording an exit status; see the worker's log")
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import Spool
+
+/// Claims waiting requests and runs up to `slots` of them at once.
+///
+/// Woken by inotify when a request arrives and when one of its jobs ends; a slow timer
+/// (every `tickSeconds`) only does what no file event announces: noticing that another
+/// worker died (a released flock makes no inotify event), refreshing the heartbeat, and
+/// noticing that the parent frontend is gone.
+actor Worker {
+    let layout: SpoolLayout
+    let name: WorkerName
+    let slots: Int
+    let queue: SpoolQueue
+    let runner: JobRunner
+    let parent: Int32?
+    let logger: Logger
+    let tickSeconds: Double = 2
+
+    private var running: [JobID: Task<Void, Never>] = [:]
+    /// Jobs of this worker's previous life that still run under their supervisors.
+    private var adopted: Set<JobID> = []
+    private var stopping = false
+    private var registration: WorkerRegistration?
+
+    init(layout: SpoolLayout, name: WorkerName, slots: Int, order: QueueOrder, runner: JobRunner,
+         parent: Int32?, logger: Logger) {
+        self.layout = layout
+        self.name = name
+        self.slots = slots
+        self.queue = SpoolQueue(layout: layout, order: order)
+        self.runner = runner
+        self.parent = parent
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try layout.create()
+        let registration = try WorkerRegistration(layout: layout, name: name, slots: slots)
+        self.registration = registration
+        let watcher = try SpoolWatcher.shared()
+        for priority in Priority.allCases {
+            try await watcher.watch(layout.queue(priority), mask: WatchMask.arrivals)
+        }
+        // Subscribe before the first scan so that nothing arriving in between is missed.
+        let events = watcher.events()
+        adoptOwnOrphans()
+        Recovery(layout: layout).sweepDeadWorkers(except: name)
+        logger.info("worker \(name) ready on \(layout.root) with \(slots) slot(s)")
+        fill()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in events {
+                    if await self.fill() == .stop { break }
+                }
+            }
+            group.addTask {
+                while await self.tick() {
+                    try? await Task.sleep(for: .seconds(self.tickSeconds))
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        registration.unregister()
+        logger.info("worker \(name) stopped")
+    }
+
+    enum Next { case go, stop }
+
+    /// Claims requests until every slot is busy or the queue is empty.
+    @discardableResult
+    func fill() -> Next {
+        if stopping { return .stop }
+        while running.count < slots {
+            let entries = queue.entries { name, priority in
+                self.queue.quarantine(self.layout.queue(priority) + "/" + name,
+                    reason: "not a request file: names are <job id>.json with a 26-character ULID id")
+            }
+            guard !entries.isEmpty else { break }
+            var claimed = false
+            for entry in queue.order.sorted(entries) {
+                do {
+                    guard try queue.claim(entry, worker: name) else { continue }
+                } catch {
+                    logger.error("claiming \(entry.id): \(error)")
+                    continue
+                }
+                claimed = true
+                start(entry)
+                break
+            }
+            if !claimed { break }
+        }
+        return .go
+    }
+
+    private func start(_ entry: QueueEntry) {
+        let path = layout.active(entry.id, worker: name)
+        guard FileSystem.isRegularFile(path) else {
+            queue.quarantine(path, reason: "not a regular file (symlinks and folders are not accepted in the queue)")
+            return
+        }
+        let request: JobRequest
+        do {
+            request = try JobRequest.load(path: path, defaults: RequestDefaults(job: entry.id, priority: entry.priority))
+        } catch {
+            queue.quarantine(path, reason: "\(error)")
+            return
+        }
+        guard request.job == entry.id else {
+            queue.quarantine(path, reason: "its job field (\(request.job)) does not match its file name")
+            return
+        }
+        if let problem = request.problem {
+            try? JobRecords(layout: layout).reject(entry.id, worker: name, request: request, reason: problem)
+            return
+        }
+        let runner = self.runner
+        running[entry.id] = Task {
+            await runner.run(request)
+            await self.finished(entry.id)
+        }
+    }
+
+    private func finished(_ id: JobID) {
+        running[id] = nil
+        if stopping {
+            if running.isEmpty { logger.info("all jobs finished") }
+        } else {
+            fill()
+        }
+    }
+
+    /// Periodic duties; returns false once the worker should exit.
+    private func tick() -> Bool {
+        if stopping { return !running.isEmpty ? true : false }
+        if let parent, getppid() != parent {
+            logger.notice("the spool-mcp that started this worker is gone; stopping")
+            beginStop()
+            return !running.isEmpty
+        }
+        try? registration?.heartbeat()
+        let recovery = Recovery(layout: layout)
+        recovery.sweepDeadWorkers(except: name)
+        for id in adopted where recovery.recover(id, worker: name) != .stillRunning {
+            adopted.remove(id)
+        }
+        fill()
+        return true
+    }
+
+    /// Requests left in our own folder by an earlier process with our name.
+    private func adoptOwnOrphans() {
+        for (id, outcome) in Recovery(layout: layout).recover(worker: name) where outcome == .stillRunning {
+            adopted.insert(id)
+        }
+    }
+
+    /// Stops claiming; running jobs may finish within `grace` seconds.
+    func beginStop() {
+        stopping = true
+    }
+
+    /// Waits up to `grace` seconds for running jobs. Jobs still running after that keep
+    /// running under their supervisors and are finished by whoever recovers them.
+    func drain(grace: Double) async {
+        beginStop()
+        let deadline = ContinuousClock.now + .seconds(grace)
+        while !running.isEmpty && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

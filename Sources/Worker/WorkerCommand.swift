@@ -1,0 +1,81 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Spool
+
+@main
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spool-worker",
+        abstract: "Claims requests from a Spool directory and runs them.",
+        discussion: """
+            Run as many as you like on one spool: each claims requests by rename, so every \
+            request runs exactly once. SIGTERM or SIGINT stops claiming and lets running \
+            jobs finish (up to --shutdown-grace seconds).
+            """)
+
+    @Option(help: "The spool directory (env SPOOL_DIR).")
+    var spool: String = ProcessInfo.processInfo.environment["SPOOL_DIR"] ?? "./spool"
+
+    @Option(help: "Jobs this worker runs at once (env SPOOL_SLOTS).")
+    var slots: Int = Int(ProcessInfo.processInfo.environment["SPOOL_SLOTS"] ?? "") ?? 1
+
+    @Option(help: "This worker's name in active/ and workers/ (default: HOST-PID).")
+    var id: String?
+
+    @Option(help: "Seconds between TERM and KILL when a job times out or is cancelled (env SPOOL_KILL_GRACE).")
+    var killGrace: Double = Double(ProcessInfo.processInfo.environment["SPOOL_KILL_GRACE"] ?? "") ?? 5
+
+    @Option(help: "Seconds running jobs get to finish after SIGTERM before the worker exits anyway.")
+    var shutdownGrace: Double = 10
+
+    @Option(help: "Seconds after which a waiting async request is served like a sync one (env SPOOL_ASYNC_AGING).")
+    var asyncAging: Double = Double(ProcessInfo.processInfo.environment["SPOOL_ASYNC_AGING"] ?? "") ?? 60
+
+    @Option(help: .hidden)
+    var parent: Int32?
+
+    func validate() throws {
+        guard slots >= 1 && slots <= 1024 else { throw ValidationError("--slots must be between 1 and 1024") }
+        if let id, WorkerName(id) == nil { throw ValidationError(SpoolError.invalidWorkerName(id).description) }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "spool-worker")
+        let layout = SpoolLayout(root: spool)
+        let name = WorkerName(id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
+            ?? WorkerName("worker-\(getpid())")!
+        let supervisor = ProcessInfo.processInfo.environment["SPOOL_SUPERVISOR"]
+            ?? Self.siblingExecutable("spool-supervisor")
+        guard FileManager.default.isExecutableFile(atPath: supervisor) else {
+            throw ValidationError("spool-supervisor not found at \(supervisor): build the whole package (swift build) or set SPOOL_SUPERVISOR")
+        }
+        let runner = JobRunner(layout: layout, worker: name, supervisorPath: supervisor, killGrace: killGrace, logger: logger)
+        let worker = Worker(layout: layout, name: name, slots: slots, order: QueueOrder(asyncAging: asyncAging),
+                            runner: runner, parent: parent, logger: logger)
+        let shutdownGrace = self.shutdownGrace
+        let signals = SignalWatch([SIGTERM, SIGINT]) {
+            Task {
+                logger.notice("signal received: no new claims; waiting up to \(shutdownGrace) s for running jobs")
+                await worker.drain(grace: shutdownGrace)
+                Foundation.exit(0)
+            }
+        }
+        defer { withExtendedLifetime(signals) {} }
+        do {
+            try await worker.run()
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Path of another executable of this package, next to the running one.
+    static func siblingExecutable(_ name: String) -> String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+}
+

@@ -1,0 +1,43 @@
+import Foundation
+import Spool
+
+/// A worker's presence in the spool: the flock on `workers/<name>.lock` (held for the
+/// process's whole life; liveness is this lock) and `workers/<name>.json` for people.
+final class WorkerRegistration: Sendable {
+    let layout: SpoolLayout
+    let record: WorkerRecord
+    private let lock: FileLock
+
+    enum Failure: Error, CustomStringConvertible {
+        case nameTaken(WorkerName)
+        var description: String {
+            switch self {
+            case .nameTaken(let name):
+                "another spool-worker named '\(name)' is running on this spool; pick another --id or omit it"
+            }
+        }
+    }
+
+    init(layout: SpoolLayout, name: WorkerName, slots: Int) throws {
+        self.layout = layout
+        guard let lock = try FileLock.tryAcquire(layout.workerLock(name)) else { throw Failure.nameTaken(name) }
+        self.lock = lock
+        let now = Timestamp.now
+        record = WorkerRecord(worker: name, pid: getpid(), host: ProcessInfo.processInfo.hostName,
+                              slots: slots, startedAt: now, heartbeat: now)
+        try FileSystem.makeDirectory(layout.active(worker: name))
+        try heartbeat()
+    }
+
+    func heartbeat() throws {
+        var current = record
+        current.heartbeat = .now
+        try AtomicFile.write(json: current, to: layout.workerRecord(record.worker), layout: layout, durable: false)
+    }
+
+    /// Called on a clean exit. The lock itself goes with the process.
+    func unregister() {
+        FileSystem.remove(layout.workerRecord(record.worker))
+        rmdir(layout.active(worker: record.worker))
+    }
+}
