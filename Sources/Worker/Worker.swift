@@ -171,5 +171,6 @@ actor Worker {
         while !running.isEmpty && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
+        registration?.unregister()
     }
 }

@@ -48,7 +48,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let name = WorkerName(id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
             ?? WorkerName("worker-\(getpid())")!
         let supervisor = ProcessInfo.processInfo.environment["SPOOL_SUPERVISOR"]
-            ?? Self.siblingExecutable("spool-supervisor")
+            ?? Executables.sibling("spool-supervisor")
         guard FileManager.default.isExecutableFile(atPath: supervisor) else {
             throw ValidationError("spool-supervisor not found at \(supervisor): build the whole package (swift build) or set SPOOL_SUPERVISOR")
         }
@@ -73,9 +73,5 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     /// Path of another executable of this package, next to the running one.
-    static func siblingExecutable(_ name: String) -> String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
-    }
 }
 

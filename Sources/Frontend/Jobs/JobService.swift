@@ -1,0 +1,116 @@
+import Foundation
+import Spool
+
+/// What the MCP tools do to the spool. Reads and writes files only; it never runs a
+/// command (workers do).
+struct JobService: Sendable {
+    let layout: SpoolLayout
+    let order: QueueOrder
+    let watcher: SpoolWatcher
+
+    var queue: SpoolQueue { SpoolQueue(layout: layout, order: order) }
+    var records: JobRecords { JobRecords(layout: layout) }
+    var inspector: JobInspector { JobInspector(layout: layout, order: order) }
+
+    /// Watches the folders whose changes mark a job's progress.
+    func startWatching() async throws(SpoolError) {
+        try await watcher.watch(layout.done, mask: WatchMask.arrivals)
+    }
+
+    func submit(_ request: JobRequest) throws(SpoolError) {
+        try queue.submit(request)
+    }
+
+    func snapshot(_ id: JobID) throws(SpoolError) -> JobInspector.Snapshot {
+        try inspector.snapshot(id)
+    }
+
+    /// Waits until all (or, with `any`, one) of `ids` reach a final state, or `timeout`
+    /// seconds pass. Event-driven: each arrival in done/ re-checks; nothing is polled.
+    func waitFinal(_ ids: [JobID], any: Bool, timeout: Double) async -> [JobID: JobInspector.Snapshot] {
+        let events = watcher.events() // subscribe before the first check: no gap
+        let wanted = Set(ids.map(\.fileName))
+        let doneDirectory = layout.done
+        let inspector = self.inspector
+        let satisfied: @Sendable () -> Bool = {
+            let finals = ids.filter { (try? inspector.snapshot($0).status.state.isFinal) ?? true }
+            return any ? !finals.isEmpty : finals.count == ids.count
+        }
+        if timeout > 0 && !satisfied() {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in events
+                    where event.isOverflow || (event.directory == doneDirectory && wanted.contains(event.name)) {
+                        if satisfied() { return }
+                    }
+                }
+                group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        var snapshots: [JobID: JobInspector.Snapshot] = [:]
+        for id in ids { snapshots[id] = try? inspector.snapshot(id) }
+        return snapshots
+    }
+
+    /// Bytes of one output stream from `offset`, at most `limit`.
+    func read(_ id: JobID, _ stream: Spool.OutputStream, offset: Int64, limit: Int) throws(SpoolError) -> [UInt8] {
+        try FileSystem.read(layout.job(id, stream.file), offset: offset, limit: limit) ?? []
+    }
+
+    /// The last `count` lines of a stream, reading backwards in blocks (never the whole file).
+    func tail(_ id: JobID, _ stream: Spool.OutputStream, lines count: Int, maxBytes: Int = 1 << 20) throws(SpoolError) -> (text: [UInt8], truncated: Bool) {
+        let size = records.outputSize(id, stream)
+        var start = size
+        var collected: [UInt8] = []
+        let block: Int64 = 65536
+        while start > 0 {
+            let from = max(0, start - block)
+            let bytes = try read(id, stream, offset: from, limit: Int(start - from))
+            collected = bytes + collected
+            start = from
+            var newlines = collected.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+            if collected.last == 10 { newlines -= 1 }
+            if newlines >= count || collected.count >= maxBytes { break }
+        }
+        var lines = collected.split(separator: 10, omittingEmptySubsequences: false)
+        if collected.last == 10 { lines.removeLast() }
+        let kept = lines.suffix(count)
+        var text = Array(kept.joined(separator: [10]))
+        if collected.last == 10 && !kept.isEmpty { text.append(10) }
+        var truncated = false
+        if text.count > maxBytes {
+            text = Array(text.suffix(maxBytes))
+            truncated = true
+        }
+        return (text, truncated)
+    }
+
+    enum CancelOutcome: Sendable {
+        case dequeued
+        case terminating
+        case alreadyFinished(JobState)
+    }
+
+    /// Cancels a job: a waiting request is moved to done/ (atomically against a claim);
+    /// a running one has its supervisor terminate its process group (TERM, then KILL).
+    func cancel(_ id: JobID) throws(SpoolError) -> CancelOutcome {
+        let snapshot = try inspector.snapshot(id)
+        if snapshot.status.state.isFinal { return .alreadyFinished(snapshot.status.state) }
+        try FileSystem.makeDirectory(layout.job(id))
+        // The marker first: if a worker claims the request right now, it sees the marker
+        // once it has a process to stop, and stops it.
+        try AtomicFile.write(Array("cancel requested at \(Timestamp.now)\n".utf8), to: layout.job(id, .cancel), layout: layout)
+        if let priority = queue.find(id), try FileSystem.rename(layout.queued(id, priority), to: layout.done(id)) {
+            try records.writeStatus(JobStatus(job: id, state: .cancelled, priority: priority, createdAt: id.createdAt,
+                finishedAt: .now, reason: "cancelled before it started"))
+            FileSystem.syncDirectory(layout.done)
+            return .dequeued
+        }
+        if let status = try records.status(id), let supervisor = status.supervisorPid, records.isSupervised(id) {
+            kill(supervisor, SIGTERM)
+        }
+        return .terminating
+    }
+}

@@ -1,0 +1,289 @@
+import Foundation
+import MCP
+import Spool
+
+/// Carries out tool calls. Each tool is one method; all of them only touch files.
+struct SpoolTools: Sendable {
+    let service: JobService
+    /// Resolves relative `cwd`s and is the default working directory of commands.
+    let workingDirectory: String
+
+    /// Output returned inline by `run` and `status`-like results, per stream.
+    static let inlineOutputLimit = 64 << 10
+    static let defaultWait = 30.0
+
+    func call(_ name: String, _ arguments: [String: Value]?) async throws -> CallTool.Result {
+        do {
+            switch name {
+            case "run": return try await run(arguments)
+            case "start": return try start(arguments)
+            case "status": return try status(arguments)
+            case "output": return try output(arguments)
+            case "tail": return try tail(arguments)
+            case "wait": return try await wait(arguments)
+            case "list": return try list(arguments)
+            case "cancel": return try await cancel(arguments)
+            default:
+                throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolCatalog.tools.map(\.name).joined(separator: ", "))")
+            }
+        } catch let error as ToolError {
+            return CallTool.Result(content: [Tool.Content.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
+        } catch let error as SpoolError {
+            return CallTool.Result(content: [Tool.Content.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
+        }
+    }
+
+    // MARK: run / start
+
+    private static let commandArguments = ["command", "cwd", "env", "timeout", "stdin", "session", "shell"]
+
+    private func request(_ args: ToolArguments, priority: Priority) throws(ToolError) -> JobRequest {
+        let command = try args.requiredString("command", "the shell command line to run")
+        if try args.string("session") != nil {
+            throw .invalid(tool: args.tool, argument: "session", reason: "is not supported yet: persistent sessions come in a later version; run the command without it (cd and export inside the command)")
+        }
+        let stdin = try args.string("stdin")
+        if stdin == "pipe" {
+            throw .invalid(tool: args.tool, argument: "stdin", reason: "\"pipe\" (interactive input through send_input) is not supported yet; pass the whole input as a string")
+        }
+        var cwd = try args.string("cwd") ?? workingDirectory
+        if !cwd.hasPrefix("/") { cwd = workingDirectory + "/" + cwd }
+        guard FileSystem.isDirectory(cwd) || (FileSystem.exists(cwd) && isDirectoryFollowingLinks(cwd)) else {
+            throw .invalid(tool: args.tool, argument: "cwd", reason: "is not an existing directory: \(cwd.prefix(300))")
+        }
+        let request = JobRequest(
+            command: command, cwd: cwd, env: try args.stringMap("env"),
+            timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
+            stdin: stdin, shell: try args.string("shell"), priority: priority)
+        if let problem = request.problem {
+            let argument = problem.hasPrefix("shell") ? "shell" : problem.hasPrefix("env") ? "env" : "command"
+            throw .invalid(tool: args.tool, argument: argument, reason: "is not usable: \(problem)")
+        }
+        if let shell = request.shell, access(shell, X_OK) != 0 {
+            throw .invalid(tool: args.tool, argument: "shell", reason: "is not an executable file: \(shell.prefix(300))")
+        }
+        return request
+    }
+
+    private func isDirectoryFollowingLinks(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    func run(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "run", values: arguments, known: Self.commandArguments + ["wait"])
+        let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
+        let request = try request(args, priority: .sync)
+        try service.submit(request)
+        let snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
+        guard let snapshot = snapshots[request.job] else { throw ToolError.spool(.unknownJob(request.job)) }
+        var view = JobView(snapshot)
+        try attachOutput(&view)
+        var text = view.summary
+        if !view.state.isFinal {
+            text += "\nStill \(view.state.rawValue) after \(ToolArguments.format(wait)) s; it keeps running. Use wait, status, output or tail with job \(view.job), or cancel it."
+        }
+        text += Self.outputText(view)
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: view, isError: view.state.isFailure)
+    }
+
+    func start(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "start", values: arguments, known: Self.commandArguments + ["priority"])
+        let priority = try args.choice("priority", Priority.self) ?? .async
+        let request = try request(args, priority: priority)
+        try service.submit(request)
+        let view = JobView(try service.snapshot(request.job))
+        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view)
+    }
+
+    // MARK: reading
+
+    func status(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "status", values: arguments, known: ["job"])
+        let view = JobView(try service.snapshot(try args.job()))
+        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view, isError: view.state.isFailure)
+    }
+
+    struct OutputChunk: Codable {
+        var job: String
+        var stream: Spool.OutputStream
+        var state: JobState
+        var data: String?
+        var dataBase64: String?
+        var offset: Int64
+        var nextOffset: Int64
+        var size: Int64
+        var eof: Bool
+    }
+
+    func output(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "output", values: arguments, known: ["job", "stream", "offset", "limit"])
+        let id = try args.job()
+        let stream = try args.choice("stream", Spool.OutputStream.self) ?? .stdout
+        let offset = Int64(try args.integer("offset", range: 0...Int(Int64.max / 2)) ?? 0)
+        let limit = try args.integer("limit", range: 1...(1 << 20)) ?? (64 << 10)
+        // State first: if the job was final before reading, what we read is complete.
+        let state = try service.snapshot(id).status.state
+        let size = service.records.outputSize(id, stream)
+        var bytes = try service.read(id, stream, offset: offset, limit: limit)
+        var chunk = OutputChunk(job: id.rawValue, stream: stream, state: state, offset: offset,
+                                nextOffset: offset, size: size, eof: false)
+        // Do not split a UTF-8 character across calls: hold back an incomplete tail.
+        if String(validating: bytes, as: UTF8.self) == nil, offset + Int64(bytes.count) < size || !state.isFinal {
+            for cut in 1...3 where bytes.count > cut {
+                if String(validating: bytes.dropLast(cut), as: UTF8.self) != nil {
+                    bytes.removeLast(cut)
+                    break
+                }
+            }
+        }
+        if let text = String(validating: bytes, as: UTF8.self) {
+            chunk.data = text
+        } else {
+            chunk.dataBase64 = Data(bytes).base64EncodedString()
+        }
+        chunk.nextOffset = offset + Int64(bytes.count)
+        chunk.eof = state.isFinal && chunk.nextOffset >= size
+        let header = "\(stream.rawValue) of job \(id), bytes \(offset)..<\(chunk.nextOffset) of \(size)\(chunk.eof ? " (end)" : "")"
+        let body = chunk.data ?? "(not UTF-8: see dataBase64)"
+        return try CallTool.Result(content: [Tool.Content.text(text: header + "\n" + body, annotations: nil, _meta: nil)], structuredContent: chunk)
+    }
+
+    struct TailResult: Codable {
+        var job: String
+        var stream: Spool.OutputStream
+        var state: JobState
+        var lines: Int
+        var data: String
+        var truncated: Bool
+    }
+
+    func tail(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "tail", values: arguments, known: ["job", "lines", "stream"])
+        let id = try args.job()
+        let lines = try args.integer("lines", range: 1...10000) ?? 50
+        let stream = try args.choice("stream", Spool.OutputStream.self) ?? .stdout
+        let state = try service.snapshot(id).status.state
+        let (bytes, truncated) = try service.tail(id, stream, lines: lines)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let result = TailResult(job: id.rawValue, stream: stream, state: state, lines: lines, data: text, truncated: truncated)
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: result)
+    }
+
+    struct WaitResult: Codable {
+        var jobs: [JobView]
+        var completed: Bool
+        var timedOut: Bool
+    }
+
+    func wait(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "wait", values: arguments, known: ["jobs", "timeout", "any"])
+        let ids = try args.jobs("jobs")
+        let timeout = try args.number("timeout", range: 0...300) ?? Self.defaultWait
+        let any = try args.bool("any") ?? false
+        for id in ids { _ = try service.snapshot(id) } // unknown ids are errors, not waits
+        let snapshots = await service.waitFinal(ids, any: any, timeout: timeout)
+        let views = ids.compactMap { snapshots[$0].map(JobView.init) }
+        let finals = views.filter { $0.state.isFinal }.count
+        let completed = any ? finals > 0 : finals == ids.count
+        let result = WaitResult(jobs: views, completed: completed, timedOut: !completed)
+        var text = completed ? "" : "Timeout after \(ToolArguments.format(timeout)) s; \(finals) of \(ids.count) finished.\n"
+        text += views.map(\.summary).joined(separator: "\n")
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: result)
+    }
+
+    struct ListResult: Codable {
+        var jobs: [JobView]
+        var total: Int
+    }
+
+    func list(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "list", values: arguments, known: ["state", "limit"])
+        let state = try args.choice("state", JobState.self)
+        let limit = try args.integer("limit", range: 1...500) ?? 20
+        var views: [JobView] = []
+        let all = service.inspector.allJobs()
+        for (id, place) in all where views.count < limit {
+            if let state {
+                // Skip reading files for jobs whose folder already rules them out.
+                switch (state, place) {
+                case (.queued, .queued), (.running, .active): break
+                case (.queued, _), (.running, _): continue
+                case (_, .done), (_, .active): break
+                default: continue
+                }
+            }
+            guard let snapshot = try? service.snapshot(id) else { continue }
+            if let state, snapshot.status.state != state { continue }
+            views.append(JobView(snapshot))
+        }
+        let text = views.isEmpty ? "no jobs" + (state.map { " in state \($0.rawValue)" } ?? "")
+            : views.map(\.summary).joined(separator: "\n")
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: ListResult(jobs: views, total: all.count))
+    }
+
+    // MARK: cancel
+
+    struct CancelResult: Codable {
+        var job: String
+        var outcome: String
+        var state: JobState
+        var status: JobView
+    }
+
+    func cancel(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "cancel", values: arguments, known: ["job", "session"])
+        if try args.string("session") != nil {
+            throw ToolError.invalid(tool: "cancel", argument: "session", reason: "is not supported yet: sessions come in a later version")
+        }
+        let id = try args.job()
+        let outcome = try service.cancel(id)
+        var text: String
+        let word: String
+        switch outcome {
+        case .dequeued:
+            word = "dequeued"
+            text = "job \(id) was waiting; removed from the queue (it never ran)"
+        case .terminating:
+            word = "terminated"
+            text = "job \(id) was running; its process group got TERM, and KILL follows after the grace period"
+            // Report the outcome when it comes quickly; the grace period bounds it.
+            _ = await service.waitFinal([id], any: true, timeout: 10)
+        case .alreadyFinished(let state):
+            word = "already_finished"
+            text = "job \(id) had already ended (\(state.rawValue)); nothing to cancel"
+        }
+        let view = JobView(try service.snapshot(id))
+        text += "\n" + view.summary
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
+            structuredContent: CancelResult(job: id.rawValue, outcome: word, state: view.state, status: view))
+    }
+
+    // MARK: helpers
+
+    /// Puts up to `inlineOutputLimit` bytes of each stream into the view (the end of the
+    /// stream when it is longer: that is where errors are).
+    private func attachOutput(_ view: inout JobView) throws {
+        guard let id = JobID(view.job) else { return }
+        var truncated = false
+        for stream in Spool.OutputStream.allCases {
+            let size = service.records.outputSize(id, stream)
+            let start = max(0, size - Int64(Self.inlineOutputLimit))
+            if start > 0 { truncated = true }
+            let bytes = try service.read(id, stream, offset: start, limit: Self.inlineOutputLimit)
+            let text = String(decoding: bytes, as: UTF8.self)
+            if stream == .stdout { view.stdout = text } else { view.stderr = text }
+        }
+        view.truncated = truncated
+    }
+
+    private static func outputText(_ view: JobView) -> String {
+        var text = ""
+        if view.truncated == true {
+            text += "\n(output longer than \(inlineOutputLimit / 1024) KiB per stream: showing the end; use output with offsets for all of it)"
+        }
+        if let out = view.stdout, !out.isEmpty { text += "\n--- stdout ---\n" + out }
+        if let err = view.stderr, !err.isEmpty { text += "\n--- stderr ---\n" + err }
+        return text
+    }
+}

@@ -1,0 +1,44 @@
+import MCP
+
+/// The tools spool-mcp offers, with their JSON Schemas. Names and arguments are fixed by
+/// DESIGN.md: clients and tests rely on them.
+enum ToolCatalog {
+    static let commandProperties: [String: Value] = [
+        "command": ["type": "string", "description": "Shell command line, run as SHELL -c COMMAND in its own process group."],
+        "cwd": ["type": "string", "description": "Working directory (absolute, or relative to spool-mcp's). Default: spool-mcp's working directory."],
+        "env": ["type": "object", "additionalProperties": ["type": "string"], "description": "Extra environment variables."],
+        "timeout": ["type": "number", "description": "Seconds after which the whole process group is terminated (TERM, then KILL)."],
+        "stdin": ["type": "string", "description": "Text given to the command on standard input."],
+        "shell": ["type": "string", "description": "Absolute path of the shell; default /bin/sh."],
+        "session": ["type": "string", "description": "Persistent shell session (not available yet)."],
+    ]
+
+    static let jobProperty: Value = ["type": "string", "description": "Job id (26-character ULID) from run or start."]
+    static let streamProperty: Value = ["type": "string", "enum": ["stdout", "stderr"], "default": "stdout"]
+
+    static func object(_ properties: [String: Value], required: [String] = []) -> Value {
+        [
+            "type": "object",
+            "properties": .object(properties),
+            "required": .array(required.map { .string($0) }),
+            "additionalProperties": false,
+        ]
+    }
+
+    static var tools: [Tool] {
+        var run = commandProperties
+        run["wait"] = ["type": "number", "description": "Seconds to wait for the result (default 30, at most 300). If the command is still running then, the result has its job id and the output so far; it keeps running."]
+        var start = commandProperties
+        start["priority"] = ["type": "string", "enum": ["async", "sync"], "default": "async", "description": "Queue: async (background, default) or sync (served first)."]
+        return [
+            Tool(name: "run", description: "Run a shell command and return its exit code and output. Waits at most `wait` seconds; a longer command keeps running and the result gives its job id for status/output/wait.", inputSchema: object(run, required: ["command"]), annotations: .init(title: "Run a command", destructiveHint: true, openWorldHint: true)),
+            Tool(name: "start", description: "Queue a command in the background and return its job id, queue position and state at once.", inputSchema: object(start, required: ["command"]), annotations: .init(title: "Start a background command", destructiveHint: true, openWorldHint: true)),
+            Tool(name: "status", description: "State of a job: queued (with position), running, or its outcome (exit code, signal, times, worker, output sizes).", inputSchema: object(["job": jobProperty], required: ["job"]), annotations: .init(title: "Job status", readOnlyHint: true)),
+            Tool(name: "output", description: "Read a job's stdout or stderr from a byte offset; returns data and nextOffset for the next call, and eof once the job has ended and everything was read.", inputSchema: object(["job": jobProperty, "stream": streamProperty, "offset": ["type": "integer", "minimum": 0, "default": 0], "limit": ["type": "integer", "minimum": 1, "maximum": 1048576, "default": 65536]], required: ["job"]), annotations: .init(title: "Read output", readOnlyHint: true)),
+            Tool(name: "tail", description: "The last N lines of a job's stdout or stderr.", inputSchema: object(["job": jobProperty, "lines": ["type": "integer", "minimum": 1, "maximum": 10000, "default": 50], "stream": streamProperty], required: ["job"]), annotations: .init(title: "Tail output", readOnlyHint: true)),
+            Tool(name: "wait", description: "Block until the listed jobs finish (or the first, with any: true) or timeout seconds pass; reaching the timeout is not an error, the result lists each job's state.", inputSchema: object(["jobs": ["type": "array", "items": jobProperty, "minItems": 1], "timeout": ["type": "number", "default": 30, "minimum": 0, "maximum": 300], "any": ["type": "boolean", "default": false]], required: ["jobs"]), annotations: .init(title: "Wait for jobs", readOnlyHint: true)),
+            Tool(name: "list", description: "Jobs in this spool, newest first, optionally only those in one state.", inputSchema: object(["state": ["type": "string", "enum": ["queued", "running", "succeeded", "failed", "timed_out", "cancelled", "lost"]], "limit": ["type": "integer", "minimum": 1, "maximum": 500, "default": 20]]), annotations: .init(title: "List jobs", readOnlyHint: true)),
+            Tool(name: "cancel", description: "Cancel a job: a queued one is removed from the queue; a running one has its whole process group terminated (TERM, then KILL after a grace period).", inputSchema: object(["job": jobProperty, "session": ["type": "string"]]), annotations: .init(title: "Cancel a job", destructiveHint: true)),
+        ]
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import MCP
+
+/// MCP over stdin/stdout, newline-delimited JSON-RPC.
+///
+/// Written by hand because the SDK's `StdioTransport` sleeps 10 ms whenever stdin has no
+/// data, which puts a 10 ms floor under every call and burns CPU while idle. Here a
+/// dedicated thread blocks in read(2), so a message is handed on the moment it arrives.
+///
+/// Lines that are not JSON, and JSON that is not a JSON-RPC message, are answered here
+/// (`-32700` with id null, `-32600`) and never reach the server, which would otherwise
+/// answer with a made-up id; the server goes on either way.
+actor BlockingStdioTransport: Transport {
+    nonisolated let logger: Logger
+    private let writer: LineWriter
+    private let input: Int32
+    private let stream: AsyncThrowingStream<Data, any Swift.Error>
+    private let continuation: AsyncThrowingStream<Data, any Swift.Error>.Continuation
+    private var started = false
+
+    /// Lines longer than this are refused with a parse error instead of being buffered.
+    static let maxLineBytes = 32 << 20
+
+    init(input: Int32 = 0, output: Int32 = 1, logger: Logger) {
+        self.input = input
+        self.writer = LineWriter(fd: output)
+        self.logger = logger
+        (stream, continuation) = AsyncThrowingStream.makeStream()
+    }
+
+    func connect() async throws {
+        guard !started else { return }
+        started = true
+        let reader = LineReader(fd: input, writer: writer, continuation: continuation, logger: logger)
+        let thread = Thread { reader.run() }
+        thread.name = "mcp-stdin"
+        thread.start()
+    }
+
+    func disconnect() async {
+        continuation.finish()
+    }
+
+    func send(_ data: Data) async throws {
+        guard writer.writeLine(data) else { throw MCPError.connectionClosed }
+    }
+
+    func receive() -> AsyncThrowingStream<Data, any Swift.Error> {
+        stream
+    }
+}
+
+/// The stdin side: splits bytes into lines and vets each line.
+private struct LineReader: Sendable {
+    let fd: Int32
+    let writer: LineWriter
+    let continuation: AsyncThrowingStream<Data, any Swift.Error>.Continuation
+    let logger: Logger
+
+    func run() {
+        var pending: [UInt8] = []
+        var discarding = false
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            var start = 0
+            for i in 0..<n where chunk[i] == UInt8(ascii: "\n") {
+                if !discarding {
+                    pending.append(contentsOf: chunk[start..<i])
+                    handle(pending)
+                }
+                pending.removeAll(keepingCapacity: true)
+                discarding = false
+                start = i + 1
+            }
+            if !discarding {
+                pending.append(contentsOf: chunk[start..<n])
+                if pending.count > BlockingStdioTransport.maxLineBytes {
+                    reply(code: -32700, message: "Parse error: message longer than \(BlockingStdioTransport.maxLineBytes) bytes", id: .null)
+                    pending.removeAll()
+                    discarding = true
+                }
+            }
+        }
+        if !pending.isEmpty && !discarding { handle(pending) }
+        continuation.finish()
+    }
+
+    private func handle(_ line: [UInt8]) {
+        var bytes = line[...]
+        if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+        guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
+        let data = Data(bytes)
+        guard let json = try? JSONDecoder().decode(Value.self, from: data) else {
+            reply(code: -32700, message: "Parse error: the line is not valid JSON (one JSON-RPC message per line, UTF-8)", id: .null)
+            return
+        }
+        switch json {
+        case .object(let object):
+            let id: Value = switch object["id"] {
+            case .string(let text): .string(text)
+            case .int(let number): .int(number)
+            default: .null
+            }
+            guard object["jsonrpc"] == .string("2.0") else {
+                reply(code: -32600, message: "Invalid Request: \"jsonrpc\" must be \"2.0\"", id: id)
+                return
+            }
+            let isRequest = object["method"]?.stringValue != nil
+            let isResponse = object["id"] != nil && (object["result"] != nil || object["error"] != nil)
+            guard isRequest || isResponse else {
+                reply(code: -32600, message: "Invalid Request: a message needs a string \"method\" (or is a response with \"result\" or \"error\")", id: id)
+                return
+            }
+        case .array(let array) where !array.isEmpty:
+            break
+        default:
+            reply(code: -32600, message: "Invalid Request: a message must be a JSON object (or a non-empty batch)", id: .null)
+            return
+        }
+        continuation.yield(data)
+    }
+
+    private func reply(code: Int, message: String, id: Value) {
+        let response: Value = [
+            "jsonrpc": "2.0",
+            "id": id,
+            "error": ["code": .int(code), "message": .string(message)],
+        ]
+        if let data = try? JSONEncoder().encode(response) { writer.writeLine(data) }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import Synchronization
+
+/// Writes whole lines to a file descriptor, one writer at a time, so JSON-RPC messages
+/// from the server and the transport's own error replies never interleave.
+final class LineWriter: Sendable {
+    private let fd: Int32
+    private let lock = Mutex(())
+
+    init(fd: Int32) {
+        self.fd = fd
+    }
+
+    /// Returns false when the reader is gone (EPIPE).
+    @discardableResult
+    func writeLine(_ data: Data) -> Bool {
+        var bytes = [UInt8](data)
+        bytes.append(UInt8(ascii: "\n"))
+        return lock.withLock { _ in
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+    }
+}
