@@ -1,0 +1,110 @@
+import Foundation
+
+/// A real child process started with posix_spawn: clean signal mask and default signal
+/// dispositions (Foundation.Process launched from async code hands children a blocked
+/// mask), its own process group, and pipes for stdin/stdout when asked.
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    /// Write end of the child's stdin (when piped).
+    let stdinFD: Int32?
+    /// Read end of the child's stdout (when piped).
+    let stdoutFD: Int32?
+    private var reaped = false
+    private var status: Int32 = 0
+
+    init(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+         pipeStdio: Bool = false, stderrPath: String? = nil) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        var inPipe: [Int32] = [-1, -1]
+        var outPipe: [Int32] = [-1, -1]
+        if pipeStdio {
+            guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else { throw POSIXError(.EMFILE) }
+            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+            for fd in inPipe + outPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+            // The parent's ends must not leak into other children.
+            _ = fcntl(inPipe[1], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(outPipe[0], F_SETFD, FD_CLOEXEC)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
+        if pipeStdio {
+            close(inPipe[0])
+            close(outPipe[1])
+        }
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
+        pid = child
+        stdinFD = pipeStdio ? inPipe[1] : nil
+        stdoutFD = pipeStdio ? outPipe[0] : nil
+    }
+
+    func signal(_ number: Int32) {
+        kill(pid, number)
+    }
+
+    /// Waits for the process to exit, at most `timeout` seconds; returns its wait status.
+    @discardableResult
+    func wait(timeout: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if reaped { return status }
+            var value: Int32 = 0
+            if waitpid(pid, &value, WNOHANG) == pid {
+                reaped = true
+                status = value
+                return value
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    var isRunning: Bool {
+        if reaped { return false }
+        var value: Int32 = 0
+        if waitpid(pid, &value, WNOHANG) == pid {
+            reaped = true
+            status = value
+            return false
+        }
+        return true
+    }
+
+    /// SIGKILL to the whole process group, then reap.
+    func killGroup() async {
+        kill(-pid, SIGKILL)
+        await wait(timeout: 5)
+    }
+
+    deinit {
+        if let stdinFD { close(stdinFD) }
+        if let stdoutFD { close(stdoutFD) }
+    }
+}

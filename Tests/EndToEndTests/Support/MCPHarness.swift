@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+import MCP
+import Spool
+import SystemPackage
+
+/// spool-mcp as a real child process, driven by the swift-sdk `Client` over its stdio.
+final class MCPHarness: @unchecked Sendable {
+    let spool: TestSpool
+    let process: ChildProcess
+    let client: Client
+
+    init(spool: TestSpool, workers: Int, extra: [String] = []) async throws {
+        self.spool = spool
+        process = try spool.startFrontend(workers: workers, extra: extra)
+        let transport = StdioTransport(
+            input: FileDescriptor(rawValue: process.stdoutFD!),
+            output: FileDescriptor(rawValue: process.stdinFD!))
+        client = Client(name: "spool-tests", version: "1.0")
+        _ = try await client.connect(transport: transport)
+    }
+
+    /// Calls a tool and returns the whole result (structured content included).
+    func call(_ name: String, _ arguments: [String: Value] = [:]) async throws -> CallTool.Result {
+        let context: RequestContext<CallTool.Result> = try await client.callTool(name: name, arguments: arguments)
+        return try await context.value
+    }
+
+    func close() async {
+        await client.disconnect()
+    }
+}
+
+extension CallTool.Result {
+    var structured: [String: Value] {
+        if case .object(let object)? = structuredContent { return object }
+        return [:]
+    }
+
+    subscript(_ key: String) -> Value? { structured[key] }
+
+    var text: String {
+        content.compactMap { if case .text(let text, _, _) = $0 { text } else { nil } }.joined(separator: "\n")
+    }
+}

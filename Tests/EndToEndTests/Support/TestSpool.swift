@@ -1,0 +1,71 @@
+import Foundation
+import Spool
+
+/// A temporary spool for one test, plus the real binaries built next to the test bundle.
+/// `cleanup()` kills everything the test started, including jobs' process groups found
+/// in the spool, and removes the folder.
+final class TestSpool: @unchecked Sendable {
+    let root: String
+    let layout: SpoolLayout
+    private var children: [ChildProcess] = []
+
+    static let binaries: String = {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: me).deletingLastPathComponent()
+        // XCTest on some setups runs from inside the .xctest bundle.
+        if url.path.hasSuffix(".xctest") { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static func binary(_ name: String) -> String { binaries + "/" + name }
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "spool-test-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        root = String(cString: made) + "/spool"
+        layout = SpoolLayout(root: root)
+        try layout.create()
+    }
+
+    var logPath: String { root + "/../test.log" }
+
+    /// Starts spool-mcp on stdio with `workers` workers.
+    func startFrontend(workers: Int, extra: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
+        let child = try ChildProcess(Self.binary("spool-mcp"), ["--spool", root, "--workers", String(workers)] + extra,
+                                     environment: environment, pipeStdio: true, stderrPath: logPath)
+        children.append(child)
+        return child
+    }
+
+    /// Starts an external spool-worker.
+    func startWorker(id: String, slots: Int = 1, extra: [String] = []) throws -> ChildProcess {
+        let child = try ChildProcess(Self.binary("spool-worker"), ["--spool", root, "--id", id, "--slots", String(slots)] + extra,
+                                     stderrPath: logPath)
+        children.append(child)
+        return child
+    }
+
+    func read(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func status(_ id: String) throws -> JobStatus? {
+        guard let id = JobID(id) else { return nil }
+        return try JobRecords(layout: layout).status(id)
+    }
+
+    func names(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+
+    func cleanup() async {
+        for child in children { await child.killGroup() }
+        // Jobs run in their own sessions: stop any left over (pid = process group).
+        for name in names(layout.jobs) {
+            guard let id = JobID(name), let status = try? JobRecords(layout: layout).status(id) else { continue }
+            if let pid = status.pid, status.state == .running { kill(-pid, SIGKILL) }
+            if let supervisor = status.supervisorPid, status.state == .running { kill(supervisor, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent)
+    }
+}
