@@ -111,7 +111,8 @@ struct CrashSafetyTests {
         let spool = try TestSpool()
         let worker = try spool.startWorker(id: "polite")
         let ids = try submit(spool, ["sleep 0.5; echo done"])
-        while try spool.status(ids[0].rawValue)?.state != .running {
+        let deadline = Date().addingTimeInterval(10)
+        while try spool.status(ids[0].rawValue) == nil && Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         worker.signal(SIGTERM)

@@ -81,20 +81,25 @@ public struct JobID: Hashable, Comparable, Sendable, Codable, CustomStringConver
             last = (ms, high, low)
             return (ms, high, low)
         }
-        var chars = [UInt8](repeating: 0, count: length)
+        return JobID(milliseconds: parts.0, randomHigh: parts.1, randomLow: parts.2)
+    }
+
+    /// An id from its parts: 48 bits of milliseconds since the epoch and 80 random bits.
+    public init(milliseconds: UInt64, randomHigh: UInt16, randomLow: UInt64) {
+        var chars = [UInt8](repeating: 0, count: Self.length)
         // 48-bit time in 10 characters, then 80 random bits (16 + 64) in 16.
-        var time = parts.0
+        var time = milliseconds & 0xFFFF_FFFF_FFFF
         for i in stride(from: 9, through: 0, by: -1) {
-            chars[i] = alphabet[Int(time & 31)]
+            chars[i] = Self.alphabet[Int(time & 31)]
             time >>= 5
         }
-        var randomLow = parts.2
-        var randomHigh = UInt64(parts.1)
+        var randomLow = randomLow
+        var randomHigh = UInt64(randomHigh)
         for i in stride(from: 25, through: 10, by: -1) {
-            chars[i] = alphabet[Int(randomLow & 31)]
+            chars[i] = Self.alphabet[Int(randomLow & 31)]
             randomLow = randomLow >> 5 | (randomHigh & 31) << 59
             randomHigh >>= 5
         }
-        return JobID(String(decoding: chars, as: UTF8.self))!
+        rawValue = String(decoding: chars, as: UTF8.self)
     }
 }

@@ -1,0 +1,163 @@
+import Foundation
+import Spool
+import Testing
+
+@Suite("Queue order")
+struct QueueOrderTests {
+    let now = Timestamp(nanoseconds: 1_800_000_000_000_000_000)
+
+    func id(secondsAgo: Double) -> JobID {
+        JobID(milliseconds: UInt64(now.nanoseconds / 1_000_000 - Int64(secondsAgo * 1000)),
+              randomHigh: .random(in: 0...(.max)), randomLow: .random(in: 0...(.max)))
+    }
+
+    @Test("sync before async, FIFO within each")
+    func syncFirst() {
+        let a1 = QueueEntry(id: id(secondsAgo: 5), priority: .async)
+        let a2 = QueueEntry(id: id(secondsAgo: 4), priority: .async)
+        let s1 = QueueEntry(id: id(secondsAgo: 3), priority: .sync)
+        let s2 = QueueEntry(id: id(secondsAgo: 1), priority: .sync)
+        let order = QueueOrder(asyncAging: 60)
+        #expect(order.sorted([a2, s2, a1, s1], now: now) == [s1, s2, a1, a2])
+        #expect(order.position(of: a1.id, in: [a2, s2, a1, s1], now: now) == 3)
+        #expect(order.position(of: s1.id, in: [a2, s2, a1, s1], now: now) == 1)
+    }
+
+    @Test("an async request older than the aging limit is served with the sync ones, by age")
+    func aging() {
+        let old = QueueEntry(id: id(secondsAgo: 120), priority: .async)
+        let sync = QueueEntry(id: id(secondsAgo: 2), priority: .sync)
+        let young = QueueEntry(id: id(secondsAgo: 10), priority: .async)
+        #expect(QueueOrder(asyncAging: 60).sorted([young, sync, old], now: now) == [old, sync, young])
+        #expect(QueueOrder(asyncAging: 600).sorted([young, sync, old], now: now) == [sync, old, young])
+    }
+}
+
+@Suite("Claim")
+struct ClaimTests {
+    @Test("many claimers racing for each request: exactly one wins every time")
+    func claimRace() async throws {
+        let spool = try ScratchSpool()
+        let layout = spool.layout
+        let queue = SpoolQueue(layout: layout)
+        let claimers = (0..<8).map { WorkerName("c\($0)")! }
+        for claimer in claimers { try FileSystem.makeDirectory(layout.active(worker: claimer)) }
+        var requests: [JobRequest] = []
+        for _ in 0..<300 {
+            let request = JobRequest(command: "true", priority: .async)
+            try queue.submit(request)
+            requests.append(request)
+        }
+        let all = requests
+        let wins = await withTaskGroup(of: [JobID].self) { group in
+            for claimer in claimers {
+                group.addTask {
+                    var won: [JobID] = []
+                    for request in all {
+                        if (try? queue.claim(QueueEntry(id: request.job, priority: .async), worker: claimer)) == true {
+                            won.append(request.job)
+                        }
+                    }
+                    return won
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(wins.count == requests.count)
+        #expect(Set(wins) == Set(requests.map(\.job)))
+        #expect(FileSystem.list(layout.queue(.async)).isEmpty)
+        let claimed = claimers.reduce(0) { $0 + FileSystem.list(layout.active(worker: $1)).count }
+        #expect(claimed == requests.count)
+    }
+
+    @Test("a cancel (rename to done/) racing a claim: exactly one of them wins")
+    func cancelRacesClaim() async throws {
+        let spool = try ScratchSpool()
+        let layout = spool.layout
+        let queue = SpoolQueue(layout: layout)
+        let worker = WorkerName("w")!
+        try FileSystem.makeDirectory(layout.active(worker: worker))
+        for _ in 0..<200 {
+            let request = JobRequest(command: "true", priority: .async)
+            try queue.submit(request)
+            async let claimed = (try? queue.claim(QueueEntry(id: request.job, priority: .async), worker: worker)) ?? false
+            async let cancelled = (try? FileSystem.rename(layout.queued(request.job, .async), to: layout.done(request.job))) ?? false
+            let (a, b) = await (claimed, cancelled)
+            #expect(a != b)
+        }
+    }
+
+    @Test("quarantine moves a file to bad/ with a reason beside it")
+    func quarantine() throws {
+        let spool = try ScratchSpool()
+        let path = spool.layout.queue(.async) + "/junk.txt"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(SpoolQueue(layout: spool.layout).quarantine(path, reason: "not a request"))
+        #expect(!FileSystem.exists(path))
+        let reason = try #require(try FileSystem.read(spool.layout.bad + "/junk.txt.reason"))
+        #expect(String(decoding: reason, as: UTF8.self).hasPrefix("not a request\n"))
+    }
+}
+
+@Suite("Recovery")
+struct RecoveryTests {
+    func claimed(_ spool: ScratchSpool, worker: WorkerName) throws -> JobRequest {
+        let queue = SpoolQueue(layout: spool.layout)
+        let request = JobRequest(command: "true", priority: .sync)
+        try queue.submit(request)
+        try FileSystem.makeDirectory(spool.layout.active(worker: worker))
+        #expect(try queue.claim(QueueEntry(id: request.job, priority: .sync), worker: worker))
+        try FileSystem.makeDirectory(spool.layout.job(request.job))
+        return request
+    }
+
+    @Test("a claimed request that never started goes back to its queue")
+    func requeue() throws {
+        let spool = try ScratchSpool()
+        let dead = WorkerName("dead")!
+        let request = try claimed(spool, worker: dead)
+        let outcomes = Recovery(layout: spool.layout).sweepDeadWorkers()
+        #expect(outcomes[request.job] == .requeued)
+        #expect(FileSystem.exists(spool.layout.queued(request.job, .sync)))
+        #expect(!FileSystem.exists(spool.layout.active(worker: dead)))
+    }
+
+    @Test("a job whose supervisor recorded an exit is finished with it")
+    func finishFromExit() throws {
+        let spool = try ScratchSpool()
+        let dead = WorkerName("dead")!
+        let request = try claimed(spool, worker: dead)
+        let exit = "{\"pid\":1,\"exitCode\":3,\"signal\":null,\"timedOut\":false,\"cancelled\":false,\"startedAtNs\":1,\"finishedAtNs\":2}"
+        try Data(exit.utf8).write(to: URL(fileURLWithPath: spool.layout.job(request.job, .exit)))
+        #expect(Recovery(layout: spool.layout).sweepDeadWorkers()[request.job] == .finished(.failed))
+        let status = try #require(try JobRecords(layout: spool.layout).status(request.job))
+        #expect(status.exitCode == 3)
+        #expect(FileSystem.exists(spool.layout.done(request.job)))
+    }
+
+    @Test("a job that started but whose end nobody recorded is lost, not rerun")
+    func lost() throws {
+        let spool = try ScratchSpool()
+        let dead = WorkerName("dead")!
+        let request = try claimed(spool, worker: dead)
+        try JobRecords(layout: spool.layout).writeStatus(JobStatus(job: request.job, state: .running, priority: .sync,
+            worker: dead, pid: 1, createdAt: request.createdAt, startedAt: .now))
+        #expect(Recovery(layout: spool.layout).sweepDeadWorkers()[request.job] == .finished(.lost))
+        #expect(try JobRecords(layout: spool.layout).status(request.job)?.reason?.contains("died") == true)
+    }
+
+    @Test("a job whose supervisor still holds its lock is left running; a live worker's folder is not touched")
+    func stillRunning() throws {
+        let spool = try ScratchSpool()
+        let dead = WorkerName("dead")!
+        let request = try claimed(spool, worker: dead)
+        let lock = try #require(try FileLock.tryAcquire(spool.layout.job(request.job, .lock)))
+        #expect(Recovery(layout: spool.layout).sweepDeadWorkers()[request.job] == .stillRunning)
+        withExtendedLifetime(lock) {}
+        let alive = WorkerName("alive")!
+        let other = try claimed(spool, worker: alive)
+        let workerLock = try #require(try FileLock.tryAcquire(spool.layout.workerLock(alive)))
+        #expect(Recovery(layout: spool.layout).sweepDeadWorkers()[other.job] == nil)
+        withExtendedLifetime(workerLock) {}
+    }
+}

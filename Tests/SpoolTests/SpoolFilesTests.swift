@@ -1,0 +1,117 @@
+import Foundation
+import Spool
+import Testing
+
+/// A fresh spool folder per test.
+final class ScratchSpool {
+    let layout: SpoolLayout
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "spool-unit-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        layout = SpoolLayout(root: String(cString: made))
+        try layout.create()
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: layout.root) }
+}
+
+@Suite("Layout and files")
+struct SpoolFilesTests {
+    @Test("every path of the layout is under the root and named as DESIGN.md says")
+    func layout() {
+        let layout = SpoolLayout(root: "/srv/spool/")
+        let id = JobID("01ARZ3NDEKTSV4RRFFQ69G5FAV")!
+        let worker = WorkerName("w1")!
+        #expect(layout.root == "/srv/spool")
+        #expect(layout.queued(id, .sync) == "/srv/spool/queue/sync/01ARZ3NDEKTSV4RRFFQ69G5FAV.json")
+        #expect(layout.queued(id, .async) == "/srv/spool/queue/async/01ARZ3NDEKTSV4RRFFQ69G5FAV.json")
+        #expect(layout.active(id, worker: worker) == "/srv/spool/active/w1/01ARZ3NDEKTSV4RRFFQ69G5FAV.json")
+        #expect(layout.done(id) == "/srv/spool/done/01ARZ3NDEKTSV4RRFFQ69G5FAV.json")
+        #expect(layout.job(id, .stdout) == "/srv/spool/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/stdout")
+        #expect(layout.job(id, .status) == "/srv/spool/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/status.json")
+        #expect(layout.workerRecord(worker) == "/srv/spool/workers/w1.json")
+        #expect(layout.bad == "/srv/spool/bad")
+        #expect(SpoolLayout(root: "rel").root.hasPrefix("/"))
+    }
+
+    @Test("worker names are limited to file-name-safe characters", arguments: ["", ".", "..", "a/b", "a b", String(repeating: "x", count: 101)])
+    func badWorkerNames(_ text: String) {
+        #expect(WorkerName(text) == nil)
+    }
+
+    @Test("atomic writes leave the complete file and nothing in tmp/")
+    func atomicWrite() throws {
+        let spool = try ScratchSpool()
+        let path = spool.layout.root + "/file.json"
+        try AtomicFile.write(Array("first\n".utf8), to: path, layout: spool.layout)
+        let big = [UInt8](repeating: 65, count: 3 << 20)
+        try AtomicFile.write(big, to: path, layout: spool.layout, durable: false)
+        #expect(try FileSystem.read(path) == big)
+        #expect(FileSystem.list(spool.layout.tmp).isEmpty)
+    }
+
+    @Test("concurrent readers never see a partial file")
+    func readersSeeWholeFiles() async throws {
+        let spool = try ScratchSpool()
+        let path = spool.layout.root + "/status.json"
+        let layout = spool.layout
+        let a = [UInt8](repeating: 97, count: 200_000), b = [UInt8](repeating: 98, count: 100_000)
+        try AtomicFile.write(a, to: path, layout: layout)
+        let torn = await withTaskGroup(of: Int.self) { group in
+            group.addTask {
+                for i in 0..<200 { try? AtomicFile.write(i % 2 == 0 ? b : a, to: path, layout: layout, durable: false) }
+                return 0
+            }
+            group.addTask {
+                var torn = 0
+                for _ in 0..<2000 {
+                    if let bytes = try? FileSystem.read(path), bytes != a && bytes != b { torn += 1 }
+                }
+                return torn
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(torn == 0)
+    }
+
+    @Test("a minimal hand-written request decodes with defaults from its location")
+    func minimalRequest() throws {
+        let spool = try ScratchSpool()
+        let id = JobID.make()
+        let path = spool.layout.queued(id, .sync)
+        try Data("{\"command\":\"ls\"}".utf8).write(to: URL(fileURLWithPath: path))
+        let request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .sync))
+        #expect(request.job == id)
+        #expect(request.priority == .sync)
+        #expect(request.command == "ls")
+        #expect(request.createdAt == id.createdAt)
+    }
+
+    @Test("unreadable requests say what is wrong", arguments: [
+        ("{\"command\":", "not valid JSON"), ("{}", "'command' is missing"), ("{\"command\":1}", "field 'command' has the wrong type"),
+        ("[1,2]", "wrong type"),
+    ])
+    func corruptRequest(_ content: String, _ message: String) throws {
+        let spool = try ScratchSpool()
+        let id = JobID.make()
+        let path = spool.layout.queued(id, .async)
+        try Data(content.utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
+            Issue.record("decoded \(content)")
+        } catch {
+            #expect(error.description.contains(message), "\(error)")
+        }
+    }
+
+    @Test("problems in a request are found before it runs")
+    func requestProblems() {
+        #expect(JobRequest(command: "", priority: .sync).problem != nil)
+        #expect(JobRequest(command: String(repeating: "x", count: 200_000), priority: .sync).problem?.contains("131071") == true)
+        #expect(JobRequest(command: "ls", cwd: "relative", priority: .sync).problem != nil)
+        #expect(JobRequest(command: "ls", timeout: -1, priority: .sync).problem != nil)
+        #expect(JobRequest(command: "ls", env: ["A=B": "x"], priority: .sync).problem != nil)
+        #expect(JobRequest(command: "ls", cwd: "/tmp", priority: .sync).problem == nil)
+    }
+}
