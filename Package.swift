@@ -35,7 +35,13 @@ let package = Package(
         ),
         // The per-job supervisor is C on purpose: it is exec'd once per job, so it must
         // start in well under a millisecond and must not need the Swift runtime.
-        .executableTarget(name: "SpoolSupervisor", path: "Sources/SpoolSupervisor"),
+        .executableTarget(
+            name: "SpoolSupervisor",
+            path: "Sources/SpoolSupervisor",
+            // Plain C needs none of the Swift runtime that swiftc links by default; dropping
+            // it saves the dynamic loading of libswiftCore and libstdc++ on every job.
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
+        ),
         .executableTarget(
             name: "Worker",
             dependencies: [
@@ -55,10 +61,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // posix_spawn with a clean signal mask, for tests and the benchmark.
+        .target(name: "ProcessHarness"),
         .executableTarget(
             name: "Bench",
             dependencies: [
                 "Spool",
+                "ProcessHarness",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -66,7 +75,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Spool", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: ["Spool", "ProcessHarness", .product(name: "MCP", package: "swift-sdk")]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessHarness
 import Logging
 import MCP
 import Spool

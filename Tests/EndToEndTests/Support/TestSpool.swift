@@ -1,4 +1,5 @@
 import Foundation
+import ProcessHarness
 import Spool
 
 /// A temporary spool for one test, plus the real binaries built next to the test bundle.

@@ -1,18 +1,20 @@
 import Foundation
 
+/// Process plumbing shared by the end-to-end tests and spool-bench (not part of Spool).
+///
 /// A real child process started with posix_spawn: clean signal mask and default signal
 /// dispositions (Foundation.Process launched from async code hands children a blocked
 /// mask), its own process group, and pipes for stdin/stdout when asked.
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
     /// Write end of the child's stdin (when piped).
-    let stdinFD: Int32?
+    public let stdinFD: Int32?
     /// Read end of the child's stdout (when piped).
-    let stdoutFD: Int32?
+    public let stdoutFD: Int32?
     private var reaped = false
     private var status: Int32 = 0
 
-    init(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+    public init(_ path: String, _ arguments: [String], environment: [String: String] = [:],
          pipeStdio: Bool = false, stderrPath: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -65,13 +67,13 @@ final class ChildProcess: @unchecked Sendable {
         stdoutFD = pipeStdio ? outPipe[0] : nil
     }
 
-    func signal(_ number: Int32) {
+    public func signal(_ number: Int32) {
         kill(pid, number)
     }
 
     /// Waits for the process to exit, at most `timeout` seconds; returns its wait status.
     @discardableResult
-    func wait(timeout: Double) async -> Int32? {
+    public func wait(timeout: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if reaped { return status }
@@ -86,7 +88,7 @@ final class ChildProcess: @unchecked Sendable {
         return nil
     }
 
-    var isRunning: Bool {
+    public var isRunning: Bool {
         if reaped { return false }
         var value: Int32 = 0
         if waitpid(pid, &value, WNOHANG) == pid {
@@ -98,7 +100,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// SIGKILL to the whole process group, then reap.
-    func killGroup() async {
+    public func killGroup() async {
         kill(-pid, SIGKILL)
         await wait(timeout: 5)
     }

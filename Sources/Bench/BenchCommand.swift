@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import ProcessHarness
+import Spool
+
+/// `swift run -c release spool-bench`: the figures DESIGN.md's targets are judged by.
+/// It starts real spool-mcp / spool-worker processes (from the same build folder) on a
+/// temporary spool, prints figures, and removes everything it started.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "spool-bench",
+        abstract: "Measures Spool's round trip, throughput and memory.")
+
+    @Option(help: "run-true round trips to time.") var calls = 200
+    @Option(help: "Jobs for the throughput test.") var jobs = 1000
+    @Option(help: "Megabytes printed by the memory test's job.") var megabytes = 200
+    @Flag(help: "Skip the 200 MB memory test.") var skipMemory = false
+
+    func run() async throws {
+        let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
+        print("spool-bench: binaries from \(bin); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        try await roundTrip(bin: bin)
+        for workers in [1, 2] { try await throughput(bin: bin, workers: workers) }
+        if !skipMemory { try await memory(bin: bin) }
+    }
+
+    // MARK: round trip
+
+    func roundTrip(bin: String) async throws {
+        let floor = try (0..<calls).map { _ in try Self.time { try Self.spawnShellTrue() } }
+        let bench = try BenchSpool()
+        defer { bench.remove() }
+        let mcp = try ChildProcess(bin + "/spool-mcp", ["--spool", bench.root, "--workers", "1"], pipeStdio: true)
+        let client = try RawMCPClient(process: mcp)
+        for _ in 0..<20 { _ = try client.callTool("run", ["command": "true"]) } // warm-up
+        let samples = try (0..<calls).map { _ in
+            try Self.time {
+                let result = try client.callTool("run", ["command": "true"])
+                guard (result["structuredContent"] as? [String: Any])?["state"] as? String == "succeeded" else {
+                    throw BenchError.protocolError("run true did not succeed: \(result)")
+                }
+            }
+        }
+        print("")
+        print("round trip, \(calls) calls (milliseconds)      p50      p95      p99")
+        print(Self.row("direct spawn /bin/sh -c true (floor)", floor))
+        print(Self.row("MCP run true over stdio, 1 worker", samples))
+        print(String(format: "  p50 above the floor: %.2f ms", Self.percentile(samples, 50) - Self.percentile(floor, 50)))
+        await mcp.killGroup()
+    }
+
+    // MARK: throughput
+
+    func throughput(bin: String, workers: Int) async throws {
+        let bench = try BenchSpool()
+        defer { bench.remove() }
+        let mcp = try ChildProcess(bin + "/spool-mcp", ["--spool", bench.root, "--workers", "0"], pipeStdio: true)
+        let client = try RawMCPClient(process: mcp)
+        for _ in 0..<jobs { _ = try client.callTool("start", ["command": "true"]) }
+        let layout = SpoolLayout(root: bench.root)
+        let start = Date()
+        let started = try (0..<workers).map { index in
+            try ChildProcess(bin + "/spool-worker", ["--spool", bench.root, "--id", "bench-\(index)"])
+        }
+        let deadline = Date().addingTimeInterval(300)
+        while FileSystem.list(layout.done).count < jobs {
+            guard Date() < deadline else { throw BenchError.timeout("draining \(jobs) jobs") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let failed = FileSystem.list(layout.done).compactMap(JobID.init(fileName:)).filter {
+            (try? JobRecords(layout: layout).status($0)?.state) != .succeeded
+        }
+        print(String(format: "throughput: %d x 'start true' drained by %d worker(s) in %.2f s = %.0f jobs/s%@",
+                     jobs, workers, elapsed, Double(jobs) / elapsed, failed.isEmpty ? "" : " (\(failed.count) not succeeded!)"))
+        for worker in started { await worker.killGroup() }
+        await mcp.killGroup()
+    }
+
+    // MARK: memory
+
+    func memory(bin: String) async throws {
+        let bench = try BenchSpool()
+        defer { bench.remove() }
+        let mcp = try ChildProcess(bin + "/spool-mcp", ["--spool", bench.root, "--workers", "1"], pipeStdio: true)
+        let client = try RawMCPClient(process: mcp)
+        let bytes = megabytes * 1_000_000
+        let command = "head -c \(bytes) /dev/zero | tr '\\0' 'x'"
+        let result = try client.callTool("run", ["command": command, "wait": 300])
+        let content = result["structuredContent"] as? [String: Any] ?? [:]
+        let layout = SpoolLayout(root: bench.root)
+        let worker = FileSystem.list(layout.workers).first { $0.hasSuffix(".json") }
+        let workerPid = worker.flatMap { try? SpoolJSON.load(WorkerRecord.self, from: layout.workers + "/" + $0)?.pid }
+        print("")
+        print("memory while a job prints \(megabytes) MB (state \(content["state"] ?? "?"), stdoutBytes \(content["stdoutBytes"] ?? "?"))")
+        print("  spool-mcp    peak RSS \(Self.peakRSS(mcp.pid)) MB")
+        if let workerPid { print("  spool-worker peak RSS \(Self.peakRSS(workerPid)) MB") }
+        await mcp.killGroup()
+    }
+
+    // MARK: helpers
+
+    static func time(_ body: () throws -> Void) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    }
+
+    static func spawnShellTrue() throws {
+        let child = try ChildProcess("/bin/sh", ["-c", "true"])
+        var status: Int32 = 0
+        waitpid(child.pid, &status, 0)
+    }
+
+    static func percentile(_ samples: [Double], _ p: Double) -> Double {
+        let sorted = samples.sorted()
+        return sorted[min(sorted.count - 1, Int((p / 100) * Double(sorted.count)))]
+    }
+
+    static func row(_ label: String, _ samples: [Double]) -> String {
+        label.padding(toLength: 40, withPad: " ", startingAt: 0)
+            + String(format: "%8.2f %8.2f %8.2f", percentile(samples, 50), percentile(samples, 95), percentile(samples, 99))
+    }
+
+    /// VmHWM: the highest resident set size the process has had, in MB.
+    static func peakRSS(_ pid: Int32) -> String {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return "?" }
+        return String(format: "%.1f", kb / 1024)
+    }
+}
+
+/// A temporary spool folder for one measurement.
+struct BenchSpool {
+    let root: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "spool-bench-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw BenchError.protocolError("cannot create a temporary folder") }
+        root = String(cString: made)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
