@@ -14,7 +14,7 @@
 //
 // Usage (called by spool-worker, not by people):
 //   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file) CWD SHELL COMMAND
-// File descriptors on entry: 0 = the job's lock file, already flock'ed by the worker
+// File descriptors on entry: 0 = the job folder, already flock'ed by the worker
 // (the lock is held continuously from claim to exit), 1 = a pipe on which the
 // command's pid is reported once, 2 = the worker's log.
 #define _GNU_SOURCE
@@ -48,8 +48,10 @@ static int open_in(const char *dir, const char *name, int flags) {
     return open(path, flags | O_CLOEXEC, 0644);
 }
 
-// Same protocol as the Swift side's atomic write: temp file, fsync, rename, fsync dir,
-// so no reader ever sees a half-written exit.json.
+// Written to a temp file and renamed, so no reader ever sees a half-written exit.json.
+// Not fsync'ed: it survives any process crash (the page cache does), and the worker
+// makes the outcome durable at once in status.json; only a power cut in between could
+// lose it, and then the job is reported `lost`, not dropped.
 static int write_exit_file(const char *dir, const char *text) {
     char tmp[4096], final[4096];
     snprintf(tmp, sizeof tmp, "%s/.exit.json.tmp", dir);
@@ -62,12 +64,8 @@ static int write_exit_file(const char *dir, const char *text) {
         if (n < 0) { if (errno == EINTR) continue; close(fd); return -1; }
         off += (size_t)n;
     }
-    fsync(fd);
     close(fd);
-    if (rename(tmp, final) != 0) return -1;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) { fsync(dfd); close(dfd); }
-    return 0;
+    return rename(tmp, final);
 }
 
 int main(int argc, char **argv) {
@@ -105,10 +103,10 @@ int main(int argc, char **argv) {
     // the lock lives exactly as long as this process. Run by hand, take the lock here.
     int lockfd = fcntl(0, F_DUPFD_CLOEXEC, 3);
     struct stat st;
-    if (lockfd < 0 || fstat(lockfd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        lockfd = open_in(dir, "lock", O_RDWR | O_CREAT);
+    if (lockfd < 0 || fstat(lockfd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        lockfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0) {
-            fprintf(stderr, "spool-supervisor: cannot lock %s/lock: %s\n", dir, strerror(errno));
+            fprintf(stderr, "spool-supervisor: cannot lock %s: %s\n", dir, strerror(errno));
             return 2;
         }
     }

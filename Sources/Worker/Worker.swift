@@ -74,22 +74,20 @@ actor Worker {
     func fill() -> Next {
         if stopping { return .stop }
         while running.count < slots {
-            let entries = queue.entries { name, priority in
+            var entries = queue.entries { name, priority in
                 self.queue.quarantine(self.layout.queue(priority) + "/" + name,
                     reason: "not a request file: names are <job id>.json with a 26-character ULID id")
             }
-            guard !entries.isEmpty else { break }
+            // Take the first in serving order; if another worker got it first, the next.
             var claimed = false
-            for entry in queue.order.sorted(entries) {
+            while !claimed, let entry = queue.order.next(entries) {
+                entries.removeAll { $0.id == entry.id }
                 do {
-                    guard try queue.claim(entry, worker: name) else { continue }
+                    claimed = try queue.claim(entry, worker: name)
                 } catch {
                     logger.error("claiming \(entry.id): \(error)")
-                    continue
                 }
-                claimed = true
-                start(entry)
-                break
+                if claimed { start(entry) }
             }
             if !claimed { break }
         }

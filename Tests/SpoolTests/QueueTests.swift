@@ -151,7 +151,7 @@ struct RecoveryTests {
         let spool = try ScratchSpool()
         let dead = WorkerName("dead")!
         let request = try claimed(spool, worker: dead)
-        let lock = try #require(try FileLock.tryAcquire(spool.layout.job(request.job, .lock)))
+        let lock = try #require(try FileLock.tryAcquire(spool.layout.job(request.job), create: false))
         #expect(Recovery(layout: spool.layout).sweepDeadWorkers()[request.job] == .stillRunning)
         withExtendedLifetime(lock) {}
         let alive = WorkerName("alive")!

@@ -13,8 +13,10 @@ public final class FileLock: Sendable {
     }
 
     /// Takes the lock without waiting; nil when another process holds it.
-    public static func tryAcquire(_ path: String) throws(SpoolError) -> FileLock? {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    /// - Parameter create: create `path` as an empty file if missing; false to lock an
+    ///   existing file or folder (a job locks its own folder: one file fewer per job).
+    public static func tryAcquire(_ path: String, create: Bool = true) throws(SpoolError) -> FileLock? {
+        let fd = create ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(operation: "opening lock", path: path, errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(path: path, descriptor: fd) }
         let code = errno

@@ -34,9 +34,9 @@ public struct JobRecords: Sendable {
         FileSystem.exists(layout.job(id, .cancel))
     }
 
-    /// True while the job's supervisor is alive (it holds `jobs/<id>/lock`).
+    /// True while the job's supervisor is alive (it holds a flock on `jobs/<id>/`).
     public func isSupervised(_ id: JobID) -> Bool {
-        FileLock.isHeld(layout.job(id, .lock))
+        FileLock.isHeld(layout.job(id))
     }
 
     /// Ends a claimed job: writes the final status, then moves the request from

@@ -54,7 +54,8 @@ public struct SpoolLayout: Sendable, Hashable {
     }
 }
 
-/// The files a job folder (`jobs/<id>/`) may hold.
+/// The files a job folder (`jobs/<id>/`) may hold. The folder itself is held with flock
+/// by the job's supervisor for as long as the command runs.
 public enum JobFile: String, Sendable, CaseIterable {
     /// Hard link to the request as it was claimed.
     case request = "request.json"
@@ -63,8 +64,6 @@ public enum JobFile: String, Sendable, CaseIterable {
     case stderr
     /// One-shot input given as `stdin` in the request.
     case stdin
-    /// Held with flock by the job's supervisor for as long as the command runs.
-    case lock
     /// Written atomically by the supervisor when the command has ended.
     case exit = "exit.json"
     /// Present when someone asked for the job to be cancelled.

@@ -8,12 +8,19 @@ public struct JobID: Hashable, Comparable, Sendable, Codable, CustomStringConver
     public let rawValue: String
 
     static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    /// Byte → 5-bit value, 255 for bytes outside the alphabet. Ids are validated and
+    /// decoded for every file in a queue listing, so this is a table, not a search.
+    static let values: [UInt8] = {
+        var table = [UInt8](repeating: 255, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
+        return table
+    }()
     public static let length = 26
 
     /// Accepts only well-formed ids, so `../x`, empty or oversized strings never reach a path.
     public init?(_ text: String) {
         guard text.utf8.count == Self.length,
-              text.utf8.allSatisfy({ Self.alphabet.contains($0) }),
+              text.utf8.allSatisfy({ Self.values[Int($0)] != 255 }),
               let first = text.utf8.first, first <= UInt8(ascii: "7")
         else { return nil }
         rawValue = text
@@ -38,7 +45,7 @@ public struct JobID: Hashable, Comparable, Sendable, Codable, CustomStringConver
     public var milliseconds: UInt64 {
         var value: UInt64 = 0
         for byte in rawValue.utf8.prefix(10) {
-            value = value << 5 | UInt64(Self.alphabet.firstIndex(of: byte)!)
+            value = value << 5 | UInt64(Self.values[Int(byte)])
         }
         return value
     }

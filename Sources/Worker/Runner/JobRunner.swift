@@ -40,7 +40,7 @@ struct JobRunner: Sendable {
         if let input = request.stdin {
             try AtomicFile.write(Array(input.utf8), to: layout.job(id, .stdin), layout: layout, durable: false)
         }
-        guard let lock = try FileLock.tryAcquire(layout.job(id, .lock)) else {
+        guard let lock = try FileLock.tryAcquire(directory, create: false) else {
             // Only a supervisor holds this lock: the job is already running somewhere.
             logger.warning("job \(id) is already supervised; leaving it alone")
             return
