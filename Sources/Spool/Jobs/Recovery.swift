@@ -36,7 +36,7 @@ public struct Recovery: Sendable {
             FileSystem.remove(layout.workerRecord(worker))
             // rmdir fails while jobs are still running there; the next sweep retries.
             if rmdirIfEmpty(layout.active(worker: worker)) {
-                FileSystem.remove(layout.workerLock(worker))
+                FileLock.removeIfFree(layout.workerLock(worker))
             }
         }
         return outcomes
@@ -61,7 +61,12 @@ public struct Recovery: Sendable {
         let records = JobRecords(layout: layout)
         let path = layout.active(id, worker: worker)
         guard FileSystem.exists(path) else { return .gone }
-        if records.isSupervised(id) { return .stillRunning }
+        // Decide while holding the job's lock: a supervisor (or a worker about to start
+        // one) holds it too, so a job can never be requeued while something runs it.
+        try? FileSystem.makeDirectory(layout.job(id))
+        guard let lock = try? FileLock.tryAcquire(layout.job(id), create: false) else { return .stillRunning }
+        defer { withExtendedLifetime(lock) {} }
+        guard FileSystem.exists(path) else { return .gone }
         let request: JobRequest
         do {
             request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))

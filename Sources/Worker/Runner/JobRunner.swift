@@ -35,15 +35,19 @@ struct JobRunner: Sendable {
         let id = request.job
         let directory = layout.job(id)
         try FileSystem.makeDirectory(directory)
+        // The job's lock is held from here until the command has ended (the supervisor
+        // inherits it). Whoever holds it decides about the job: if a process recovering
+        // a dead worker holds it, or requeued the request before we got it, we back off.
+        guard let lock = try FileLock.tryAcquire(directory, create: false),
+              FileSystem.exists(layout.active(id, worker: worker))
+        else {
+            logger.warning("job \(id) is being handled by another process; leaving it")
+            return
+        }
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
         _ = link(layout.active(id, worker: worker), layout.job(id, .request))
         if let input = request.stdin {
             try AtomicFile.write(Array(input.utf8), to: layout.job(id, .stdin), layout: layout, durable: false)
-        }
-        guard let lock = try FileLock.tryAcquire(directory, create: false) else {
-            // Only a supervisor holds this lock: the job is already running somewhere.
-            logger.warning("job \(id) is already supervised; leaving it alone")
-            return
         }
         if records.isCancelRequested(id) {
             try records.cancelBeforeStart(id, worker: worker, request: request)
