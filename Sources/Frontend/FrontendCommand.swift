@@ -55,8 +55,11 @@ struct FrontendCommand: AsyncParsableCommand {
             instructions: "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones.",
             capabilities: .init(tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: ToolCatalog.tools) }
-        await server.withMethodHandler(CallTool.self) { params in
-            try await tools.call(params.name, params.arguments)
+        await server.withMethodHandler(CallTool.self) { [weak server] params in
+            let progress = params._meta?.progressToken.flatMap { token in
+                server.map { ProgressReporter(token: token, server: $0) }
+            }
+            return try await tools.call(params.name, params.arguments, progress: progress)
         }
 
         let pool = WorkerPool(

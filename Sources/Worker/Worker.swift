@@ -165,9 +165,12 @@ actor Worker {
     /// running under their supervisors and are finished by whoever recovers them.
     func drain(grace: Double) async {
         beginStop()
-        let deadline = ContinuousClock.now + .seconds(grace)
-        while !running.isEmpty && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        let jobs = Array(running.values)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for job in jobs { await job.value } }
+            group.addTask { try? await Task.sleep(for: .seconds(grace)) }
+            await group.next()
+            group.cancelAll()
         }
         registration?.unregister()
     }

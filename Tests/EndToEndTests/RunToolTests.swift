@@ -117,6 +117,21 @@ struct RunToolTests {
         await spool.cleanup()
     }
 
+    @Test("with a progress token, a running run reports notifications/progress as output grows")
+    func progress() async throws {
+        let spool = try TestSpool()
+        let mcp = try await MCPHarness(spool: spool, workers: 1)
+        let (result, progress) = try await mcp.callWithProgress(
+            "run", ["command": "for i in 1 2 3 4 5 6; do echo line $i; sleep 0.25; done"])
+        #expect(result["state"] == "succeeded")
+        #expect(progress.count >= 2, "got \(progress.count) notifications")
+        #expect(progress.allSatisfy { $0.progressToken == .string("p1") })
+        #expect(progress.map(\.progress) == progress.map(\.progress).sorted(), "progress only grows")
+        #expect(progress.last?.message?.contains("line") == true)
+        await mcp.close()
+        await spool.cleanup()
+    }
+
     @Test("timeout kills the whole process group and reports timed_out")
     func timeout() async throws {
         let spool = try TestSpool()

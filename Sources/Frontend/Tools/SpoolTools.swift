@@ -12,10 +12,10 @@ struct SpoolTools: Sendable {
     static let inlineOutputLimit = 64 << 10
     static let defaultWait = 30.0
 
-    func call(_ name: String, _ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
         do {
             switch name {
-            case "run": return try await run(arguments)
+            case "run": return try await run(arguments, progress: progress)
             case "start": return try start(arguments)
             case "status": return try status(arguments)
             case "output": return try output(arguments)
@@ -70,12 +70,27 @@ struct SpoolTools: Sendable {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    func run(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func run(_ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
         let args = try ToolArguments(tool: "run", values: arguments, known: Self.commandArguments + ["wait"])
         let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
         let request = try request(args, priority: .sync)
-        try service.submit(request)
-        let snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
+        let snapshots: [JobID: JobInspector.Snapshot]
+        if let progress {
+            // The job folder exists before the request is queued, so its watch sees
+            // every byte of output.
+            let directory = service.layout.job(request.job)
+            try FileSystem.makeDirectory(directory)
+            try await service.watcher.watch(directory, mask: WatchMask.arrivals | WatchMask.changes)
+            let events = service.watcher.events()
+            try service.submit(request)
+            let follower = Task { await progress.follow(request.job, service: service, events: events) }
+            snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
+            follower.cancel()
+            await service.watcher.unwatch(directory)
+        } else {
+            try service.submit(request)
+            snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
+        }
         guard let snapshot = snapshots[request.job] else { throw ToolError.spool(.unknownJob(request.job)) }
         var view = JobView(snapshot)
         try attachOutput(&view)

@@ -13,6 +13,7 @@ import Synchronization
 public final class SpoolWatcher: Sendable {
     private struct Pending {
         var directory: String
+        /// 0 removes the watch.
         var mask: UInt32
         var done: @Sendable (Result<Void, SpoolError>) -> Void
     }
@@ -93,6 +94,18 @@ public final class SpoolWatcher: Sendable {
         try result.get()
     }
 
+    /// Stops watching `directory` (for per-job folders, so watches do not pile up).
+    public func unwatch(_ directory: String) async {
+        guard state.withLock({ $0.watched[directory] != nil }) else { return }
+        let _: Result<Void, SpoolError> = await withCheckedContinuation { continuation in
+            state.withLock { state in
+                state.pending.append(Pending(directory: directory, mask: 0) { continuation.resume(returning: $0) })
+            }
+            var byte: UInt8 = 1
+            _ = Glibc.write(wakeWrite, &byte, 1)
+        }
+    }
+
     /// A stream of every event from now on. It buffers up to 10,000 events; a consumer
     /// that falls further behind loses the oldest and must rescan (as after an overflow).
     public func events() -> AsyncStream<WatchEvent> {
@@ -117,6 +130,12 @@ public final class SpoolWatcher: Sendable {
             return state.pending
         }
         for request in pending {
+            if request.mask == 0 {
+                _ = inotifytools_remove_watch_by_filename(request.directory)
+                state.withLock { $0.watched[request.directory] = nil }
+                request.done(.success(()))
+                continue
+            }
             let combined = request.mask | (state.withLock { $0.watched[request.directory] } ?? 0)
             if inotifytools_watch_file(request.directory, Int32(bitPattern: combined)) != 0 {
                 state.withLock { $0.watched[request.directory] = combined }

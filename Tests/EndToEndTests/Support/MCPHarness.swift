@@ -27,6 +27,18 @@ final class MCPHarness: @unchecked Sendable {
         return try await context.value
     }
 
+    /// Calls a tool with a progress token and collects the progress notifications.
+    func callWithProgress(_ name: String, _ arguments: [String: Value]) async throws -> (CallTool.Result, [ProgressNotification.Parameters]) {
+        let collected = ProgressLog()
+        _ = await client.onNotification(ProgressNotification.self) { message in
+            await collected.append(message.params)
+        }
+        let context: RequestContext<CallTool.Result> = try await client.callTool(
+            name: name, arguments: arguments, meta: Metadata(progressToken: .string("p1")))
+        let result = try await context.value
+        return (result, await collected.items)
+    }
+
     func close() async {
         await client.disconnect()
     }
@@ -43,4 +55,9 @@ extension CallTool.Result {
     var text: String {
         content.compactMap { if case .text(let text, _, _) = $0 { text } else { nil } }.joined(separator: "\n")
     }
+}
+
+actor ProgressLog {
+    var items: [ProgressNotification.Parameters] = []
+    func append(_ item: ProgressNotification.Parameters) { items.append(item) }
 }
