@@ -76,26 +76,21 @@ public final class ChildProcess: @unchecked Sendable {
     public func wait(timeout: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if reaped { return status }
-            var value: Int32 = 0
-            if waitpid(pid, &value, WNOHANG) == pid {
-                reaped = true
-                status = value
-                return value
-            }
+            if reap() { return status }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return nil
     }
 
-    public var isRunning: Bool {
-        if reaped { return false }
+    public var isRunning: Bool { !reap() }
+
+    /// Collects the exit status if the process has ended; true once it has.
+    private func reap() -> Bool {
+        if reaped { return true }
         var value: Int32 = 0
-        if waitpid(pid, &value, WNOHANG) == pid {
-            reaped = true
-            status = value
-            return false
-        }
+        guard waitpid(pid, &value, WNOHANG) == pid else { return false }
+        reaped = true
+        status = value
         return true
     }
 

@@ -118,7 +118,7 @@ actor Worker {
         let runner = self.runner
         running[entry.id] = Task {
             await runner.run(request)
-            await self.finished(entry.id)
+            self.finished(entry.id)
         }
     }
 

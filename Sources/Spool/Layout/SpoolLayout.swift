@@ -1,4 +1,4 @@
-import Glibc
+import Foundation
 
 /// Every path in a spool directory. Nothing else in Spool builds a spool path by hand,
 /// so the layout documented in DESIGN.md and the README is exactly this file.
@@ -9,10 +9,7 @@ public struct SpoolLayout: Sendable, Hashable {
     public init(root: String) {
         var path = root
         if !path.hasPrefix("/") {
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            if getcwd(&buffer, buffer.count) != nil {
-                path = String(cString: buffer) + "/" + path
-            }
+            path = FileManager.default.currentDirectoryPath + "/" + path
         }
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         self.root = path

@@ -26,7 +26,7 @@ struct JobRunner: Sendable {
             try await runSupervised(request)
         } catch {
             logger.error("job \(id) could not be run: \(error)")
-            try? records.finish(id, worker: worker, request: request, exit: nil,
+            _ = try? records.finish(id, worker: worker, request: request, exit: nil,
                                 reason: "spool-worker could not start the job: \(error)")
         }
     }
