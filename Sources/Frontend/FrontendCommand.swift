@@ -65,7 +65,9 @@ struct FrontendCommand: AsyncParsableCommand {
         let pool = WorkerPool(
             layout: layout, count: workers, workerPath: Executables.sibling("spool-worker"),
             namePrefix: "\(ProcessInfo.processInfo.hostName)-\(getpid())",
-            extraArguments: ["--kill-grace", String(killGrace), "--async-aging", String(asyncAging)],
+            // A short shutdown grace: jobs still running when spool-mcp exits go on under
+            // their supervisors and are recovered later, so there is no reason to linger.
+            extraArguments: ["--kill-grace", String(killGrace), "--async-aging", String(asyncAging), "--shutdown-grace", "3"],
             logger: logger,
             onWorkerExit: { Recovery(layout: layout).sweepDeadWorkers() })
 

@@ -87,6 +87,7 @@ struct RunToolTests {
         #expect(rest["eof"] == true)
         let tail = try await mcp.call("tail", ["job": .string(id), "lines": 2])
         #expect(tail["data"] == "b\nc\n")
+        #expect(tail["stdout"] == "b\nc\n")
         await mcp.close()
         await spool.cleanup()
     }

@@ -8,7 +8,8 @@ struct FileLockTests {
     func heldAndFreed() throws {
         let spool = try ScratchSpool()
         let path = spool.layout.workers + "/w.lock"
-        var lock: FileLock? = try #require(try FileLock.tryAcquire(path))
+        let first = try FileLock.tryAcquire(path)
+        var lock: FileLock? = try #require(first)
         #expect(FileLock.isHeld(path))
         #expect(try FileLock.tryAcquire(path) == nil)
         withExtendedLifetime(lock) {}

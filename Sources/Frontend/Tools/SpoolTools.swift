@@ -170,6 +170,9 @@ struct SpoolTools: Sendable {
         var state: JobState
         var lines: Int
         var data: String
+        /// The same text under the stream's own name, as DESIGN.md's result fields go.
+        var stdout: String?
+        var stderr: String?
         var truncated: Bool
     }
 
@@ -181,7 +184,9 @@ struct SpoolTools: Sendable {
         let state = try service.snapshot(id).status.state
         let (bytes, truncated) = try service.tail(id, stream, lines: lines)
         let text = String(decoding: bytes, as: UTF8.self)
-        let result = TailResult(job: id.rawValue, stream: stream, state: state, lines: lines, data: text, truncated: truncated)
+        let result = TailResult(job: id.rawValue, stream: stream, state: state, lines: lines, data: text,
+                                stdout: stream == .stdout ? text : nil, stderr: stream == .stderr ? text : nil,
+                                truncated: truncated)
         return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: result)
     }
 
