@@ -8,12 +8,12 @@ struct FileLockTests {
     func heldAndFreed() throws {
         let spool = try ScratchSpool()
         let path = spool.layout.workers + "/w.lock"
-        let first = try FileLock.tryAcquire(path)
-        var lock: FileLock? = try #require(first)
-        #expect(FileLock.isHeld(path))
-        #expect(try FileLock.tryAcquire(path) == nil)
-        withExtendedLifetime(lock) {}
-        lock = nil
+        do {
+            let lock = try #require(try FileLock.tryAcquire(path))
+            #expect(FileLock.isHeld(path))
+            #expect(try FileLock.tryAcquire(path) == nil)
+            withExtendedLifetime(lock) {}
+        }
         #expect(!FileLock.isHeld(path))
         #expect(try FileLock.tryAcquire(path) != nil)
     }
