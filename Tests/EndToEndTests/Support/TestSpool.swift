@@ -59,6 +59,11 @@ final class TestSpool: @unchecked Sendable {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
     }
 
+    /// A test that fails or times out before `cleanup()` still leaves nothing running.
+    deinit {
+        for child in children where child.isRunning { kill(-child.pid, SIGKILL) }
+    }
+
     func cleanup() async {
         for child in children { await child.killGroup() }
         // Jobs run in their own sessions: stop any left over (pid = process group).
