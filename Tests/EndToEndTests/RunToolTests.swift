@@ -118,6 +118,27 @@ struct RunToolTests {
         await spool.cleanup()
     }
 
+    @Test("output: bytes that are not UTF-8 come as dataBase64; a UTF-8 character is never split")
+    func binaryOutput() async throws {
+        let spool = try TestSpool()
+        let mcp = try await MCPHarness(spool: spool, workers: 1)
+        let result = try await mcp.call("run", ["command": "printf '\\377\\376'; printf 'h\\303\\251llo'"])
+        let id = try #require(result["job"]?.stringValue)
+        #expect(result["stdoutBytes"] == 8)
+        let raw = try await mcp.call("output", ["job": .string(id)])
+        #expect(raw["data"] == nil)
+        #expect(raw["dataBase64"]?.stringValue.flatMap { Data(base64Encoded: $0) } == Data([0xFF, 0xFE, 0x68, 0xC3, 0xA9, 0x6C, 0x6C, 0x6F]))
+        // Bytes 2..<4 end inside "é": the half character is held back for the next call.
+        let first = try await mcp.call("output", ["job": .string(id), "offset": 2, "limit": 2])
+        #expect(first["data"] == "h")
+        #expect(first["nextOffset"] == 3)
+        let rest = try await mcp.call("output", ["job": .string(id), "offset": 3])
+        #expect(rest["data"] == "éllo")
+        #expect(rest["eof"] == true)
+        await mcp.close()
+        await spool.cleanup()
+    }
+
     @Test("with a progress token, a running run reports notifications/progress as output grows")
     func progress() async throws {
         let spool = try TestSpool()
