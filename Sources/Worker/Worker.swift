@@ -6,8 +6,9 @@ import Spool
 ///
 /// Woken by inotify when a request arrives and when one of its jobs ends; a slow timer
 /// (every `tickSeconds`) only does what no file event announces: noticing that another
-/// worker died (a released flock makes no inotify event), refreshing the heartbeat, and
-/// noticing that the parent frontend is gone.
+/// worker died (a released flock makes no inotify event), refreshing the heartbeat,
+/// noticing that the parent frontend is gone, and taking up an empty request file that
+/// its writer abandoned (one still being written is skipped until its close event).
 actor Worker {
     let layout: SpoolLayout
     let name: WorkerName
@@ -82,6 +83,10 @@ actor Worker {
             var claimed = false
             while !claimed, let entry = queue.order.next(entries) {
                 entries.removeAll { $0.id == entry.id }
+                // Written in place (`echo … > queue/async/ID.json`) rather than renamed in:
+                // still empty means the writer has not written yet; its close wakes us.
+                let path = layout.queued(entry.id, entry.priority)
+                if FileSystem.size(path) == 0, (FileSystem.age(path) ?? 0) < 5 { continue }
                 do {
                     claimed = try queue.claim(entry, worker: name)
                 } catch {

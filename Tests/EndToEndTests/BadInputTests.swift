@@ -80,6 +80,32 @@ struct BadInputTests {
         await spool.cleanup()
     }
 
+    @Test("a request written in place (empty first, content later) is not mistaken for a corrupt one")
+    func writtenInPlace() async throws {
+        let spool = try TestSpool()
+        _ = try spool.startWorker(id: "w")
+        let id = JobID.make()
+        let path = spool.layout.queued(id, .async)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        // Another arrival wakes the worker while the first file is still empty.
+        let other = JobRequest(command: "true", priority: .async)
+        try SpoolQueue(layout: spool.layout).submit(other)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(FileManager.default.fileExists(atPath: path), "left in the queue while empty")
+        let body = Array("{\"command\": \"echo in place\"}".utf8)
+        #expect(write(fd, body, body.count) == body.count)
+        close(fd)
+        let deadline = Date().addingTimeInterval(10)
+        while try spool.status(id.rawValue)?.state.isFinal != true && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try spool.status(id.rawValue)?.state == .succeeded)
+        #expect(spool.read(spool.layout.job(id, .stdout)) == "in place\n")
+        #expect(spool.names(spool.layout.bad).isEmpty)
+        await spool.cleanup()
+    }
+
     @Test("corrupt and foreign files dropped into the queue are moved to bad/ with a reason")
     func corruptFiles() async throws {
         let spool = try TestSpool()
