@@ -35,9 +35,11 @@ final class WorkerRegistration: Sendable {
         try AtomicFile.write(json: current, to: layout.workerRecord(record.worker), layout: layout, durable: false)
     }
 
-    /// Called on a clean exit. The lock itself goes with the process.
+    /// Called on a clean exit. The lock file is unlinked while still held, so no one can
+    /// mistake it for a live lock (see `FileLock.tryAcquire`); the lock goes with the process.
     func unregister() {
         FileSystem.remove(layout.workerRecord(record.worker))
         rmdir(layout.active(worker: record.worker))
+        FileSystem.remove(layout.workerLock(record.worker))
     }
 }

@@ -121,6 +121,7 @@ struct CrashSafetyTests {
         #expect(status.map { $0 & 0x7f == 0 && ($0 >> 8) & 0xff == 0 } == true, "exit 0")
         #expect(try spool.status(ids[0].rawValue)?.state == .succeeded)
         #expect(!FileManager.default.fileExists(atPath: spool.layout.workerRecord(WorkerName("polite")!)))
+        #expect(!FileManager.default.fileExists(atPath: spool.layout.workerLock(WorkerName("polite")!)))
         await spool.cleanup()
     }
 }
