@@ -30,7 +30,11 @@ public struct Recovery: Sendable {
     @discardableResult
     public func sweepDeadWorkers(except: WorkerName? = nil) -> [JobID: Outcome] {
         var outcomes: [JobID: Outcome] = [:]
-        for name in FileSystem.list(layout.active) {
+        // Workers known by their folder in active/ or by their record in workers/.
+        let registered = FileSystem.list(layout.workers).compactMap { name -> String? in
+            name.hasSuffix(".json") ? String(name.dropLast(5)) : name.hasSuffix(".lock") ? String(name.dropLast(5)) : nil
+        }
+        for name in Set(FileSystem.list(layout.active) + registered) {
             guard let worker = WorkerName(name), worker != except, !isAlive(worker) else { continue }
             outcomes.merge(recover(worker: worker)) { $1 }
             FileSystem.remove(layout.workerRecord(worker))
