@@ -26,102 +26,98 @@ struct CrashSafetyTests {
 
     @Test("kill -9 of a worker mid-job loses nothing: the commands finish and are recorded")
     func killWorker() async throws {
-        let spool = try TestSpool()
-        let worker = try spool.startWorker(id: "doomed", slots: 3)
-        let ids = try submit(spool, (0..<3).map { "sleep 1; echo finished \($0)" })
-        // Wait until all three run, then kill the worker outright.
-        let deadline = Date().addingTimeInterval(10)
-        while try ids.contains(where: { try spool.status($0.rawValue)?.state != .running }) && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        try await withSpool { spool in
+            let worker = try spool.startWorker(id: "doomed", slots: 3)
+            let ids = try submit(spool, (0..<3).map { "sleep 1; echo finished \($0)" })
+            // Wait until all three run, then kill the worker outright.
+            let deadline = Date().addingTimeInterval(10)
+            while try ids.contains(where: { try spool.status($0.rawValue)?.state != .running }) && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            worker.signal(SIGKILL)
+            await worker.wait(timeout: 5)
+            // Its jobs keep running under their supervisors; a new worker finishes the bookkeeping.
+            _ = try spool.startWorker(id: "rescuer")
+            #expect(await waitForDone(spool, count: 3, timeout: 20))
+            for (index, id) in ids.enumerated() {
+                let status = try #require(try spool.status(id.rawValue))
+                #expect(status.state == .succeeded)
+                #expect(status.exitCode == 0)
+                #expect(status.worker?.rawValue == "doomed")
+                #expect(spool.read(spool.layout.job(id, .stdout)) == "finished \(index)\n")
+            }
+            #expect(!FileManager.default.fileExists(atPath: spool.layout.workerRecord(WorkerName("doomed")!)))
         }
-        worker.signal(SIGKILL)
-        await worker.wait(timeout: 5)
-        // Its jobs keep running under their supervisors; a new worker finishes the bookkeeping.
-        _ = try spool.startWorker(id: "rescuer")
-        #expect(await waitForDone(spool, count: 3, timeout: 20))
-        for (index, id) in ids.enumerated() {
-            let status = try #require(try spool.status(id.rawValue))
-            #expect(status.state == .succeeded)
-            #expect(status.exitCode == 0)
-            #expect(status.worker?.rawValue == "doomed")
-            #expect(spool.read(spool.layout.job(id, .stdout)) == "finished \(index)\n")
-        }
-        #expect(!FileManager.default.fileExists(atPath: spool.layout.workerRecord(WorkerName("doomed")!)))
-        await spool.cleanup()
     }
 
     @Test("kill -9 of a worker that spool-mcp supervises: the job completes and run-waiters see it")
     func killSupervisedWorker() async throws {
-        let spool = try TestSpool()
-        let mcp = try await MCPHarness(spool: spool, workers: 1)
-        let started = try await mcp.call("start", ["command": "sleep 1; echo survived", "priority": "sync"])
-        let id = try #require(started["job"]?.stringValue)
-        var workerPid: Int32?
-        let deadline = Date().addingTimeInterval(10)
-        while workerPid == nil && Date() < deadline {
-            if let status = try spool.status(id), status.state == .running,
-               let record = try SpoolJSON.load(WorkerRecord.self, from: spool.layout.workerRecord(status.worker!)) {
-                workerPid = record.pid
-            } else {
-                try await Task.sleep(for: .milliseconds(20))
+        try await withMCP(workers: 1) { spool, mcp in
+            let started = try await mcp.call("start", ["command": "sleep 1; echo survived", "priority": "sync"])
+            let id = try #require(started["job"]?.stringValue)
+            var workerPid: Int32?
+            let deadline = Date().addingTimeInterval(10)
+            while workerPid == nil && Date() < deadline {
+                if let status = try spool.status(id), status.state == .running,
+                   let record = try SpoolJSON.load(WorkerRecord.self, from: spool.layout.workerRecord(status.worker!)) {
+                    workerPid = record.pid
+                } else {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
             }
+            kill(try #require(workerPid), SIGKILL)
+            let waited = try await mcp.call("wait", ["jobs": [.string(id)], "timeout": 20])
+            #expect(waited["completed"] == true)
+            let status = try #require(try spool.status(id))
+            #expect(status.state == .succeeded)
+            #expect(spool.read(spool.root + "/jobs/\(id)/stdout") == "survived\n")
+            // The restarted worker serves new work.
+            let after = try await mcp.call("run", ["command": "echo next"])
+            #expect(after["stdout"] == "next\n")
         }
-        kill(try #require(workerPid), SIGKILL)
-        let waited = try await mcp.call("wait", ["jobs": [.string(id)], "timeout": 20])
-        #expect(waited["completed"] == true)
-        let status = try #require(try spool.status(id))
-        #expect(status.state == .succeeded)
-        #expect(spool.read(spool.root + "/jobs/\(id)/stdout") == "survived\n")
-        // The restarted worker serves new work.
-        let after = try await mcp.call("run", ["command": "echo next"])
-        #expect(after["stdout"] == "next\n")
-        await mcp.close()
-        await spool.cleanup()
     }
 
     @Test("--workers 0 with two separately started workers drains a queue, each job exactly once")
     func externalWorkersDrain() async throws {
-        let spool = try TestSpool()
-        let mcp = try await MCPHarness(spool: spool, workers: 0)
-        let log = spool.root + "/../ran.log"
-        var ids: [String] = []
-        for i in 0..<40 {
-            let result = try await mcp.call("start", ["command": .string("echo $SPOOL_JOB >> \(log); echo \(i)")])
-            ids.append(try #require(result["job"]?.stringValue))
+        try await withMCP(workers: 0) { spool, mcp in
+            let log = spool.root + "/../ran.log"
+            var ids: [String] = []
+            for i in 0..<40 {
+                let result = try await mcp.call("start", ["command": .string("echo $SPOOL_JOB >> \(log); echo \(i)")])
+                ids.append(try #require(result["job"]?.stringValue))
+            }
+            let queued = try await mcp.call("status", ["job": .string(ids[39])])
+            #expect(queued["state"] == "queued")
+            #expect(queued["position"] == 40)
+            _ = try spool.startWorker(id: "a", slots: 2)
+            _ = try spool.startWorker(id: "b", slots: 2)
+            let waited = try await mcp.call("wait", ["jobs": .array(ids.map { .string($0) }), "timeout": 60])
+            #expect(waited["completed"] == true)
+            let ran = (spool.read(log) ?? "").split(separator: "\n").map(String.init)
+            #expect(ran.count == 40)
+            #expect(Set(ran) == Set(ids))
+            let workers = Set(try ids.map { try spool.status($0)?.worker?.rawValue ?? "?" })
+            #expect(workers.isSubset(of: ["a", "b"]))
+            #expect(spool.names(spool.layout.queue(.async)).isEmpty)
+            #expect(spool.names(spool.layout.done).count == 40)
         }
-        let queued = try await mcp.call("status", ["job": .string(ids[39])])
-        #expect(queued["state"] == "queued")
-        #expect(queued["position"] == 40)
-        _ = try spool.startWorker(id: "a", slots: 2)
-        _ = try spool.startWorker(id: "b", slots: 2)
-        let waited = try await mcp.call("wait", ["jobs": .array(ids.map { .string($0) }), "timeout": 60])
-        #expect(waited["completed"] == true)
-        let ran = (spool.read(log) ?? "").split(separator: "\n").map(String.init)
-        #expect(ran.count == 40)
-        #expect(Set(ran) == Set(ids))
-        let workers = Set(try ids.map { try spool.status($0)?.worker?.rawValue ?? "?" })
-        #expect(workers.isSubset(of: ["a", "b"]))
-        #expect(spool.names(spool.layout.queue(.async)).isEmpty)
-        #expect(spool.names(spool.layout.done).count == 40)
-        await mcp.close()
-        await spool.cleanup()
     }
 
     @Test("SIGTERM: a worker stops claiming, lets its job finish, and exits cleanly")
     func gracefulWorkerStop() async throws {
-        let spool = try TestSpool()
-        let worker = try spool.startWorker(id: "polite")
-        let ids = try submit(spool, ["sleep 0.5; echo done"])
-        let deadline = Date().addingTimeInterval(10)
-        while try spool.status(ids[0].rawValue) == nil && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        try await withSpool { spool in
+            let worker = try spool.startWorker(id: "polite")
+            let ids = try submit(spool, ["sleep 0.5; echo done"])
+            let deadline = Date().addingTimeInterval(10)
+            while try spool.status(ids[0].rawValue) == nil && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            worker.signal(SIGTERM)
+            let status = await worker.wait(timeout: 10)
+            #expect(status.map { $0 & 0x7f == 0 && ($0 >> 8) & 0xff == 0 } == true, "exit 0")
+            #expect(try spool.status(ids[0].rawValue)?.state == .succeeded)
+            #expect(!FileManager.default.fileExists(atPath: spool.layout.workerRecord(WorkerName("polite")!)))
+            #expect(!FileManager.default.fileExists(atPath: spool.layout.workerLock(WorkerName("polite")!)))
         }
-        worker.signal(SIGTERM)
-        let status = await worker.wait(timeout: 10)
-        #expect(status.map { $0 & 0x7f == 0 && ($0 >> 8) & 0xff == 0 } == true, "exit 0")
-        #expect(try spool.status(ids[0].rawValue)?.state == .succeeded)
-        #expect(!FileManager.default.fileExists(atPath: spool.layout.workerRecord(WorkerName("polite")!)))
-        #expect(!FileManager.default.fileExists(atPath: spool.layout.workerLock(WorkerName("polite")!)))
-        await spool.cleanup()
     }
 }

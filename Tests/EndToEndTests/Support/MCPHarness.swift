@@ -61,3 +61,27 @@ actor ProgressLog {
     var items: [ProgressNotification.Parameters] = []
     func append(_ item: ProgressNotification.Parameters) { items.append(item) }
 }
+
+/// Runs `body` with a fresh spool and spool-mcp (`workers` of its own), and always cleans
+/// up: processes killed, jobs' process groups stopped, folder removed, also when the
+/// test fails half-way.
+func withMCP<T>(workers: Int, extra: [String] = [], _ body: (TestSpool, MCPHarness) async throws -> T) async throws -> T {
+    try await withSpool { spool in
+        let mcp = try await MCPHarness(spool: spool, workers: workers, extra: extra)
+        defer { Task { await mcp.close() } }
+        return try await body(spool, mcp)
+    }
+}
+
+/// Runs `body` with a fresh spool (no processes yet) and always cleans up.
+func withSpool<T>(_ body: (TestSpool) async throws -> T) async throws -> T {
+    let spool = try TestSpool()
+    do {
+        let result = try await body(spool)
+        await spool.cleanup()
+        return result
+    } catch {
+        await spool.cleanup()
+        throw error
+    }
+}
