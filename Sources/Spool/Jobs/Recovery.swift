@@ -87,10 +87,7 @@ public struct Recovery: Sendable {
                 return .finished(try records.finish(id, worker: worker, request: request, exit: nil, reason: reason).state)
             }
             if records.isCancelRequested(id) {
-                let status = JobStatus(job: id, state: .cancelled, priority: request.priority,
-                    createdAt: request.createdAt, finishedAt: .now, reason: "cancelled before it started")
-                try records.writeStatus(status)
-                _ = try FileSystem.rename(path, to: layout.done(id))
+                try records.cancelBeforeStart(id, worker: worker, request: request)
                 return .finished(.cancelled)
             }
             return try SpoolQueue(layout: layout).requeue(id, priority: request.priority, from: worker) ? .requeued : .gone

@@ -21,8 +21,15 @@ public struct QueueOrder: Sendable {
     }
 
     /// Sort key: urgent (sync or aged async) first, then by id (= age, FIFO).
-    private func key(_ entry: QueueEntry, agedBefore: UInt64) -> (Bool, JobID) {
+    private typealias Key = (notUrgent: Bool, id: JobID)
+
+    private func key(_ entry: QueueEntry, agedBefore: UInt64) -> Key {
         (!(entry.priority == .sync || entry.id.milliseconds <= agedBefore), entry.id)
+    }
+
+    /// True when `a` is served before `b`.
+    private static func precedes(_ a: Key, _ b: Key) -> Bool {
+        a.notUrgent != b.notUrgent ? !a.notUrgent : a.id < b.id
     }
 
     private func agedBefore(_ now: Timestamp) -> UInt64 {
@@ -32,18 +39,17 @@ public struct QueueOrder: Sendable {
     public func sorted(_ entries: [QueueEntry], now: Timestamp = .now) -> [QueueEntry] {
         let limit = agedBefore(now)
         return entries.map { (key: key($0, agedBefore: limit), entry: $0) }
-            .sorted { $0.key.0 != $1.key.0 ? !$0.key.0 : $0.key.1 < $1.key.1 }
+            .sorted { Self.precedes($0.key, $1.key) }
             .map(\.entry)
     }
 
     /// The request to serve next (what `sorted(_:).first` would be, in one pass).
     public func next(_ entries: [QueueEntry], now: Timestamp = .now) -> QueueEntry? {
         let limit = agedBefore(now)
-        var best: (key: (Bool, JobID), entry: QueueEntry)?
+        var best: (key: Key, entry: QueueEntry)?
         for entry in entries {
             let candidate = key(entry, agedBefore: limit)
-            if let current = best?.key,
-               current.0 != candidate.0 ? !current.0 : current.1 < candidate.1 { continue }
+            if let current = best?.key, Self.precedes(current, candidate) { continue }
             best = (candidate, entry)
         }
         return best?.entry
@@ -55,10 +61,6 @@ public struct QueueOrder: Sendable {
         guard let target = entries.first(where: { $0.id == id }) else { return nil }
         let limit = agedBefore(now)
         let mine = key(target, agedBefore: limit)
-        return 1 + entries.reduce(0) { count, entry in
-            let other = key(entry, agedBefore: limit)
-            let ahead = other.0 != mine.0 ? !other.0 : other.1 < mine.1
-            return count + (ahead ? 1 : 0)
-        }
+        return 1 + entries.filter { Self.precedes(key($0, agedBefore: limit), mine) }.count
     }
 }

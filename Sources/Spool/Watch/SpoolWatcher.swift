@@ -84,22 +84,20 @@ public final class SpoolWatcher: Sendable {
     public func watch(_ directory: String, mask: UInt32) async throws(SpoolError) {
         let normalized = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         if state.withLock({ $0.watched[normalized].map { $0 & mask == mask } ?? false }) { return }
-        let result: Result<Void, SpoolError> = await withCheckedContinuation { continuation in
-            state.withLock { state in
-                state.pending.append(Pending(directory: normalized, mask: mask) { continuation.resume(returning: $0) })
-            }
-            var byte: UInt8 = 1
-            _ = Glibc.write(wakeWrite, &byte, 1)
-        }
-        try result.get()
+        try await enqueue(directory: normalized, mask: mask).get()
     }
 
     /// Stops watching `directory` (for per-job folders, so watches do not pile up).
     public func unwatch(_ directory: String) async {
         guard state.withLock({ $0.watched[directory] != nil }) else { return }
-        let _: Result<Void, SpoolError> = await withCheckedContinuation { continuation in
+        _ = await enqueue(directory: directory, mask: 0)
+    }
+
+    /// Hands a watch change to the owner thread, wakes it, and waits for the outcome.
+    private func enqueue(directory: String, mask: UInt32) async -> Result<Void, SpoolError> {
+        await withCheckedContinuation { continuation in
             state.withLock { state in
-                state.pending.append(Pending(directory: directory, mask: 0) { continuation.resume(returning: $0) })
+                state.pending.append(Pending(directory: directory, mask: mask) { continuation.resume(returning: $0) })
             }
             var byte: UInt8 = 1
             _ = Glibc.write(wakeWrite, &byte, 1)
