@@ -33,6 +33,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The command-line settings both executables share (flags with SPOOL_* twins).
+        .target(
+            name: "SpoolOptions",
+            dependencies: ["Spool", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // The per-job supervisor is C on purpose: it is exec'd once per job, so it must
         // start in well under a millisecond and must not need the Swift runtime.
         .executableTarget(
@@ -46,6 +51,7 @@ let package = Package(
             name: "Worker",
             dependencies: [
                 "Spool",
+                "SpoolOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
@@ -55,6 +61,7 @@ let package = Package(
             name: "Frontend",
             dependencies: [
                 "Spool",
+                "SpoolOptions",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MCP
 import Spool
+import SpoolOptions
 
 @main
 struct FrontendCommand: AsyncParsableCommand {
@@ -29,6 +30,9 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which a waiting async request is served like a sync one (env SPOOL_ASYNC_AGING).")
     var asyncAging: Double = Double(ProcessInfo.processInfo.environment["SPOOL_ASYNC_AGING"] ?? "") ?? 60
 
+    @OptionGroup(title: "Limits (passed to the workers spool-mcp starts)")
+    var limitOptions: LimitOptions
+
     func validate() throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
         if http != nil {
@@ -46,14 +50,19 @@ struct FrontendCommand: AsyncParsableCommand {
             throw ValidationError("cannot use spool \(layout.root): \(error)")
         }
         let order = QueueOrder(asyncAging: asyncAging)
-        let service = JobService(layout: layout, order: order, watcher: try SpoolWatcher.shared())
+        let limits = limitOptions.limits
+        let service = JobService(layout: layout, order: order, watcher: try SpoolWatcher.shared(), maxRunning: limits.maxRunning)
         try await service.startWatching()
-        let tools = SpoolTools(service: service, workingDirectory: FileManager.default.currentDirectoryPath)
-
+        let peaks = Peaks()
         let server = Server(
-            name: "spool", version: "0.1.0",
-            instructions: "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones.",
-            capabilities: .init(tools: .init(listChanged: false)))
+            name: "spool", version: "0.2.0",
+            instructions: "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell.",
+            capabilities: .init(logging: .init(), tools: .init(listChanged: false)))
+        let tools = SpoolTools(
+            service: service, workingDirectory: FileManager.default.currentDirectoryPath, peaks: peaks,
+            notify: { [weak server] data in
+                try? await server?.log(level: .notice, logger: "spool", data: data)
+            })
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: ToolCatalog.tools) }
         await server.withMethodHandler(CallTool.self) { [weak server] params in
             let progress = params._meta?.progressToken.flatMap { token in
@@ -67,7 +76,8 @@ struct FrontendCommand: AsyncParsableCommand {
             namePrefix: "\(ProcessInfo.processInfo.hostName)-\(getpid())",
             // A short shutdown grace: jobs still running when spool-mcp exits go on under
             // their supervisors and are recovered later, so there is no reason to linger.
-            extraArguments: ["--kill-grace", String(killGrace), "--async-aging", String(asyncAging), "--shutdown-grace", "3"],
+            extraArguments: ["--kill-grace", String(killGrace), "--async-aging", String(asyncAging), "--shutdown-grace", "3"]
+                + limits.arguments,
             logger: logger,
             onWorkerExit: { Recovery(layout: layout).sweepDeadWorkers() })
 
@@ -85,6 +95,7 @@ struct FrontendCommand: AsyncParsableCommand {
                 // no file event announces: a released flock is silent.
                 while !Task.isCancelled {
                     Recovery(layout: layout).sweepDeadWorkers()
+                    await peaks.observe(SpoolCensus.take(layout))
                     try? await Task.sleep(for: .seconds(2))
                 }
             }

@@ -17,16 +17,26 @@ actor Worker {
     let runner: JobRunner
     let parent: Int32?
     let logger: Logger
+    let limits: WorkerLimits
+    let hostSlots: HostSlots
+    let throttle: Throttle
     let tickSeconds: Double = 2
 
     private var running: [JobID: Task<Void, Never>] = [:]
+    /// The host-wide slot each running job holds (`--max-running`).
+    private var grants: [JobID: HostSlots.Grant] = [:]
+    private var throttleChecked: (at: ContinuousClock.Instant, reason: String?)?
+    private var lastRetention: ContinuousClock.Instant?
     /// Jobs of this worker's previous life that still run under their supervisors.
     private var adopted: Set<JobID> = []
     private var stopping = false
     private var registration: WorkerRegistration?
 
     init(layout: SpoolLayout, name: WorkerName, slots: Int, order: QueueOrder, runner: JobRunner,
-         parent: Int32?, logger: Logger) {
+         limits: WorkerLimits, parent: Int32?, logger: Logger) {
+        self.limits = limits
+        self.hostSlots = HostSlots(layout: layout, maxRunning: limits.maxRunning)
+        self.throttle = Throttle(maxLoad: limits.maxLoad, maxMemory: limits.maxMemory)
         self.layout = layout
         self.name = name
         self.slots = slots
@@ -79,6 +89,8 @@ actor Worker {
                 self.queue.quarantine(self.layout.queue(priority) + "/" + name,
                     reason: "not a request file: names are <job id>.json with a 26-character ULID id")
             }
+            // Throttling holds back async work only: an agent is blocked on every sync request.
+            if throttleReason() != nil { entries.removeAll { $0.priority == .async } }
             // Take the first in serving order; if another worker got it first, the next.
             var claimed = false
             while !claimed, let entry = queue.order.next(entries) {
@@ -87,25 +99,41 @@ actor Worker {
                 // still empty means the writer has not written yet; its close wakes us.
                 let path = layout.queued(entry.id, entry.priority)
                 if FileSystem.size(path) == 0, (FileSystem.age(path) ?? 0) < 5 { continue }
+                guard let grant = hostSlots.acquire(for: entry.priority) else {
+                    // Every host slot this priority may use is taken; a sync one may still fit.
+                    entries.removeAll { $0.priority == entry.priority }
+                    continue
+                }
                 do {
                     claimed = try queue.claim(entry, worker: name)
                 } catch {
                     logger.error("claiming \(entry.id): \(error)")
                 }
-                if claimed { start(entry) }
+                if claimed { start(entry, grant: grant) }
             }
             if !claimed { break }
         }
         return .go
     }
 
-    private func start(_ entry: QueueEntry) {
+    /// Why async work is held back (cached for a second: it reads /proc).
+    private func throttleReason() -> String? {
+        if let checked = throttleChecked, ContinuousClock.now - checked.at < .seconds(1) { return checked.reason }
+        let reason = throttle.reason()
+        if reason != throttleChecked?.reason {
+            if let reason { logger.notice("not claiming async work: \(reason)") } else if throttleChecked != nil { logger.notice("claiming async work again") }
+        }
+        throttleChecked = (.now, reason)
+        return reason
+    }
+
+    private func start(_ entry: QueueEntry, grant: HostSlots.Grant) {
         let path = layout.active(entry.id, worker: name)
         guard FileSystem.isRegularFile(path) else {
             queue.quarantine(path, reason: "not a regular file (symlinks and folders are not accepted in the queue)")
             return
         }
-        let request: JobRequest
+        var request: JobRequest
         do {
             request = try JobRequest.load(path: path, defaults: RequestDefaults(job: entry.id, priority: entry.priority))
         } catch {
@@ -116,8 +144,20 @@ actor Worker {
             queue.quarantine(path, reason: "its job field (\(request.job)) does not match its file name")
             return
         }
+        // The folder is the truth about priority (`promote` only renames).
+        request.priority = entry.priority
         if let problem = request.problem {
             try? JobRecords(layout: layout).reject(entry.id, worker: name, request: request, reason: problem)
+            return
+        }
+        grants[entry.id] = grant
+        if request.opensSession {
+            let host = SessionHost(layout: layout, request: request, worker: name, idleLimit: limits.sessionIdle,
+                                   killGrace: runner.killGrace, logger: logger)
+            running[entry.id] = Task {
+                await host.serve()
+                self.finished(entry.id)
+            }
             return
         }
         let runner = self.runner
@@ -129,6 +169,7 @@ actor Worker {
 
     private func finished(_ id: JobID) {
         running[id] = nil
+        grants[id] = nil
         if stopping {
             if running.isEmpty { logger.info("all jobs finished") }
         } else {
@@ -149,6 +190,11 @@ actor Worker {
         recovery.sweepDeadWorkers(except: name)
         for id in adopted where recovery.recover(id, worker: name) != .stillRunning {
             adopted.remove(id)
+        }
+        if limits.retain > 0, lastRetention.map({ ContinuousClock.now - $0 > .seconds(min(60, limits.retain)) }) ?? true {
+            lastRetention = .now
+            let removed = Retention(layout: layout, retain: limits.retain).sweep()
+            if removed > 0 { logger.info("retention removed \(removed) finished job(s) older than \(limits.retain) s") }
         }
         fill()
         return true

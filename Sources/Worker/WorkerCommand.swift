@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Spool
+import SpoolOptions
 
 @main
 struct WorkerCommand: AsyncParsableCommand {
@@ -33,6 +34,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which a waiting async request is served like a sync one (env SPOOL_ASYNC_AGING).")
     var asyncAging: Double = Double(ProcessInfo.processInfo.environment["SPOOL_ASYNC_AGING"] ?? "") ?? 60
 
+    @OptionGroup(title: "Limits")
+    var limitOptions: LimitOptions
+
     @Option(help: .hidden)
     var parent: Int32?
 
@@ -52,9 +56,11 @@ struct WorkerCommand: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: supervisor) else {
             throw ValidationError("spool-supervisor not found at \(supervisor): build the whole package (swift build) or set SPOOL_SUPERVISOR")
         }
-        let runner = JobRunner(layout: layout, worker: name, supervisorPath: supervisor, killGrace: killGrace, logger: logger)
+        let limits = limitOptions.limits
+        let runner = JobRunner(layout: layout, worker: name, supervisorPath: supervisor, killGrace: killGrace,
+                               outputLimit: limits.outputLimit, logger: logger)
         let worker = Worker(layout: layout, name: name, slots: slots, order: QueueOrder(asyncAging: asyncAging),
-                            runner: runner, parent: parent, logger: logger)
+                            runner: runner, limits: limits, parent: parent, logger: logger)
         let shutdownGrace = self.shutdownGrace
         let signals = SignalWatch([SIGTERM, SIGINT]) {
             Task {
@@ -71,7 +77,5 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
-
-    /// Path of another executable of this package, next to the running one.
 }
 

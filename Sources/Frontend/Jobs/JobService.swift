@@ -7,18 +7,22 @@ struct JobService: Sendable {
     let layout: SpoolLayout
     let order: QueueOrder
     let watcher: SpoolWatcher
+    /// `--max-running`, for capacity in ETAs and `stats`.
+    var maxRunning: Int = 0
 
     var queue: SpoolQueue { SpoolQueue(layout: layout, order: order) }
     var records: JobRecords { JobRecords(layout: layout) }
     var inspector: JobInspector { JobInspector(layout: layout, order: order) }
+    var sessions: SessionStore { SessionStore(layout: layout) }
 
     /// Watches the folders whose changes mark a job's progress.
     func startWatching() async throws(SpoolError) {
         try await watcher.watch(layout.done, mask: WatchMask.arrivals)
     }
 
+    /// Queues a request: a session's command in its session's queue, others in the spool's.
     func submit(_ request: JobRequest) throws(SpoolError) {
-        try queue.submit(request)
+        if request.session != nil { try sessions.submit(request) } else { try queue.submit(request) }
     }
 
     func snapshot(_ id: JobID) throws(SpoolError) -> JobInspector.Snapshot {
@@ -105,6 +109,13 @@ struct JobService: Sendable {
         if let priority = queue.find(id), try FileSystem.rename(layout.queued(id, priority), to: layout.done(id)) {
             try records.writeStatus(JobStatus(job: id, state: .cancelled, priority: priority, createdAt: id.createdAt,
                 finishedAt: .now, reason: "cancelled before it started"))
+            FileSystem.syncDirectory(layout.done)
+            return .dequeued
+        }
+        if case .queued(let session, _) = sessions.find(id),
+           try FileSystem.rename(layout.sessionQueued(id, in: session), to: layout.done(id)) {
+            try records.writeStatus(JobStatus(job: id, state: .cancelled, priority: .sync, createdAt: id.createdAt,
+                finishedAt: .now, reason: "cancelled before it started", session: session))
             FileSystem.syncDirectory(layout.done)
             return .dequeued
         }

@@ -7,6 +7,9 @@ struct SpoolTools: Sendable {
     let service: JobService
     /// Resolves relative `cwd`s and is the default working directory of commands.
     let workingDirectory: String
+    let peaks: Peaks
+    /// Sends an MCP log notification (session ready or abandoned).
+    let notify: @Sendable (_ data: [String: String]) async -> Void
 
     /// Output returned inline by `run` and `status`-like results, per stream.
     static let inlineOutputLimit = 64 << 10
@@ -16,13 +19,19 @@ struct SpoolTools: Sendable {
         do {
             switch name {
             case "run": return try await run(arguments, progress: progress)
-            case "start": return try start(arguments)
+            case "start": return try await start(arguments)
             case "status": return try status(arguments)
             case "output": return try output(arguments)
             case "tail": return try tail(arguments)
             case "wait": return try await wait(arguments)
             case "list": return try list(arguments)
             case "cancel": return try await cancel(arguments)
+            case "promote": return try promote(arguments)
+            case "send_input": return try sendInput(arguments)
+            case "stats": return try await stats(arguments)
+            case "session_start": return try await sessionStart(arguments)
+            case "session_end": return try sessionEnd(arguments)
+            case "session_list": return try sessionList(arguments)
             default:
                 throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolCatalog.tools.map(\.name).joined(separator: ", "))")
             }
@@ -39,12 +48,9 @@ struct SpoolTools: Sendable {
 
     private func request(_ args: ToolArguments, priority: Priority) throws(ToolError) -> JobRequest {
         let command = try args.requiredString("command", "the shell command line to run")
-        if try args.string("session") != nil {
-            throw .invalid(tool: args.tool, argument: "session", reason: "is not supported yet: persistent sessions come in a later version; run the command without it (cd and export inside the command)")
-        }
         let stdin = try args.string("stdin")
-        if stdin == "pipe" {
-            throw .invalid(tool: args.tool, argument: "stdin", reason: "\"pipe\" (interactive input through send_input) is not supported yet; pass the whole input as a string")
+        if let sessionText = try args.string("session") {
+            return try sessionRequest(args, session: sessionText, command: command, stdin: stdin)
         }
         var cwd = try args.string("cwd") ?? workingDirectory
         if !cwd.hasPrefix("/") { cwd = workingDirectory + "/" + cwd }
@@ -65,6 +71,26 @@ struct SpoolTools: Sendable {
         return request
     }
 
+    /// A command for a session's shell. It runs in the session's cwd and environment, so
+    /// `cwd`, `env` and `shell` are refused rather than silently ignored.
+    private func sessionRequest(_ args: ToolArguments, session text: String, command: String, stdin: String?) throws(ToolError) -> JobRequest {
+        guard let session = JobID(text) else { throw .spool(.invalidJobID(text)) }
+        let record = try service.session(session, tool: args.tool)
+        if record.state == .closed {
+            throw .refused(tool: args.tool, reason: "session \(session) is closed (\(record.reason ?? "ended")); open a new one with session_start")
+        }
+        for name in ["cwd", "shell", "env"] where args.values[name] != nil {
+            throw .invalid(tool: args.tool, argument: name, reason: "does not apply to a session command: the session's shell keeps its own \(name); use cd/export inside the session instead")
+        }
+        if stdin == JobRequest.stdinPipe {
+            throw .invalid(tool: args.tool, argument: "stdin", reason: "\"pipe\" is not available for session commands (the session's shell owns its input); use start without session, or pass the input as a string")
+        }
+        let request = JobRequest(command: command, timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
+                                 stdin: stdin, priority: .sync, session: session)
+        if let problem = request.problem { throw .invalid(tool: args.tool, argument: "command", reason: "is not usable: \(problem)") }
+        return request
+    }
+
     private func isDirectoryFollowingLinks(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
@@ -74,6 +100,9 @@ struct SpoolTools: Sendable {
         let args = try ToolArguments(tool: "run", values: arguments, known: Self.commandArguments + ["wait"])
         let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
         let request = try request(args, priority: .sync)
+        // Would it have to wait for a slot? Then say so, with the alternatives.
+        let before = service.estimator()
+        let queuedBehind = request.session == nil && before.census.running + before.census.queuedSync >= before.capacity
         let snapshots: [JobID: JobInspector.Snapshot]
         if let progress {
             // The job folder exists before the request is queued, so its watch sees
@@ -92,22 +121,27 @@ struct SpoolTools: Sendable {
             snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
         }
         guard let snapshot = snapshots[request.job] else { throw ToolError.spool(.unknownJob(request.job)) }
-        var view = JobView(snapshot)
+        var view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
         try attachOutput(&view)
         var text = view.summary
-        if !view.state.isFinal {
+        if view.state == .queued {
+            text += "\nAll \(before.capacity) worker slot(s) are busy: it is still waiting after \(ToolArguments.format(wait)) s and stays queued. Use wait or status with job \(view.job), cancel it, or next time use start for work that can run in the background."
+        } else if !view.state.isFinal {
             text += "\nStill \(view.state.rawValue) after \(ToolArguments.format(wait)) s; it keeps running. Use wait, status, output or tail with job \(view.job), or cancel it."
+        } else if queuedBehind {
+            text += "\n(It had to wait for a free worker slot; for long or many commands, start runs them in the background.)"
         }
         text += Self.outputText(view)
         return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: view, isError: view.state.isFailure)
     }
 
-    func start(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func start(_ arguments: [String: Value]?) async throws -> CallTool.Result {
         let args = try ToolArguments(tool: "start", values: arguments, known: Self.commandArguments + ["priority"])
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
         try service.submit(request)
-        let view = JobView(try service.snapshot(request.job))
+        await peaks.observe(SpoolCensus.take(service.layout))
+        let view = JobView(try service.snapshot(request.job), estimator: service.estimator())
         return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view)
     }
 
@@ -115,7 +149,8 @@ struct SpoolTools: Sendable {
 
     func status(_ arguments: [String: Value]?) throws -> CallTool.Result {
         let args = try ToolArguments(tool: "status", values: arguments, known: ["job"])
-        let view = JobView(try service.snapshot(try args.job()))
+        let snapshot = try service.snapshot(try args.job())
+        let view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
         return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view, isError: view.state.isFailure)
     }
 
@@ -203,7 +238,7 @@ struct SpoolTools: Sendable {
         let any = try args.bool("any") ?? false
         for id in ids { _ = try service.snapshot(id) } // unknown ids are errors, not waits
         let snapshots = await service.waitFinal(ids, any: any, timeout: timeout)
-        let views = ids.compactMap { snapshots[$0].map(JobView.init) }
+        let views = ids.compactMap { snapshots[$0].map { JobView($0) } }
         let finals = views.filter { $0.state.isFinal }.count
         let completed = any ? finals > 0 : finals == ids.count
         let result = WaitResult(jobs: views, completed: completed, timedOut: !completed)
@@ -253,8 +288,11 @@ struct SpoolTools: Sendable {
 
     func cancel(_ arguments: [String: Value]?) async throws -> CallTool.Result {
         let args = try ToolArguments(tool: "cancel", values: arguments, known: ["job", "session"])
-        if try args.string("session") != nil {
-            throw ToolError.invalid(tool: "cancel", argument: "session", reason: "is not supported yet: sessions come in a later version")
+        if args.values["session"] != nil {
+            if args.values["job"] != nil {
+                throw ToolError.invalid(tool: "cancel", argument: "session", reason: "cannot be combined with job: pass job to cancel one command, or session to close the session")
+            }
+            return try endSession(args)
         }
         let id = try args.job()
         let outcome = try service.cancel(id)

@@ -8,6 +8,8 @@ enum ToolError: Error, CustomStringConvertible {
     case invalid(tool: String, argument: String, reason: String)
     case unknownArguments(tool: String, names: [String], known: [String])
     case spool(SpoolError)
+    /// The arguments are fine but the job or session is in a state that does not allow it.
+    case refused(tool: String, reason: String)
 
     var description: String {
         switch self {
@@ -21,6 +23,8 @@ enum ToolError: Error, CustomStringConvertible {
             "\(tool): unknown argument\(names.count > 1 ? "s" : "") \(names.map { "'\($0)'" }.joined(separator: ", ")); \(tool) takes \(known.joined(separator: ", "))"
         case .spool(let error):
             error.description
+        case .refused(let tool, let reason):
+            "\(tool): \(reason)"
         }
     }
 }

@@ -52,6 +52,20 @@ public struct JobInspector: Sendable {
             status.stderrBytes = records.outputSize(id, .stderr)
             return Snapshot(status: status)
         }
+        switch SessionStore(layout: layout).find(id) {
+        case .queued(let session, let position):
+            return Snapshot(status: JobStatus(job: id, state: .queued, priority: .sync, createdAt: id.createdAt,
+                                              session: session), position: position)
+        case .running(let session):
+            var status = try records.status(id)
+                ?? JobStatus(job: id, state: .running, priority: .sync, createdAt: id.createdAt, session: session)
+            status.state = .running
+            status.stdoutBytes = records.outputSize(id, .stdout)
+            status.stderrBytes = records.outputSize(id, .stderr)
+            return Snapshot(status: status)
+        case nil:
+            break
+        }
         // The request may be moving between folders right now: look once more.
         if FileSystem.exists(layout.done(id)) || queue.find(id) != nil {
             return try snapshot(id)
@@ -74,6 +88,14 @@ public struct JobInspector: Sendable {
         }
         for name in FileSystem.list(layout.done) {
             if let id = JobID(fileName: name) { result.append((id, .done)) }
+        }
+        // Requests that open sessions are listed by session_list, not as jobs.
+        let sessions = SessionStore(layout: layout)
+        let sessionIDs = Set(sessions.all())
+        result.removeAll { sessionIDs.contains($0.0) }
+        for session in sessionIDs {
+            result += sessions.queued(session).map { ($0, .queued) }
+            result += sessions.running(session).map { ($0, .active) }
         }
         return result.sorted { $0.0 > $1.0 }
     }

@@ -42,16 +42,21 @@ public struct JobRecords: Sendable {
     /// Ends a claimed job: writes the final status, then moves the request from
     /// `active/<worker>/` to `done/`. Safe to race: two processes finishing the same job
     /// write the same status, and only one rename succeeds.
-    /// - Parameter exit: the supervisor's record; nil means the job was lost.
+    /// - Parameters:
+    ///   - exit: the supervisor's record; nil means the job was lost.
+    ///   - from: where the request is now; `active/<worker>/<id>.json` by default (a
+    ///     session's command is in `sessions/<session>/running/`).
     @discardableResult
     public func finish(
-        _ id: JobID, worker: WorkerName, request: JobRequest?, exit: SupervisorExit?, reason: String? = nil
+        _ id: JobID, worker: WorkerName, request: JobRequest?, exit: SupervisorExit?, reason: String? = nil,
+        from: String? = nil
     ) throws(SpoolError) -> JobStatus {
         let previous = try? status(id)
         var status = previous ?? JobStatus(
             job: id, state: .running, priority: request?.priority ?? .async, worker: worker,
             createdAt: request?.createdAt ?? id.createdAt)
         status.worker = worker
+        status.session = request?.session
         if let exit {
             status.state = exit.state
             status.pid = exit.pid
@@ -64,6 +69,11 @@ public struct JobRecords: Sendable {
             } else if exit.cancelled {
                 status.reason = "cancelled while running; the process group was terminated"
             }
+            if (exit.stdoutDropped ?? 0) + (exit.stderrDropped ?? 0) > 0 {
+                status.stdoutDropped = exit.stdoutDropped
+                status.stderrDropped = exit.stderrDropped
+                status.truncated = true
+            }
         } else {
             status.state = .lost
             status.finishedAt = .now
@@ -73,8 +83,12 @@ public struct JobRecords: Sendable {
         status.stdoutBytes = outputSize(id, .stdout)
         status.stderrBytes = outputSize(id, .stderr)
         try writeStatus(status)
-        if try FileSystem.rename(layout.active(id, worker: worker), to: layout.done(id)) {
+        if try FileSystem.rename(from ?? layout.active(id, worker: worker), to: layout.done(id)) {
             FileSystem.syncDirectory(layout.done)
+            if exit != nil, let startedAt = status.startedAt, let finishedAt = status.finishedAt {
+                AveragesFile(layout: layout).record(status.priority, wait: startedAt.seconds(since: status.createdAt),
+                                                    run: finishedAt.seconds(since: startedAt))
+            }
         }
         return status
     }

@@ -65,6 +65,7 @@ public struct Recovery: Sendable {
         let records = JobRecords(layout: layout)
         let path = layout.active(id, worker: worker)
         guard FileSystem.exists(path) else { return .gone }
+        if SessionStore(layout: layout).record(ifSession: id) != nil { return recoverSession(id, worker: worker) }
         // Decide while holding the job's lock: a supervisor (or a worker about to start
         // one) holds it too, so a job can never be requeued while something runs it.
         try? FileSystem.makeDirectory(layout.job(id))
@@ -94,6 +95,22 @@ public struct Recovery: Sendable {
         } catch {
             return .stillRunning
         }
+    }
+
+    /// A dead worker's open session: once its shell has ended too (it finishes the
+    /// command it was running, then sees its input close), the session goes back to the
+    /// sync queue and the next free worker reopens it from its saved state.
+    private func recoverSession(_ id: JobID, worker: WorkerName) -> Outcome {
+        let sessions = SessionStore(layout: layout)
+        let path = layout.active(id, worker: worker)
+        guard let lock = try? FileLock.tryAcquire(layout.session(id, .shellLog)) else { return .stillRunning }
+        defer { withExtendedLifetime(lock) {} }
+        if sessions.isEndRequested(id) {
+            sessions.close(id, reason: "ended while its worker \(worker) was down")
+            _ = try? FileSystem.rename(path, to: layout.done(id))
+            return .finished(.cancelled)
+        }
+        return (try? SpoolQueue(layout: layout).requeue(id, priority: .sync, from: worker)) == true ? .requeued : .gone
     }
 
     private func rmdirIfEmpty(_ path: String) -> Bool {

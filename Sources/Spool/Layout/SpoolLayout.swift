@@ -40,7 +40,7 @@ public struct SpoolLayout: Sendable, Hashable {
 
     /// The folders that must exist before anyone writes into the spool.
     public var directories: [String] {
-        [root, tmp, queue, queue(.sync), queue(.async), active, done, jobs, workers, sessions, bad]
+        [root, tmp, queue, queue(.sync), queue(.async), active, done, jobs, workers, sessions, bad, slots]
     }
 
     /// Creates the spool's folders (like `mkdir -p`); safe to call from every process.
@@ -65,4 +65,43 @@ public enum JobFile: String, Sendable, CaseIterable {
     case exit = "exit.json"
     /// Present when someone asked for the job to be cancelled.
     case cancel
+    /// Created by `send_input` with `eof`: the supervisor then closes the stdin FIFO.
+    case stdinEOF = "stdin.eof"
+    /// A session command's text, sourced by the session's shell.
+    case command = "command.sh"
+    /// A session command's exit status, written by the session's shell.
+    case exitCode = "exit.code"
+}
+
+/// Paths of persistent shell sessions, `sessions/<id>/`.
+extension SpoolLayout {
+    public func session(_ id: JobID) -> String { sessions + "/" + id.rawValue }
+    public func session(_ id: JobID, _ file: SessionFile) -> String { session(id) + "/" + file.rawValue }
+    /// Commands waiting for the session's shell, FIFO by id.
+    public func sessionQueue(_ id: JobID) -> String { session(id) + "/queue" }
+    public func sessionQueued(_ job: JobID, in session: JobID) -> String { sessionQueue(session) + "/" + job.fileName }
+    /// The command the shell is running (at most one).
+    public func sessionRunning(_ id: JobID) -> String { session(id) + "/running" }
+    public func sessionRunning(_ job: JobID, in session: JobID) -> String { sessionRunning(session) + "/" + job.fileName }
+
+    /// Host-wide run slots for `--max-running`: a running job holds a flock on one.
+    public var slots: String { root + "/slots" }
+    public func slot(_ index: Int) -> String { slots + "/\(index).lock" }
+    public var statsLock: String { root + "/stats.lock" }
+}
+
+/// The files of a session folder.
+public enum SessionFile: String, Sendable, CaseIterable {
+    /// `SessionRecord`: state, owner, times.
+    case record = "session.json"
+    /// The session's state after its last finished command: `cwd` (one line), `env.sh`
+    /// (`export -p`), `functions.sh` (bash `declare -f`). Written as `*.next` by the
+    /// shell and renamed into place by the worker once the command's exit is recorded.
+    case cwd
+    case env = "env.sh"
+    case functions = "functions.sh"
+    /// The shell's own messages; its flock is held by the session's worker and shell.
+    case shellLog = "shell.log"
+    /// Present once someone asked for the session to end.
+    case end
 }

@@ -15,6 +15,16 @@ public struct JobRequest: Codable, Sendable, Equatable {
     public var shell: String?
     public var priority: Priority
     public var createdAt: Timestamp
+    /// The session whose shell runs this command (its request waits in
+    /// `sessions/<session>/queue/`), or, for `kind == .session`, the session it opens.
+    public var session: JobID?
+    /// What the request asks for: a command (default) or opening a persistent session.
+    public var kind: RequestKind?
+
+    /// `stdin: "pipe"`: input arrives through `send_input` while the job runs.
+    public var stdinIsPipe: Bool { stdin == Self.stdinPipe }
+    public static let stdinPipe = "pipe"
+    public var opensSession: Bool { kind == .session }
 
     /// Linux refuses a single exec argument longer than MAX_ARG_STRLEN (32 pages).
     public static let maxCommandBytes = 131_071
@@ -22,7 +32,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     public init(
         job: JobID = .make(), command: String, cwd: String? = nil, env: [String: String]? = nil,
         timeout: Double? = nil, stdin: String? = nil, shell: String? = nil,
-        priority: Priority, createdAt: Timestamp? = nil
+        priority: Priority, createdAt: Timestamp? = nil, session: JobID? = nil, kind: RequestKind? = nil
     ) {
         self.job = job
         self.command = command
@@ -33,10 +43,12 @@ public struct JobRequest: Codable, Sendable, Equatable {
         self.shell = shell
         self.priority = priority
         self.createdAt = createdAt ?? job.createdAt
+        self.session = session
+        self.kind = kind
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt
+        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind
     }
 
     /// Hand-written requests (a file dropped into the queue) may leave out everything but
@@ -59,11 +71,15 @@ public struct JobRequest: Codable, Sendable, Equatable {
         }
         self.priority = priority
         createdAt = try c.decodeIfPresent(Timestamp.self, forKey: .createdAt) ?? job.createdAt
+        session = try c.decodeIfPresent(JobID.self, forKey: .session)
+        kind = try c.decodeIfPresent(RequestKind.self, forKey: .kind)
     }
 
     /// Problems that make a request unrunnable, in words a user can act on; nil when fine.
     public var problem: String? {
-        if command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if opensSession {
+            if session != job { return "a session request's session field must equal its job id" }
+        } else if command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             return "the command is empty"
         }
         if command.utf8.count > Self.maxCommandBytes {

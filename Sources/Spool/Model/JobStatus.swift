@@ -17,12 +17,20 @@ public struct JobStatus: Codable, Sendable, Equatable {
     public var stderrBytes: Int64?
     /// Why the job ended the way it did, when the exit code does not say it.
     public var reason: String?
+    /// Set when the output limit was reached: the bytes not written to each file.
+    public var stdoutDropped: Int64?
+    public var stderrDropped: Int64?
+    /// The session whose shell ran the command.
+    public var session: JobID?
+
+    /// True when an output file stopped growing at the output limit.
+    public var truncated: Bool?
 
     public init(
         job: JobID, state: JobState, priority: Priority, worker: WorkerName? = nil,
         pid: Int32? = nil, supervisorPid: Int32? = nil, exitCode: Int32? = nil, signal: Int32? = nil,
         createdAt: Timestamp, startedAt: Timestamp? = nil, finishedAt: Timestamp? = nil,
-        stdoutBytes: Int64? = nil, stderrBytes: Int64? = nil, reason: String? = nil
+        stdoutBytes: Int64? = nil, stderrBytes: Int64? = nil, reason: String? = nil, session: JobID? = nil
     ) {
         self.job = job
         self.state = state
@@ -38,6 +46,7 @@ public struct JobStatus: Codable, Sendable, Equatable {
         self.stdoutBytes = stdoutBytes
         self.stderrBytes = stderrBytes
         self.reason = reason
+        self.session = session
     }
 }
 
@@ -50,6 +59,21 @@ public struct SupervisorExit: Codable, Sendable, Equatable {
     public var cancelled: Bool
     public var startedAtNs: Int64
     public var finishedAtNs: Int64
+    public var stdoutDropped: Int64?
+    public var stderrDropped: Int64?
+
+    public init(pid: Int32, exitCode: Int32?, signal: Int32?, timedOut: Bool, cancelled: Bool,
+                startedAtNs: Int64, finishedAtNs: Int64, stdoutDropped: Int64? = nil, stderrDropped: Int64? = nil) {
+        self.pid = pid
+        self.exitCode = exitCode
+        self.signal = signal
+        self.timedOut = timedOut
+        self.cancelled = cancelled
+        self.startedAtNs = startedAtNs
+        self.finishedAtNs = finishedAtNs
+        self.stdoutDropped = stdoutDropped
+        self.stderrDropped = stderrDropped
+    }
 
     /// The final state this exit means.
     public var state: JobState {

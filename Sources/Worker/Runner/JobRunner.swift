@@ -16,6 +16,8 @@ struct JobRunner: Sendable {
     let supervisorPath: String
     /// Seconds between TERM and KILL when a job times out or is cancelled.
     let killGrace: Double
+    /// Bytes kept per output stream; 0 = unlimited (output then goes straight to the files).
+    let outputLimit: Int64
     let logger: Logger
 
     var records: JobRecords { JobRecords(layout: layout) }
@@ -46,8 +48,18 @@ struct JobRunner: Sendable {
         }
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
         _ = link(layout.active(id, worker: worker), layout.job(id, .request))
-        if let input = request.stdin {
+        let stdinMode: String
+        if request.stdinIsPipe {
+            // A FIFO: send_input writes into it from any process while the job runs.
+            guard mkfifo(layout.job(id, .stdin), 0o600) == 0 || errno == EEXIST else {
+                throw SpoolError.io(operation: "creating the stdin FIFO", path: layout.job(id, .stdin), errno: errno)
+            }
+            stdinMode = "pipe"
+        } else if let input = request.stdin {
             try AtomicFile.write(Array(input.utf8), to: layout.job(id, .stdin), layout: layout, durable: false)
+            stdinMode = "file"
+        } else {
+            stdinMode = "null"
         }
         if records.isCancelRequested(id) {
             try records.cancelBeforeStart(id, worker: worker, request: request)
@@ -63,9 +75,10 @@ struct JobRunner: Sendable {
             directory,
             String(request.timeout ?? 0),
             String(killGrace),
-            request.stdin == nil ? "null" : "file",
+            stdinMode,
             request.cwd ?? "",
             request.shell ?? "/bin/sh",
+            String(outputLimit),
             request.command,
         ]
         let records = self.records
@@ -92,6 +105,8 @@ struct JobRunner: Sendable {
                 supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now), durable: false)
             // A cancel that raced the start is honoured now that there is a process to stop.
             if records.isCancelRequested(id) { kill(supervisorPid, SIGTERM) }
+            // Likewise an end of input that send_input asked for before the pid was known.
+            if request.stdinIsPipe, FileSystem.exists(layout.job(id, .stdinEOF)) { kill(supervisorPid, SIGUSR2) }
         }
         withExtendedLifetime(lock) {}
         if let exit = try records.exit(id) {

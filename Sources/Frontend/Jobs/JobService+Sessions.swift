@@ -1,0 +1,59 @@
+import Spool
+
+/// Persistent sessions as the tools see them.
+extension JobService {
+    func startSession(cwd: String?, env: [String: String]?, shell: String?) throws(ToolError) -> JobID {
+        let record = SessionRecord(session: .make(), state: .queued, cwd: cwd, env: env, shell: shell, createdAt: .now)
+        do { try sessions.create(record) } catch { throw .spool(error) }
+        return record.session
+    }
+
+    /// The session's record, or a tool error an agent can act on.
+    func session(_ id: JobID, tool: String) throws(ToolError) -> SessionRecord {
+        guard let record = sessions.record(ifSession: id) else {
+            throw .refused(tool: tool, reason: "no session \(id) in this spool (session_list shows the sessions; session_start opens one)")
+        }
+        return record
+    }
+
+    enum EndOutcome: Sendable {
+        case dequeued, closing, alreadyClosed
+    }
+
+    /// Ends a session: one still waiting for a slot is removed from the queue; an open
+    /// one is closed by its worker after the current command.
+    func endSession(_ id: JobID, tool: String) throws(ToolError) -> EndOutcome {
+        let record = try session(id, tool: tool)
+        if record.state == .closed { return .alreadyClosed }
+        do {
+            try sessions.requestEnd(id)
+            if try FileSystem.rename(layout.queued(id, .sync), to: layout.done(id)) {
+                sessions.close(id, reason: "ended before it opened")
+                return .dequeued
+            }
+        } catch { throw .spool(error) }
+        return .closing
+    }
+
+    /// Waits until the session is ready (or closed) for at most `timeout` seconds.
+    func waitReady(_ id: JobID, timeout: Double) async -> SessionRecord? {
+        let directory = layout.session(id)
+        try? await watcher.watch(directory, mask: WatchMask.arrivals)
+        let events = watcher.events()
+        let store = sessions
+        let ready: @Sendable () -> Bool = { ((try? store.record(id))?.state ?? .closed) != .queued }
+        if !ready() {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in events where event.isOverflow || (event.directory == directory && event.name == SessionFile.record.rawValue) {
+                        if ready() { return }
+                    }
+                }
+                group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        return try? store.record(id)
+    }
+}

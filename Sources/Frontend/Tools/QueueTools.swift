@@ -1,0 +1,103 @@
+import MCP
+import Spool
+
+/// `promote`, `send_input` and `stats`.
+extension SpoolTools {
+    struct PromoteResult: Codable {
+        var job: String
+        var outcome: String
+        var from: Priority?
+        var status: JobView
+    }
+
+    func promote(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "promote", values: arguments, known: ["job", "priority"])
+        let id = try args.job()
+        let target = try args.choice("priority", Priority.self) ?? .sync
+        let outcome = try service.promote(id, to: target)
+        let view = JobView(try service.snapshot(id), estimator: service.estimator())
+        let result: PromoteResult
+        let text: String
+        switch outcome {
+        case .moved(let from):
+            result = PromoteResult(job: id.rawValue, outcome: "moved", from: from, status: view)
+            text = "job \(id) moved from \(from.rawValue) to \(target.rawValue)\n" + view.summary
+        case .alreadyThere:
+            result = PromoteResult(job: id.rawValue, outcome: "unchanged", status: view)
+            text = "job \(id) already waits as \(target.rawValue)\n" + view.summary
+        }
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: result)
+    }
+
+    struct SendInputResult: Codable {
+        var job: String
+        var bytes: Int
+        var eof: Bool
+        var state: JobState
+    }
+
+    func sendInput(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "send_input", values: arguments, known: ["job", "data", "eof"])
+        let id = try args.job()
+        let data = try args.string("data") ?? ""
+        let eof = try args.bool("eof") ?? false
+        guard !data.isEmpty || eof else {
+            throw ToolError.missing(tool: "send_input", argument: "data", expected: "text to write to the job's stdin, or eof: true to close it")
+        }
+        guard data.utf8.count <= 1 << 20 else {
+            throw ToolError.invalid(tool: "send_input", argument: "data", reason: "is \(data.utf8.count) bytes; send at most 1 MiB per call")
+        }
+        let written = try service.sendInput(id, data: Array(data.utf8), eof: eof)
+        let state = try service.snapshot(id).status.state
+        var text = "wrote \(written) byte(s) to the stdin of job \(id)"
+        if written < data.utf8.count {
+            text = "wrote only \(written) of \(data.utf8.count) bytes to job \(id): it did not read its input within 10 s; send the rest later"
+        } else if eof {
+            text += " and closed it"
+        }
+        let result = SendInputResult(job: id.rawValue, bytes: written, eof: eof && written == data.utf8.count, state: state)
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
+                                   structuredContent: result, isError: written < data.utf8.count)
+    }
+
+    struct StatsResult: Codable {
+        struct Queue: Codable { var sync: Int; var async: Int }
+        struct Eta: Codable { var sync: Double?; var async: Double? }
+        var queue: Queue
+        var running: Int
+        var workers: Int
+        var slots: Int
+        var maxRunning: Int?
+        var averages: QueueAverages
+        var etaSeconds: Eta
+        var sessions: Int
+        var peaks: Peaks.Snapshot
+    }
+
+    func stats(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+        _ = try ToolArguments(tool: "stats", values: arguments, known: [])
+        let estimator = service.estimator()
+        let census = estimator.census
+        let peaks = await self.peaks.observe(census)
+        let sessions = service.sessions.all().filter { (try? service.sessions.record($0))??.state != .closed }.count
+        let result = StatsResult(
+            queue: .init(sync: census.queuedSync, async: census.queuedAsync), running: census.running,
+            workers: census.workers, slots: census.slots, maxRunning: service.maxRunning > 0 ? service.maxRunning : nil,
+            averages: estimator.averages,
+            etaSeconds: .init(sync: estimator.etaForNext(.sync), async: estimator.etaForNext(.async)),
+            sessions: sessions, peaks: peaks)
+        func seconds(_ value: Double?) -> String { value.map { ToolArguments.format(($0 * 100).rounded() / 100) + " s" } ?? "unknown" }
+        var lines = [
+            "queue: \(census.queuedSync) sync, \(census.queuedAsync) async; running: \(census.running) of \(estimator.capacity) slot(s) on \(census.workers) worker(s)",
+            "next request would start in: sync \(seconds(result.etaSeconds.sync)), async \(seconds(result.etaSeconds.async))",
+        ]
+        for priority in Priority.allCases {
+            if let average = estimator.averages[priority] {
+                lines.append("\(priority.rawValue): average wait \(seconds(average.waitSeconds)), run \(seconds(average.runSeconds)) (\(average.samples) jobs)")
+            }
+        }
+        lines.append("open sessions: \(sessions)")
+        lines.append("peaks since \(peaks.since): queue \(peaks.queuedSync) sync / \(peaks.queuedAsync) async, running \(peaks.running)")
+        return try CallTool.Result(content: [Tool.Content.text(text: lines.joined(separator: "\n"), annotations: nil, _meta: nil)], structuredContent: result)
+    }
+}

@@ -1,0 +1,92 @@
+import Glibc
+import MCP
+import Spool
+
+/// `session_start`, `session_end`, `session_list` (and `cancel` with `session`).
+extension SpoolTools {
+    /// How long `session_start` waits for a worker to open the shell before it returns
+    /// the queued session (a notice follows when it becomes ready).
+    static let sessionReadyWait = 5.0
+
+    func sessionStart(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "session_start", values: arguments, known: ["cwd", "env", "shell"])
+        var cwd = try args.string("cwd") ?? workingDirectory
+        if !cwd.hasPrefix("/") { cwd = workingDirectory + "/" + cwd }
+        guard FileSystem.isDirectory(cwd) else {
+            throw ToolError.invalid(tool: args.tool, argument: "cwd", reason: "is not an existing directory: \(cwd.prefix(300))")
+        }
+        let shell = try args.string("shell")
+        if let shell, !shell.hasPrefix("/") || access(shell, X_OK) != 0 {
+            throw ToolError.invalid(tool: args.tool, argument: "shell", reason: "must be the absolute path of an executable shell such as /bin/bash, got '\(shell.prefix(300))'")
+        }
+        let env = try args.stringMap("env")
+        let probe = JobRequest(command: "true", env: env, priority: .sync)
+        if let problem = probe.problem { throw ToolError.invalid(tool: args.tool, argument: "env", reason: "is not usable: \(problem)") }
+        let id = try service.startSession(cwd: cwd, env: env, shell: shell)
+        let record = await service.waitReady(id, timeout: Self.sessionReadyWait)
+            ?? SessionRecord(session: id, state: .queued, cwd: cwd, env: env, shell: shell, createdAt: .now)
+        if record.state == .queued { followUntilReady(id) }
+        let view = SessionView(record, layout: service.layout, estimator: service.estimator(), order: service.order)
+        var text = view.summary
+        if record.state == .queued {
+            text += "\nNo worker slot is free yet; commands sent with session \(id) wait until it opens. A notice (notifications/message) follows when it is ready."
+        } else if record.state == .ready {
+            text += "\nPass session: \"\(id)\" to run or start; cd and export persist between commands."
+        }
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: view,
+                                   isError: record.state == .closed)
+    }
+
+    /// Sends a notice once a queued session opens (bounded by the idle limit).
+    private func followUntilReady(_ id: JobID) {
+        let service = self.service, notify = self.notify
+        Task {
+            if let record = await service.waitReady(id, timeout: 3600), record.state == .ready {
+                await notify(["event": "session_ready", "session": id.rawValue, "worker": record.worker?.rawValue ?? ""])
+            }
+        }
+    }
+
+    struct SessionEndResult: Codable {
+        var session: String
+        var outcome: String
+        var status: SessionView
+    }
+
+    func sessionEnd(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        try endSession(try ToolArguments(tool: "session_end", values: arguments, known: ["session"]))
+    }
+
+    func endSession(_ args: ToolArguments) throws -> CallTool.Result {
+        let text = try args.requiredString("session", "the session id from session_start")
+        guard let id = JobID(text) else { throw ToolError.spool(.invalidJobID(text)) }
+        let outcome = try service.endSession(id, tool: args.tool)
+        let word: String, message: String
+        switch outcome {
+        case .dequeued: (word, message) = ("dequeued", "session \(id) had not opened yet; removed from the queue")
+        case .closing: (word, message) = ("closing", "session \(id) closes after its current command; commands still waiting are cancelled")
+        case .alreadyClosed: (word, message) = ("already_closed", "session \(id) was already closed")
+        }
+        let record = try service.session(id, tool: args.tool)
+        let view = SessionView(record, layout: service.layout, estimator: nil, order: service.order)
+        return try CallTool.Result(content: [Tool.Content.text(text: message + "\n" + view.summary, annotations: nil, _meta: nil)],
+                                   structuredContent: SessionEndResult(session: id.rawValue, outcome: word, status: view))
+    }
+
+    struct SessionListResult: Codable {
+        var sessions: [SessionView]
+    }
+
+    func sessionList(_ arguments: [String: Value]?) throws -> CallTool.Result {
+        let args = try ToolArguments(tool: "session_list", values: arguments, known: ["all"])
+        let all = try args.bool("all") ?? false
+        let estimator = service.estimator()
+        let views = service.sessions.all().compactMap { try? service.sessions.record($0) }
+            .filter { all || $0.state != .closed }
+            .map { SessionView($0, layout: service.layout, estimator: estimator, order: service.order) }
+        let text = views.isEmpty ? "no open sessions" + (all ? "" : " (all: true also lists closed ones)")
+            : views.map(\.summary).joined(separator: "\n")
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
+                                   structuredContent: SessionListResult(sessions: views))
+    }
+}

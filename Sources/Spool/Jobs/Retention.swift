@@ -1,0 +1,38 @@
+/// Removes finished jobs older than the retention age (`--retain`), oldest first. Only
+/// entries in `done/` are considered, so a running job is never touched; the request is
+/// first renamed out of `done/` (one process wins), then its folder is deleted.
+public struct Retention: Sendable {
+    public let layout: SpoolLayout
+    /// Seconds a finished job is kept; 0 keeps jobs forever.
+    public let retain: Double
+
+    public init(layout: SpoolLayout, retain: Double) {
+        self.layout = layout
+        self.retain = retain
+    }
+
+    /// Returns the number of jobs removed.
+    @discardableResult
+    public func sweep(now: Timestamp = .now) -> Int {
+        guard retain > 0 else { return 0 }
+        let cutoff = Timestamp(nanoseconds: now.nanoseconds - Int64(retain * 1e9))
+        let sessions = SessionStore(layout: layout)
+        var removed = 0
+        // A job finishes after it is created, so none created after the cutoff can have
+        // finished before it: ids (creation order) bound the scan.
+        let ids = FileSystem.list(layout.done).compactMap { JobID(fileName: $0) }.sorted()
+        for id in ids {
+            guard id.createdAt.nanoseconds <= cutoff.nanoseconds else { break }
+            let finishedAt = (try? JobRecords(layout: layout).status(id))?.finishedAt
+                ?? (try? sessions.record(id))?.closedAt ?? id.createdAt
+            guard finishedAt.nanoseconds <= cutoff.nanoseconds else { continue }
+            let doomed = layout.tmp + "/retired-" + id.fileName
+            guard (try? FileSystem.rename(layout.done(id), to: doomed)) == true else { continue }
+            FileSystem.removeTree(layout.job(id))
+            if FileSystem.isDirectory(layout.session(id)) { FileSystem.removeTree(layout.session(id)) }
+            FileSystem.remove(doomed)
+            removed += 1
+        }
+        return removed
+    }
+}

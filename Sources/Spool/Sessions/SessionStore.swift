@@ -1,0 +1,118 @@
+/// The spool side of persistent sessions: creating them, queueing their commands,
+/// finding them. The shell itself is run by a worker (`SessionHost`).
+///
+/// A session is opened by a request in `queue/sync/<session>.json` (kind `session`), so
+/// it waits for a slot like any job and occupies one in `active/<worker>/` while open.
+/// Its commands never enter the global queue: they wait in `sessions/<id>/queue/`, run
+/// from `sessions/<id>/running/`, and end in `done/` like every job.
+public struct SessionStore: Sendable {
+    public let layout: SpoolLayout
+
+    public init(layout: SpoolLayout) {
+        self.layout = layout
+    }
+
+    /// Creates the session folder and queues the request that opens it.
+    public func create(_ record: SessionRecord) throws(SpoolError) {
+        let id = record.session
+        try FileSystem.makeDirectory(layout.sessionQueue(id))
+        try FileSystem.makeDirectory(layout.sessionRunning(id))
+        if let cwd = record.cwd {
+            try AtomicFile.write(Array((cwd + "\n").utf8), to: layout.session(id, .cwd), layout: layout)
+        }
+        try write(record)
+        try SpoolQueue(layout: layout).submit(JobRequest(
+            job: id, command: "", cwd: record.cwd, env: record.env, shell: record.shell,
+            priority: .sync, createdAt: record.createdAt, session: id, kind: .session))
+    }
+
+    public func record(_ id: JobID) throws(SpoolError) -> SessionRecord? {
+        try SpoolJSON.load(SessionRecord.self, from: layout.session(id, .record))
+    }
+
+    public func write(_ record: SessionRecord) throws(SpoolError) {
+        try AtomicFile.write(json: record, to: layout.session(record.session, .record), layout: layout)
+    }
+
+    /// Every session folder, newest first.
+    public func all() -> [JobID] {
+        FileSystem.list(layout.sessions).compactMap { JobID($0) }.sorted(by: >)
+    }
+
+    /// Queues a command for the session's shell.
+    public func submit(_ request: JobRequest) throws(SpoolError) {
+        guard let session = request.session else { return }
+        try AtomicFile.write(json: request, to: layout.sessionQueued(request.job, in: session), layout: layout)
+    }
+
+    /// Waiting commands in the order the shell runs them.
+    public func queued(_ id: JobID) -> [JobID] {
+        FileSystem.list(layout.sessionQueue(id)).compactMap { JobID(fileName: $0) }.sorted()
+    }
+
+    public func running(_ id: JobID) -> [JobID] {
+        FileSystem.list(layout.sessionRunning(id)).compactMap { JobID(fileName: $0) }
+    }
+
+    public enum Place: Sendable, Equatable {
+        case queued(session: JobID, position: Int)
+        case running(session: JobID)
+    }
+
+    /// Where a session command waits or runs, if it does.
+    public func find(_ job: JobID) -> Place? {
+        for session in all() {
+            if FileSystem.exists(layout.sessionQueued(job, in: session)) {
+                let position = (queued(session).firstIndex(of: job) ?? 0) + 1
+                return .queued(session: session, position: position)
+            }
+            if FileSystem.exists(layout.sessionRunning(job, in: session)) { return .running(session: session) }
+        }
+        return nil
+    }
+
+    /// Asks the session to end after its current command (the marker survives restarts).
+    public func requestEnd(_ id: JobID) throws(SpoolError) {
+        try AtomicFile.write(Array("end requested at \(Timestamp.now)\n".utf8), to: layout.session(id, .end), layout: layout)
+    }
+
+    public func isEndRequested(_ id: JobID) -> Bool {
+        FileSystem.exists(layout.session(id, .end))
+    }
+
+    /// True while a shell of this session is alive (its worker or the shell holds the lock).
+    public func isHosted(_ id: JobID) -> Bool {
+        FileLock.isHeld(layout.session(id, .shellLog))
+    }
+
+    /// The record of `id` if `id` names a session (cheap: one stat when it does not).
+    public func record(ifSession id: JobID) -> SessionRecord? {
+        guard FileSystem.isDirectory(layout.session(id)) else { return nil }
+        return (try? record(id)) ?? SessionRecord(session: id, state: .queued, cwd: nil, env: nil, shell: nil, createdAt: id.createdAt)
+    }
+
+    /// Marks a session closed and cancels its waiting commands.
+    public func close(_ id: JobID, reason: String) {
+        var record = (try? record(id)) ?? SessionRecord(session: id, state: .closed, cwd: nil, env: nil, shell: nil, createdAt: id.createdAt)
+        record.state = .closed
+        record.closedAt = .now
+        record.pid = nil
+        record.reason = reason
+        try? write(record)
+        cancelQueued(id, reason: "the session ended before this command ran (\(reason))")
+    }
+
+    /// Ends commands still waiting in a closed session as cancelled.
+    public func cancelQueued(_ id: JobID, reason: String) {
+        let records = JobRecords(layout: layout)
+        for job in queued(id) {
+            let path = layout.sessionQueued(job, in: id)
+            guard let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: job, priority: .sync)),
+                  (try? FileSystem.makeDirectory(layout.job(job))) != nil
+            else { continue }
+            try? records.writeStatus(JobStatus(job: job, state: .cancelled, priority: request.priority,
+                createdAt: request.createdAt, finishedAt: .now, reason: reason, session: id))
+            _ = try? FileSystem.rename(path, to: layout.done(job))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Settings shared by spool-mcp and spool-worker. Each flag has an environment twin
+/// named `SPOOL_` + the flag in capitals (`--output-limit` / `SPOOL_OUTPUT_LIMIT`); the
+/// flag wins. Defaults live here once, so the README, `.env.example` and both commands agree.
+public enum Settings {
+    public static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public static func double(_ name: String, _ fallback: Double) -> Double {
+        environment(name).flatMap(Double.init) ?? fallback
+    }
+
+    public static func int(_ name: String, _ fallback: Int) -> Int {
+        environment(name).flatMap(Int.init) ?? fallback
+    }
+
+    /// Bytes kept per output stream of a job; 0 = unlimited.
+    public static let outputLimit = 0
+    /// Seconds finished jobs are kept: 7 days.
+    public static let retain = 7.0 * 86400
+    /// Host-wide running jobs across all workers; 0 = no limit beyond each worker's slots.
+    public static let maxRunning = 0
+    /// Idle seconds after which a session is closed (reported as abandoned at half).
+    public static let sessionIdle = 3600.0
+    /// 1-minute load per core above which async work is not claimed; 0 = off.
+    public static let maxLoad = 0.0
+    /// Percent of memory in use above which async work is not claimed; 0 = off.
+    public static let maxMemory = 0.0
+}
+
+/// The limits a worker enforces, as one value passed from the command line down.
+public struct WorkerLimits: Sendable {
+    public var outputLimit: Int64
+    public var retain: Double
+    public var maxRunning: Int
+    public var sessionIdle: Double
+    public var maxLoad: Double
+    public var maxMemory: Double
+
+    public init(outputLimit: Int64, retain: Double, maxRunning: Int, sessionIdle: Double, maxLoad: Double, maxMemory: Double) {
+        self.outputLimit = outputLimit
+        self.retain = retain
+        self.maxRunning = maxRunning
+        self.sessionIdle = sessionIdle
+        self.maxLoad = maxLoad
+        self.maxMemory = maxMemory
+    }
+
+    /// Problems in words a user can act on.
+    public var problem: String? {
+        if outputLimit < 0 { return "--output-limit must be 0 (unlimited) or a number of bytes" }
+        if retain < 0 { return "--retain must be 0 (keep forever) or a number of seconds" }
+        if maxRunning < 0 || maxRunning > 4096 { return "--max-running must be between 0 (no limit) and 4096" }
+        if !(sessionIdle > 0) { return "--session-idle must be a positive number of seconds" }
+        if maxLoad < 0 { return "--max-load must be 0 (off) or a load per core such as 1.5" }
+        if maxMemory < 0 || maxMemory > 100 { return "--max-memory must be a percentage between 0 (off) and 100" }
+        return nil
+    }
+
+    /// The same limits as spool-worker arguments (spool-mcp passes them to its workers).
+    public var arguments: [String] {
+        ["--output-limit", String(outputLimit), "--retain", String(retain), "--max-running", String(maxRunning),
+         "--session-idle", String(sessionIdle), "--max-load", String(maxLoad), "--max-memory", String(maxMemory)]
+    }
+}
