@@ -70,14 +70,14 @@ struct ClaimTests {
         #expect(claimed == requests.count)
     }
 
-    @Test("a cancel (rename to done/) racing a claim: exactly one of them wins")
+    @Test("a cancel (rename to done/) racing a claim, 1,000 times: exactly one of them wins each time")
     func cancelRacesClaim() async throws {
         let spool = try ScratchSpool()
         let layout = spool.layout
         let queue = SpoolQueue(layout: layout)
         let worker = WorkerName("w")!
         try FileSystem.makeDirectory(layout.active(worker: worker))
-        for _ in 0..<200 {
+        for _ in 0..<1000 {
             let request = JobRequest(command: "true", priority: .async)
             try queue.submit(request)
             async let claimed = (try? queue.claim(QueueEntry(id: request.job, priority: .async), worker: worker)) ?? false

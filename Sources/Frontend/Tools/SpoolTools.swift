@@ -332,7 +332,7 @@ struct SpoolTools: Sendable {
             let text = String(decoding: bytes, as: UTF8.self)
             if stream == .stdout { view.stdout = text } else { view.stderr = text }
         }
-        view.truncated = truncated
+        view.truncated = truncated || view.truncated == true
     }
 
     private static func outputText(_ view: JobView) -> String {
