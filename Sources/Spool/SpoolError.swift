@@ -3,6 +3,8 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidJobID(String)
     case invalidWorkerName(String)
     case unknownJob(JobID)
+    /// A session id given where a job id was expected.
+    case sessionNotJob(JobID)
     case io(operation: String, path: String, errno: Int32)
     case corruptFile(path: String, reason: String)
     case watcherUnavailable(String)
@@ -16,6 +18,8 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
             return "'\(text.prefix(40))' is not a usable worker name: use 1-100 of A-Z a-z 0-9 . _ -"
         case .unknownJob(let id):
             return "no job \(id) in this spool: it may have been removed by retention, or belongs to another spool (use list to see jobs)"
+        case .sessionNotJob(let id):
+            return "\(id) is a session, not a job: use session_list to see it, session_end (or cancel with session) to close it, and pass it as session to run commands in it"
         case .io(let operation, let path, let code):
             return "\(operation) \(path) failed: \(String(cString: strerrorText(code))) (check the spool's permissions and free space)"
         case .corruptFile(let path, let reason):

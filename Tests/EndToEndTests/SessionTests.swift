@@ -112,7 +112,8 @@ struct SessionTests {
             let running = try await mcp.call("start", ["command": .string(spool.blocker("go") + "; echo done"), "session": .string(session)])
             let waiting = try await mcp.call("start", ["command": "echo never", "session": .string(session)])
             #expect(try await eventually { try spool.status(running["job"]!.stringValue!)?.state == .running })
-            // The only slot is the session's: a second session queues.
+            // The only slot is the session's: a second session queues, with a notice once it opens.
+            let notices = await mcp.collectNotices()
             let second = try await mcp.call("session_start", [:])
             #expect(second["state"] == "queued")
             #expect(second["position"] == 1)
@@ -130,6 +131,16 @@ struct SessionTests {
             let secondText = try #require(second["session"]?.stringValue)
             let secondID = try #require(JobID(secondText))
             #expect(try await eventually { try SessionStore(layout: spool.layout).record(secondID)?.state == .ready })
+            var announced = false
+            for _ in 0..<200 where !announced {
+                announced = await notices.items.contains { $0.objectValue?["event"] == "session_ready" && $0.objectValue?["session"] == .string(secondText) }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(announced, "a session_ready notice follows a queued session_start")
+            // A session id is not a job id.
+            let asJob = try await mcp.call("status", ["job": .string(session)])
+            #expect(asJob.isError == true)
+            #expect(asJob.text.contains("is a session"))
             let gone = try await mcp.call("session_end", ["session": "01ARZ3NDEKTSV4RRFFQ69G5FAV"])
             #expect(gone.isError == true)
         }

@@ -25,7 +25,7 @@ extension SpoolTools {
         let id = try service.startSession(cwd: cwd, env: env, shell: shell)
         let record = await service.waitReady(id, timeout: Self.sessionReadyWait)
             ?? SessionRecord(session: id, state: .queued, cwd: cwd, env: env, shell: shell, createdAt: .now)
-        if record.state == .queued { followUntilReady(id) }
+        follow(id, announced: record.state != .queued)
         let view = SessionView(record, layout: service.layout, estimator: service.estimator(), order: service.order)
         var text = view.summary
         if record.state == .queued {
@@ -37,12 +37,36 @@ extension SpoolTools {
                                    isError: record.state == .closed)
     }
 
-    /// Sends a notice once a queued session opens (bounded by the idle limit).
-    private func followUntilReady(_ id: JobID) {
+    /// Sends `notifications/message` notices about a session this client started: when
+    /// a queued one opens, and when it is reported abandoned. Ends when the session closes.
+    private func follow(_ id: JobID, announced: Bool) {
         let service = self.service, notify = self.notify
         Task {
-            if let record = await service.waitReady(id, timeout: 3600), record.state == .ready {
-                await notify(["event": "session_ready", "session": id.rawValue, "worker": record.worker?.rawValue ?? ""])
+            let directory = service.layout.session(id)
+            try? await service.watcher.watch(directory, mask: WatchMask.arrivals)
+            var events = service.watcher.events().makeAsyncIterator()
+            var wasReady = announced, wasAbandoned = false
+            var record = try? service.sessions.record(id)
+            while let current = record, current.state != .closed {
+                if current.state == .ready && !wasReady {
+                    wasReady = true
+                    await notify(["event": "session_ready", "session": id.rawValue, "worker": current.worker?.rawValue ?? ""])
+                }
+                if current.abandonedAt != nil && !wasAbandoned {
+                    await notify(["event": "session_abandoned", "session": id.rawValue,
+                                  "message": "session \(id) has been idle since \(current.lastActivityAt.map { "\($0)" } ?? "?"); it closes at the idle limit unless used"])
+                }
+                wasAbandoned = current.abandonedAt != nil
+                // Until the record changes (each write renames a new session.json in).
+                var changed = false
+                while let event = await events.next() {
+                    if event.isOverflow || (event.directory == directory && event.name == SessionFile.record.rawValue) {
+                        changed = true
+                        break
+                    }
+                }
+                if !changed { break }
+                record = try? service.sessions.record(id)
             }
         }
     }

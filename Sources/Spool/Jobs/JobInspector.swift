@@ -18,6 +18,7 @@ public struct JobInspector: Sendable {
 
     public func snapshot(_ id: JobID) throws(SpoolError) -> Snapshot {
         let records = JobRecords(layout: layout)
+        if FileSystem.isDirectory(layout.session(id)) { throw .sessionNotJob(id) }
         if FileSystem.exists(layout.done(id)) {
             if var status = try records.status(id) {
                 if status.stdoutBytes == nil { status.stdoutBytes = records.outputSize(id, .stdout) }

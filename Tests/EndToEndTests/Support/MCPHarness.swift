@@ -39,6 +39,15 @@ final class MCPHarness: @unchecked Sendable {
         return (result, await collected.items)
     }
 
+    /// Collects `notifications/message` (log) notices from now on.
+    func collectNotices() async -> NoticeLog {
+        let log = NoticeLog()
+        _ = await client.onNotification(LogMessageNotification.self) { message in
+            await log.append(message.params.data)
+        }
+        return log
+    }
+
     func close() async {
         await client.disconnect()
     }
@@ -55,6 +64,11 @@ extension CallTool.Result {
     var text: String {
         content.compactMap { if case .text(let text, _, _) = $0 { text } else { nil } }.joined(separator: "\n")
     }
+}
+
+actor NoticeLog {
+    var items: [Value] = []
+    func append(_ item: Value) { items.append(item) }
 }
 
 actor ProgressLog {
