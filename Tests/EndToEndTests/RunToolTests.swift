@@ -62,13 +62,14 @@ struct RunToolTests {
     @Test("run gives up waiting after `wait` s, the job keeps running; status, output, tail and wait follow it")
     func runReturnsEarly() async throws {
         try await withMCP(workers: 1) { spool, mcp in
-            let result = try await mcp.call("run", ["command": "echo first; sleep 4; printf 'a\\nb\\nc\\n'", "wait": 2])
+            let result = try await mcp.call("run", ["command": .string("echo first; \(spool.blocker("go")); printf 'a\\nb\\nc\\n'"), "wait": 2])
             #expect(result["state"] == "running")
             #expect(result.isError != true)
             #expect(result["stdout"] == "first\n")
             let id = try #require(result["job"]?.stringValue)
             let status = try await mcp.call("status", ["job": .string(id)])
             #expect(status["state"] == "running")
+            spool.release("go")
             let waited = try await mcp.call("wait", ["jobs": [.string(id)], "timeout": 20])
             #expect(waited["completed"] == true)
             let output = try await mcp.call("output", ["job": .string(id), "offset": 6, "limit": 4])
