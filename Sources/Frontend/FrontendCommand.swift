@@ -95,6 +95,7 @@ struct FrontendCommand: AsyncParsableCommand {
                 // no file event announces: a released flock is silent.
                 while !Task.isCancelled {
                     Recovery(layout: layout).sweepDeadWorkers()
+                    AveragesFile(layout: layout).flush()
                     await peaks.observe(SpoolCensus.take(layout))
                     try? await Task.sleep(for: .seconds(2))
                 }

@@ -74,6 +74,7 @@ actor Worker {
             await group.next()
             group.cancelAll()
         }
+        AveragesFile(layout: layout).flush()
         registration.unregister()
         logger.info("worker \(name) stopped")
     }
@@ -186,6 +187,7 @@ actor Worker {
             return !running.isEmpty
         }
         try? registration?.heartbeat()
+        AveragesFile(layout: layout).flush()
         let recovery = Recovery(layout: layout)
         recovery.sweepDeadWorkers(except: name)
         for id in adopted where recovery.recover(id, worker: name) != .stillRunning {
@@ -223,6 +225,7 @@ actor Worker {
             await group.next()
             group.cancelAll()
         }
+        AveragesFile(layout: layout).flush()
         registration?.unregister()
     }
 }

@@ -42,10 +42,12 @@ struct QueueControlTests {
             let waited = try await mcp.call("wait", ["jobs": [a["job"]!, b["job"]!, c["job"]!], "timeout": 20])
             #expect(waited["completed"] == true)
             #expect(spool.order == ["C", "A", "B"])
-            // The averages are kept in the spool, per priority.
-            let averages = try #require(try SpoolJSON.load(QueueAverages.self, from: spool.layout.stats))
-            #expect((averages.sync?.samples ?? 0) >= 3)
-            #expect((averages.async?.samples ?? 0) == 2)
+            // The averages are kept in the spool, per priority (written at most once a
+            // second per process, so the last samples may take a liveness tick to land).
+            #expect(try await eventually(timeout: 5) {
+                let averages = try SpoolJSON.load(QueueAverages.self, from: spool.layout.stats)
+                return (averages?.sync?.samples ?? 0) >= 3 && averages?.async?.samples == 2
+            })
         }
     }
 
