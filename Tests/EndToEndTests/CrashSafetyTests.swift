@@ -46,7 +46,8 @@ struct CrashSafetyTests {
                 #expect(status.worker?.rawValue == "doomed")
                 #expect(spool.read(spool.layout.job(id, .stdout)) == "finished \(index)\n")
             }
-            #expect(!FileManager.default.fileExists(atPath: spool.layout.workerRecord(WorkerName("doomed")!)))
+            // The record goes right after the last job's bookkeeping.
+            #expect(await eventually(timeout: 5) { !FileManager.default.fileExists(atPath: spool.layout.workerRecord(WorkerName("doomed")!)) })
         }
     }
 
