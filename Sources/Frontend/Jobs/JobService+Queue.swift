@@ -55,12 +55,16 @@ struct QueueEstimator: Sendable {
             // A session runs its commands one at a time, in order.
             return Estimate.eta(position: position, running: 1, capacity: 1, runSeconds: averages.runSeconds)
         }
-        return Estimate.eta(position: position, running: census.running, capacity: capacity, runSeconds: averages.runSeconds)
+        return eta(position: position)
+    }
+
+    /// ETA of a request at `position` in the spool's queue.
+    func eta(position: Int) -> Double? {
+        Estimate.eta(position: position, running: census.running, capacity: capacity, runSeconds: averages.runSeconds)
     }
 
     /// ETA of a request submitted now with `priority`.
     func etaForNext(_ priority: Priority) -> Double? {
-        let ahead = priority == .sync ? census.queuedSync : census.queuedSync + census.queuedAsync
-        return Estimate.eta(position: ahead + 1, running: census.running, capacity: capacity, runSeconds: averages.runSeconds)
+        eta(position: 1 + (priority == .sync ? census.queuedSync : census.queuedSync + census.queuedAsync))
     }
 }

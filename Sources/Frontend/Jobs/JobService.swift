@@ -106,17 +106,11 @@ struct JobService: Sendable {
         // The marker first: if a worker claims the request right now, it sees the marker
         // once it has a process to stop, and stops it.
         try AtomicFile.write(Array("cancel requested at \(Timestamp.now)\n".utf8), to: layout.job(id, .cancel), layout: layout)
-        if let priority = queue.find(id), try FileSystem.rename(layout.queued(id, priority), to: layout.done(id)) {
-            try records.writeStatus(JobStatus(job: id, state: .cancelled, priority: priority, createdAt: id.createdAt,
-                finishedAt: .now, reason: "cancelled before it started"))
-            FileSystem.syncDirectory(layout.done)
+        if let priority = queue.find(id), try records.cancelWaiting(id, at: layout.queued(id, priority), priority: priority) {
             return .dequeued
         }
         if case .queued(let session, _) = sessions.find(id),
-           try FileSystem.rename(layout.sessionQueued(id, in: session), to: layout.done(id)) {
-            try records.writeStatus(JobStatus(job: id, state: .cancelled, priority: .sync, createdAt: id.createdAt,
-                finishedAt: .now, reason: "cancelled before it started", session: session))
-            FileSystem.syncDirectory(layout.done)
+           try records.cancelWaiting(id, at: layout.sessionQueued(id, in: session), priority: .sync, session: session) {
             return .dequeued
         }
         if let status = try records.status(id), let supervisor = status.supervisorPid, records.isSupervised(id) {

@@ -68,6 +68,8 @@ extension SpoolTools {
                 if !changed { break }
                 record = try? service.sessions.record(id)
             }
+            // One inotify watch per session would pile up over a long-lived spool-mcp.
+            await service.watcher.unwatch(directory)
         }
     }
 

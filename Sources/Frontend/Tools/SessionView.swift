@@ -46,10 +46,7 @@ struct SessionView: Codable, Sendable {
         if record.state == .queued {
             let entries = SpoolQueue(layout: layout, order: order).entries()
             position = order.position(of: id, in: entries)
-            if let position, let estimator {
-                etaSeconds = Estimate.eta(position: position, running: estimator.census.running,
-                                          capacity: estimator.capacity, runSeconds: estimator.averages.runSeconds)
-            }
+            if let position { etaSeconds = estimator?.eta(position: position) }
         }
         if record.state == .ready, running == nil, let last = record.lastActivityAt {
             idleSeconds = (Timestamp.now.seconds(since: last) * 10).rounded() / 10

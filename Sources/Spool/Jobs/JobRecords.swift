@@ -105,19 +105,33 @@ public enum OutputStream: String, Sendable, Codable, CaseIterable {
 extension JobRecords {
     /// Ends a claimed request that cannot be run (empty command, bad cwd, …) as `failed`
     /// with the reason, without starting anything.
-    public func reject(_ id: JobID, worker: WorkerName, request: JobRequest, reason: String) throws(SpoolError) {
+    /// - Parameter from: where the claimed request is; `active/<worker>/<id>.json` by default.
+    public func reject(_ id: JobID, worker: WorkerName, request: JobRequest, reason: String, from: String? = nil) throws(SpoolError) {
         try FileSystem.makeDirectory(layout.job(id))
         let now = Timestamp.now
         try writeStatus(JobStatus(job: id, state: .failed, priority: request.priority, worker: worker,
             createdAt: request.createdAt, startedAt: now, finishedAt: now, stdoutBytes: 0, stderrBytes: 0,
-            reason: reason))
-        _ = try FileSystem.rename(layout.active(id, worker: worker), to: layout.done(id))
+            reason: reason, session: request.session))
+        _ = try FileSystem.rename(from ?? layout.active(id, worker: worker), to: layout.done(id))
     }
 
     /// Ends a claimed request whose cancel arrived before it started.
-    public func cancelBeforeStart(_ id: JobID, worker: WorkerName, request: JobRequest) throws(SpoolError) {
+    public func cancelBeforeStart(_ id: JobID, worker: WorkerName, request: JobRequest, from: String? = nil) throws(SpoolError) {
         try writeStatus(JobStatus(job: id, state: .cancelled, priority: request.priority, worker: worker,
-            createdAt: request.createdAt, finishedAt: .now, reason: "cancelled before it started"))
-        _ = try FileSystem.rename(layout.active(id, worker: worker), to: layout.done(id))
+            createdAt: request.createdAt, finishedAt: .now, reason: "cancelled before it started", session: request.session))
+        _ = try FileSystem.rename(from ?? layout.active(id, worker: worker), to: layout.done(id))
+    }
+
+    /// Ends a request that still waits (at `path`, in a queue folder) as cancelled. The
+    /// rename comes first, so exactly one of cancel and claim wins; false when a worker
+    /// claimed it first (it then runs, and a cancel must stop it instead).
+    public func cancelWaiting(_ id: JobID, at path: String, priority: Priority, session: JobID? = nil,
+                              reason: String = "cancelled before it started") throws(SpoolError) -> Bool {
+        guard try FileSystem.rename(path, to: layout.done(id)) else { return false }
+        try FileSystem.makeDirectory(layout.job(id))
+        try writeStatus(JobStatus(job: id, state: .cancelled, priority: priority, createdAt: id.createdAt,
+            finishedAt: .now, reason: reason, session: session))
+        FileSystem.syncDirectory(layout.done)
+        return true
     }
 }

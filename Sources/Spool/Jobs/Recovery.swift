@@ -65,7 +65,7 @@ public struct Recovery: Sendable {
         let records = JobRecords(layout: layout)
         let path = layout.active(id, worker: worker)
         guard FileSystem.exists(path) else { return .gone }
-        if SessionStore(layout: layout).record(ifSession: id) != nil { return recoverSession(id, worker: worker) }
+        if FileSystem.isDirectory(layout.session(id)) { return recoverSession(id, worker: worker) }
         // Decide while holding the job's lock: a supervisor (or a worker about to start
         // one) holds it too, so a job can never be requeued while something runs it.
         try? FileSystem.makeDirectory(layout.job(id))

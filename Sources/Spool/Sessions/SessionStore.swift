@@ -106,13 +106,7 @@ public struct SessionStore: Sendable {
     public func cancelQueued(_ id: JobID, reason: String) {
         let records = JobRecords(layout: layout)
         for job in queued(id) {
-            let path = layout.sessionQueued(job, in: id)
-            guard let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: job, priority: .sync)),
-                  (try? FileSystem.makeDirectory(layout.job(job))) != nil
-            else { continue }
-            try? records.writeStatus(JobStatus(job: job, state: .cancelled, priority: request.priority,
-                createdAt: request.createdAt, finishedAt: .now, reason: reason, session: id))
-            _ = try? FileSystem.rename(path, to: layout.done(job))
+            _ = try? records.cancelWaiting(job, at: layout.sessionQueued(job, in: id), priority: .sync, session: id, reason: reason)
         }
     }
 }

@@ -277,23 +277,19 @@ actor SessionHost {
         line += "; __spool_rc=$?; { pwd >\(quote(session + "/cwd.next")); export -p >\(quote(session + "/env.sh.next"))"
         if isBash { line += "; declare -f >\(quote(session + "/functions.sh.next"))" }
         line += "; } 2>/dev/null; printf '%s\\n' \"$__spool_rc\" >\(quote(layout.job(job, .exitCode)))\n"
-        guard Self.send(line, to: control) else { return Current(job: job, request: request, startedAt: startedAt) }
+        // If the shell is gone the write fails; its death event then ends the command.
+        _ = Self.send(line, to: control)
         return Current(job: job, request: request, startedAt: startedAt)
     }
 
     /// Rejects an unusable command or one cancelled before it started; true when handled.
     private func problemOrCancel(_ job: JobID, request: JobRequest, from running: String) -> Bool {
         if let problem = request.problem {
-            _ = try? records.finish(job, worker: worker, request: request,
-                exit: SupervisorExit(pid: 0, exitCode: 2, signal: nil, timedOut: false, cancelled: false,
-                                     startedAtNs: Timestamp.now.nanoseconds, finishedAtNs: Timestamp.now.nanoseconds),
-                reason: problem, from: running)
+            try? records.reject(job, worker: worker, request: request, reason: problem, from: running)
             return true
         }
         if records.isCancelRequested(job) {
-            _ = try? records.writeStatus(JobStatus(job: job, state: .cancelled, priority: request.priority, worker: worker,
-                createdAt: request.createdAt, finishedAt: .now, reason: "cancelled before it started", session: id))
-            _ = try? FileSystem.rename(running, to: layout.done(job))
+            try? records.cancelBeforeStart(job, worker: worker, request: request, from: running)
             return true
         }
         return false
