@@ -140,8 +140,9 @@ struct SpoolTools: Sendable {
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
         try service.submit(request)
-        await peaks.observe(SpoolCensus.take(service.layout))
-        let view = JobView(try service.snapshot(request.job), estimator: service.estimator())
+        let estimator = service.estimator()
+        await peaks.observe(estimator.census)
+        let view = JobView(try service.snapshot(request.job), estimator: estimator)
         return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view)
     }
 
