@@ -163,7 +163,7 @@ actor SessionHost {
             ) { execution in
                 let pid = execution.processIdentifier.value
                 let (stream, continuation) = AsyncStream<HostEvent>.makeStream()
-                await self.setWake(continuation)
+                self.setWake(continuation)
                 let forward = Task {
                     for await event in events { continuation.yield(.file(event)) }
                 }
