@@ -11,8 +11,9 @@ struct FrontendCommand: AsyncParsableCommand {
         commandName: "spool-mcp",
         abstract: "MCP server that runs shell commands through a Spool directory.",
         discussion: """
-            Speaks MCP on stdin/stdout. Requests are written into the spool; spool-worker \
-            processes (started here with --workers, or by hand) run them.
+            Speaks MCP on stdin/stdout, or with --http on Streamable HTTP at /mcp (with /events, \
+            /health and /metrics). Requests are written into the spool; spool-worker processes \
+            (started here with --workers, or by hand) run them.
             """)
 
     @Option(help: "The spool directory (env SPOOL_DIR).")
@@ -21,8 +22,27 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(help: "spool-worker processes to start and supervise; 0 = only external workers (env SPOOL_WORKERS; default: number of cores).")
     var workers: Int = Int(ProcessInfo.processInfo.environment["SPOOL_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Serve Streamable HTTP on HOST:PORT instead of stdio (not available yet).")
+    @Option(help: "Serve Streamable HTTP on HOST:PORT instead of stdio (env SPOOL_HTTP); port 0 picks a free one, printed on stderr.")
     var http: String?
+
+    @Option(help: "Bearer token HTTP clients must send; required to bind a non-loopback address (env SPOOL_TOKEN).")
+    var token: String?
+
+    @Option(help: "A browser Origin allowed besides loopback ones; repeatable (env SPOOL_ALLOW_ORIGIN, comma-separated).")
+    var allowOrigin: [String] = (ProcessInfo.processInfo.environment["SPOOL_ALLOW_ORIGIN"] ?? "").split(separator: ",").map(String.init)
+
+    @Option(help: "Answer CORS requests from this Origin (off by default; env SPOOL_CORS_ORIGIN).")
+    var corsOrigin: String?
+
+    private static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+    private var httpAddress: String? { http ?? Self.environment("SPOOL_HTTP") }
+    private var bearerToken: String? { token ?? ProcessInfo.processInfo.environment["SPOOL_TOKEN"] }
+    private var cors: String? { corsOrigin ?? Self.environment("SPOOL_CORS_ORIGIN") }
+
+    @Option(help: "Seconds without requests after which an HTTP MCP session expires (env SPOOL_HTTP_SESSION_IDLE).")
+    var httpSessionIdle: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_SESSION_IDLE"] ?? "") ?? 3600
 
     @Option(help: "Seconds between TERM and KILL when a job times out or is cancelled (env SPOOL_KILL_GRACE).")
     var killGrace: Double = Double(ProcessInfo.processInfo.environment["SPOOL_KILL_GRACE"] ?? "") ?? 5
@@ -35,9 +55,15 @@ struct FrontendCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
-        if http != nil {
-            throw ValidationError("--http is not available in this version yet; use stdio (omit --http)")
+        if let http = httpAddress {
+            let bind: BindTarget
+            do { bind = try BindTarget(parsing: http) } catch { throw ValidationError(error.description) }
+            if bearerToken?.isEmpty == true { throw ValidationError("--token (or SPOOL_TOKEN) is empty; give a long random string") }
+            if !bind.isLoopback && bearerToken == nil {
+                throw ValidationError("--http \(http) listens beyond this machine, so it needs a bearer token: add --token <secret> (or set SPOOL_TOKEN), or bind 127.0.0.1")
+            }
         }
+        guard httpSessionIdle > 0 else { throw ValidationError("--http-session-idle must be more than 0 seconds") }
     }
 
     func run() async throws {
@@ -54,23 +80,7 @@ struct FrontendCommand: AsyncParsableCommand {
         let service = JobService(layout: layout, order: order, watcher: try SpoolWatcher.shared(), maxRunning: limits.maxRunning)
         try await service.startWatching()
         let peaks = Peaks()
-        let server = Server(
-            name: "spool", version: "0.2.0",
-            instructions: "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell.",
-            capabilities: .init(logging: .init(), tools: .init(listChanged: false)))
-        let tools = SpoolTools(
-            service: service, workingDirectory: FileManager.default.currentDirectoryPath, peaks: peaks,
-            notify: { [weak server] data in
-                try? await server?.log(level: .notice, logger: "spool", data: data)
-            })
-        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: ToolCatalog.tools) }
-        await server.withMethodHandler(CallTool.self) { [weak server] params in
-            let progress = params._meta?.progressToken.flatMap { token in
-                server.map { ProgressReporter(token: token, server: $0) }
-            }
-            return try await tools.call(params.name, params.arguments, progress: progress)
-        }
-
+        let factory = ServerFactory(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath)
         let pool = WorkerPool(
             layout: layout, count: workers, workerPath: Executables.sibling("spool-worker"),
             namePrefix: "\(ProcessInfo.processInfo.hostName)-\(getpid())",
@@ -81,6 +91,33 @@ struct FrontendCommand: AsyncParsableCommand {
             logger: logger,
             onWorkerExit: { Recovery(layout: layout).sweepDeadWorkers() })
 
+        // Finishes the bookkeeping of workers that died (also external ones), which no file
+        // event announces: a released flock is silent.
+        let background: @Sendable () async -> Void = {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await pool.run() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        Recovery(layout: layout).sweepDeadWorkers()
+                        AveragesFile(layout: layout).flush()
+                        await peaks.observe(SpoolCensus.take(layout))
+                        try? await Task.sleep(for: .seconds(2))
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+
+        if let http = httpAddress {
+            try await HTTPFrontend(
+                bind: try BindTarget(parsing: http), token: bearerToken, allowedOrigins: allowOrigin, corsOrigin: cors,
+                sessionIdle: httpSessionIdle, layout: layout, factory: factory, background: background, logger: logger
+            ).run()
+            return
+        }
+
+        let (server, closeServer) = await factory.make()
         let transport = BlockingStdioTransport(logger: logger)
         try await server.start(transport: transport)
         let stop = SignalWatch([SIGTERM, SIGINT, SIGHUP]) {
@@ -89,23 +126,14 @@ struct FrontendCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(stop) {} }
 
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await pool.run() }
-            group.addTask {
-                // Finishes the bookkeeping of workers that died (also external ones), which
-                // no file event announces: a released flock is silent.
-                while !Task.isCancelled {
-                    Recovery(layout: layout).sweepDeadWorkers()
-                    AveragesFile(layout: layout).flush()
-                    await peaks.observe(SpoolCensus.take(layout))
-                    try? await Task.sleep(for: .seconds(2))
-                }
-            }
+            group.addTask { await background() }
             group.addTask { await server.waitUntilCompleted() }
             // The server ends when stdin closes (the client went away) or on a signal.
             while let _ = await group.next() {
                 group.cancelAll()
             }
         }
+        await closeServer()
         await server.stop()
     }
 }

@@ -4,12 +4,12 @@ import Spool
 
 /// Sends `notifications/progress` for a running `run` whose client sent a progress
 /// token. Woken by inotify on the job's folder (output written, status changed), never
-/// by a timer; at most one notification per `interval`, so a chatty command cannot flood
+/// by a timer; at most one notification per `interval` (10 ms), so a chatty command cannot flood
 /// the client.
 struct ProgressReporter: Sendable {
     let token: ProgressToken
     let server: Server
-    let interval: Duration = .milliseconds(100)
+    let interval: Duration = .milliseconds(10)
 
     /// Reports until the surrounding task is cancelled.
     func follow(_ id: JobID, service: JobService, events: AsyncStream<WatchEvent>) async {

@@ -40,7 +40,7 @@ public struct SpoolLayout: Sendable, Hashable {
 
     /// The folders that must exist before anyone writes into the spool.
     public var directories: [String] {
-        [root, tmp, queue, queue(.sync), queue(.async), active, done, jobs, workers, sessions, bad, slots]
+        [root, tmp, queue, queue(.sync), queue(.async), active, done, jobs, workers, sessions, bad, slots, events]
     }
 
     /// Creates the spool's folders (like `mkdir -p`); safe to call from every process.
@@ -88,6 +88,13 @@ extension SpoolLayout {
     public var slots: String { root + "/slots" }
     public func slot(_ index: Int) -> String { slots + "/\(index).lock" }
     public var statsLock: String { root + "/stats.lock" }
+
+    /// The event journal behind `/events`: one JSON line per event, appended by the one
+    /// spool-mcp holding `journal.lock`; `journal.1` is the previous file after rotation.
+    public var events: String { root + "/events" }
+    public var eventJournal: String { events + "/journal" }
+    public var previousEventJournal: String { events + "/journal.1" }
+    public var eventJournalLock: String { events + "/journal.lock" }
 }
 
 /// The files of a session folder.

@@ -19,6 +19,9 @@ public struct WatchEvent: Sendable, Hashable {
     /// A file arrived complete (renamed in, or closed after writing).
     public var isArrival: Bool { mask & (UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)) != 0 }
     public var path: String { name.isEmpty ? directory : directory + "/" + name }
+    public var isDeparture: Bool { mask & (UInt32(IN_MOVED_FROM) | UInt32(IN_DELETE)) != 0 }
+    public var isCreation: Bool { mask & UInt32(IN_CREATE) != 0 }
+    public var isModification: Bool { mask & UInt32(IN_MODIFY) != 0 }
 }
 
 /// Event masks callers combine for `SpoolWatcher.watch`.
@@ -26,4 +29,6 @@ public enum WatchMask {
     public static let arrivals = UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)
     public static let departures = UInt32(IN_MOVED_FROM) | UInt32(IN_DELETE)
     public static let changes = UInt32(IN_MODIFY)
+    /// New entries (folders appear by mkdir, which is not an arrival).
+    public static let creations = UInt32(IN_CREATE)
 }

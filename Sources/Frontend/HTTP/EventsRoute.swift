@@ -1,0 +1,61 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Spool
+
+/// `/events`: the spool's events as plain SSE (`curl -N`). Each client reads the journal
+/// file from its own cursor, so the server holds no per-client queue: a client that reads
+/// slowly only lags in the file, and one that stops reading blocks only its own writes
+/// (NIO's back-pressure). If it lags past the journal's rotation it is skipped ahead with
+/// a `skipped` event naming the ids it missed.
+enum EventsRoute {
+    static func register<Context: Hummingbird.RequestContext>(on router: Router<Context>, layout: SpoolLayout, bell: EventBell, metrics: SpoolMetrics) {
+        router.get("events") { request, _ -> Response in
+            var filter: JobID?
+            if let text = request.uri.queryParameters["job"].map(String.init) {
+                guard let id = JobID(text) else {
+                    return AccessGuard<Context>.refusal(.badRequest, "job=\(text.prefix(100)) is not a job id (26 characters, as start returns)")
+                }
+                filter = id
+            }
+            var after: UInt64?
+            if let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init) {
+                guard let id = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
+                    return AccessGuard<Context>.refusal(.badRequest, "Last-Event-ID \(text.prefix(100)) is not an event id from this stream (a number)")
+                }
+                after = id
+            }
+            let rings = bell.subscribe()
+            let (jobFilter, resumeAfter) = (filter, after)
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+                metrics.sseClient(connected: true)
+                defer { metrics.sseClient(connected: false) }
+                try await request.body.consumeWithCancellationOnInboundClose { _ in
+                    let reader = EventJournalReader(layout: layout, after: resumeAfter)
+                    var lastWrite = ContinuousClock.now
+                    try await writer.write(ByteBuffer(string: ": spool events\nretry: 1000\n\n"))
+                    var wake = rings.makeAsyncIterator()
+                    while !Task.isCancelled {
+                        let batch = reader.read()
+                        var text = ""
+                        if let skipped = batch.skipped { text += EventFrame.skipped(skipped) }
+                        for event in batch.events where jobFilter.map(event.concerns) ?? true {
+                            text += EventFrame(event, layout: layout).sse
+                        }
+                        if !text.isEmpty {
+                            try await writer.write(ByteBuffer(string: text))
+                            lastWrite = .now
+                        }
+                        if !batch.events.isEmpty || batch.skipped != nil { continue }
+                        guard await wake.next() != nil else { break } // shutdown
+                        if ContinuousClock.now - lastWrite >= EventBell.heartbeat - .seconds(1) {
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            lastWrite = .now
+                        }
+                    }
+                }
+                try await writer.finish(nil)
+            })
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Spool
+
+/// `--http`: MCP over Streamable HTTP at `/mcp`, plus `/events`, `/health` and `/metrics`,
+/// run as a ServiceGroup so SIGTERM and SIGINT shut it down gracefully: MCP sessions and
+/// event streams end first, then the server lets its connections finish.
+struct HTTPFrontend {
+    let bind: BindTarget
+    let token: String?
+    let allowedOrigins: [String]
+    let corsOrigin: String?
+    let sessionIdle: Double
+    let layout: SpoolLayout
+    let factory: ServerFactory
+    let background: @Sendable () async -> Void
+    let logger: Logger
+
+    func run() async throws {
+        let metrics = SpoolMetrics.bootstrap()
+        let bell = EventBell()
+        let sessions = MCPSessions(factory: factory, idleLimit: .seconds(sessionIdle), logger: logger)
+        let recorder = EventRecorder(layout: layout, watcher: factory.service.watcher, order: factory.service.order, metrics: metrics, logger: logger)
+
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: AccessGuard(token: token, allowedOrigins: Set(allowedOrigins + [corsOrigin].compactMap { $0 }),
+                                           loopbackOnly: bind.isLoopback))
+        if let corsOrigin {
+            router.add(middleware: CORSMiddleware(
+                allowOrigin: CORSMiddleware<BasicRequestContext>.AllowOriginExtended.oneOf(corsOrigin),
+                allowHeaders: [.contentType, .authorization, .accept, HTTPField.Name("Mcp-Session-Id")!, HTTPField.Name("MCP-Protocol-Version")!, HTTPField.Name("Last-Event-ID")!],
+                allowMethods: [.get, .post, .delete, .options],
+                exposedHeaders: ["Mcp-Session-Id"]))
+        }
+        MCPRoute.register(on: router, sessions: sessions)
+        EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics)
+        StatusRoutes.register(on: router, layout: layout, metrics: metrics, sessions: sessions)
+
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: "spool-mcp"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                // Tests and scripts read this line to learn the port chosen for :0.
+                FileHandle.standardError.write(Data("spool-mcp: serving http://\(bind.urlHost):\(port)/mcp\n".utf8))
+                logger.info("listening on \(bind.urlHost):\(port)")
+            },
+            logger: quietHummingbirdLogger())
+        let spoolService = SpoolBackground(background: background, recorder: recorder, bell: bell, sessions: sessions, layout: layout, watcher: factory.service.watcher)
+        // Shut down in reverse order: our streams end first, then the server drains.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: spoolService, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+
+    private func quietHummingbirdLogger() -> Logger {
+        var logger = Logger(label: "spool-mcp.http")
+        logger.logLevel = .warning
+        return logger
+    }
+}
+
+/// Where `--http` listens.
+struct BindTarget: Sendable {
+    var host: String
+    var port: Int
+
+    /// Parses `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (loopback).
+    init(parsing text: String) throws(BindError) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw .invalid(text)
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "127.0.0.1" : host
+        self.port = port
+    }
+
+    var isLoopback: Bool { AccessGuard<BasicRequestContext>.isLoopbackName(host) }
+    var urlHost: String { host.contains(":") ? "[\(host)]" : host }
+
+    enum BindError: Error, CustomStringConvertible {
+        case invalid(String)
+        var description: String {
+            switch self {
+            case .invalid(let text): "--http \(text.prefix(100)) is not HOST:PORT (for example 127.0.0.1:8765, or 127.0.0.1:0 for any free port)"
+            }
+        }
+    }
+}
+
+/// The spool side of HTTP mode, as one service: workers, the event recorder, the bell,
+/// liveness sweeps and MCP session expiry. On graceful shutdown it ends the MCP sessions
+/// and event streams, so the HTTP server's connections can finish.
+struct SpoolBackground: Service {
+    let background: @Sendable () async -> Void
+    let recorder: EventRecorder
+    let bell: EventBell
+    let sessions: MCPSessions
+    let layout: SpoolLayout
+    let watcher: SpoolWatcher
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await background() }
+                group.addTask { await recorder.run() }
+                group.addTask { await bell.run(layout: layout, watcher: watcher) }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(5))
+                        await sessions.expireIdle()
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        bell.close()
+        await sessions.closeAll()
+    }
+}

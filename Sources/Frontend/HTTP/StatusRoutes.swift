@@ -1,0 +1,47 @@
+import Foundation
+import Glibc
+import HTTPTypes
+import Hummingbird
+import Spool
+
+/// `/health` (200 or 503 with the reason, JSON) and `/metrics` (Prometheus text).
+enum StatusRoutes {
+    struct Health: Codable {
+        struct Queue: Codable {
+            var sync: Int
+            var async: Int
+        }
+
+        var status: String
+        var workers: Int
+        var queue: Queue
+        var running: Int
+    }
+
+    static func health(_ layout: SpoolLayout) -> Health {
+        let census = SpoolCensus.take(layout)
+        var problems: [String] = []
+        if access(layout.root, W_OK) != 0 || access(layout.tmp, W_OK) != 0 || access(layout.queue(.sync), W_OK) != 0 {
+            problems.append("spool \(layout.root) is not writable")
+        }
+        if census.workers == 0 { problems.append("no live worker: start spool-worker --spool \(layout.root), or spool-mcp with --workers N") }
+        return Health(status: problems.isEmpty ? "ok" : problems.joined(separator: "; "), workers: census.workers,
+                      queue: .init(sync: census.queuedSync, async: census.queuedAsync), running: census.running)
+    }
+
+    static func register<Context: Hummingbird.RequestContext>(on router: Router<Context>, layout: SpoolLayout, metrics: SpoolMetrics, sessions: MCPSessions) {
+        router.get("health") { _, _ -> Response in
+            let health = health(layout)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let body = (try? encoder.encode(health)) ?? Data()
+            return Response(status: health.status == "ok" ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        router.get("metrics") { _, _ -> Response in
+            let text = metrics.scrape(SpoolCensus.take(layout), mcpSessions: await sessions.count)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+        }
+    }
+}
