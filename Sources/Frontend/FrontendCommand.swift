@@ -104,8 +104,8 @@ struct FrontendCommand: AsyncParsableCommand {
                         try? await Task.sleep(for: .seconds(2))
                     }
                 }
-                await group.next()
-                group.cancelAll()
+                // Until cancelled (with --workers 0 the pool has nothing to run and returns).
+                await group.waitForAll()
             }
         }
 

@@ -219,12 +219,20 @@ actor Worker {
     func drain(grace: Double) async {
         beginStop()
         let jobs = Array(running.values)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { for job in jobs { await job.value } }
-            group.addTask { try? await Task.sleep(for: .seconds(grace)) }
-            await group.next()
-            group.cancelAll()
+        // Awaiting a task's value ignores cancellation, so a task group racing it against
+        // the grace would still wait for the slowest job; whichever ends the stream first wins.
+        let (ended, finish) = AsyncStream<Void>.makeStream()
+        let waiter = Task {
+            for job in jobs { await job.value }
+            finish.finish()
         }
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(grace))
+            finish.finish()
+        }
+        for await _ in ended {}
+        waiter.cancel()
+        timer.cancel()
         AveragesFile(layout: layout).flush()
         registration?.unregister()
     }

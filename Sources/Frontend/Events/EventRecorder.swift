@@ -37,7 +37,7 @@ actor EventRecorder {
     /// Events of finished jobs newer than this are announced when found in done/ unseen.
     private var announcedUntil = Timestamp.now
     /// Larger output is split into several events, so one event stays a readable size.
-    static let maxOutputEvent: Int64 = 64 << 10
+    static let maxOutputEvent: Int64 = 16 << 10
 
     init(layout: SpoolLayout, watcher: SpoolWatcher, order: QueueOrder, metrics: SpoolMetrics, logger: Logger) {
         self.layout = layout

@@ -36,16 +36,22 @@ enum EventsRoute {
                     try await writer.write(ByteBuffer(string: ": spool events\nretry: 1000\n\n"))
                     var wake = rings.makeAsyncIterator()
                     while !Task.isCancelled {
-                        let batch = reader.read()
+                        // A small journal read: each output event carries up to 16 KiB of
+                        // file data, so frames are written (and back-pressured) a few at a time.
+                        let batch = reader.read(maxBytes: 8 << 10)
                         var text = ""
                         if let skipped = batch.skipped { text += EventFrame.skipped(skipped) }
                         for event in batch.events where jobFilter.map(event.concerns) ?? true {
                             text += EventFrame(event, layout: layout).sse
+                            if text.utf8.count >= 32 << 10 {
+                                try await writer.write(ByteBuffer(string: text))
+                                text = ""
+                            }
                         }
                         if !text.isEmpty {
                             try await writer.write(ByteBuffer(string: text))
-                            lastWrite = .now
                         }
+                        if !batch.events.isEmpty || batch.skipped != nil { lastWrite = .now }
                         if !batch.events.isEmpty || batch.skipped != nil { continue }
                         guard await wake.next() != nil else { break } // shutdown
                         if ContinuousClock.now - lastWrite >= EventBell.heartbeat - .seconds(1) {

@@ -108,8 +108,22 @@ struct SpoolBackground: Service {
     let watcher: SpoolWatcher
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
+        // Streams end first, so the HTTP server can drain while workers stop.
+        let bell = self.bell, sessions = self.sessions
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown {
+                await runParts()
+            }
+        } onGracefulShutdown: {
+            bell.close()
+            Task { await sessions.closeAll() }
+        }
+        bell.close()
+        await sessions.closeAll()
+    }
+
+    private func runParts() async {
+        await withTaskGroup(of: Void.self) { group in
                 group.addTask { await background() }
                 group.addTask { await recorder.run() }
                 group.addTask { await bell.run(layout: layout, watcher: watcher) }
@@ -119,11 +133,8 @@ struct SpoolBackground: Service {
                         await sessions.expireIdle()
                     }
                 }
-                await group.next()
-                group.cancelAll()
-            }
+                // Each part runs until the graceful shutdown cancels it.
+                await group.waitForAll()
         }
-        bell.close()
-        await sessions.closeAll()
     }
 }

@@ -6,8 +6,8 @@ import MCP
 /// `/mcp`: Streamable HTTP, handed to the session's transport. Hummingbird and the SDK
 /// both name types `HTTPRequest` and `HTTPResponse`, hence the `MCP.` prefixes.
 enum MCPRoute {
-    /// Largest request body accepted (413 above): a command is at most 1 MiB, and its
-    /// JSON escaping can double that.
+    /// Largest request body accepted (413 above): far above the largest valid request
+    /// (a command is at most 128 KiB, stdin a few MiB), far below what could hurt.
     static let maxBody = 4 << 20
 
     static func register<Context: Hummingbird.RequestContext>(on router: Router<Context>, sessions: MCPSessions) {

@@ -38,6 +38,27 @@ final class TestSpool: @unchecked Sendable {
         return child
     }
 
+    private var httpStarts = 0
+
+    /// Starts spool-mcp with `--http 127.0.0.1:0` and returns it with the port it chose.
+    func startHTTP(workers: Int, extra: [String] = [], environment: [String: String] = [:]) async throws -> (ChildProcess, Int) {
+        httpStarts += 1
+        let log = root + "/../http-\(httpStarts).log"
+        let child = try ChildProcess(Self.binary("spool-mcp"), ["--spool", root, "--workers", String(workers), "--http", "127.0.0.1:0"] + extra,
+                                     environment: environment, stderrPath: log)
+        children.append(child)
+        var port: Int?
+        _ = await eventually(timeout: 20) {
+            let text = read(log) ?? ""
+            if let range = text.range(of: "serving http://127.0.0.1:") {
+                port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            }
+            return port != nil || !child.isRunning
+        }
+        guard let port else { throw HTTPTestConnection.Failure(description: "spool-mcp did not start: \(read(log) ?? "")") }
+        return (child, port)
+    }
+
     /// Starts an external spool-worker.
     func startWorker(id: String, slots: Int = 1, extra: [String] = []) throws -> ChildProcess {
         let child = try ChildProcess(Self.binary("spool-worker"), ["--spool", root, "--id", id, "--slots", String(slots)] + extra,

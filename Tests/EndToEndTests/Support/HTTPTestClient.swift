@@ -1,0 +1,221 @@
+import Foundation
+import Glibc
+
+/// A deliberately small HTTP/1.1 client over a loopback socket, so tests control exactly
+/// what is sent and when it is read (including never reading at all). Reads are
+/// non-blocking with short sleeps, so a test waiting on a socket never blocks one of the
+/// few cooperative threads that other tests share.
+final class HTTPTestConnection: @unchecked Sendable {
+    let fd: Int32
+    private var raw: [UInt8] = []
+    private(set) var status = 0
+    private(set) var headers: [String: String] = [:]
+    private var chunked = false
+    private var body: [UInt8] = []
+    private(set) var ended = false
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw Failure(description: "connect to port \(port): errno \(errno)")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    deinit { close(fd) }
+
+    func send(method: String, path: String, headers: [String: String] = [:], body: [UInt8] = []) throws {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
+        head += "\r\n"
+        var bytes = Array(head.utf8) + body
+        while !bytes.isEmpty {
+            let sent = Glibc.send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL))
+            if sent < 0 && errno == EAGAIN { usleep(1000); continue }
+            guard sent > 0 else { throw Failure(description: "send failed: errno \(errno)") }
+            bytes.removeFirst(sent)
+        }
+    }
+
+    /// Reads what arrived; false once the peer closed.
+    private func pump() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        if count > 0 {
+            raw += buffer[0..<count]
+            decode()
+            return true
+        }
+        if count == 0 { ended = true }
+        return false
+    }
+
+    private func decode() {
+        if status == 0 {
+            guard let end = raw.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
+            let lines = String(decoding: raw[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+            status = Int(lines[0].split(separator: " ")[1]) ?? -1
+            for line in lines.dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            chunked = headers["transfer-encoding"]?.lowercased() == "chunked"
+            raw.removeSubrange(..<end.upperBound)
+        }
+        guard chunked else {
+            body += raw
+            raw.removeAll()
+            return
+        }
+        while let lineEnd = raw.firstRange(of: Array("\r\n".utf8)) {
+            let size = Int(String(decoding: raw[..<lineEnd.lowerBound], as: UTF8.self), radix: 16) ?? 0
+            guard raw.count >= lineEnd.upperBound + size + 2 else { return }
+            if size == 0 { ended = true }
+            body += raw[lineEnd.upperBound..<(lineEnd.upperBound + size)]
+            raw.removeSubrange(..<(lineEnd.upperBound + size + 2))
+        }
+    }
+
+    /// Waits for the status line and headers.
+    func readHead(timeout: Double = 10) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while status == 0 {
+            if !pump() {
+                if ended { throw Failure(description: "connection closed before a response") }
+                guard Date() < deadline else { throw Failure(description: "no response within \(timeout) s") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+
+    /// The whole body (until the last chunk or the connection closes).
+    func readBody(timeout: Double = 20) async throws -> String {
+        try await readHead(timeout: timeout)
+        let deadline = Date().addingTimeInterval(timeout)
+        while !ended && !(headers["content-length"].flatMap(Int.init).map { body.count >= $0 } ?? false) {
+            if !pump() {
+                guard Date() < deadline else { throw Failure(description: "body not complete within \(timeout) s") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        return String(decoding: body, as: UTF8.self)
+    }
+
+    struct Event: Sendable {
+        var id: String?
+        var event: String?
+        var data: String
+        var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any]
+        }
+    }
+
+    /// The next SSE event (comments skipped); nil at the end of the stream or after `timeout`.
+    func nextEvent(timeout: Double = 10) async throws -> Event? {
+        try await readHead(timeout: timeout)
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            while let end = body.firstRange(of: Array("\n\n".utf8)) {
+                let block = String(decoding: body[..<end.lowerBound], as: UTF8.self)
+                body.removeSubrange(..<end.upperBound)
+                var event = Event(data: "")
+                var data: [String] = []
+                for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                    if line.hasPrefix(":") { continue }
+                    let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                    let value = parts.count > 1 ? String(parts[1].drop { $0 == " " }) : ""
+                    switch parts[0] {
+                    case "id": event.id = value
+                    case "event": event.event = value
+                    case "data": data.append(value)
+                    default: break
+                    }
+                }
+                event.data = data.joined(separator: "\n")
+                if event.id != nil || event.event != nil || !data.isEmpty { return event }
+            }
+            if ended { return nil }
+            if !pump() {
+                if ended { continue }
+                guard Date() < deadline else { return nil }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+}
+
+/// One request on its own connection (`Connection: close`), body read to the end.
+func httpRequest(port: Int, _ method: String, _ path: String, headers: [String: String] = [:], body: String = "") async throws -> (status: Int, headers: [String: String], body: String) {
+    let connection = try HTTPTestConnection(port: port)
+    var all = headers
+    all["Connection"] = "close"
+    try connection.send(method: method, path: path, headers: all, body: Array(body.utf8))
+    let text = try await connection.readBody()
+    return (connection.status, connection.headers, text)
+}
+
+/// A JSON-RPC session over Streamable HTTP, as an MCP client speaks it.
+final class HTTPMCPClient: @unchecked Sendable {
+    let port: Int
+    private(set) var sessionID = ""
+    private var nextID = 1
+
+    init(port: Int) {
+        self.port = port
+    }
+
+    static let accept = "application/json, text/event-stream"
+
+    func initialize() async throws {
+        let connection = try post(["jsonrpc": "2.0", "id": 0, "method": "initialize",
+                                   "params": ["protocolVersion": "2025-06-18", "capabilities": [:] as [String: Any],
+                                              "clientInfo": ["name": "spool-tests", "version": "1"]]], session: false)
+        guard let event = try await connection.nextEvent(), event.json?["result"] != nil else {
+            throw HTTPTestConnection.Failure(description: "initialize failed: status \(connection.status)")
+        }
+        sessionID = connection.headers["mcp-session-id"] ?? ""
+        _ = try post(["jsonrpc": "2.0", "method": "notifications/initialized"])
+    }
+
+    /// POSTs one message and returns the connection its answer streams on.
+    func post(_ message: [String: Any], session: Bool = true, extraHeaders: [String: String] = [:]) throws -> HTTPTestConnection {
+        let connection = try HTTPTestConnection(port: port)
+        var headers = ["Content-Type": "application/json", "Accept": Self.accept, "Connection": "close"]
+        if session { headers["Mcp-Session-Id"] = sessionID }
+        headers.merge(extraHeaders) { $1 }
+        try connection.send(method: "POST", path: "/mcp", headers: headers, body: Array(try JSONSerialization.data(withJSONObject: message)))
+        return connection
+    }
+
+    /// Calls a tool; returns every message of the answer's stream (notifications, then the result).
+    func callTool(_ name: String, _ arguments: [String: Any], progressToken: String? = nil) async throws -> [[String: Any]] {
+        nextID += 1
+        var params: [String: Any] = ["name": name, "arguments": arguments]
+        if let progressToken { params["_meta"] = ["progressToken": progressToken] }
+        let connection = try post(["jsonrpc": "2.0", "id": nextID, "method": "tools/call", "params": params])
+        var messages: [[String: Any]] = []
+        while let event = try await connection.nextEvent(timeout: 30) {
+            guard let json = event.json else { continue }
+            messages.append(json)
+            if json["id"] != nil { break }
+        }
+        return messages
+    }
+}
