@@ -20,6 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
         let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
         print("spool-bench: binaries from \(bin); \(ProcessInfo.processInfo.activeProcessorCount) cores")
         try await roundTrip(bin: bin)
+        try await HTTPBench(bin: bin, calls: calls).run()
         for workers in [1, 2] { try await throughput(bin: bin, workers: workers) }
         if !skipMemory { try await memory(bin: bin) }
     }

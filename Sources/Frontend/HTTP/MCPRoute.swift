@@ -42,8 +42,19 @@ enum MCPRoute {
         let status = HTTPResponse.Status(code: mcp.statusCode)
         switch mcp {
         case .stream(let stream, _):
+            guard request.method == .get else {
+                // A POST's stream ends with its answer, so it needs no hang-up watch; without
+                // one the connection stays open for the client's next request (keep-alive).
+                return Response(status: status, headers: fields, body: ResponseBody { writer in
+                    for try await chunk in stream {
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                    }
+                    try await writer.finish(nil)
+                })
+            }
             return Response(status: status, headers: fields, body: ResponseBody { writer in
-                // Ends the stream when the client hangs up, so no handler waits forever.
+                // A GET stream never ends by itself: end it when the client hangs up, so no
+                // handler waits forever.
                 try await request.body.consumeWithCancellationOnInboundClose { _ in
                     for try await chunk in stream {
                         try await writer.write(ByteBuffer(bytes: chunk))
