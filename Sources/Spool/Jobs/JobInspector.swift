@@ -46,6 +46,7 @@ public struct JobInspector: Sendable {
                 status.exitCode = exit.exitCode
                 status.signal = exit.signal
                 status.finishedAt = Timestamp(nanoseconds: exit.finishedAtNs)
+                status.recordDropped(exit)
             } else {
                 status.state = .running
             }

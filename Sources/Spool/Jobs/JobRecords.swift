@@ -69,11 +69,7 @@ public struct JobRecords: Sendable {
             } else if exit.cancelled {
                 status.reason = "cancelled while running; the process group was terminated"
             }
-            if (exit.stdoutDropped ?? 0) + (exit.stderrDropped ?? 0) > 0 {
-                status.stdoutDropped = exit.stdoutDropped
-                status.stderrDropped = exit.stderrDropped
-                status.truncated = true
-            }
+            status.recordDropped(exit)
         } else {
             status.state = .lost
             status.finishedAt = .now
@@ -133,5 +129,15 @@ extension JobRecords {
             finishedAt: .now, reason: reason, session: session))
         FileSystem.syncDirectory(layout.done)
         return true
+    }
+}
+
+extension JobStatus {
+    /// Output the supervisor read past `--output-limit` and threw away, as the status shows it.
+    public mutating func recordDropped(_ exit: SupervisorExit) {
+        guard (exit.stdoutDropped ?? 0) + (exit.stderrDropped ?? 0) > 0 else { return }
+        stdoutDropped = exit.stdoutDropped
+        stderrDropped = exit.stderrDropped
+        truncated = true
     }
 }
