@@ -205,7 +205,7 @@ actor EventRecorder {
 
     private func started(_ id: JobID, worker: WorkerName?) async {
         // A request that opens a session is announced by session_ready instead.
-        if FileSystem.isDirectory(layout.session(id)) && SessionStore(layout: layout).record(ifSession: id) != nil { return }
+        if SessionStore(layout: layout).record(ifSession: id) != nil { return }
         if jobs[id] == nil {
             let status = try? JobRecords(layout: layout).status(id)
             queued(id, priority: status?.priority ?? .sync, session: status?.session)
@@ -297,13 +297,12 @@ actor EventRecorder {
 
     private func updatePositions() {
         positionsPending = false
+        // `sorted` is the serving order, so index + 1 is what `QueueOrder.position` (and so
+        // `status`) reports for each entry, computed here in one pass.
         let entries = order.sorted(SpoolQueue(layout: layout, order: order).entries())
         var events: [SpoolEvent] = []
-        var syncAhead = 0
         for (index, entry) in entries.enumerated() {
-            // As JobInspector counts: sync requests wait only for sync ones ahead.
-            let position = entry.priority == .sync ? syncAhead + 1 : index + 1
-            if entry.priority == .sync { syncAhead += 1 }
+            let position = index + 1
             guard var tracked = jobs[entry.id], !tracked.running, tracked.position != position else { continue }
             tracked.position = position
             jobs[entry.id] = tracked
