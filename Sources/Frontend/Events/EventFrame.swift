@@ -32,12 +32,10 @@ struct EventFrame: Encodable {
         try container.encodeIfPresent(gone, forKey: .gone)
     }
 
-    /// `id:`, `event:` and one `data:` line (JSON never holds a raw newline).
+    /// `id:`, `event:` and one `data:` line (the JSON holds no raw newline but its last).
     var sse: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return "id: \(event.id)\nevent: \(event.type.rawValue)\ndata: \(json)\n\n"
+        let json = (try? SpoolJSON.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}\n"
+        return "id: \(event.id)\nevent: \(event.type.rawValue)\ndata: \(json)\n"
     }
 
     /// Told to a client that lagged so far that rotation dropped events it had not read.

@@ -37,12 +37,10 @@ final class SpoolMetrics: Sendable {
             .recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
+    /// Counted here and set as a gauge when scraped, like the other gauges.
     func sseClient(connected: Bool) {
-        let now = sseClients.add(connected ? 1 : -1, ordering: .relaxed).newValue
-        Gauge(label: "spool_sse_clients").record(now)
+        sseClients.add(connected ? 1 : -1, ordering: .relaxed)
     }
-
-    var currentSSEClients: Int { sseClients.load(ordering: .relaxed) }
 
     /// Prometheus text, with the spool's current census.
     func scrape(_ census: SpoolCensus, mcpSessions: Int) -> [UInt8] {
@@ -51,7 +49,7 @@ final class SpoolMetrics: Sendable {
         Gauge(label: "spool_running_jobs").record(census.running)
         Gauge(label: "spool_workers").record(census.workers)
         Gauge(label: "spool_mcp_sessions").record(mcpSessions)
-        Gauge(label: "spool_sse_clients").record(currentSSEClients)
+        Gauge(label: "spool_sse_clients").record(sseClients.load(ordering: .relaxed))
         return registry.emitToBuffer()
     }
 }

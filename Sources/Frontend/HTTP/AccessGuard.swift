@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Spool
 
 /// Who may talk to the HTTP endpoint, checked before any route:
 /// - `Origin` (sent by browsers) must be a loopback origin or one allowed with
@@ -64,9 +65,7 @@ struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
     }
 
     static func refusal(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        let body = (try? encoder.encode(["error": message])) ?? Data()
+        let body = (try? SpoolJSON.encode(["error": message])) ?? []
         return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
