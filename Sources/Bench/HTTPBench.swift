@@ -70,21 +70,11 @@ struct HTTPBench {
 /// client must wait in the kernel, not in sleeps of its own.
 final class BlockingHTTP {
     private let fd: Int32
-    private var raw: [UInt8] = []
-    private var body: [UInt8] = []
+    private var response = HTTPResponseDecoder()
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else { throw BenchError.protocolError("cannot connect to port \(port)") }
+        guard let fd = connectLoopback(port: port) else { throw BenchError.protocolError("cannot connect to port \(port)") }
+        self.fd = fd
     }
 
     deinit { close(fd) }
@@ -98,36 +88,11 @@ final class BlockingHTTP {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = recv(fd, &buffer, buffer.count, 0)
         guard count > 0 else { throw BenchError.protocolError("connection closed") }
-        raw += buffer[0..<count]
+        response.feed(buffer[0..<count])
     }
-
-    private(set) var headers: [String: String] = [:]
-    private var chunked = false
-    private var contentLength = 0
 
     func readHead() throws {
-        while raw.firstRange(of: Array("\r\n\r\n".utf8)) == nil { try fill() }
-        let end = raw.firstRange(of: Array("\r\n\r\n".utf8))!
-        headers = [:]
-        for line in String(decoding: raw[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n").dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        chunked = headers["transfer-encoding"]?.lowercased() == "chunked"
-        contentLength = Int(headers["content-length"] ?? "") ?? 0
-        raw.removeSubrange(..<end.upperBound)
-    }
-
-    /// Decodes chunks into `body`; true at the last chunk.
-    private func decodeChunks() -> Bool {
-        while let lineEnd = raw.firstRange(of: Array("\r\n".utf8)) {
-            let size = Int(String(decoding: raw[..<lineEnd.lowerBound], as: UTF8.self), radix: 16) ?? 0
-            guard raw.count >= lineEnd.upperBound + size + 2 else { return false }
-            body += raw[lineEnd.upperBound..<(lineEnd.upperBound + size)]
-            raw.removeSubrange(..<(lineEnd.upperBound + size + 2))
-            if size == 0 { return true }
-        }
-        return false
+        while !response.hasHead { try fill() }
     }
 
     /// POSTs a message to /mcp and reads its whole answer (the SSE stream ends with it).
@@ -136,16 +101,10 @@ final class BlockingHTTP {
         if let session { head += "Mcp-Session-Id: \(session)\r\n" }
         head += "Content-Length: \(json.utf8.count)\r\n\r\n" + json
         try sendRequest(head)
-        try readHead()
-        body = []
-        if chunked {
-            while !decodeChunks() { try fill() }
-        } else {
-            while raw.count < contentLength { try fill() }
-            body = Array(raw.prefix(contentLength))
-            raw.removeFirst(contentLength)
-        }
-        return (String(decoding: body, as: UTF8.self), headers)
+        while !response.complete { try fill() }
+        let answer = (String(decoding: response.body, as: UTF8.self), response.headers)
+        response.next()
+        return answer
     }
 
     /// The `data:` of the next SSE event.
@@ -153,10 +112,9 @@ final class BlockingHTTP {
         var wait = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         while true {
-            _ = decodeChunks()
-            while let end = body.firstRange(of: Array("\n\n".utf8)) {
-                let block = String(decoding: body[..<end.lowerBound], as: UTF8.self)
-                body.removeSubrange(..<end.upperBound)
+            while let end = response.body.firstRange(of: Array("\n\n".utf8)) {
+                let block = String(decoding: response.body[..<end.lowerBound], as: UTF8.self)
+                response.body.removeSubrange(..<end.upperBound)
                 if let line = block.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }) {
                     return String(line.dropFirst(6))
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ProcessHarness
 
 /// A deliberately small HTTP/1.1 client over a loopback socket, so tests control exactly
 /// what is sent and when it is read (including never reading at all). Reads are
@@ -7,34 +8,20 @@ import Glibc
 /// few cooperative threads that other tests share.
 final class HTTPTestConnection: @unchecked Sendable {
     let fd: Int32
-    private var raw: [UInt8] = []
-    private(set) var status = 0
-    private(set) var headers: [String: String] = [:]
-    private var chunked = false
-    private var body: [UInt8] = []
+    private var response = HTTPResponseDecoder()
     private(set) var ended = false
+    var status: Int { response.status }
+    var headers: [String: String] { response.headers }
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
     init(port: Int, receiveBuffer: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
-        if var size = receiveBuffer {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(fd)
+        guard let fd = connectLoopback(port: port, receiveBuffer: receiveBuffer) else {
             throw Failure(description: "connect to port \(port): errno \(errno)")
         }
+        self.fd = fd
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
@@ -59,44 +46,18 @@ final class HTTPTestConnection: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = recv(fd, &buffer, buffer.count, 0)
         if count > 0 {
-            raw += buffer[0..<count]
-            decode()
+            response.feed(buffer[0..<count])
+            if response.complete { ended = true }
             return true
         }
         if count == 0 { ended = true }
         return false
     }
 
-    private func decode() {
-        if status == 0 {
-            guard let end = raw.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
-            let lines = String(decoding: raw[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
-            status = Int(lines[0].split(separator: " ")[1]) ?? -1
-            for line in lines.dropFirst() {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-            chunked = headers["transfer-encoding"]?.lowercased() == "chunked"
-            raw.removeSubrange(..<end.upperBound)
-        }
-        guard chunked else {
-            body += raw
-            raw.removeAll()
-            return
-        }
-        while let lineEnd = raw.firstRange(of: Array("\r\n".utf8)) {
-            let size = Int(String(decoding: raw[..<lineEnd.lowerBound], as: UTF8.self), radix: 16) ?? 0
-            guard raw.count >= lineEnd.upperBound + size + 2 else { return }
-            if size == 0 { ended = true }
-            body += raw[lineEnd.upperBound..<(lineEnd.upperBound + size)]
-            raw.removeSubrange(..<(lineEnd.upperBound + size + 2))
-        }
-    }
-
     /// Waits for the status line and headers.
     func readHead(timeout: Double = 10) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while status == 0 {
+        while !response.hasHead {
             if !pump() {
                 if ended { throw Failure(description: "connection closed before a response") }
                 guard Date() < deadline else { throw Failure(description: "no response within \(timeout) s") }
@@ -109,13 +70,13 @@ final class HTTPTestConnection: @unchecked Sendable {
     func readBody(timeout: Double = 20) async throws -> String {
         try await readHead(timeout: timeout)
         let deadline = Date().addingTimeInterval(timeout)
-        while !ended && !(headers["content-length"].flatMap(Int.init).map { body.count >= $0 } ?? false) {
+        while !ended {
             if !pump() {
                 guard Date() < deadline else { throw Failure(description: "body not complete within \(timeout) s") }
                 try await Task.sleep(for: .milliseconds(1))
             }
         }
-        return String(decoding: body, as: UTF8.self)
+        return String(decoding: response.body, as: UTF8.self)
     }
 
     struct Event: Sendable {
@@ -132,9 +93,9 @@ final class HTTPTestConnection: @unchecked Sendable {
         try await readHead(timeout: timeout)
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            while let end = body.firstRange(of: Array("\n\n".utf8)) {
-                let block = String(decoding: body[..<end.lowerBound], as: UTF8.self)
-                body.removeSubrange(..<end.upperBound)
+            while let end = response.body.firstRange(of: Array("\n\n".utf8)) {
+                let block = String(decoding: response.body[..<end.lowerBound], as: UTF8.self)
+                response.body.removeSubrange(..<end.upperBound)
                 var event = Event(data: "")
                 var data: [String] = []
                 for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
