@@ -34,12 +34,12 @@ actor MCPSessions {
             if await entry.transport.isTerminated { await end(id) }
             return response
         }
-        guard request.method.uppercased() == "POST", let body = request.body, JSONRPCShape(body)?.isInitialize == true else {
-            if request.method.uppercased() == "POST", let body = request.body, JSONRPCShape(body) == nil {
-                return .error(statusCode: 400, .parseError("Not a JSON-RPC message: POST one JSON object with jsonrpc, method and id"))
-            }
-            return .error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; start with an initialize request"))
+        let noSession = MCP.HTTPResponse.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; start with an initialize request"))
+        guard request.method.uppercased() == "POST", let body = request.body else { return noSession }
+        guard let shape = JSONRPCShape(body) else {
+            return .error(statusCode: 400, .parseError("Not a JSON-RPC message: POST one JSON object with jsonrpc, method and id"))
         }
+        guard shape.isInitialize else { return noSession }
         guard !closing else {
             return .error(statusCode: 503, .internalError("spool-mcp is shutting down"))
         }
