@@ -72,6 +72,7 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -90,6 +91,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
+        // Pure parts of the frontend (parsing, shape checks, state machines), without processes.
+        .testTarget(name: "FrontendTests", dependencies: [
+            "Frontend", .product(name: "MCP", package: "swift-sdk"), .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Spool", "ProcessHarness", .product(name: "MCP", package: "swift-sdk")]

@@ -44,6 +44,15 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(help: "Seconds without requests after which an HTTP MCP session expires (env SPOOL_HTTP_SESSION_IDLE).")
     var httpSessionIdle: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_SESSION_IDLE"] ?? "") ?? 3600
 
+    @Option(help: "Seconds an HTTP client has to send a whole request head, and that a keep-alive connection may idle (env SPOOL_HTTP_HEADER_TIMEOUT).")
+    var httpHeaderTimeout: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_HEADER_TIMEOUT"] ?? "") ?? 10
+
+    @Option(help: "Seconds an HTTP client has to send a request body once its head arrived (env SPOOL_HTTP_BODY_TIMEOUT).")
+    var httpBodyTimeout: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_BODY_TIMEOUT"] ?? "") ?? 30
+
+    @Option(help: "Most HTTP connections open at once; more wait until one closes (env SPOOL_HTTP_MAX_CONNECTIONS).")
+    var httpMaxConnections: Int = Int(ProcessInfo.processInfo.environment["SPOOL_HTTP_MAX_CONNECTIONS"] ?? "") ?? 512
+
     @Option(help: "Seconds between TERM and KILL when a job times out or is cancelled (env SPOOL_KILL_GRACE).")
     var killGrace: Double = Double(ProcessInfo.processInfo.environment["SPOOL_KILL_GRACE"] ?? "") ?? 5
 
@@ -64,6 +73,8 @@ struct FrontendCommand: AsyncParsableCommand {
             }
         }
         guard httpSessionIdle > 0 else { throw ValidationError("--http-session-idle must be more than 0 seconds") }
+        guard httpHeaderTimeout > 0, httpBodyTimeout > 0 else { throw ValidationError("--http-header-timeout and --http-body-timeout must be more than 0 seconds") }
+        guard (1...100_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be between 1 and 100000") }
     }
 
     func run() async throws {
@@ -112,7 +123,9 @@ struct FrontendCommand: AsyncParsableCommand {
         if let http = httpAddress {
             try await HTTPFrontend(
                 bind: try BindTarget(parsing: http), token: bearerToken, allowedOrigins: allowOrigin, corsOrigin: cors,
-                sessionIdle: httpSessionIdle, layout: layout, factory: factory, background: background, logger: logger
+                sessionIdle: httpSessionIdle,
+                limits: HTTPLimits(headerTimeout: httpHeaderTimeout, bodyTimeout: httpBodyTimeout, maxConnections: httpMaxConnections),
+                layout: layout, factory: factory, background: background, logger: logger
             ).run()
             return
         }

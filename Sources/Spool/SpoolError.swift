@@ -8,6 +8,10 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(operation: String, path: String, errno: Int32)
     case corruptFile(path: String, reason: String)
     case watcherUnavailable(String)
+    /// A file larger than its reader accepts; never cut short and parsed as if complete.
+    case fileTooLarge(path: String, size: Int64, limit: Int)
+    /// A request that could not be accepted because it is larger than a spool request may be.
+    case requestTooLarge(bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +28,10 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(operation) \(path) failed: \(String(cString: strerrorText(code))) (check the spool's permissions and free space)"
         case .corruptFile(let path, let reason):
             return "\(path) is unreadable: \(reason)"
+        case .fileTooLarge(let path, let size, let limit):
+            return "\(path) is too large: \(size) bytes, more than the \(limit) bytes it may have"
+        case .requestTooLarge(let bytes, let limit):
+            return "the request is \(bytes) bytes as JSON, more than the \(limit / 1024) KiB a spool request may be: write large input (stdin, env) to a file and have the command read it (for example `command < /path/to/input`)"
         case .watcherUnavailable(let reason):
             return "cannot watch the spool with inotify: \(reason) (raise fs.inotify.max_user_watches / max_user_instances)"
         }

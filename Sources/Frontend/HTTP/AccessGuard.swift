@@ -14,33 +14,10 @@ struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
     let allowedOrigins: Set<String>
     let loopbackOnly: Bool
 
-    static func isLoopbackName(_ host: String) -> Bool {
-        ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.")
-    }
-
-    /// `http://localhost:1234` → `localhost`; nil if it is not an http(s) origin.
-    static func hostOf(origin: String) -> String? {
-        guard let components = URLComponents(string: origin), let scheme = components.scheme,
-              scheme == "http" || scheme == "https", let host = components.host else { return nil }
-        return host
-    }
-
-    /// `localhost:1234` or `[::1]:1234` → `localhost` or `[::1]`.
-    static func hostOf(hostHeader: String) -> String {
-        if hostHeader.hasPrefix("["), let end = hostHeader.firstIndex(of: "]") { return String(hostHeader[...end]) }
-        return String(hostHeader.split(separator: ":", maxSplits: 1).first ?? "")
-    }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let origin = request.headers[.origin] {
-            let local = Self.hostOf(origin: origin).map(Self.isLoopbackName) ?? false
-            guard local || allowedOrigins.contains(origin) else {
-                return Self.refusal(.forbidden, "Origin \(origin.prefix(200)) is not allowed; start spool-mcp with --allow-origin \(origin.prefix(200)) to allow it")
-            }
-        }
-        if loopbackOnly, let host = request.head.authority, !Self.isLoopbackName(Self.hostOf(hostHeader: host)) {
-            return Self.refusal(.misdirectedRequest, "Host \(host.prefix(200)) is not this loopback server; connect to 127.0.0.1 or localhost")
-        }
+        if let refusal = Self.checkOrigin(request.headers[values: .origin], allowed: allowedOrigins) { return refusal }
+        if let refusal = Self.checkHost(authority: request.head.authority, extraHosts: request.headers[values: Self.hostField],
+                                        loopbackOnly: loopbackOnly) { return refusal }
         if let token, request.uri.path != "/health" {
             let given = request.headers[.authorization] ?? ""
             guard Self.constantTimeEqual(given, "Bearer " + token) else {
@@ -52,6 +29,37 @@ struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+
+    static var hostField: HTTPField.Name { HTTPField.Name("Host")! }
+
+    /// One `Origin` at most; a loopback origin or one given with `--allow-origin` (403 otherwise).
+    static func checkOrigin(_ origins: [String], allowed: Set<String>) -> Response? {
+        guard let origin = origins.first else { return nil }
+        guard origins.count == 1 else {
+            return refusal(.forbidden, "more than one Origin header; a browser sends exactly one")
+        }
+        if allowed.contains(origin) || WebOrigin(parsing: origin)?.isLoopback == true { return nil }
+        return refusal(.forbidden, "Origin \(origin.prefix(200)) is not allowed; start spool-mcp with --allow-origin \(origin.prefix(200)) to allow it")
+    }
+
+    /// Exactly one `Host`, in authority form; on a loopback bind it must name loopback
+    /// (a rebinding page's requests carry the attacker's name): 421 otherwise.
+    /// HTTP/1 puts the first `Host` into the authority and leaves any further ones as fields.
+    static func checkHost(authority: String?, extraHosts: [String], loopbackOnly: Bool) -> Response? {
+        guard let authority else {
+            return refusal(.misdirectedRequest, "the request has no Host header; send Host: 127.0.0.1:<port>")
+        }
+        guard extraHosts.isEmpty else {
+            return refusal(.misdirectedRequest, "the request has more than one Host header; send exactly one")
+        }
+        guard let parsed = HostAuthority(parsing: authority) else {
+            return refusal(.misdirectedRequest, "Host \(authority.prefix(200)) is not a host name with an optional port")
+        }
+        if loopbackOnly && !parsed.isLoopback {
+            return refusal(.misdirectedRequest, "Host \(authority.prefix(200)) is not this loopback server; connect to 127.0.0.1, [::1] or localhost")
+        }
+        return nil
     }
 
     /// Compares without stopping at the first difference, so timing tells nothing.

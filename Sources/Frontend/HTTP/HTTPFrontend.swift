@@ -15,6 +15,7 @@ struct HTTPFrontend {
     let allowedOrigins: [String]
     let corsOrigin: String?
     let sessionIdle: Double
+    let limits: HTTPLimits
     let layout: SpoolLayout
     let factory: ServerFactory
     let background: @Sendable () async -> Void
@@ -26,24 +27,26 @@ struct HTTPFrontend {
         let sessions = MCPSessions(factory: factory, idleLimit: .seconds(sessionIdle), logger: logger)
         let recorder = EventRecorder(layout: layout, watcher: factory.service.watcher, order: factory.service.order, metrics: metrics, logger: logger)
 
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: SpoolRequestContext.self)
         router.add(middleware: AccessGuard(token: token, allowedOrigins: Set(allowedOrigins + [corsOrigin].compactMap { $0 }),
                                            loopbackOnly: bind.isLoopback))
         if let corsOrigin {
             router.add(middleware: CORSMiddleware(
-                allowOrigin: CORSMiddleware<BasicRequestContext>.AllowOriginExtended.oneOf(corsOrigin),
+                allowOrigin: CORSMiddleware<SpoolRequestContext>.AllowOriginExtended.oneOf(corsOrigin),
                 allowHeaders: [.contentType, .authorization, .accept, HTTPField.Name("Mcp-Session-Id")!, HTTPField.Name("MCP-Protocol-Version")!, HTTPField.Name("Last-Event-ID")!],
                 allowMethods: [.get, .post, .delete, .options],
                 exposedHeaders: ["Mcp-Session-Id"]))
         }
-        MCPRoute.register(on: router, sessions: sessions)
+        MCPRoute.register(on: router, sessions: sessions, bodyTimeout: .seconds(limits.bodyTimeout))
         EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics)
         StatusRoutes.register(on: router, layout: layout, metrics: metrics, sessions: sessions)
 
         let logger = self.logger
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: "spool-mcp"),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(limits.headerTimeout * 1000)))),
+            configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: "spool-mcp",
+                                 availableConnectionsDelegate: ConnectionCap(limit: limits.maxConnections, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 // Tests and scripts read this line to learn the port chosen for :0.
@@ -83,7 +86,7 @@ struct BindTarget: Sendable {
         self.port = port
     }
 
-    var isLoopback: Bool { AccessGuard<BasicRequestContext>.isLoopbackName(host) }
+    var isLoopback: Bool { LoopbackName.isLoopback(bareHost: host) }
     var urlHost: String { host.contains(":") ? "[\(host)]" : host }
 
     enum BindError: Error, CustomStringConvertible {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MCP
+import NIOCore
 
 /// `/mcp`: Streamable HTTP, handed to the session's transport. Hummingbird and the SDK
 /// both name types `HTTPRequest` and `HTTPResponse`, hence the `MCP.` prefixes.
@@ -10,15 +11,20 @@ enum MCPRoute {
     /// (a command is at most 128 KiB, stdin a few MiB), far below what could hurt.
     static let maxBody = 4 << 20
 
-    static func register<Context: Hummingbird.RequestContext>(on router: Router<Context>, sessions: MCPSessions) {
-        let handler: @Sendable (Request, Context) async throws -> Response = { request, _ in
+    static func register(on router: Router<SpoolRequestContext>, sessions: MCPSessions, bodyTimeout: Duration) {
+        let handler: @Sendable (Request, SpoolRequestContext) async throws -> Response = { request, context in
             var request = request
             var body: Data?
             if request.method == .post {
-                do {
-                    body = Data(buffer: try await request.collectBody(upTo: maxBody))
-                } catch let error as HTTPError where error.status == .contentTooLarge {
-                    return AccessGuard<Context>.refusal(.contentTooLarge, "request body larger than \(maxBody) bytes")
+                // Refused before reading a byte of the body when its declared length is too big.
+                if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBody {
+                    return closing(context, AccessGuard<SpoolRequestContext>.refusal(.contentTooLarge, tooLarge))
+                }
+                switch await collect(&request, timeout: bodyTimeout) {
+                case .body(let bytes): body = bytes
+                case .tooLarge: return closing(context, AccessGuard<SpoolRequestContext>.refusal(.contentTooLarge, tooLarge))
+                case .timedOut:
+                    return closing(context, AccessGuard<SpoolRequestContext>.refusal(.requestTimeout, "the request body did not arrive within \(bodyTimeout); send it at once"))
                 }
             }
             var headers: [String: String] = [:]
@@ -32,6 +38,56 @@ enum MCPRoute {
         router.post("mcp", use: handler)
         router.get("mcp", use: handler)
         router.delete("mcp", use: handler)
+    }
+
+    static let tooLarge = "request body larger than \(maxBody) bytes: a JSON-RPC message may be at most 4 MiB (write large input to a file and have the command read it)"
+
+    private enum Collected {
+        case body(Data)
+        case tooLarge
+        case timedOut
+    }
+
+    /// The whole body, within `timeout` (a client that trickles it is cut off).
+    private static func collect(_ request: inout Request, timeout: Duration) async -> Collected {
+        let body = request.body
+        return await withTaskGroup(of: Collected?.self) { group in
+            group.addTask {
+                do {
+                    var buffer = ByteBuffer()
+                    for try await part in body {
+                        guard buffer.readableBytes + part.readableBytes <= maxBody else { return .tooLarge }
+                        var part = part
+                        buffer.writeBuffer(&part)
+                    }
+                    return .body(Data(buffer: buffer))
+                } catch {
+                    return .timedOut // the connection failed while reading: nothing to answer
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return Task.isCancelled ? nil : .timedOut
+            }
+            defer { group.cancelAll() }
+            while let next = await group.next() {
+                if let next { return next }
+            }
+            return .timedOut
+        }
+    }
+
+    /// A refusal after which the connection is closed: the server will not read the rest
+    /// of this request, so keeping the connection would leave the client blocked sending.
+    private static func closing(_ context: SpoolRequestContext, _ refusal: Response) -> Response {
+        var response = refusal
+        response.headers[.connection] = "close"
+        let channel = context.channel
+        let bytes = response.body
+        return Response(status: response.status, headers: response.headers, body: ResponseBody { writer in
+            try await bytes.write(writer)
+            channel.close(promise: nil)
+        })
     }
 
     static func response(_ mcp: MCP.HTTPResponse, request: Request) -> Response {

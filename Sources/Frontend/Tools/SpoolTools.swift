@@ -62,7 +62,7 @@ struct SpoolTools: Sendable {
             timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
             stdin: stdin, shell: try args.string("shell"), priority: priority)
         if let problem = request.problem {
-            let argument = problem.hasPrefix("shell") ? "shell" : problem.hasPrefix("env") ? "env" : "command"
+            let argument = ["shell", "env", "cwd"].first { problem.hasPrefix($0) } ?? "command"
             throw .invalid(tool: args.tool, argument: argument, reason: "is not usable: \(problem)")
         }
         if let shell = request.shell, access(shell, X_OK) != 0 {

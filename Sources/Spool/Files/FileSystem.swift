@@ -57,7 +57,9 @@ public enum FileSystem {
         return Timestamp.now.seconds - (Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
     }
 
-    /// Reads a whole (small) file; nil when it does not exist. Refuses files over `limit`.
+    /// Reads a whole (small) file; nil when it does not exist. A file over `limit` bytes
+    /// throws `fileTooLarge` instead of being cut short (a cut JSON file would be reported
+    /// as corrupt, which is not the truth).
     public static func read(_ path: String, limit: Int = 16 << 20) throws(SpoolError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 {
@@ -65,7 +67,14 @@ public enum FileSystem {
             throw .io(operation: "opening", path: path, errno: errno)
         }
         defer { close(fd) }
-        return try readAll(fd: fd, path: path, from: 0, limit: limit)
+        var info = stat()
+        if fstat(fd, &info) == 0, Int64(info.st_size) > Int64(limit) {
+            throw .fileTooLarge(path: path, size: Int64(info.st_size), limit: limit)
+        }
+        let bytes = try readAll(fd: fd, path: path, from: 0, limit: limit + 1)
+        // It grew while being read: still too large.
+        if bytes.count > limit { throw .fileTooLarge(path: path, size: Int64(bytes.count), limit: limit) }
+        return bytes
     }
 
     /// Reads up to `limit` bytes starting at `offset`.

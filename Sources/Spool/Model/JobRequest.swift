@@ -28,6 +28,10 @@ public struct JobRequest: Codable, Sendable, Equatable {
 
     /// Linux refuses a single exec argument longer than MAX_ARG_STRLEN (32 pages).
     public static let maxCommandBytes = 131_071
+    /// The most bytes a request file may have, as JSON. Submitting refuses anything larger
+    /// and every reader accepts up to this, so no job id is handed out for a request that a
+    /// worker could not read.
+    public static let maxFileBytes = 2 << 20
 
     public init(
         job: JobID = .make(), command: String, cwd: String? = nil, env: [String: String]? = nil,
@@ -86,6 +90,9 @@ public struct JobRequest: Codable, Sendable, Equatable {
             return "the command is \(command.utf8.count) bytes; the limit is \(Self.maxCommandBytes) (Linux MAX_ARG_STRLEN): write long scripts to a file and run that file"
         }
         if command.utf8.contains(0) { return "the command contains a NUL byte" }
+        // C strings end at a NUL: `/tmp\0/x` would silently become `/tmp`.
+        if let cwd, cwd.utf8.contains(0) { return "cwd contains a NUL byte" }
+        if let shell, shell.utf8.contains(0) { return "shell contains a NUL byte" }
         if let timeout, !(timeout > 0 && timeout.isFinite) { return "timeout must be a positive number of seconds" }
         if let cwd, !cwd.hasPrefix("/") { return "cwd must be an absolute path, got '\(cwd.prefix(200))'" }
         if let shell, !shell.hasPrefix("/") { return "shell must be an absolute path such as /bin/bash, got '\(shell.prefix(200))'" }
@@ -119,9 +126,18 @@ import Glibc
 extension JobRequest {
     /// Decodes a request file found at a queue or active path.
     public static func load(path: String, defaults: RequestDefaults) throws(SpoolError) -> JobRequest {
-        guard let bytes = try FileSystem.read(path, limit: 4 << 20) else {
+        guard let bytes = try FileSystem.read(path, limit: maxFileBytes) else {
             throw .io(operation: "reading", path: path, errno: ENOENT)
         }
         return try SpoolJSON.decode(JobRequest.self, from: bytes, path: path, userInfo: [.requestDefaults: defaults])
+    }
+}
+
+extension JobRequest {
+    /// The request file's bytes; throws `requestTooLarge` past `maxFileBytes`.
+    public func encodedForSpool() throws(SpoolError) -> [UInt8] {
+        let bytes = try SpoolJSON.encode(self)
+        guard bytes.count <= Self.maxFileBytes else { throw .requestTooLarge(bytes: bytes.count, limit: Self.maxFileBytes) }
+        return bytes
     }
 }

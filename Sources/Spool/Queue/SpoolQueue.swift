@@ -12,8 +12,9 @@ public struct SpoolQueue: Sendable {
     }
 
     /// Writes a request into its queue folder (durably: once this returns, it is accepted).
+    /// Refuses (before anything is written) a request larger than `JobRequest.maxFileBytes`.
     public func submit(_ request: JobRequest) throws(SpoolError) {
-        try AtomicFile.write(json: request, to: layout.queued(request.job, request.priority), layout: layout)
+        try AtomicFile.write(request.encodedForSpool(), to: layout.queued(request.job, request.priority), layout: layout)
     }
 
     /// Waiting requests with well-formed names. Files that are not requests are reported

@@ -42,7 +42,7 @@ public struct SessionStore: Sendable {
     /// Queues a command for the session's shell.
     public func submit(_ request: JobRequest) throws(SpoolError) {
         guard let session = request.session else { return }
-        try AtomicFile.write(json: request, to: layout.sessionQueued(request.job, in: session), layout: layout)
+        try AtomicFile.write(request.encodedForSpool(), to: layout.sessionQueued(request.job, in: session), layout: layout)
     }
 
     /// Waiting commands in the order the shell runs them.

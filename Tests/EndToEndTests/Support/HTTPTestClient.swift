@@ -41,6 +41,39 @@ final class HTTPTestConnection: @unchecked Sendable {
         }
     }
 
+    /// Sends bytes exactly as given (a request head the test writes itself).
+    /// - Returns: false when the server closed or reset the connection while sending.
+    @discardableResult
+    func sendRaw(_ text: String, body: [UInt8] = [], timeout: Double = 10) async throws -> Bool {
+        var bytes = Array(text.utf8) + body
+        let deadline = Date().addingTimeInterval(timeout)
+        while !bytes.isEmpty {
+            let sent = Glibc.send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL))
+            if sent < 0 && errno == EAGAIN {
+                guard Date() < deadline else { throw Failure(description: "send blocked for \(timeout) s") }
+                try await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            guard sent > 0 else { return false }
+            bytes.removeFirst(sent)
+        }
+        return true
+    }
+
+    /// Waits until the server closes (or resets) the connection; false if it is still
+    /// open after `timeout`. Anything the server sent meanwhile is kept for `status`.
+    func waitClosed(timeout: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while Date() < deadline {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count > 0 { response.feed(buffer[0..<count]); continue }
+            if count == 0 || (errno != EAGAIN && errno != EINTR) { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
     /// Reads what arrived; false once the peer closed.
     private func pump() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65536)
