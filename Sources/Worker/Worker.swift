@@ -145,6 +145,14 @@ actor Worker {
             queue.quarantine(path, reason: "its job field (\(request.job)) does not match its file name")
             return
         }
+        // Sessions are requeued under their own id when their worker dies; their state
+        // lives in sessions/, so only a finished one is a duplicate.
+        let records = JobRecords(layout: layout)
+        if let original = request.opensSession ? (FileSystem.exists(layout.done(entry.id)) ? "it has already ended" : nil)
+            : records.duplicateRecord(of: entry.id, claimedBy: name) {
+            queue.quarantine(path, reason: "duplicate of job \(entry.id): \(original); the original record is kept as it was")
+            return
+        }
         // The folder is the truth about priority (`promote` only renames).
         request.priority = entry.priority
         if let problem = request.problem {

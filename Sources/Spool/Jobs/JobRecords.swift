@@ -34,6 +34,23 @@ public struct JobRecords: Sendable {
         FileSystem.exists(layout.job(id, .cancel))
     }
 
+    /// Why a request for `id` would be a second copy of a job this spool already has (a
+    /// finished job's `done/` file copied back into `queue/`, say), or nil. Running it
+    /// would overwrite the first job's record, so such a copy is never run.
+    /// - Parameter claimedBy: the worker whose `active/` folder holds the copy being checked.
+    public func duplicateRecord(of id: JobID, claimedBy worker: WorkerName) -> String? {
+        if FileSystem.exists(layout.done(id)) { return "it has already finished (\(layout.done(id)))" }
+        if FileSystem.exists(layout.job(id, .exit)) || FileSystem.exists(layout.job(id, .status)) {
+            return "it has already run (\(layout.job(id, .status)))"
+        }
+        for name in FileSystem.list(layout.active) where name != worker.rawValue {
+            if let other = WorkerName(name), FileSystem.exists(layout.active(id, worker: other)) {
+                return "worker \(other) holds it (\(layout.active(id, worker: other)))"
+            }
+        }
+        return nil
+    }
+
     /// True while the job's supervisor is alive (it holds a flock on `jobs/<id>/`).
     public func isSupervised(_ id: JobID) -> Bool {
         FileLock.isHeld(layout.job(id))

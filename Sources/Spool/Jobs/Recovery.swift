@@ -83,6 +83,12 @@ public struct Recovery: Sendable {
             if let exit = try records.exit(id) {
                 return .finished(try records.finish(id, worker: worker, request: request, exit: exit).state)
             }
+            if let status = try records.status(id), status.state.isFinal {
+                // The outcome was recorded, but its owner died before the rename to done/.
+                _ = try FileSystem.rename(path, to: layout.done(id))
+                FileSystem.syncDirectory(layout.done)
+                return .finished(status.state)
+            }
             if let status = try records.status(id), status.state == .running {
                 let reason = "worker \(worker) and the job's supervisor died while it ran; its exit status is unknown"
                 return .finished(try records.finish(id, worker: worker, request: request, exit: nil, reason: reason).state)
