@@ -53,6 +53,12 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(help: "Most HTTP connections open at once; more wait until one closes (env SPOOL_HTTP_MAX_CONNECTIONS).")
     var httpMaxConnections: Int = Int(ProcessInfo.processInfo.environment["SPOOL_HTTP_MAX_CONNECTIONS"] ?? "") ?? 512
 
+    @Option(help: "Bytes of output a run result carries inline, over both streams, the end first (env SPOOL_INLINE_OUTPUT).")
+    var inlineOutput: Int = Int(ProcessInfo.processInfo.environment["SPOOL_INLINE_OUTPUT"] ?? "") ?? OutputBudget.standard.bytes
+
+    @Option(help: "Most seconds between progress notifications of a silent run or wait (env SPOOL_PROGRESS_KEEPALIVE).")
+    var progressKeepalive: Double = Double(ProcessInfo.processInfo.environment["SPOOL_PROGRESS_KEEPALIVE"] ?? "") ?? 15
+
     @Option(help: "Seconds between TERM and KILL when a job times out or is cancelled (env SPOOL_KILL_GRACE).")
     var killGrace: Double = Double(ProcessInfo.processInfo.environment["SPOOL_KILL_GRACE"] ?? "") ?? 5
 
@@ -74,6 +80,8 @@ struct FrontendCommand: AsyncParsableCommand {
         }
         guard httpSessionIdle > 0 else { throw ValidationError("--http-session-idle must be more than 0 seconds") }
         guard httpHeaderTimeout > 0, httpBodyTimeout > 0 else { throw ValidationError("--http-header-timeout and --http-body-timeout must be more than 0 seconds") }
+        guard (0...(1 << 20)).contains(inlineOutput) else { throw ValidationError("--inline-output must be between 0 and 1048576 bytes") }
+        guard progressKeepalive >= 0.1 else { throw ValidationError("--progress-keepalive must be at least 0.1 seconds") }
         guard (1...100_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be between 1 and 100000") }
     }
 
@@ -91,7 +99,8 @@ struct FrontendCommand: AsyncParsableCommand {
         let service = JobService(layout: layout, order: order, watcher: try SpoolWatcher.shared(), maxRunning: limits.maxRunning)
         try await service.startWatching()
         let peaks = Peaks()
-        let factory = ServerFactory(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath)
+        let factory = ServerFactory(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath,
+                                    budget: OutputBudget(bytes: inlineOutput), progressKeepAlive: .milliseconds(Int64(progressKeepalive * 1000)))
         let pool = WorkerPool(
             layout: layout, count: workers, workerPath: Executables.sibling("spool-worker"),
             namePrefix: "\(ProcessInfo.processInfo.hostName)-\(getpid())",

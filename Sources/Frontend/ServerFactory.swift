@@ -8,6 +8,8 @@ struct ServerFactory: Sendable {
     let service: JobService
     let peaks: Peaks
     let workingDirectory: String
+    var budget: OutputBudget = .standard
+    var progressKeepAlive: Duration = .seconds(15)
 
     static let instructions = "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell. Job output is also readable as resources spool://jobs/<id>/stdout and .../stderr."
 
@@ -19,6 +21,7 @@ struct ServerFactory: Sendable {
             capabilities: .init(logging: .init(), resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false)))
         let tools = SpoolTools(
             service: service, workingDirectory: workingDirectory, peaks: peaks,
+            budget: budget, progressKeepAlive: progressKeepAlive,
             notify: { [weak server] data in
                 try? await server?.log(level: .notice, logger: "spool", data: data)
             })

@@ -92,8 +92,11 @@ struct HTTPTransportTests {
             #expect(try await httpRequest(port: port, "POST", "/mcp", headers: json.merging(auth) { $1 }, body: "{not json").status == 400)
             #expect(try await httpRequest(port: port, "POST", "/mcp", headers: json.merging(auth) { $1 }.merging(["Mcp-Session-Id": "nope"]) { $1 },
                                           body: #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#).status == 404)
-            let huge = String(repeating: "x", count: 5 << 20)
-            #expect(try await httpRequest(port: port, "POST", "/mcp", headers: json.merging(auth) { $1 }, body: huge).status == 413)
+            // Refused from its Content-Length, before the body, and the connection is closed.
+            let huge = try HTTPTestConnection(port: port)
+            try await huge.sendRaw("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\nContent-Type: application/json\r\nContent-Length: \(5 << 20)\r\n\r\n")
+            #expect(try await huge.waitClosed(timeout: 5))
+            #expect(huge.status == 413)
             #expect(try await httpRequest(port: port, "GET", "/events?job=../x", headers: auth).status == 400)
             #expect(try await httpRequest(port: port, "GET", "/events", headers: auth.merging(["Last-Event-ID": "abc"]) { $1 }).status == 400)
             let metrics = try await httpRequest(port: port, "GET", "/metrics", headers: auth)

@@ -20,6 +20,10 @@ struct JobView: Codable, Sendable {
     var stderrBytes: Int64?
     var stdout: String?
     var stderr: String?
+    /// Byte offsets where the inline `stdout`/`stderr` begin: earlier bytes are left out
+    /// and `output` reads them (from offset 0).
+    var stdoutOffset: Int64?
+    var stderrOffset: Int64?
     /// True when output is missing from what is shown: the job hit the output limit
     /// (see `stdoutDropped`/`stderrDropped`) or only the end of long output is inline.
     var truncated: Bool?
@@ -50,6 +54,41 @@ struct JobView: Codable, Sendable {
         reason = status.reason
     }
 
+    enum CodingKeys: String, CodingKey {
+        case job, state, priority, position, etaSeconds, session, worker, pid, exitCode, signal, createdAt, startedAt,
+             finishedAt, stdoutBytes, stderrBytes, stdout, stderr, stdoutOffset, stderrOffset, truncated, stdoutDropped,
+             stderrDropped, reason
+    }
+
+    /// As synthesized, except that a queued job always carries `etaSeconds`, as `null`
+    /// when there is no basis for one yet (DESIGN.md: clients can rely on the field).
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(job, forKey: .job)
+        try c.encode(state, forKey: .state)
+        try c.encode(priority, forKey: .priority)
+        try c.encodeIfPresent(position, forKey: .position)
+        if state == .queued { try c.encode(etaSeconds, forKey: .etaSeconds) } else { try c.encodeIfPresent(etaSeconds, forKey: .etaSeconds) }
+        try c.encodeIfPresent(session, forKey: .session)
+        try c.encodeIfPresent(worker, forKey: .worker)
+        try c.encodeIfPresent(pid, forKey: .pid)
+        try c.encodeIfPresent(exitCode, forKey: .exitCode)
+        try c.encodeIfPresent(signal, forKey: .signal)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encodeIfPresent(startedAt, forKey: .startedAt)
+        try c.encodeIfPresent(finishedAt, forKey: .finishedAt)
+        try c.encodeIfPresent(stdoutBytes, forKey: .stdoutBytes)
+        try c.encodeIfPresent(stderrBytes, forKey: .stderrBytes)
+        try c.encodeIfPresent(stdout, forKey: .stdout)
+        try c.encodeIfPresent(stderr, forKey: .stderr)
+        try c.encodeIfPresent(stdoutOffset, forKey: .stdoutOffset)
+        try c.encodeIfPresent(stderrOffset, forKey: .stderrOffset)
+        try c.encodeIfPresent(truncated, forKey: .truncated)
+        try c.encodeIfPresent(stdoutDropped, forKey: .stdoutDropped)
+        try c.encodeIfPresent(stderrDropped, forKey: .stderrDropped)
+        try c.encodeIfPresent(reason, forKey: .reason)
+    }
+
     /// One line a person (or agent) reads first.
     var summary: String {
         var text = "job \(job): \(state.rawValue)"
@@ -58,6 +97,9 @@ struct JobView: Codable, Sendable {
             if let position {
                 let queue = session.map { "session \($0)'s queue" } ?? "the \(priority.rawValue) order"
                 text += " (position \(position) in \(queue)" + (etaSeconds.map { ", ETA ~\(ToolArguments.format($0)) s" } ?? "") + ")"
+            }
+            if etaSeconds == nil {
+                text += "; ETA unknown: no job has finished in this spool yet, so there is no run time to estimate from"
             }
         case .running:
             if let pid { text += " (pid \(pid)" + (worker.map { " on \($0)" } ?? "") + ")" }

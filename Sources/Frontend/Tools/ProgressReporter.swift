@@ -2,31 +2,73 @@ import Foundation
 import MCP
 import Spool
 
-/// Sends `notifications/progress` for a running `run` whose client sent a progress
-/// token. Woken by inotify on the job's folder (output written, status changed), never
-/// by a timer; at most one notification per `interval` (10 ms), so a chatty command cannot flood
-/// the client.
+/// Sends `notifications/progress` for a `run` or `wait` whose client sent a progress
+/// token. Woken by inotify on the job's folder (output written, status changed); at most
+/// one notification per `interval` (10 ms), so a chatty command cannot flood the client,
+/// and at least one per keep-alive period while the job is silent, because clients reset
+/// their idle timers on progress (Claude Code's HTTP idle timeout is 5 minutes).
 struct ProgressReporter: Sendable {
     let token: ProgressToken
     let server: Server
     let interval: Duration = .milliseconds(10)
 
+    private enum Wake { case change, heartbeat }
+
     /// Reports until the surrounding task is cancelled.
-    func follow(_ id: JobID, service: JobService, events: AsyncStream<WatchEvent>) async {
+    func follow(_ id: JobID, service: JobService, events: WatchEventStream, keepAlive: Duration) async {
         let directory = service.layout.job(id)
-        var last = ContinuousClock.now - interval
-        var lastBytes: Int64 = -1
-        for await event in events where event.directory == directory || event.isOverflow {
-            guard ContinuousClock.now - last >= interval else { continue }
-            let bytes = service.records.outputSize(id, .stdout) + service.records.outputSize(id, .stderr)
-            guard bytes != lastBytes else { continue }
-            last = ContinuousClock.now
-            lastBytes = bytes
-            let tail = (try? service.tail(id, .stdout, lines: 1, maxBytes: 200).text) ?? []
-            let line = String(decoding: tail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            let message = "job \(id) running, \(bytes) bytes of output" + (line.isEmpty ? "" : ": \(line)")
-            try? await server.notify(ProgressNotification.message(
-                .init(progressToken: token, progress: Double(bytes), total: nil, message: message)))
+        let (wakes, wake) = AsyncStream<Wake>.makeStream(bufferingPolicy: .bufferingNewest(2))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in events where event.directory == directory || event.isOverflow {
+                    wake.yield(.change)
+                }
+                wake.finish()
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: keepAlive / 4)
+                    wake.yield(.heartbeat)
+                }
+                wake.finish()
+            }
+            var last = ContinuousClock.now - interval
+            var lastSent = ContinuousClock.now
+            var lastBytes: Int64 = -1
+            for await reason in wakes {
+                if Task.isCancelled { break }
+                guard ContinuousClock.now - last >= interval else { continue }
+                let bytes = service.records.outputSize(id, .stdout) + service.records.outputSize(id, .stderr)
+                let silent = ContinuousClock.now - lastSent >= keepAlive
+                guard bytes != lastBytes || (reason == .heartbeat && silent) else { continue }
+                last = ContinuousClock.now
+                lastSent = last
+                lastBytes = bytes
+                let tail = (try? service.tail(id, .stdout, lines: 1, maxBytes: 200).text) ?? [] // a preview only
+                let line = String(decoding: tail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let message = "job \(id) running, \(bytes) bytes of output" + (line.isEmpty ? "" : ": \(line)")
+                await send(progress: Double(bytes), total: nil, message: message)
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// For `wait`: one notification per `every` until cancelled, with how many have ended.
+    func keepAlive(every: Duration, jobs: [JobID], service: JobService) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: every)
+            if Task.isCancelled { break }
+            let finished = jobs.filter { (try? service.snapshot($0).status.state.isFinal) ?? true }.count // unreadable counts as done for the count only
+            await send(progress: Double(finished), total: Double(jobs.count), message: "waiting: \(finished) of \(jobs.count) job(s) finished")
+        }
+    }
+
+    private func send(progress: Double, total: Double?, message: String) async {
+        do {
+            try await server.notify(ProgressNotification.message(
+                .init(progressToken: token, progress: progress, total: total, message: message)))
+        } catch {
+            // The client went away: the call's own answer will fail the same way and end it.
         }
     }
 }

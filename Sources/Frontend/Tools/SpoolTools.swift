@@ -8,11 +8,14 @@ struct SpoolTools: Sendable {
     /// Resolves relative `cwd`s and is the default working directory of commands.
     let workingDirectory: String
     let peaks: Peaks
+    /// Output carried inline by `run` (`--inline-output`).
+    var budget: OutputBudget = .standard
+    /// Longest silence between progress notifications of a `run` or `wait` whose client
+    /// sent a progress token (clients reset their idle timers on progress).
+    var progressKeepAlive: Duration = .seconds(15)
     /// Sends an MCP log notification (session ready or abandoned).
     let notify: @Sendable (_ data: [String: String]) async -> Void
 
-    /// Output returned inline by `run` and `status`-like results, per stream.
-    static let inlineOutputLimit = 64 << 10
     static let defaultWait = 30.0
 
     func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
@@ -23,7 +26,7 @@ struct SpoolTools: Sendable {
             case "status": return try status(arguments)
             case "output": return try output(arguments)
             case "tail": return try tail(arguments)
-            case "wait": return try await wait(arguments)
+            case "wait": return try await wait(arguments, progress: progress)
             case "list": return try list(arguments)
             case "cancel": return try await cancel(arguments)
             case "promote": return try promote(arguments)
@@ -112,7 +115,7 @@ struct SpoolTools: Sendable {
             try await service.watcher.watch(directory, mask: WatchMask.arrivals | WatchMask.changes)
             let events = service.watcher.events()
             try service.submit(request)
-            let follower = Task { await progress.follow(request.job, service: service, events: events) }
+            let follower = Task { await progress.follow(request.job, service: service, events: events, keepAlive: progressKeepAlive) }
             snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
             follower.cancel()
             await service.watcher.unwatch(directory)
@@ -152,7 +155,8 @@ struct SpoolTools: Sendable {
         let args = try ToolArguments(tool: "status", values: arguments, known: ["job"])
         let snapshot = try service.snapshot(try args.job())
         let view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
-        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view, isError: view.state.isFailure)
+        // A query that worked is not an error, whatever the job's outcome (DESIGN.md).
+        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view)
     }
 
     struct OutputChunk: Codable {
@@ -232,14 +236,19 @@ struct SpoolTools: Sendable {
         var timedOut: Bool
     }
 
-    func wait(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func wait(_ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
         let args = try ToolArguments(tool: "wait", values: arguments, known: ["jobs", "timeout", "any"])
         let ids = try args.jobs("jobs")
         let timeout = try args.number("timeout", range: 0...300) ?? Self.defaultWait
         let any = try args.bool("any") ?? false
         for id in ids { _ = try service.snapshot(id) } // unknown ids are errors, not waits
+        let keepAlive = progress.map { progress in
+            Task { await progress.keepAlive(every: progressKeepAlive, jobs: ids, service: service) }
+        }
         let snapshots = await service.waitFinal(ids, any: any, timeout: timeout)
-        let views = ids.compactMap { snapshots[$0].map { JobView($0) } }
+        keepAlive?.cancel()
+        let estimator = snapshots.values.contains { $0.status.state == .queued } ? service.estimator() : nil
+        let views = ids.compactMap { snapshots[$0].map { JobView($0, estimator: estimator) } }
         let finals = views.filter { $0.state.isFinal }.count
         let completed = any ? finals > 0 : finals == ids.count
         let result = WaitResult(jobs: views, completed: completed, timedOut: !completed)
@@ -259,6 +268,7 @@ struct SpoolTools: Sendable {
         let limit = try args.integer("limit", range: 1...500) ?? 20
         var views: [JobView] = []
         let all = service.inspector.allJobs()
+        let estimator = all.contains { $0.place == .queued } ? service.estimator() : nil
         for (id, place) in all where views.count < limit {
             if let state {
                 // Skip reading files for jobs whose folder already rules them out.
@@ -271,7 +281,7 @@ struct SpoolTools: Sendable {
             }
             guard let snapshot = try? service.snapshot(id) else { continue }
             if let state, snapshot.status.state != state { continue }
-            views.append(JobView(snapshot))
+            views.append(JobView(snapshot, estimator: estimator))
         }
         let text = views.isEmpty ? "no jobs" + (state.map { " in state \($0.rawValue)" } ?? "")
             : views.map(\.summary).joined(separator: "\n")
@@ -320,29 +330,58 @@ struct SpoolTools: Sendable {
 
     // MARK: helpers
 
-    /// Puts up to `inlineOutputLimit` bytes of each stream into the view (the end of the
-    /// stream when it is longer: that is where errors are).
+    /// Puts the end of each stream into the view, within one budget for both, and says
+    /// where the inline part starts so `output` can read what is left out.
     private func attachOutput(_ view: inout JobView) throws {
         guard let id = JobID(view.job) else { return }
+        let sizes = (stdout: service.records.outputSize(id, .stdout), stderr: service.records.outputSize(id, .stderr))
+        let starts = budget.starts(stdout: sizes.stdout, stderr: sizes.stderr)
         var truncated = false
         for stream in Spool.OutputStream.allCases {
-            let size = service.records.outputSize(id, stream)
-            let start = max(0, size - Int64(Self.inlineOutputLimit))
+            let size = stream == .stdout ? sizes.stdout : sizes.stderr
+            var start = stream == .stdout ? starts.stdout : starts.stderr
+            let read = try service.read(id, stream, offset: start, limit: Int(min(size - start, Int64(budget.bytes))))
+            let (bytes, skipped) = OutputBudget.dropPartialCharacter(read, cut: start > 0)
+            start += Int64(skipped)
             if start > 0 { truncated = true }
-            let bytes = try service.read(id, stream, offset: start, limit: Self.inlineOutputLimit)
             let text = String(decoding: bytes, as: UTF8.self)
-            if stream == .stdout { view.stdout = text } else { view.stderr = text }
+            if stream == .stdout {
+                view.stdout = text
+                view.stdoutOffset = start > 0 ? start : nil
+            } else {
+                view.stderr = text
+                view.stderrOffset = start > 0 ? start : nil
+            }
         }
         view.truncated = truncated || view.truncated == true
     }
 
+    /// The readable text of a `run` result: the output itself is in the structured
+    /// content only (clients such as Claude Code give the model that), so the text
+    /// carries a short preview of each stream's end and where the rest is.
     private static func outputText(_ view: JobView) -> String {
         var text = ""
-        if view.truncated == true {
-            text += "\n(output longer than \(inlineOutputLimit / 1024) KiB per stream: showing the end; use output with offsets for all of it)"
+        for (name, output, offset, size) in [("stdout", view.stdout, view.stdoutOffset, view.stdoutBytes),
+                                             ("stderr", view.stderr, view.stderrOffset, view.stderrBytes)] {
+            guard let output, !output.isEmpty else { continue }
+            let preview = preview(output)
+            text += "\n--- \(name)" + (preview.count < output.count ? " (last \(preview.utf8.count) bytes; all \(output.utf8.count) inline bytes are in structuredContent.\(name))" : "") + " ---\n" + preview
+            if let offset, let size {
+                text += "\n(\(name) is \(size) bytes; bytes before \(offset) are not inline: read them with output {job: \"\(view.job)\", stream: \"\(name)\", offset: 0})"
+            }
         }
-        if let out = view.stdout, !out.isEmpty { text += "\n--- stdout ---\n" + out }
-        if let err = view.stderr, !err.isEmpty { text += "\n--- stderr ---\n" + err }
         return text
+    }
+
+    static let previewBytes = 512
+
+    /// At most the last `previewBytes` bytes, starting at a line (or character) boundary.
+    private static func preview(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        guard bytes.count > previewBytes else { return text }
+        var tail = bytes.suffix(previewBytes)
+        if let newline = tail.firstIndex(of: 10), newline < tail.endIndex - 1 { tail = tail[(newline + 1)...] }
+        while let first = tail.first, first & 0xC0 == 0x80 { tail = tail.dropFirst() }
+        return String(decoding: tail, as: UTF8.self)
     }
 }

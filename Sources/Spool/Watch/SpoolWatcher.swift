@@ -19,7 +19,7 @@ public final class SpoolWatcher: Sendable {
     }
 
     private struct State {
-        var subscribers: [Int: AsyncStream<WatchEvent>.Continuation] = [:]
+        var subscribers: [Int: WatchEventStream.BoundedQueue] = [:]
         var nextSubscriber = 0
         var pending: [Pending] = []
         var watched: [String: UInt32] = [:]
@@ -104,20 +104,22 @@ public final class SpoolWatcher: Sendable {
         }
     }
 
-    /// A stream of every event from now on. It buffers up to 10,000 events; a consumer
-    /// that falls further behind loses the oldest and must rescan (as after an overflow).
-    public func events() -> AsyncStream<WatchEvent> {
-        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+    /// A stream of every event from now on. It holds up to `limit` unread events; a
+    /// consumer that falls further behind gets one overflow event (`isOverflow`) in place
+    /// of the events it missed, and must rescan, as after the kernel's own overflow.
+    public func events(limit: Int = 10_000) -> WatchEventStream {
+        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
+        let queue = WatchEventStream.BoundedQueue(limit: max(1, limit), continuation: continuation)
         let id = state.withLock { state in
             let id = state.nextSubscriber
             state.nextSubscriber += 1
-            state.subscribers[id] = continuation
+            state.subscribers[id] = queue
             return id
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
         }
-        return stream
+        return WatchEventStream(stream: stream, queue: queue)
     }
 
     private func applyPending() {
@@ -166,7 +168,7 @@ public final class SpoolWatcher: Sendable {
             if directory == wakeDirectory { continue }
             let event = WatchEvent(directory: directory, name: name, mask: mask)
             let subscribers = state.withLock { Array($0.subscribers.values) }
-            for subscriber in subscribers { subscriber.yield(event) }
+            for subscriber in subscribers { subscriber.offer(event) }
         }
     }
 }
