@@ -19,15 +19,22 @@ struct ServerFactory: Sendable {
             name: "spool", version: "0.3.0",
             instructions: Self.instructions,
             capabilities: .init(logging: .init(), resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false)))
+        let threshold = LogThreshold()
         let tools = SpoolTools(
             service: service, workingDirectory: workingDirectory, peaks: peaks,
             budget: budget, progressKeepAlive: progressKeepAlive,
             notify: { [weak server] data in
+                guard threshold.allows(.notice) else { return }
+                // A client that went away misses a notice; its calls fail on their own.
                 try? await server?.log(level: .notice, logger: "spool", data: data)
             })
         let resources = OutputResources(service: service)
         let subscriptions = OutputSubscriptions(service: service) { [weak server] uri in
             try? await server?.notify(ResourceUpdatedNotification.message(.init(uri: uri)))
+        }
+        await server.withMethodHandler(SetLoggingLevel.self) { params in
+            threshold.set(params.level)
+            return Empty()
         }
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: ToolCatalog.tools) }
         await server.withMethodHandler(CallTool.self) { [weak server] params in
@@ -50,5 +57,21 @@ struct ServerFactory: Sendable {
             return Empty()
         }
         return (server, { await subscriptions.cancelAll() })
+    }
+}
+
+import Synchronization
+
+/// The least severe `notifications/message` level the client asked for with
+/// `logging/setLevel` (MCP's default when it never asks: everything).
+final class LogThreshold: Sendable {
+    private let level = Mutex(LogLevel.debug)
+
+    func set(_ newLevel: LogLevel) { level.withLock { $0 = newLevel } }
+
+    func allows(_ candidate: LogLevel) -> Bool {
+        let order = LogLevel.allCases
+        let minimum = level.withLock { $0 }
+        return order.firstIndex(of: candidate)! >= order.firstIndex(of: minimum)!
     }
 }

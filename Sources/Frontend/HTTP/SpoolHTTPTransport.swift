@@ -110,6 +110,17 @@ actor SpoolHTTPTransport: MCP.Transport {
         guard let body = request.body, !body.isEmpty else {
             return .error(statusCode: 400, .parseError("Empty request body: POST one JSON-RPC message"), sessionID: sessionID)
         }
+        guard let message = try? JSONDecoder().decode(Value.self, from: body) else {
+            return .error(statusCode: 400, .parseError("Parse error: the body is not valid JSON (one JSON-RPC message, UTF-8)"), sessionID: sessionID)
+        }
+        if case .reply(let code, let text, let id) = JSONRPCVetting.vet(message) {
+            guard code == JSONRPCVetting.invalidParams,
+                  let data = try? JSONEncoder().encode(JSONRPCVetting.errorResponse(code: code, message: text, id: id)) // a Value always encodes
+            else {
+                return .error(statusCode: 400, .invalidRequest(text), sessionID: sessionID)
+            }
+            return .data(data, headers: [HTTPHeaderName.sessionID: sessionID, HTTPHeaderName.contentType: "application/json"])
+        }
         let shape = JSONRPCShape(body)
         guard let shape else {
             return .error(statusCode: 400, .parseError("Not a JSON-RPC message: send one JSON object with jsonrpc, method and id"), sessionID: sessionID)

@@ -8,9 +8,10 @@ import MCP
 /// data, which puts a 10 ms floor under every call and burns CPU while idle. Here a
 /// dedicated thread blocks in read(2), so a message is handed on the moment it arrives.
 ///
-/// Lines that are not JSON, and JSON that is not a JSON-RPC message, are answered here
-/// (`-32700` with id null, `-32600`) and never reach the server, which would otherwise
-/// answer with a made-up id; the server goes on either way.
+/// Lines that are not JSON, and JSON that is not a well-formed JSON-RPC message, are
+/// answered here (`-32700` with id null, `-32600`, `-32602`; see `JSONRPCVetting`) and
+/// never reach the server, which would otherwise answer with a made-up id or none; the
+/// server goes on either way.
 actor BlockingStdioTransport: Transport {
     nonisolated let logger: Logger
     private let writer: LineWriter
@@ -33,7 +34,10 @@ actor BlockingStdioTransport: Transport {
         guard !started else { return }
         started = true
         let reader = LineReader(fd: input, writer: writer, continuation: continuation, logger: logger)
-        let thread = Thread { reader.run() }
+        let thread = Thread {
+            var reader = reader
+            reader.run()
+        }
         thread.name = "mcp-stdin"
         thread.start()
     }
@@ -58,7 +62,10 @@ private struct LineReader: Sendable {
     let continuation: AsyncThrowingStream<Data, any Swift.Error>.Continuation
     let logger: Logger
 
-    func run() {
+    /// An initialize request has been handed to the server.
+    var initialized = false
+
+    mutating func run() {
         var pending: [UInt8] = []
         var discarding = false
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -89,7 +96,7 @@ private struct LineReader: Sendable {
         continuation.finish()
     }
 
-    private func handle(_ line: [UInt8]) {
+    private mutating func handle(_ line: [UInt8]) {
         var bytes = line[...]
         if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
         guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
@@ -98,38 +105,21 @@ private struct LineReader: Sendable {
             reply(code: -32700, message: "Parse error: the line is not valid JSON (one JSON-RPC message per line, UTF-8)", id: .null)
             return
         }
-        switch json {
-        case .object(let object):
-            let id: Value = switch object["id"] {
-            case .string(let text): .string(text)
-            case .int(let number): .int(number)
-            default: .null
-            }
-            guard object["jsonrpc"] == .string("2.0") else {
-                reply(code: -32600, message: "Invalid Request: \"jsonrpc\" must be \"2.0\"", id: id)
-                return
-            }
-            let isRequest = object["method"]?.stringValue != nil
-            let isResponse = object["id"] != nil && (object["result"] != nil || object["error"] != nil)
-            guard isRequest || isResponse else {
-                reply(code: -32600, message: "Invalid Request: a message needs a string \"method\" (or is a response with \"result\" or \"error\")", id: id)
-                return
-            }
-        case .array(let array) where !array.isEmpty:
-            break
-        default:
-            reply(code: -32600, message: "Invalid Request: a message must be a JSON object (or a non-empty batch)", id: .null)
+        if case .reply(let code, let message, let id) = JSONRPCVetting.vet(json) {
+            reply(code: code, message: message, id: id)
             return
         }
+        if case .reply(let code, let message, let id) = JSONRPCVetting.gate(json, initialized: initialized) {
+            reply(code: code, message: message, id: id)
+            return
+        }
+        if JSONRPCVetting.isInitialize(json) { initialized = true }
         continuation.yield(data)
     }
 
     private func reply(code: Int, message: String, id: Value) {
-        let response: Value = [
-            "jsonrpc": "2.0",
-            "id": id,
-            "error": ["code": .int(code), "message": .string(message)],
-        ]
+        let response = JSONRPCVetting.errorResponse(code: code, message: message, id: id)
+        // Encoding a Value of strings and numbers cannot fail.
         if let data = try? JSONEncoder().encode(response) { writer.writeLine(data) }
     }
 }
