@@ -50,6 +50,9 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(help: "Seconds an HTTP client has to send a request body once its head arrived (env SPOOL_HTTP_BODY_TIMEOUT).")
     var httpBodyTimeout: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_BODY_TIMEOUT"] ?? "") ?? 30
 
+    @Option(help: "Seconds an HTTP client may stop reading a stream before it is disconnected (env SPOOL_HTTP_STALL_TIMEOUT).")
+    var httpStallTimeout: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_STALL_TIMEOUT"] ?? "") ?? 30
+
     @Option(help: "Most HTTP connections open at once; more wait until one closes (env SPOOL_HTTP_MAX_CONNECTIONS).")
     var httpMaxConnections: Int = Int(ProcessInfo.processInfo.environment["SPOOL_HTTP_MAX_CONNECTIONS"] ?? "") ?? 512
 
@@ -79,7 +82,9 @@ struct FrontendCommand: AsyncParsableCommand {
             }
         }
         guard httpSessionIdle > 0 else { throw ValidationError("--http-session-idle must be more than 0 seconds") }
-        guard httpHeaderTimeout > 0, httpBodyTimeout > 0 else { throw ValidationError("--http-header-timeout and --http-body-timeout must be more than 0 seconds") }
+        guard httpHeaderTimeout > 0, httpBodyTimeout > 0, httpStallTimeout > 0 else {
+            throw ValidationError("--http-header-timeout, --http-body-timeout and --http-stall-timeout must be more than 0 seconds")
+        }
         guard (0...(1 << 20)).contains(inlineOutput) else { throw ValidationError("--inline-output must be between 0 and 1048576 bytes") }
         guard progressKeepalive >= 0.1 else { throw ValidationError("--progress-keepalive must be at least 0.1 seconds") }
         guard (1...100_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be between 1 and 100000") }
@@ -133,7 +138,8 @@ struct FrontendCommand: AsyncParsableCommand {
             try await HTTPFrontend(
                 bind: try BindTarget(parsing: http), token: bearerToken, allowedOrigins: allowOrigin, corsOrigin: cors,
                 sessionIdle: httpSessionIdle,
-                limits: HTTPLimits(headerTimeout: httpHeaderTimeout, bodyTimeout: httpBodyTimeout, maxConnections: httpMaxConnections),
+                limits: HTTPLimits(headerTimeout: httpHeaderTimeout, bodyTimeout: httpBodyTimeout, stallTimeout: httpStallTimeout,
+                                   maxConnections: httpMaxConnections),
                 layout: layout, factory: factory, background: background, logger: logger
             ).run()
             return

@@ -37,5 +37,8 @@ struct HTTPLimits: Sendable {
     var headerTimeout: Double = 10
     /// For a request body to arrive in full once its head has.
     var bodyTimeout: Double = 30
+    /// For a client to take bytes of a stream it is sent; one that stops reading longer
+    /// is disconnected.
+    var stallTimeout: Double = 30
     var maxConnections: Int = 512
 }

@@ -9,8 +9,10 @@ import Spool
 /// (NIO's back-pressure). If it lags past the journal's rotation it is skipped ahead with
 /// a `skipped` event naming the ids it missed.
 enum EventsRoute {
-    static func register<Context: Hummingbird.RequestContext>(on router: Router<Context>, layout: SpoolLayout, bell: EventBell, metrics: SpoolMetrics) {
-        router.get("events") { request, _ -> Response in
+    static func register(on router: Router<SpoolRequestContext>, layout: SpoolLayout, bell: EventBell, metrics: SpoolMetrics, stallTimeout: Duration) {
+        typealias Context = SpoolRequestContext
+        router.get("events") { request, context -> Response in
+            let stall = StallGuard(context, limit: stallTimeout)
             var filter: JobID?
             if let text = request.uri.queryParameters["job"].map(String.init) {
                 guard let id = JobID(text) else {
@@ -33,7 +35,7 @@ enum EventsRoute {
                 try await request.body.consumeWithCancellationOnInboundClose { _ in
                     let reader = EventJournalReader(layout: layout, after: resumeAfter)
                     var lastWrite = ContinuousClock.now
-                    try await writer.write(ByteBuffer(string: ": spool events\nretry: 1000\n\n"))
+                    try await stall.write(ByteBuffer(string: ": spool events\nretry: 1000\n\n"), to: &writer)
                     var wake = rings.makeAsyncIterator()
                     while !Task.isCancelled {
                         // A small journal read: each output event carries up to 16 KiB of
@@ -44,18 +46,18 @@ enum EventsRoute {
                         for event in batch.events where jobFilter.map(event.concerns) ?? true {
                             text += EventFrame(event, layout: layout).sse
                             if text.utf8.count >= 32 << 10 {
-                                try await writer.write(ByteBuffer(string: text))
+                                try await stall.write(ByteBuffer(string: text), to: &writer)
                                 text = ""
                             }
                         }
                         if !text.isEmpty {
-                            try await writer.write(ByteBuffer(string: text))
+                            try await stall.write(ByteBuffer(string: text), to: &writer)
                         }
                         if !batch.events.isEmpty || batch.skipped != nil { lastWrite = .now }
                         if !batch.events.isEmpty || batch.skipped != nil { continue }
                         guard await wake.next() != nil else { break } // shutdown
                         if ContinuousClock.now - lastWrite >= EventBell.heartbeat - .seconds(1) {
-                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            try await stall.write(ByteBuffer(string: ": keep-alive\n\n"), to: &writer)
                             lastWrite = .now
                         }
                     }

@@ -37,8 +37,8 @@ struct HTTPFrontend {
                 allowMethods: [.get, .post, .delete, .options],
                 exposedHeaders: ["Mcp-Session-Id"]))
         }
-        MCPRoute.register(on: router, sessions: sessions, bodyTimeout: .seconds(limits.bodyTimeout))
-        EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics)
+        MCPRoute.register(on: router, sessions: sessions, bodyTimeout: .seconds(limits.bodyTimeout), stallTimeout: .seconds(limits.stallTimeout))
+        EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics, stallTimeout: .seconds(limits.stallTimeout))
         StatusRoutes.register(on: router, layout: layout, metrics: metrics, sessions: sessions)
 
         let logger = self.logger

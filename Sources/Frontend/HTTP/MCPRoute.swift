@@ -11,7 +11,7 @@ enum MCPRoute {
     /// (a command is at most 128 KiB, stdin a few MiB), far below what could hurt.
     static let maxBody = 4 << 20
 
-    static func register(on router: Router<SpoolRequestContext>, sessions: MCPSessions, bodyTimeout: Duration) {
+    static func register(on router: Router<SpoolRequestContext>, sessions: MCPSessions, bodyTimeout: Duration, stallTimeout: Duration) {
         let handler: @Sendable (Request, SpoolRequestContext) async throws -> Response = { request, context in
             var request = request
             var body: Data?
@@ -33,7 +33,7 @@ enum MCPRoute {
                 headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
             }
             let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
-            return response(await sessions.handle(mcpRequest), request: request)
+            return response(await sessions.handle(mcpRequest), request: request, stall: StallGuard(context, limit: stallTimeout))
         }
         router.post("mcp", use: handler)
         router.get("mcp", use: handler)
@@ -90,7 +90,7 @@ enum MCPRoute {
         })
     }
 
-    static func response(_ mcp: MCP.HTTPResponse, request: Request) -> Response {
+    static func response(_ mcp: MCP.HTTPResponse, request: Request, stall: StallGuard) -> Response {
         var fields = HTTPFields()
         for (name, value) in mcp.headers {
             if let name = HTTPField.Name(name) { fields[name] = value }
@@ -103,7 +103,7 @@ enum MCPRoute {
                 // one the connection stays open for the client's next request (keep-alive).
                 return Response(status: status, headers: fields, body: ResponseBody { writer in
                     for try await chunk in stream {
-                        try await writer.write(ByteBuffer(bytes: chunk))
+                        try await stall.write(ByteBuffer(bytes: chunk), to: &writer)
                     }
                     try await writer.finish(nil)
                 })
@@ -113,7 +113,7 @@ enum MCPRoute {
                 // handler waits forever.
                 try await request.body.consumeWithCancellationOnInboundClose { _ in
                     for try await chunk in stream {
-                        try await writer.write(ByteBuffer(bytes: chunk))
+                        try await stall.write(ByteBuffer(bytes: chunk), to: &writer)
                     }
                 }
                 try await writer.finish(nil)

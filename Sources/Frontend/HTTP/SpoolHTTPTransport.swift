@@ -78,8 +78,18 @@ actor SpoolHTTPTransport: MCP.Transport {
 
     private func deliver(_ data: Data, to key: String) {
         let id = replay.append(stream: key, data: data)
-        streams[key]?.continuation.yield(SSEFrame.message(data, id: id))
+        guard let open = streams[key] else { return }
+        if case .dropped = open.continuation.yield(SSEFrame.message(data, id: id)) {
+            // The client stopped reading: end its stream rather than queue without bound.
+            // What it missed stays in the replay buffer for a resume with Last-Event-ID.
+            logger.warning("MCP session \(sessionID): a client stream fell \(Self.streamLimit) messages behind; closing it (it may resume with Last-Event-ID)")
+            streams[key] = nil
+            open.continuation.finish()
+        }
     }
+
+    /// Messages one SSE stream may hold unsent before its client counts as gone.
+    static let streamLimit = 1024
 
     // MARK: - Client → server
 
@@ -133,7 +143,7 @@ actor SpoolHTTPTransport: MCP.Transport {
         switch shape {
         case .request(let key, _, let progressToken):
             if initializing { initialized = true }
-            let (stream, continuation) = Stream.makeStream()
+            let (stream, continuation) = Stream.makeStream(bufferingPolicy: .bufferingOldest(Self.streamLimit))
             open(key, continuation)
             pending.insert(key)
             if let progressToken { progressTokens[progressToken] = key }
@@ -152,7 +162,7 @@ actor SpoolHTTPTransport: MCP.Transport {
 
     private func get(_ request: MCP.HTTPRequest) -> MCP.HTTPResponse {
         if let refused = validation.validate(request, context: context("GET", initializing: false)) { return refused }
-        let (stream, continuation) = Stream.makeStream()
+        let (stream, continuation) = Stream.makeStream(bufferingPolicy: .bufferingOldest(Self.streamLimit))
         var key = Self.standalone
         if let last = request.header(HTTPHeaderName.lastEventID), let resumed = replay.after(last) {
             key = resumed.stream

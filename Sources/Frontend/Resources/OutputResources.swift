@@ -90,18 +90,37 @@ actor OutputSubscriptions {
         } catch {
             throw .internalError("cannot follow \(uri): \(error)")
         }
+        let interval = Self.minimumInterval
         followers[uri] = Task {
+            // Writes are coalesced: one notification per `interval` at most, and always one
+            // after the last write, so a chatty job cannot queue thousands for a client.
+            let (wakes, wake) = AsyncStream<Bool>.makeStream(bufferingPolicy: .bufferingNewest(1))
             let doneName = id.fileName
-            for await event in events {
-                if event.directory == directory && event.name == file && event.isModification {
-                    await notify(uri)
-                } else if event.isOverflow || (event.directory == service.layout.done && event.name == doneName) {
-                    await notify(uri)
-                    if (try? service.snapshot(id).status.state.isFinal) == true { break }
+            let watch = Task {
+                for await event in events {
+                    if event.directory == directory && event.name == file && event.isModification {
+                        wake.yield(false)
+                    } else if event.isOverflow || (event.directory == service.layout.done && event.name == doneName) {
+                        wake.yield(true)
+                    }
                 }
+                wake.finish()
+            }
+            defer { watch.cancel() }
+            var last = ContinuousClock.now - interval
+            for await maybeFinal in wakes {
+                let wait = last + interval - ContinuousClock.now
+                if wait > .zero { try? await Task.sleep(for: wait) } // later writes fold into this one
+                if Task.isCancelled { break }
+                last = ContinuousClock.now
+                await notify(uri)
+                if maybeFinal, (try? service.snapshot(id).status.state.isFinal) == true { break } // unreadable: keep following
             }
         }
     }
+
+    /// Shortest time between two `resources/updated` for one URI.
+    static let minimumInterval: Duration = .milliseconds(50)
 
     func unsubscribe(_ uri: String) {
         followers.removeValue(forKey: uri)?.cancel()
