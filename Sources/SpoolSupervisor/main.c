@@ -1,19 +1,29 @@
-// spool-supervisor: the one process that watches one job from start to end.
+// spool-supervisor: watches one job from start to end.
 //
 // Why it exists: a job must finish and have its exit status recorded even when the
-// worker that claimed it is killed with SIGKILL. The worker starts this program in a
-// new session; it forks the command into its own process group, waits for it,
-// enforces the timeout, turns a cancel request (SIGTERM/SIGINT/SIGHUP/SIGUSR1 sent to
-// this process) into TERM-then-KILL of the whole group, and writes `exit.json` into the
-// job folder atomically. Two optional duties: with `pipe` input it keeps the job's stdin
-// FIFO open for `send_input` until SIGUSR2 says `stdin.eof` was created, and with an
-// output limit it copies the command's output into the files itself, dropping (and
-// counting) what goes over the limit, so the files stop growing. The worker (or whoever recovers a dead worker's jobs) turns
-// that file into `status.json` and moves the request to done/.
+// worker that claimed it is killed with SIGKILL, and even when this program is.
+// It runs as two processes that cover for each other:
+//
+//   spool-supervisor (S)  started by the worker in a new session. It reports the
+//       command's pid to the worker, copies output through pipes when there is an
+//       output limit, and is a child subreaper, so that if the keeper dies the
+//       command becomes its child and it carries on as the keeper itself.
+//   spool-keeper (K)      forked by S into a process group of its own. It forks the
+//       command into a further process group, waits for it, enforces the timeout,
+//       acts on the job's marker files (`cancel`, `stdin.eof`, watched with inotify),
+//       terminates the command's group (TERM, then KILL after the grace period) and
+//       writes `exit.json` into space it reserved when the job started, so that a
+//       full disk cannot keep the outcome from being recorded.
+//
+// Kill S: K goes on, enforces the timeout, honours a cancel marker and records the
+// exit; the job lock (flock on the job folder, held by both) stays held until then,
+// so the job is `running` exactly as long as the command is. Kill K: the command is
+// reparented to S, which becomes the keeper. Only killing both before the command
+// ends loses the exit status, and then the job is reported `lost`, not dropped.
 //
 // Why C and not Swift: it is exec'd once per job, so its start-up cost is on every
-// job's critical path (a Swift binary linking Foundation needs milliseconds to load),
-// and it must depend on nothing that could fail after the worker is gone.
+// job's critical path, and it must depend on nothing that could fail after the worker
+// is gone.
 //
 // Usage (called by spool-worker, not by people):
 //   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file|pipe) CWD SHELL LIMIT COMMAND
@@ -25,12 +35,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -49,33 +61,69 @@ static long long mono_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int open_in(const char *dir, const char *name, int flags) {
+static const char *dir;
+
+static int open_in(const char *name, int flags) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return open(path, flags | O_CLOEXEC, 0644);
 }
 
-// Written to a temp file and renamed, so no reader ever sees a half-written exit.json.
+static int exists_in(const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+// ---- the exit record -------------------------------------------------------------
+
+// The exit record is written into a file created, and filled with spaces, when the job
+// starts: at the end it is overwritten in place and renamed, which needs no new space.
 // Not fsync'ed: it survives any process crash (the page cache does), and the worker
-// makes the outcome durable at once in status.json; only a power cut in between could
-// lose it, and then the job is reported `lost`, not dropped.
-static int write_exit_file(const char *dir, const char *text) {
+// makes the outcome durable at once in status.json.
+#define EXIT_RESERVE 1024
+static int exit_fd = -1;
+
+static void reserve_exit_record(void) {
+    exit_fd = open_in(".exit.json.tmp", O_RDWR | O_CREAT | O_TRUNC);
+    if (exit_fd < 0) return;
+    char spaces[EXIT_RESERVE];
+    memset(spaces, ' ', sizeof spaces);
+    if (pwrite(exit_fd, spaces, sizeof spaces, 0) != (ssize_t)sizeof spaces)
+        fprintf(stderr, "spool-supervisor: cannot reserve %s/exit.json: %s\n", dir, strerror(errno));
+}
+
+static int try_write_exit(const char *text) {
     char tmp[4096], final[4096];
     snprintf(tmp, sizeof tmp, "%s/.exit.json.tmp", dir);
     snprintf(final, sizeof final, "%s/exit.json", dir);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
+    if (exit_fd < 0) exit_fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (exit_fd < 0) return -1;
     size_t len = strlen(text), off = 0;
     while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0) { if (errno == EINTR) continue; close(fd); return -1; }
+        ssize_t n = pwrite(exit_fd, text + off, len - off, (off_t)off);
+        if (n < 0) { if (errno == EINTR) continue; return -1; }
         off += (size_t)n;
     }
-    close(fd);
+    // Shrinking frees space; the JSON with trailing blanks would be valid as well.
+    if (ftruncate(exit_fd, (off_t)len) != 0) return -1;
     return rename(tmp, final);
 }
 
-// One output stream copied through a pipe when a limit is set.
+// Retries until written: the job's lock stays held meanwhile, so the job is reported as
+// what it is (ended, unrecorded) rather than as lost.
+static void write_exit(const char *text) {
+    for (int attempt = 0;; attempt++) {
+        if (try_write_exit(text) == 0) return;
+        if (attempt == 0 || attempt % 60 == 0)
+            fprintf(stderr, "spool-supervisor: cannot write %s/exit.json (%s); retrying every second\n", dir, strerror(errno));
+        if (exit_fd >= 0 && errno != ENOSPC && errno != EDQUOT && errno != EINTR) { close(exit_fd); exit_fd = -1; }
+        sleep(1);
+    }
+}
+
+// ---- output copying (with an output limit) --------------------------------------
+
 struct pump {
     int from;             // read end of the command's pipe; -1 once at EOF
     int to;               // the output file
@@ -104,13 +152,163 @@ static int pump_once(struct pump *p, long long limit) {
     return 1;
 }
 
+static void drain_pumps(struct pump *pumps, long long limit) {
+    for (int i = 0; i < 2; i++) {
+        if (pumps[i].from < 0) continue;
+        fcntl(pumps[i].from, F_SETFL, O_NONBLOCK);
+        while (pump_once(&pumps[i], limit) == 1) {}
+        if (pumps[i].from >= 0) { close(pumps[i].from); pumps[i].from = -1; }
+    }
+}
+
+// ---- the keeper's loop ------------------------------------------------------------
+
+struct keep {
+    pid_t child;
+    long long started;
+    long long deadline;   // monotonic; -1 for none
+    double grace;
+    int timed_out, cancelled, status, have_status;
+    int keep_open;        // our write end of the stdin FIFO (pipe mode), or -1
+    int sigfd, inofd;
+    const char *failure;  // set when the loop could not go on
+    char failure_text[256];
+};
+
+static int signal_fd(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+// The marker files a request sends (DESIGN.md: requests are files, never signals).
+static int marker_watch(void) {
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd >= 0 && inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) { close(fd); fd = -1; }
+    return fd;
+}
+
+static void begin_stop(struct keep *k, int cancel) {
+    if (k->cancelled || k->timed_out) return;
+    if (cancel) k->cancelled = 1; else k->timed_out = 1;
+    killpg(k->child, SIGTERM);
+}
+
+static void check_markers(struct keep *k, long long *kill_at) {
+    if (!k->cancelled && !k->timed_out && exists_in("cancel")) {
+        begin_stop(k, 1);
+        *kill_at = mono_ns() + (long long)(k->grace * 1e9);
+    }
+    if (k->keep_open >= 0 && exists_in("stdin.eof")) { close(k->keep_open); k->keep_open = -1; }
+}
+
+// Waits for the command (our child), enforcing timeout and cancel; pumps output when
+// `pumps` is given (the supervisor carrying on as keeper).
+static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
+    long long kill_at = -1;
+    check_markers(k, &kill_at);
+    for (;;) {
+        int st;
+        pid_t got = waitpid(k->child, &st, WNOHANG);
+        if (got == k->child) { k->status = st; k->have_status = 1; break; }
+        if (got < 0 && errno == ECHILD) {
+            // Not our child (it was reparented elsewhere): nothing to wait on.
+            k->failure = "the command was no longer a child of its supervisor; its exit status is unknown";
+            return;
+        }
+        long long next = kill_at >= 0 ? kill_at : (!k->cancelled && !k->timed_out ? k->deadline : -1);
+        int wait_ms = -1;
+        if (next >= 0) {
+            long long left = next - mono_ns();
+            wait_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+        }
+        struct pollfd fds[4] = {
+            { k->sigfd, POLLIN, 0 },
+            { k->inofd, POLLIN, 0 },
+            { pumps ? pumps[0].from : -1, POLLIN, 0 },
+            { pumps ? pumps[1].from : -1, POLLIN, 0 },
+        };
+        int ready = poll(fds, 4, wait_ms);
+        if (ready < 0 && errno != EINTR) {
+            // Without poll nothing can be enforced: end the command rather than leave it
+            // running unsupervised, and record why.
+            snprintf(k->failure_text, sizeof k->failure_text, "spool-supervisor could not wait for the job (poll: %s); its process group was killed", strerror(errno));
+            k->failure = k->failure_text;
+            killpg(k->child, SIGKILL);
+            while (waitpid(k->child, &k->status, 0) < 0 && errno == EINTR) {}
+            k->have_status = 1;
+            return;
+        }
+        if (pumps) {
+            for (int i = 0; i < 2; i++)
+                if (pumps[i].from >= 0 && (fds[i + 2].revents & (POLLIN | POLLHUP | POLLERR))) pump_once(&pumps[i], limit);
+        }
+        struct signalfd_siginfo info;
+        while (read(k->sigfd, &info, sizeof info) == (ssize_t)sizeof info) {
+            int sig = (int)info.ssi_signo;
+            if (sig == SIGCHLD) continue;
+            if (sig == SIGUSR2) { if (k->keep_open >= 0) { close(k->keep_open); k->keep_open = -1; } continue; }
+            if (!k->cancelled && !k->timed_out) {
+                begin_stop(k, 1);
+                kill_at = mono_ns() + (long long)(k->grace * 1e9);
+            }
+        }
+        if (k->inofd >= 0 && (fds[1].revents & POLLIN)) {
+            char events[4096];
+            while (read(k->inofd, events, sizeof events) > 0) {}
+            check_markers(k, &kill_at);
+        }
+        long long now = mono_ns();
+        if (kill_at >= 0 && now >= kill_at) {
+            killpg(k->child, SIGKILL);
+            kill_at = -1;
+        } else if (k->deadline >= 0 && now >= k->deadline && !k->cancelled && !k->timed_out) {
+            begin_stop(k, 0);
+            kill_at = now + (long long)(k->grace * 1e9);
+        }
+    }
+    // After a timeout or cancel nothing of the job may survive, stragglers included.
+    if (k->timed_out || k->cancelled) killpg(k->child, SIGKILL);
+    if (k->keep_open >= 0) { close(k->keep_open); k->keep_open = -1; }
+}
+
+static void record(struct keep *k, long long out_dropped, long long err_dropped, int counts_known) {
+    char text[EXIT_RESERVE];
+    char code[64], counts[96], failure[400];
+    int st = k->status;
+    if (!k->have_status)
+        snprintf(code, sizeof code, "\"exitCode\":null,\"signal\":null");
+    else if (WIFEXITED(st))
+        snprintf(code, sizeof code, "\"exitCode\":%d,\"signal\":null", WEXITSTATUS(st));
+    else
+        snprintf(code, sizeof code, "\"exitCode\":null,\"signal\":%d", WTERMSIG(st));
+    if (counts_known) snprintf(counts, sizeof counts, ",\"stdoutDropped\":%lld,\"stderrDropped\":%lld", out_dropped, err_dropped);
+    else counts[0] = '\0';
+    if (k->failure) snprintf(failure, sizeof failure, ",\"failure\":\"%s\"", k->failure); // our own text: no quotes inside
+    else failure[0] = '\0';
+    snprintf(text, sizeof text,
+             "{\"pid\":%d,%s,\"timedOut\":%s,\"cancelled\":%s,\"startedAtNs\":%lld,\"finishedAtNs\":%lld%s%s}\n",
+             (int)k->child, code, k->timed_out ? "true" : "false", k->cancelled ? "true" : "false",
+             k->started, now_ns(), counts, failure);
+    write_exit(text);
+}
+
+// ---- start -----------------------------------------------------------------------
+
 int main(int argc, char **argv) {
     if (argc != 9) {
         fprintf(stderr, "spool-supervisor: internal program of spool-worker; "
                         "expected 8 arguments, got %d\n", argc - 1);
         return 2;
     }
-    const char *dir = argv[1];
+    dir = argv[1];
     double timeout = atof(argv[2]);
     double grace = atof(argv[3]);
     const char *stdin_mode = argv[4];
@@ -128,23 +326,14 @@ int main(int argc, char **argv) {
     signal(SIGUSR2, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
-    sigset_t waitset, oldset;
-    sigemptyset(&waitset);
-    sigaddset(&waitset, SIGCHLD);
-    sigaddset(&waitset, SIGTERM);
-    sigaddset(&waitset, SIGINT);
-    sigaddset(&waitset, SIGHUP);
-    sigaddset(&waitset, SIGUSR1);
-    sigaddset(&waitset, SIGUSR2);
-    sigprocmask(SIG_BLOCK, &waitset, &oldset);
-    int sigfd = signalfd(-1, &waitset, SFD_CLOEXEC | SFD_NONBLOCK);
+    int sigfd = signal_fd();
     if (sigfd < 0) {
         fprintf(stderr, "spool-supervisor: signalfd: %s\n", strerror(errno));
         return 2;
     }
 
     // Keep the inherited, already locked description open (off fd 0, close-on-exec) so
-    // the lock lives exactly as long as this process. Run by hand, take the lock here.
+    // the lock lives exactly as long as this process and the keeper. Run by hand, take it here.
     int lockfd = fcntl(0, F_DUPFD_CLOEXEC, 3);
     struct stat st;
     if (lockfd < 0 || fstat(lockfd, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -154,21 +343,18 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    int out = open_in(dir, "stdout", O_WRONLY | O_CREAT | O_APPEND);
-    int err = open_in(dir, "stderr", O_WRONLY | O_CREAT | O_APPEND);
+    int out = open_in("stdout", O_WRONLY | O_CREAT | O_APPEND);
+    int err = open_in("stderr", O_WRONLY | O_CREAT | O_APPEND);
     int in = -1, keep_open = -1;
     if (strcmp(stdin_mode, "file") == 0) {
-        in = open_in(dir, "stdin", O_RDONLY);
+        in = open_in("stdin", O_RDONLY);
     } else if (strcmp(stdin_mode, "pipe") == 0) {
         // Opening the read end without blocking, then a write end of our own, keeps the
         // FIFO open between send_input calls: the command sees EOF only once we let go.
-        in = open_in(dir, "stdin", O_RDONLY | O_NONBLOCK);
+        in = open_in("stdin", O_RDONLY | O_NONBLOCK);
         if (in >= 0) {
             fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
-            char eof[4096];
-            snprintf(eof, sizeof eof, "%s/stdin.eof", dir);
-            if (access(eof, F_OK) != 0)
-                keep_open = open_in(dir, "stdin", O_WRONLY | O_NONBLOCK);
+            if (!exists_in("stdin.eof")) keep_open = open_in("stdin", O_WRONLY | O_NONBLOCK);
         }
     } else {
         in = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -177,6 +363,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "spool-supervisor: cannot open the files of %s: %s\n", dir, strerror(errno));
         return 2;
     }
+    reserve_exit_record();
     struct pump pumps[2] = { { -1, out, 0, 0 }, { -1, err, 0, 0 } };
     int child_out = out, child_err = err;
     if (limit > 0) {
@@ -193,128 +380,160 @@ int main(int argc, char **argv) {
         if (fstat(out, &fs) == 0) pumps[0].kept = fs.st_size;
         if (fstat(err, &fs) == 0) pumps[1].kept = fs.st_size;
     }
+    // k2s: the keeper tells the supervisor the command's pid, then "end" once it exited;
+    // s2k: the supervisor answers with the dropped-output counts.
+    int k2s[2], s2k[2];
+    if (pipe2(k2s, O_CLOEXEC) != 0 || pipe2(s2k, O_CLOEXEC) != 0) {
+        fprintf(stderr, "spool-supervisor: pipe: %s\n", strerror(errno));
+        return 2;
+    }
+    // A command whose keeper dies is reparented to us, so we can carry on as its keeper.
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-    long long started = now_ns();
-    pid_t child = fork();
-    if (child < 0) {
+    struct keep k = { .child = -1, .deadline = -1, .grace = grace, .keep_open = keep_open, .sigfd = sigfd, .inofd = -1 };
+    k.started = now_ns();
+    if (timeout > 0) k.deadline = mono_ns() + (long long)(timeout * 1e9);
+
+    pid_t keeper = fork();
+    if (keeper < 0) {
         fprintf(stderr, "spool-supervisor: fork failed: %s\n", strerror(errno));
         return 2;
     }
-    if (child == 0) {
-        setpgid(0, 0);
-        signal(SIGPIPE, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        dup2(in, 0);
-        dup2(child_out, 1);
-        dup2(child_err, 2);
-        if (cwd[0] != '\0' && chdir(cwd) != 0) {
-            dprintf(2, "spool: cannot change to directory %s: %s\n", cwd, strerror(errno));
-            _exit(126);
+    if (keeper == 0) {
+        // ---- the keeper ----
+        prctl(PR_SET_NAME, "spool-keeper");
+        setpgid(0, 0); // out of the supervisor's group: a signal to that group is not for us
+        // Fd 1 is the worker's pid pipe: only the supervisor reports on it, and the worker
+        // reads it to its end, so the keeper must not hold it open.
+        int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (devnull >= 0) { dup2(devnull, 1); close(devnull); }
+        close(k2s[0]);
+        close(s2k[1]);
+        for (int i = 0; i < 2; i++) if (pumps[i].from >= 0) close(pumps[i].from);
+        k.inofd = marker_watch();
+        pid_t child = fork();
+        if (child < 0) {
+            fprintf(stderr, "spool-supervisor: fork failed: %s\n", strerror(errno));
+            _exit(2);
         }
-        execl(shell, shell, "-c", command, (char *)NULL);
-        dprintf(2, "spool: cannot run shell %s: %s\n", shell, strerror(errno));
-        _exit(127);
-    }
-    // Both sides set the group so that a kill sent right after fork reaches it.
-    setpgid(child, child);
-    close(in);
-    if (limit > 0) {
+        if (child == 0) {
+            setpgid(0, 0);
+            signal(SIGPIPE, SIG_DFL);
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            dup2(in, 0);
+            dup2(child_out, 1);
+            dup2(child_err, 2);
+            if (cwd[0] != '\0' && chdir(cwd) != 0) {
+                dprintf(2, "spool: cannot change to directory %s: %s\n", cwd, strerror(errno));
+                _exit(126);
+            }
+            execl(shell, shell, "-c", command, (char *)NULL);
+            dprintf(2, "spool: cannot run shell %s: %s\n", shell, strerror(errno));
+            _exit(127);
+        }
+        // Both sides set the group so that a kill sent right after fork reaches it.
+        setpgid(child, child);
+        k.child = child;
+        close(in);
         close(child_out);
         close(child_err);
-    } else {
-        close(out);
-        close(err);
+        if (limit > 0) { close(out); close(err); }
+        char line[32];
+        int n = snprintf(line, sizeof line, "%d\n", (int)child);
+        if (write(k2s[1], line, (size_t)n) < 0) { /* supervisor gone: carry on regardless */ }
+        keep_loop(&k, NULL, limit);
+        // Ask the supervisor for the dropped counts (it drains the pipes first). If it is
+        // gone, the counts are unknown; with no limit there are none.
+        long long dropped[2] = { 0, 0 };
+        int known = limit <= 0;
+        if (write(k2s[1], "end\n", 4) == 4 && limit > 0) {
+            struct pollfd answer = { s2k[0], POLLIN, 0 };
+            char reply[96] = { 0 };
+            if (poll(&answer, 1, 10000) > 0 && read(s2k[0], reply, sizeof reply - 1) > 0 &&
+                sscanf(reply, "%lld %lld", &dropped[0], &dropped[1]) == 2) known = 1;
+        }
+        record(&k, dropped[0], dropped[1], known);
+        _exit(0);
     }
 
-    char line[32];
-    int n = snprintf(line, sizeof line, "%d\n", (int)child);
-    if (write(1, line, (size_t)n) < 0) { /* worker gone: carry on regardless */ }
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) { dup2(devnull, 1); close(devnull); }
-
-    int timed_out = 0, cancelled = 0, status = 0, exited = 0;
-    long long deadline = timeout > 0 ? mono_ns() + (long long)(timeout * 1e9) : -1;
-    long long kill_at = -1;
+    // ---- the supervisor ----
+    close(k2s[1]);
+    close(s2k[0]);
+    close(in);
+    if (limit > 0) { close(child_out); close(child_err); } else { close(out); close(err); }
+    if (keep_open >= 0) { close(keep_open); k.keep_open = -1; } // the keeper holds it
+    char buf[64];
+    size_t have = 0;
+    int reported = 0, ended = 0, took_over = 0;
     for (;;) {
-        if (!exited && waitpid(child, &status, WNOHANG) == child) exited = 1;
-        // Done once the command has ended and its output pipes are drained; output
-        // held open by a background straggler is only drained while it is there.
-        if (exited) {
-            for (int i = 0; i < 2; i++) {
-                if (pumps[i].from < 0) continue;
-                fcntl(pumps[i].from, F_SETFL, O_NONBLOCK);
-                while (pump_once(&pumps[i], limit) == 1) {}
-                if (pumps[i].from >= 0) { close(pumps[i].from); pumps[i].from = -1; }
-            }
-            break;
-        }
-        long long next = -1;
-        if (kill_at >= 0) next = kill_at;
-        else if (deadline >= 0) next = deadline;
-        int wait_ms = -1;
-        if (next >= 0) {
-            long long left = next - mono_ns();
-            wait_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
-        }
-        struct pollfd fds[3] = {
+        struct pollfd fds[4] = {
             { sigfd, POLLIN, 0 },
+            { k2s[0], POLLIN, 0 },
             { pumps[0].from, POLLIN, 0 },
             { pumps[1].from, POLLIN, 0 },
         };
-        int ready = poll(fds, 3, wait_ms);
-        if (ready < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; i++) {
-            if (pumps[i].from >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
-                pump_once(&pumps[i], limit);
+        int ready = poll(fds, 4, -1);
+        if (ready < 0 && errno != EINTR) {
+            // The keeper goes on without us; only output copying stops.
+            fprintf(stderr, "spool-supervisor: poll: %s; leaving the job to its keeper\n", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < 2; i++)
+            if (pumps[i].from >= 0 && (fds[i + 2].revents & (POLLIN | POLLHUP | POLLERR))) pump_once(&pumps[i], limit);
+        if (fds[1].revents & (POLLIN | POLLHUP)) {
+            ssize_t n = read(k2s[0], buf + have, sizeof buf - 1 - have);
+            if (n > 0) have += (size_t)n;
+            buf[have] = '\0';
+            char *newline;
+            while ((newline = strchr(buf, '\n')) != NULL) {
+                *newline = '\0';
+                if (strcmp(buf, "end") == 0) {
+                    ended = 1;
+                } else if (!reported) {
+                    k.child = (pid_t)atoi(buf);
+                    if (write(1, buf, strlen(buf)) < 0 || write(1, "\n", 1) < 0) { /* worker gone */ }
+                    int devnull = open("/dev/null", O_WRONLY);
+                    if (devnull >= 0) { dup2(devnull, 1); close(devnull); }
+                    reported = 1;
+                }
+                size_t used = (size_t)(newline - buf) + 1;
+                memmove(buf, newline + 1, have - used + 1);
+                have -= used;
+            }
+            if (ended) {
+                drain_pumps(pumps, limit);
+                char reply[96];
+                int len = snprintf(reply, sizeof reply, "%lld %lld\n", pumps[0].dropped, pumps[1].dropped);
+                if (write(s2k[1], reply, (size_t)len) < 0) { /* keeper gone */ }
+                break;
+            }
+            if (n == 0) {
+                // The keeper died before the command ended: the command is ours now.
+                took_over = 1;
+                break;
+            }
         }
         struct signalfd_siginfo info;
         while (read(sigfd, &info, sizeof info) == (ssize_t)sizeof info) {
             int sig = (int)info.ssi_signo;
             if (sig == SIGCHLD) continue;
-            if (sig == SIGUSR2) {
-                // send_input asked for end of input: let go of our write end.
-                if (keep_open >= 0) { close(keep_open); keep_open = -1; }
-                continue;
-            }
-            if (!cancelled && !timed_out) {
-                cancelled = 1;
-                killpg(child, SIGTERM);
-                kill_at = mono_ns() + (long long)(grace * 1e9);
-            }
-        }
-        long long now = mono_ns();
-        if (kill_at >= 0 && now >= kill_at) {
-            killpg(child, SIGKILL);
-            kill_at = -1;
-            deadline = -1;
-        } else if (deadline >= 0 && now >= deadline && !cancelled && !timed_out) {
-            timed_out = 1;
-            killpg(child, SIGTERM);
-            kill_at = now + (long long)(grace * 1e9);
-            deadline = -1;
+            // A cancel sent to us (or end of input) is the keeper's to carry out.
+            kill(keeper, sig == SIGUSR2 ? SIGUSR2 : SIGUSR1);
         }
     }
-    // After a timeout or cancel nothing of the job may survive, stragglers included.
-    if (timed_out || cancelled) killpg(child, SIGKILL);
-    if (keep_open >= 0) close(keep_open);
-
-    char text[640];
-    char code[64];
-    if (WIFEXITED(status))
-        snprintf(code, sizeof code, "\"exitCode\":%d,\"signal\":null", WEXITSTATUS(status));
-    else
-        snprintf(code, sizeof code, "\"exitCode\":null,\"signal\":%d", WTERMSIG(status));
-    snprintf(text, sizeof text,
-             "{\"pid\":%d,%s,\"timedOut\":%s,\"cancelled\":%s,"
-             "\"startedAtNs\":%lld,\"finishedAtNs\":%lld,"
-             "\"stdoutDropped\":%lld,\"stderrDropped\":%lld}\n",
-             (int)child, code, timed_out ? "true" : "false", cancelled ? "true" : "false",
-             started, now_ns(), pumps[0].dropped, pumps[1].dropped);
-    if (write_exit_file(dir, text) != 0) {
-        fprintf(stderr, "spool-supervisor: cannot write %s/exit.json: %s\n", dir, strerror(errno));
-        return 1;
+    if (took_over && k.child > 0) {
+        fprintf(stderr, "spool-supervisor: the keeper of %s died; carrying on as keeper\n", dir);
+        // Reaping the keeper first: by the time it is a zombie, its children are ours.
+        while (waitpid(keeper, NULL, 0) < 0 && errno == EINTR) {}
+        k.inofd = marker_watch();
+        keep_loop(&k, limit > 0 ? pumps : NULL, limit);
+        drain_pumps(pumps, limit);
+        record(&k, pumps[0].dropped, pumps[1].dropped, 1);
+        return 0;
     }
-    return 0;
+    int status = 0;
+    while (waitpid(keeper, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }

@@ -171,9 +171,14 @@ actor Worker {
         }
         let runner = self.runner
         running[entry.id] = Task {
-            await runner.run(request)
+            if await runner.run(request) == .pending { self.retryLater(entry.id) }
             self.finished(entry.id)
         }
+    }
+
+    /// A job whose end could not be filed: `tick` retries its bookkeeping.
+    private func retryLater(_ id: JobID) {
+        adopted.insert(id)
     }
 
     private func finished(_ id: JobID) {
@@ -198,8 +203,12 @@ actor Worker {
         AveragesFile(layout: layout).flush()
         let recovery = Recovery(layout: layout)
         recovery.sweepDeadWorkers(except: name)
-        for id in adopted where recovery.recover(id, worker: name) != .stillRunning {
-            adopted.remove(id)
+        for id in adopted {
+            switch recovery.recover(id, worker: name) {
+            case .stillRunning: break
+            case .retrying(let error): logger.warning("job \(id): its bookkeeping failed (\(error)); retrying")
+            default: adopted.remove(id)
+            }
         }
         if limits.retain > 0, lastRetention.map({ ContinuousClock.now - $0 > .seconds(min(60, limits.retain)) }) ?? true {
             lastRetention = .now
@@ -212,8 +221,11 @@ actor Worker {
 
     /// Requests left in our own folder by an earlier process with our name.
     private func adoptOwnOrphans() {
-        for (id, outcome) in Recovery(layout: layout).recover(worker: name) where outcome == .stillRunning {
-            adopted.insert(id)
+        for (id, outcome) in Recovery(layout: layout).recover(worker: name) {
+            switch outcome {
+            case .stillRunning, .retrying: adopted.insert(id)
+            default: break
+            }
         }
     }
 

@@ -4,7 +4,7 @@ import Spool
 /// `send_input`: writes into a running job's stdin FIFO (`jobs/<id>/stdin`).
 extension JobService {
     /// Writes `data` (all of it, waiting up to `timeout` seconds for the command to read),
-    /// then, with `eof`, has the supervisor close the job's end of the FIFO.
+    /// then, with `eof`, writes the marker on which the job's keeper closes its end of the FIFO.
     func sendInput(_ id: JobID, data: [UInt8], eof: Bool, timeout: Double = 10) throws(ToolError) -> Int {
         let tool = "send_input"
         let snapshot = try snapshotOrThrow(id)
@@ -50,9 +50,7 @@ extension JobService {
             do {
                 try AtomicFile.write(Array("eof requested at \(Timestamp.now)\n".utf8), to: layout.job(id, .stdinEOF), layout: layout, durable: false)
             } catch { throw .spool(error) }
-            if let supervisor = (try? records.status(id))?.supervisorPid, records.isSupervised(id) {
-                kill(supervisor, SIGUSR2)
-            }
+            // The job's keeper watches for this marker and lets go of its end of the FIFO.
         }
         return written
     }

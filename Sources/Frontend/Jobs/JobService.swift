@@ -98,7 +98,8 @@ struct JobService: Sendable {
     }
 
     /// Cancels a job: a waiting request is moved to done/ (atomically against a claim);
-    /// a running one has its supervisor terminate its process group (TERM, then KILL).
+    /// a running one gets the `cancel` marker, on which its keeper terminates the process
+    /// group (TERM, then KILL after the grace period).
     func cancel(_ id: JobID) throws(SpoolError) -> CancelOutcome {
         let snapshot = try inspector.snapshot(id)
         if snapshot.status.state.isFinal { return .alreadyFinished(snapshot.status.state) }
@@ -113,9 +114,8 @@ struct JobService: Sendable {
            try records.cancelWaiting(id, at: layout.sessionQueued(id, in: session), priority: .sync, session: session) {
             return .dequeued
         }
-        if let status = try records.status(id), let supervisor = status.supervisorPid, records.isSupervised(id) {
-            kill(supervisor, SIGTERM)
-        }
+        // A running job's keeper watches its folder and acts on the marker (DESIGN.md:
+        // requests are files, never signals), also when its supervisor or worker is gone.
         return .terminating
     }
 }

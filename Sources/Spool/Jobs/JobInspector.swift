@@ -47,6 +47,8 @@ public struct JobInspector: Sendable {
                 status.signal = exit.signal
                 status.finishedAt = Timestamp(nanoseconds: exit.finishedAtNs)
                 status.recordDropped(exit)
+                status.reason = exit.failure
+                    ?? "the command has ended; its outcome is being filed (a worker retries while the spool cannot be written)"
             } else {
                 status.state = .running
             }

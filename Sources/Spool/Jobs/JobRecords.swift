@@ -86,6 +86,7 @@ public struct JobRecords: Sendable {
             } else if exit.cancelled {
                 status.reason = "cancelled while running; the process group was terminated"
             }
+            if let failure = exit.failure { status.reason = failure }
             status.recordDropped(exit)
         } else {
             status.state = .lost

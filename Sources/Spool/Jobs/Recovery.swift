@@ -20,6 +20,9 @@ public struct Recovery: Sendable {
         case requeued
         case quarantined
         case gone
+        /// The spool could not be read or written (a full disk, say): nothing changed,
+        /// and the caller must try again later.
+        case retrying(SpoolError)
     }
 
     public func isAlive(_ worker: WorkerName) -> Bool {
@@ -68,8 +71,14 @@ public struct Recovery: Sendable {
         if FileSystem.isDirectory(layout.session(id)) { return recoverSession(id, worker: worker) }
         // Decide while holding the job's lock: a supervisor (or a worker about to start
         // one) holds it too, so a job can never be requeued while something runs it.
-        try? FileSystem.makeDirectory(layout.job(id))
-        guard let lock = try? FileLock.tryAcquire(layout.job(id), create: false) else { return .stillRunning }
+        let lock: FileLock
+        do {
+            try FileSystem.makeDirectory(layout.job(id))
+            guard let held = try FileLock.tryAcquire(layout.job(id), create: false) else { return .stillRunning }
+            lock = held
+        } catch {
+            return .retrying(error)
+        }
         defer { withExtendedLifetime(lock) {} }
         guard FileSystem.exists(path) else { return .gone }
         let request: JobRequest
@@ -99,7 +108,7 @@ public struct Recovery: Sendable {
             }
             return try SpoolQueue(layout: layout).requeue(id, priority: request.priority, from: worker) ? .requeued : .gone
         } catch {
-            return .stillRunning
+            return .retrying(error)
         }
     }
 

@@ -61,6 +61,9 @@ public struct SupervisorExit: Codable, Sendable, Equatable {
     public var finishedAtNs: Int64
     public var stdoutDropped: Int64?
     public var stderrDropped: Int64?
+    /// Set when the supervisor could not watch the job to its end (it then killed the
+    /// process group): the job failed for this reason, whatever its exit code.
+    public var failure: String?
 
     public init(pid: Int32, exitCode: Int32?, signal: Int32?, timedOut: Bool, cancelled: Bool,
                 startedAtNs: Int64, finishedAtNs: Int64, stdoutDropped: Int64? = nil, stderrDropped: Int64? = nil) {
@@ -77,6 +80,7 @@ public struct SupervisorExit: Codable, Sendable, Equatable {
 
     /// The final state this exit means.
     public var state: JobState {
+        if failure != nil { return .failed }
         if cancelled { return .cancelled }
         if timedOut { return .timedOut }
         return exitCode == 0 ? .succeeded : .failed

@@ -22,14 +22,32 @@ struct JobRunner: Sendable {
 
     var records: JobRecords { JobRecords(layout: layout) }
 
-    func run(_ request: JobRequest) async {
+    /// How a run ended for the worker.
+    enum End: Sendable {
+        /// Finished and filed in done/.
+        case recorded
+        /// The outcome could not be filed yet (the spool could not be written, say): the
+        /// worker retries the bookkeeping until it succeeds.
+        case pending
+    }
+
+    func run(_ request: JobRequest) async -> End {
         let id = request.job
         do {
             try await runSupervised(request)
+            return .recorded
         } catch {
-            logger.error("job \(id) could not be run: \(error)")
-            _ = try? records.finish(id, worker: worker, request: request, exit: nil,
-                                reason: "spool-worker could not start the job: \(error)")
+            logger.error("job \(id): \(error)")
+            // With an exit record the outcome is known: never turn it into `lost`, retry.
+            if (try? records.exit(id)) != nil { return .pending } // unreadable: the retry reads again
+            do {
+                try records.finish(id, worker: worker, request: request, exit: nil,
+                                   reason: "spool-worker could not start the job: \(error)")
+                return .recorded
+            } catch {
+                logger.error("job \(id): cannot record its end yet: \(error); retrying")
+                return .pending
+            }
         }
     }
 
@@ -37,17 +55,43 @@ struct JobRunner: Sendable {
         let id = request.job
         let directory = layout.job(id)
         try FileSystem.makeDirectory(directory)
-        // The job's lock is held from here until the command has ended (the supervisor
-        // inherits it). Whoever holds it decides about the job: if a process recovering
-        // a dead worker holds it, or requeued the request before we got it, we back off.
-        guard let lock = try FileLock.tryAcquire(directory, create: false),
-              FileSystem.exists(layout.active(id, worker: worker))
-        else {
-            logger.warning("job \(id) is being handled by another process; leaving it")
-            return
+        let termination: TerminationStatus
+        do {
+            // The job's lock is held from here until the command has ended (the supervisor
+            // and its keeper inherit it). Whoever holds it decides about the job: if a process
+            // recovering a dead worker holds it, or requeued the request before we got it, we back off.
+            guard let lock = try FileLock.tryAcquire(directory, create: false),
+                  FileSystem.exists(layout.active(id, worker: worker))
+            else {
+                logger.warning("job \(id) is being handled by another process; leaving it")
+                return
+            }
+            guard let status = try await spawn(request, lock: lock) else { return }
+            termination = status
+            withExtendedLifetime(lock) {}
         }
+        // Our own hold on the lock has ended: from now on it is held only by a live keeper.
+        if let exit = try records.exit(id) {
+            try records.finish(id, worker: worker, request: request, exit: exit)
+        } else if records.isSupervised(id) {
+            // The supervisor died, its keeper did not: the command runs on, and its keeper
+            // enforces the timeout, acts on cancel and records the exit.
+            logger.warning("job \(id): spool-supervisor ended (\(termination)) while the command runs on under its keeper; waiting for its exit record")
+            let exit = await awaitKeeper(id)
+            try records.finish(id, worker: worker, request: request, exit: exit,
+                               reason: exit == nil ? "spool-supervisor and its keeper died while the job ran; its exit status is unknown" : nil)
+        } else {
+            try records.finish(id, worker: worker, request: request, exit: nil,
+                               reason: "spool-supervisor ended (\(termination)) without recording an exit status; see the worker's log")
+        }
+    }
+
+    /// Starts the supervisor and waits for it; nil when the job ended before it started.
+    private func spawn(_ request: JobRequest, lock: FileLock) async throws -> TerminationStatus? {
+        let id = request.job
+        let directory = layout.job(id)
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
-        _ = link(layout.active(id, worker: worker), layout.job(id, .request))
+        _ = link(layout.active(id, worker: worker), layout.job(id, .request)) // EEXIST after a requeue: the same request
         let stdinMode: String
         if request.stdinIsPipe {
             // A FIFO: send_input writes into it from any process while the job runs.
@@ -63,7 +107,7 @@ struct JobRunner: Sendable {
         }
         if records.isCancelRequested(id) {
             try records.cancelBeforeStart(id, worker: worker, request: request)
-            return
+            return nil
         }
         var options = PlatformOptions()
         options.createSession = true
@@ -100,20 +144,45 @@ struct JobRunner: Sendable {
             let supervisorPid = execution.processIdentifier.value
             guard let pid = Int32(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
             else { return }
+            // A cancel or end of input that raced the start needs nothing here: the keeper
+            // watches the job's marker files from before the command starts.
             try records.writeStatus(JobStatus(
                 job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
                 supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now), durable: false)
-            // A cancel that raced the start is honoured now that there is a process to stop.
-            if records.isCancelRequested(id) { kill(supervisorPid, SIGTERM) }
-            // Likewise an end of input that send_input asked for before the pid was known.
-            if request.stdinIsPipe, FileSystem.exists(layout.job(id, .stdinEOF)) { kill(supervisorPid, SIGUSR2) }
         }
-        withExtendedLifetime(lock) {}
-        if let exit = try records.exit(id) {
-            try records.finish(id, worker: worker, request: request, exit: exit)
-        } else {
-            try records.finish(id, worker: worker, request: request, exit: nil,
-                               reason: "spool-supervisor ended (\(result.terminationStatus)) without recording an exit status; see the worker's log")
+        return result.terminationStatus
+    }
+
+    /// Waits for the exit record of a job whose keeper outlived its supervisor: woken by
+    /// its arrival, and every 2 s re-checks that the keeper (the lock's holder) still lives.
+    private func awaitKeeper(_ id: JobID) async -> SupervisorExit? {
+        let directory = layout.job(id)
+        guard let watcher = try? SpoolWatcher.shared() else { return nil } // the worker itself runs on it
+        let events = watcher.events(limit: 64)
+        try? await watcher.watch(directory, mask: WatchMask.arrivals) // without it the 2 s re-check still ends the wait
+        defer { Task { await watcher.unwatch(directory) } }
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let exitName = JobFile.exit.rawValue
+        let forward = Task {
+            for await event in events where event.isOverflow || (event.directory == directory && event.name == exitName) {
+                wake.yield()
+            }
         }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                wake.yield()
+            }
+        }
+        defer {
+            forward.cancel()
+            ticker.cancel()
+        }
+        var iterator = wakes.makeAsyncIterator()
+        repeat {
+            if let exit = try? records.exit(id) { return exit } // unreadable: wait for the next write
+            if !records.isSupervised(id) { return try? records.exit(id) }
+        } while await iterator.next() != nil
+        return nil
     }
 }

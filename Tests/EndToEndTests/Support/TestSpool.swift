@@ -28,6 +28,13 @@ final class TestSpool: @unchecked Sendable {
         try layout.create()
     }
 
+    /// A spool at a place the test chose (a small tmpfs, say).
+    init(root: String) throws {
+        self.root = root
+        layout = SpoolLayout(root: root)
+        try layout.create()
+    }
+
     var logPath: String { root + "/../test.log" }
 
     /// Starts spool-mcp on stdio with `workers` workers.

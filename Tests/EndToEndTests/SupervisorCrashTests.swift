@@ -1,0 +1,130 @@
+import Foundation
+import MCP
+import Spool
+import Testing
+
+/// A job's outcome outlives its supervisor (and its keeper), and a full disk.
+@Suite("supervisor crashes and full disks", .timeLimit(.minutes(3)))
+struct SupervisorCrashTests {
+    /// Starts `command` and returns its id once it runs, with the supervisor's and the command's pids.
+    static func startRunning(_ mcp: MCPHarness, _ spool: TestSpool, _ arguments: [String: Value]) async throws -> (JobID, Int32, Int32) {
+        let started = try await mcp.call("start", arguments.merging(["priority": "sync"]) { $1 })
+        let id = try #require(JobID(started["job"]?.stringValue ?? ""))
+        var status: JobStatus?
+        _ = await eventually(timeout: 15) {
+            status = try? spool.status(id.rawValue)
+            return status?.state == .running && status?.supervisorPid != nil
+        }
+        let running = try #require(status)
+        return (id, try #require(running.supervisorPid), try #require(running.pid))
+    }
+
+    static func keeperPid(ofCommand pid: Int32) -> Int32? {
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("PPid:") }
+        return line.flatMap { Int32($0.split(separator: "\t").last ?? "") }
+    }
+
+    @Test("kill -9 of the supervisor: the job stays running while its command lives, then its exit code is recorded")
+    func supervisorKilled() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let (id, supervisor, _) = try await Self.startRunning(mcp, spool, ["command": .string(spool.blocker("finish") + "; echo went-on; exit 7")])
+            kill(supervisor, SIGKILL)
+            try await Task.sleep(for: .milliseconds(500))
+            let during = try await mcp.call("status", ["job": .string(id.rawValue)])
+            #expect(during["state"] == "running", "the job was reported \(String(describing: during["state"])) while its command ran")
+            spool.release("finish")
+            let final = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            #expect(final.text.contains("exit code 7"), "\(final.text)")
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .failed)
+            #expect(status.exitCode == 7)
+            #expect(spool.read(spool.layout.job(id, .stdout)) == "went-on\n")
+        }
+    }
+
+    @Test("kill -9 of the supervisor: the timeout is still enforced")
+    func timeoutAfterSupervisorKilled() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let (id, supervisor, _) = try await Self.startRunning(mcp, spool, ["command": "sleep 30", "timeout": 2])
+            kill(supervisor, SIGKILL)
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 15])
+            #expect(result["completed"] == true)
+            #expect(try spool.status(id.rawValue)?.state == .timedOut)
+        }
+    }
+
+    @Test("kill -9 of the supervisor: cancel still terminates the job")
+    func cancelAfterSupervisorKilled() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let (id, supervisor, _) = try await Self.startRunning(mcp, spool, ["command": "sleep 30"])
+            kill(supervisor, SIGKILL)
+            try await Task.sleep(for: .milliseconds(200))
+            let cancel = try await mcp.call("cancel", ["job": .string(id.rawValue)])
+            #expect(cancel["outcome"] == "terminated", "\(cancel.text)")
+            #expect(cancel["state"] == "cancelled", "\(cancel.text)")
+        }
+    }
+
+    @Test("kill -9 of the keeper: the supervisor carries on, and the exit code is recorded")
+    func keeperKilled() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let (id, _, command) = try await Self.startRunning(mcp, spool, ["command": .string(spool.blocker("go") + "; exit 5")])
+            let keeper = try #require(Self.keeperPid(ofCommand: command))
+            #expect((try? String(contentsOfFile: "/proc/\(keeper)/comm", encoding: .utf8))?.hasPrefix("spool-keeper") == true)
+            kill(keeper, SIGKILL)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try spool.status(id.rawValue)?.state == .running)
+            spool.release("go")
+            _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .failed)
+            #expect(status.exitCode == 5)
+        }
+    }
+
+    @Test("a full disk: the exit record still gets written, and the bookkeeping completes once space is free")
+    func fullDisk() async throws {
+        let mount = NSTemporaryDirectory() + "spool-full-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: mount) }
+        let mounted = Process()
+        mounted.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mounted.arguments = ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount]
+        try? mounted.run()
+        mounted.waitUntilExit()
+        guard mounted.terminationStatus == 0 else {
+            print("skipped: the full-disk test needs to mount a tmpfs (root with CAP_SYS_ADMIN)")
+            return
+        }
+        defer {
+            let unmount = Process()
+            unmount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            unmount.arguments = ["-l", mount]
+            try? unmount.run()
+            unmount.waitUntilExit()
+        }
+        let spool = try TestSpool(root: mount + "/spool")
+        do {
+            let mcp = try await MCPHarness(spool: spool, workers: 1)
+            let filler = mount + "/filler"
+            // 2 MB of output, then the disk is filled to the last block, then exit 7.
+            let command = "head -c 2000000 /dev/zero | tr '\\\\0' x; cat /dev/zero > \(filler) 2>/dev/null; exit 7"
+            let started = try await mcp.call("start", ["command": .string(command), "priority": "sync"])
+            let id = try #require(JobID(started["job"]?.stringValue ?? ""))
+            #expect(await eventually(timeout: 20) { FileManager.default.fileExists(atPath: spool.layout.job(id, .exit)) },
+                    "exit.json was not written on a full disk")
+            let during = try await mcp.call("status", ["job": .string(id.rawValue)])
+            #expect(during["exitCode"] == 7, "status on a full disk: \(during.text)")
+            #expect(during["state"] == "failed")
+            try FileManager.default.removeItem(atPath: filler)
+            #expect(await eventually(timeout: 10) { FileManager.default.fileExists(atPath: spool.layout.done(id)) },
+                    "the bookkeeping did not complete after space was freed")
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .failed)
+            #expect(status.exitCode == 7)
+            await mcp.close()
+        }
+        await spool.cleanup()
+    }
+}
