@@ -126,7 +126,7 @@ struct FrontendCommand: AsyncParsableCommand {
                         Recovery(layout: layout).sweepDeadWorkers()
                         AveragesFile(layout: layout).flush()
                         await peaks.observe(SpoolCensus.take(layout))
-                        try? await Task.sleep(for: .seconds(2))
+                        await Pause.for(.seconds(2))
                     }
                 }
                 // Until cancelled (with --workers 0 the pool has nothing to run and returns).

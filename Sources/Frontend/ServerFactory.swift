@@ -30,7 +30,7 @@ struct ServerFactory: Sendable {
             })
         let resources = OutputResources(service: service)
         let subscriptions = OutputSubscriptions(service: service) { [weak server] uri in
-            try? await server?.notify(ResourceUpdatedNotification.message(.init(uri: uri)))
+            try? await server?.notify(ResourceUpdatedNotification.message(.init(uri: uri))) // the client went away: nothing to tell
         }
         await server.withMethodHandler(SetLoggingLevel.self) { params in
             threshold.set(params.level)

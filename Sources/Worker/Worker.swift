@@ -68,7 +68,7 @@ actor Worker {
             }
             group.addTask {
                 while await self.tick() {
-                    try? await Task.sleep(for: .seconds(self.tickSeconds))
+                    await Pause.for(.seconds(self.tickSeconds))
                 }
             }
             await group.next()
@@ -156,7 +156,12 @@ actor Worker {
         // The folder is the truth about priority (`promote` only renames).
         request.priority = entry.priority
         if let problem = request.problem {
-            try? JobRecords(layout: layout).reject(entry.id, worker: name, request: request, reason: problem)
+            do {
+                try JobRecords(layout: layout).reject(entry.id, worker: name, request: request, reason: problem)
+            } catch {
+                logger.error("job \(entry.id): cannot record its rejection (\(problem)): \(error); retrying")
+                adopted.insert(entry.id) // Recovery then requeues it, and the next claim rejects it again
+            }
             return
         }
         grants[entry.id] = grant
@@ -199,7 +204,7 @@ actor Worker {
             beginStop()
             return !running.isEmpty
         }
-        try? registration?.heartbeat()
+        do { try registration?.heartbeat() } catch { logger.warning("cannot refresh \(layout.workerRecord(name)): \(error)") }
         AveragesFile(layout: layout).flush()
         let recovery = Recovery(layout: layout)
         recovery.sweepDeadWorkers(except: name)
@@ -247,7 +252,7 @@ actor Worker {
             finish.finish()
         }
         let timer = Task {
-            try? await Task.sleep(for: .seconds(grace))
+            await Pause.for(.seconds(grace))
             finish.finish()
         }
         for await _ in ended {}

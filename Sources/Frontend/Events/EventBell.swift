@@ -51,6 +51,7 @@ final class EventBell: Sendable {
     /// Rings on journal writes and heartbeats until cancelled.
     func run(layout: SpoolLayout, watcher: SpoolWatcher) async {
         let events = watcher.events()
+        // Without the watch, streams are still woken by the heartbeat below, only later.
         try? await watcher.watch(layout.events, mask: WatchMask.changes | WatchMask.arrivals)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -60,7 +61,7 @@ final class EventBell: Sendable {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: Self.heartbeat)
+                    await Pause.for(Self.heartbeat)
                     self.ring()
                 }
             }

@@ -14,7 +14,7 @@ struct EventFrame: Encodable {
         self.event = event
         guard event.type == .output, let job = event.job, let stream = event.stream,
               let offset = event.offset, let length = event.length else { return }
-        let bytes = (try? FileSystem.read(layout.job(job, stream.file), offset: offset, limit: Int(length))) ?? nil
+        let bytes = (try? FileSystem.read(layout.job(job, stream.file), offset: offset, limit: Int(length))) ?? nil // gone (retention): the event says so with no data
         guard let bytes, bytes.count == Int(length) else {
             gone = true
             return
@@ -34,7 +34,7 @@ struct EventFrame: Encodable {
 
     /// `id:`, `event:` and one `data:` line (the JSON holds no raw newline but its last).
     var sse: String {
-        let json = (try? SpoolJSON.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}\n"
+        let json = (try? SpoolJSON.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}\n" // an event of strings and numbers always encodes
         return "id: \(event.id)\nevent: \(event.type.rawValue)\ndata: \(json)\n"
     }
 

@@ -59,7 +59,7 @@ actor EventRecorder {
             } catch {
                 logger.error("event journal unavailable: \(error)")
             }
-            try? await Task.sleep(for: .seconds(2))
+            await Pause.for(.seconds(2))
         }
     }
 
@@ -164,7 +164,7 @@ actor EventRecorder {
             }
         } else if directory == layout.jobs {
             if event.isCreation, let id = JobID(event.name), jobs[id] != nil {
-                try? await watcher.watch(layout.job(id), mask: WatchMask.changes)
+                await follow(layout.job(id), mask: WatchMask.changes)
                 output(id, final: false)
             }
         } else if directory.hasPrefix(layout.jobs + "/") {
@@ -179,7 +179,7 @@ actor EventRecorder {
     }
 
     private func watchActive(_ worker: WorkerName) async {
-        try? await watcher.watch(layout.active(worker: worker), mask: WatchMask.arrivals)
+        await follow(layout.active(worker: worker), mask: WatchMask.arrivals)
         // Claims made before the watch was in place.
         for name in FileSystem.list(layout.active(worker: worker)) {
             if let id = JobID(fileName: name) { await started(id, worker: worker) }
@@ -207,7 +207,7 @@ actor EventRecorder {
         // A request that opens a session is announced by session_ready instead.
         if SessionStore(layout: layout).record(ifSession: id) != nil { return }
         if jobs[id] == nil {
-            let status = try? JobRecords(layout: layout).status(id)
+            let status = try? JobRecords(layout: layout).status(id) // unreadable: announced from the request alone
             queued(id, priority: status?.priority ?? .sync, session: status?.session)
         }
         guard var tracked = jobs[id], !tracked.running else { return }
@@ -219,13 +219,13 @@ actor EventRecorder {
         emit([event])
         metrics.claimed(waited: max(0, Double(Timestamp.now.nanoseconds - id.createdAt.nanoseconds) / 1e9), priority: tracked.priority)
         schedulePositions()
-        try? await watcher.watch(layout.job(id), mask: WatchMask.changes)
+        await follow(layout.job(id), mask: WatchMask.changes)
         output(id, final: false)
     }
 
     private func finished(_ id: JobID) async {
         if SessionStore(layout: layout).record(ifSession: id) != nil { return }
-        guard let status = try? JobRecords(layout: layout).status(id), status.state.isFinal else { return }
+        guard let status = try? JobRecords(layout: layout).status(id), status.state.isFinal else { return } // not final or unreadable yet: its next change brings it back
         if jobs[id] == nil {
             // Seen for the first time: finished while no one recorded, or never queued
             // through a watched folder. Announce its whole life once.
@@ -265,7 +265,7 @@ actor EventRecorder {
             while offset < size {
                 var length = min(size - offset, Self.maxOutputEvent)
                 if !final && offset + length == size {
-                    let tail = (try? FileSystem.read(layout.job(id, stream.file), offset: max(offset, size - 4), limit: 4)) ?? nil
+                    let tail = (try? FileSystem.read(layout.job(id, stream.file), offset: max(offset, size - 4), limit: 4)) ?? nil // only to hold back a split UTF-8 tail; unreadable: none held
                     length -= Int64(UTF8Boundary.incompleteSuffix(tail ?? []))
                     if length <= 0 { break }
                 }
@@ -290,7 +290,7 @@ actor EventRecorder {
         guard !positionsPending else { return }
         positionsPending = true
         Task {
-            try? await Task.sleep(for: .milliseconds(5))
+            await Pause.for(.milliseconds(5))
             self.updatePositions()
         }
     }
@@ -317,9 +317,9 @@ actor EventRecorder {
     // MARK: - Sessions
 
     private func watchSession(_ id: JobID) async {
-        try? await watcher.watch(layout.session(id), mask: WatchMask.arrivals)
-        try? await watcher.watch(layout.sessionQueue(id), mask: WatchMask.arrivals)
-        try? await watcher.watch(layout.sessionRunning(id), mask: WatchMask.arrivals)
+        await follow(layout.session(id), mask: WatchMask.arrivals)
+        await follow(layout.sessionQueue(id), mask: WatchMask.arrivals)
+        await follow(layout.sessionRunning(id), mask: WatchMask.arrivals)
         await scanSession(id)
     }
 
@@ -342,12 +342,12 @@ actor EventRecorder {
         } else if parts[1] == "queue", let job = JobID(fileName: event.name) {
             queued(job, priority: .sync, session: session)
         } else if parts[1] == "running", let job = JobID(fileName: event.name) {
-            await started(job, worker: try? SessionStore(layout: layout).record(session)?.worker)
+            await started(job, worker: try? SessionStore(layout: layout).record(session)?.worker) // the worker name is a detail of the event
         }
     }
 
     private func sessionRecordChanged(_ id: JobID) async {
-        guard let record = try? SessionStore(layout: layout).record(id) else { return }
+        guard let record = try? SessionStore(layout: layout).record(id) else { return } // being rewritten: its arrival brings it back
         var seen = sessions[id] ?? SessionSeen()
         var events: [SpoolEvent] = []
         if record.state != .queued && !seen.ready {
@@ -373,6 +373,14 @@ actor EventRecorder {
 
     /// Compares the spool with what was announced and records the difference: at start
     /// (changes while no one recorded) and after an inotify overflow.
+    /// Places a watch; a failure (usually inotify's watch limit) is logged, and what it
+    /// would have announced is caught up at the next reconcile.
+    private func follow(_ directory: String, mask: UInt32) async {
+        do { try await watcher.watch(directory, mask: mask) } catch {
+            logger.warning("events: cannot watch \(directory): \(error); its changes are announced late")
+        }
+    }
+
     private func reconcile() async {
         for entry in SpoolQueue(layout: layout, order: order).entries() {
             queued(entry.id, priority: entry.priority)
@@ -380,7 +388,7 @@ actor EventRecorder {
         var running: Set<JobID> = []
         for name in FileSystem.list(layout.active) {
             guard let worker = WorkerName(name) else { continue }
-            try? await watcher.watch(layout.active(worker: worker), mask: WatchMask.arrivals)
+            await follow(layout.active(worker: worker), mask: WatchMask.arrivals)
             for file in FileSystem.list(layout.active(worker: worker)) {
                 guard let id = JobID(fileName: file) else { continue }
                 running.insert(id)
@@ -388,7 +396,7 @@ actor EventRecorder {
             }
         }
         for session in SessionStore(layout: layout).all() {
-            guard let record = try? SessionStore(layout: layout).record(session) else { continue }
+            guard let record = try? SessionStore(layout: layout).record(session) else { continue } // being rewritten: its arrival brings it back
             if record.state == .closed {
                 if sessions[session] != nil { await sessionRecordChanged(session) }
                 continue

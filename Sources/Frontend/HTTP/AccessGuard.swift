@@ -73,7 +73,7 @@ struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
     }
 
     static func refusal(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        let body = (try? SpoolJSON.encode(["error": message])) ?? []
+        let body = (try? SpoolJSON.encode(["error": message])) ?? [] // a dictionary of strings always encodes
         return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -132,7 +132,7 @@ struct SpoolBackground: Service {
                 group.addTask { await bell.run(layout: layout, watcher: watcher) }
                 group.addTask {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(5))
+                        await Pause.for(.seconds(5))
                         await sessions.expireIdle()
                     }
                 }

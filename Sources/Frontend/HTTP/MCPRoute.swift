@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MCP
 import NIOCore
+import Spool
 
 /// `/mcp`: Streamable HTTP, handed to the session's transport. Hummingbird and the SDK
 /// both name types `HTTPRequest` and `HTTPResponse`, hence the `MCP.` prefixes.
@@ -66,7 +67,7 @@ enum MCPRoute {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                await Pause.for(timeout)
                 return Task.isCancelled ? nil : .timedOut
             }
             defer { group.cancelAll() }

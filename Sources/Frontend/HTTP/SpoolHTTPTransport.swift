@@ -120,7 +120,7 @@ actor SpoolHTTPTransport: MCP.Transport {
         guard let body = request.body, !body.isEmpty else {
             return .error(statusCode: 400, .parseError("Empty request body: POST one JSON-RPC message"), sessionID: sessionID)
         }
-        guard let message = try? JSONDecoder().decode(Value.self, from: body) else {
+        guard let message = try? JSONDecoder().decode(Value.self, from: body) else { // not JSON: answered with a parse error below
             return .error(statusCode: 400, .parseError("Parse error: the body is not valid JSON (one JSON-RPC message, UTF-8)"), sessionID: sessionID)
         }
         if case .reply(let code, let text, let id) = JSONRPCVetting.vet(message) {
@@ -200,7 +200,7 @@ actor SpoolHTTPTransport: MCP.Transport {
 
     private static func protocolVersion(_ body: Data, _ request: MCP.HTTPRequest) -> String? {
         if let header = request.header(HTTPHeaderName.protocolVersion) { return header }
-        let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+        let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any] // no version in the body: none to check
         return (json?["params"] as? [String: Any])?["protocolVersion"] as? String
     }
 
@@ -276,7 +276,7 @@ enum JSONRPCShape {
     case response(key: String)
 
     init?(_ data: Data) {
-        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil } // not JSON: the caller answers with a parse error
         let params = json["params"] as? [String: Any]
         let token = Self.key((params?["_meta"] as? [String: Any])?["progressToken"] ?? params?["progressToken"])
         if let method = json["method"] as? String {

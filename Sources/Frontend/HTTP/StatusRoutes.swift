@@ -32,7 +32,7 @@ enum StatusRoutes {
     static func register<Context: Hummingbird.RequestContext>(on router: Router<Context>, layout: SpoolLayout, metrics: SpoolMetrics, sessions: MCPSessions) {
         router.get("health") { _, _ -> Response in
             let health = health(layout)
-            let body = (try? SpoolJSON.encode(health)) ?? []
+            let body = (try? SpoolJSON.encode(health)) ?? [] // a struct of strings and numbers always encodes
             return Response(status: health.status == "ok" ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         }

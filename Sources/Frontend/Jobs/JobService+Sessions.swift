@@ -28,7 +28,7 @@ extension JobService {
         do {
             try sessions.requestEnd(id)
             if try FileSystem.rename(layout.queued(id, .sync), to: layout.done(id)) {
-                sessions.close(id, reason: "ended before it opened")
+                try sessions.close(id, reason: "ended before it opened")
                 return .dequeued
             }
         } catch { throw .spool(error) }
@@ -38,10 +38,11 @@ extension JobService {
     /// Waits until the session is ready (or closed) for at most `timeout` seconds.
     func waitReady(_ id: JobID, timeout: Double) async -> SessionRecord? {
         let directory = layout.session(id)
+        // Without the watch the wait still ends at its timeout, and the record is read then.
         try? await watcher.watch(directory, mask: WatchMask.arrivals)
         let events = watcher.events()
         let store = sessions
-        let ready: @Sendable () -> Bool = { ((try? store.record(id))?.state ?? .closed) != .queued }
+        let ready: @Sendable () -> Bool = { ((try? store.record(id))?.state ?? .closed) != .queued } // unreadable ends the wait; the caller reads again
         if !ready() {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -49,11 +50,11 @@ extension JobService {
                         if ready() { return }
                     }
                 }
-                group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
+                group.addTask { await Pause.for(.seconds(timeout)) }
                 await group.next()
                 group.cancelAll()
             }
         }
-        return try? store.record(id)
+        return try? store.record(id) // nil makes the caller report the session as queued
     }
 }

@@ -37,7 +37,7 @@ struct JobService: Sendable {
         let doneDirectory = layout.done
         let inspector = self.inspector
         let satisfied: @Sendable () -> Bool = {
-            let finals = ids.filter { (try? inspector.snapshot($0).status.state.isFinal) ?? true }
+            let finals = ids.filter { (try? inspector.snapshot($0).status.state.isFinal) ?? true } // unknown or unreadable ends the wait; the caller reports it
             return any ? !finals.isEmpty : finals.count == ids.count
         }
         if timeout > 0 && !satisfied() {
@@ -48,13 +48,13 @@ struct JobService: Sendable {
                         if satisfied() { return }
                     }
                 }
-                group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
+                group.addTask { await Pause.for(.seconds(timeout)) }
                 await group.next()
                 group.cancelAll()
             }
         }
         var snapshots: [JobID: JobInspector.Snapshot] = [:]
-        for id in ids { snapshots[id] = try? inspector.snapshot(id) }
+        for id in ids { snapshots[id] = try? inspector.snapshot(id) } // missing: the caller reports an unknown job
         return snapshots
     }
 

@@ -51,7 +51,7 @@ struct OutputResources: Sendable {
             throw .serverError(code: -32002, message: "Resource not found: \(error)")
         }
         let size = service.records.outputSize(id, stream)
-        let bytes = (try? service.read(id, stream, offset: 0, limit: Self.readLimit)) ?? []
+        let bytes = (try? service.read(id, stream, offset: 0, limit: Self.readLimit)) ?? [] // removed by retention just now: an empty read
         var meta: [String: Value] = ["size": .int(Int(size))]
         if size > Int64(bytes.count) {
             meta["truncated"] = .bool(true)
@@ -84,7 +84,7 @@ actor OutputSubscriptions {
         let file = stream.rawValue
         // Subscribed before the watch is placed, so no write in between is missed.
         let events = service.watcher.events()
-        try? FileSystem.makeDirectory(directory)
+        try? FileSystem.makeDirectory(directory) // if it cannot be made, the watch below fails and says so
         do {
             try await service.watcher.watch(directory, mask: WatchMask.changes)
         } catch {
@@ -110,7 +110,7 @@ actor OutputSubscriptions {
             var last = ContinuousClock.now - interval
             for await maybeFinal in wakes {
                 let wait = last + interval - ContinuousClock.now
-                if wait > .zero { try? await Task.sleep(for: wait) } // later writes fold into this one
+                if wait > .zero { await Pause.for(wait) } // later writes fold into this one
                 if Task.isCancelled { break }
                 last = ContinuousClock.now
                 await notify(uri)

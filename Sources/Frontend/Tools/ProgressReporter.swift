@@ -27,7 +27,7 @@ struct ProgressReporter: Sendable {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: keepAlive / 4)
+                    await Pause.for(keepAlive / 4)
                     wake.yield(.heartbeat)
                 }
                 wake.finish()
@@ -56,7 +56,7 @@ struct ProgressReporter: Sendable {
     /// For `wait`: one notification per `every` until cancelled, with how many have ended.
     func keepAlive(every: Duration, jobs: [JobID], service: JobService) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: every)
+            await Pause.for(every)
             if Task.isCancelled { break }
             let finished = jobs.filter { (try? service.snapshot($0).status.state.isFinal) ?? true }.count // unreadable counts as done for the count only
             await send(progress: Double(finished), total: Double(jobs.count), message: "waiting: \(finished) of \(jobs.count) job(s) finished")

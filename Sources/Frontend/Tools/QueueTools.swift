@@ -79,7 +79,7 @@ extension SpoolTools {
         let estimator = service.estimator()
         let census = estimator.census
         let peaks = await self.peaks.observe(census)
-        let sessions = service.sessions.all().filter { (try? service.sessions.record($0))??.state != .closed }.count
+        let sessions = service.sessions.all().filter { (try? service.sessions.record($0))??.state != .closed }.count // unreadable counts as open
         let result = StatsResult(
             queue: .init(sync: census.queuedSync, async: census.queuedAsync), running: census.running,
             workers: census.workers, slots: census.slots, maxRunning: service.maxRunning > 0 ? service.maxRunning : nil,

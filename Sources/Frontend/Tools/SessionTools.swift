@@ -43,10 +43,10 @@ extension SpoolTools {
         let service = self.service, notify = self.notify
         Task {
             let directory = service.layout.session(id)
-            try? await service.watcher.watch(directory, mask: WatchMask.arrivals)
+            try? await service.watcher.watch(directory, mask: WatchMask.arrivals) // without it, notices come only with other events
             var events = service.watcher.events().makeAsyncIterator()
             var wasReady = announced, wasAbandoned = false
-            var record = try? service.sessions.record(id)
+            var record = try? service.sessions.record(id) // unreadable: treated as not ready yet
             while let current = record, current.state != .closed {
                 if current.state == .ready && !wasReady {
                     wasReady = true
@@ -66,7 +66,7 @@ extension SpoolTools {
                     }
                 }
                 if !changed { break }
-                record = try? service.sessions.record(id)
+                record = try? service.sessions.record(id) // as above
             }
             // One inotify watch per session would pile up over a long-lived spool-mcp.
             await service.watcher.unwatch(directory)
@@ -107,7 +107,7 @@ extension SpoolTools {
         let args = try ToolArguments(tool: "session_list", values: arguments, known: ["all"])
         let all = try args.bool("all") ?? false
         let estimator = service.estimator()
-        let views = service.sessions.all().compactMap { try? service.sessions.record($0) }
+        let views = service.sessions.all().compactMap { try? service.sessions.record($0) } // a record being rewritten is listed next time
             .filter { all || $0.state != .closed }
             .map { SessionView($0, layout: service.layout, estimator: estimator, order: service.order) }
         let text = views.isEmpty ? "no open sessions" + (all ? "" : " (all: true also lists closed ones)")

@@ -41,7 +41,7 @@ struct SessionView: Codable, Sendable {
         reason = record.reason
         queued = store.queued(id).count
         running = store.running(id).first?.rawValue
-        let saved = (try? FileSystem.read(layout.session(id, .cwd))).flatMap { $0 }
+        let saved = (try? FileSystem.read(layout.session(id, .cwd))).flatMap { $0 } // no saved cwd yet: the view shows the starting one
         cwd = saved.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .newlines) } ?? record.cwd
         if record.state == .queued {
             let entries = SpoolQueue(layout: layout, order: order).entries()

@@ -279,7 +279,7 @@ struct SpoolTools: Sendable {
                 default: continue
                 }
             }
-            guard let snapshot = try? service.snapshot(id) else { continue }
+            guard let snapshot = try? service.snapshot(id) else { continue } // removed while listing (retention): not listed
             if let state, snapshot.status.state != state { continue }
             views.append(JobView(snapshot, estimator: estimator))
         }

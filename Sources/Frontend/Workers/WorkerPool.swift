@@ -49,7 +49,7 @@ struct WorkerPool: Sendable {
             }
             onWorkerExit()
             if ContinuousClock.now - started > .seconds(30) { backoff = 0.1 }
-            try? await Task.sleep(for: .seconds(backoff))
+            await Pause.for(.seconds(backoff))
             backoff = min(backoff * 2, 10)
         }
     }

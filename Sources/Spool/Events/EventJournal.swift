@@ -77,9 +77,11 @@ public enum EventJournal {
     public static func readAll(_ layout: SpoolLayout) -> [SpoolEvent] {
         var events: [SpoolEvent] = []
         for path in [layout.previousEventJournal, layout.eventJournal] {
+            // Replaying history at start: a missing or unreadable journal means no history, and
+            // the recorder then reconciles with the spool itself.
             guard let bytes = try? FileSystem.read(path, limit: Int(EventJournalWriter.defaultRotationBytes) * 2) else { continue }
             for line in bytes.split(separator: 10) {
-                if let event = try? SpoolJSON.decode(SpoolEvent.self, from: Array(line), path: path) { events.append(event) }
+                if let event = try? SpoolJSON.decode(SpoolEvent.self, from: Array(line), path: path) { events.append(event) } // a torn last line after a crash
             }
         }
         return events
@@ -155,7 +157,7 @@ public final class EventJournalReader {
             pending += buffer[0..<count]
             guard let lastNewline = pending.lastIndex(of: 10) else { continue }
             for line in pending[...lastNewline].split(separator: 10) {
-                guard let event = try? SpoolJSON.decode(SpoolEvent.self, from: Array(line), path: layout.eventJournal) else { continue }
+                guard let event = try? SpoolJSON.decode(SpoolEvent.self, from: Array(line), path: layout.eventJournal) else { continue } // a torn last line after a crash
                 if let cursor, event.id <= cursor { continue }
                 if let cursor, event.id > cursor + 1 {
                     let lost = (cursor + 1)...(event.id - 1)

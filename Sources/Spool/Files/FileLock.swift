@@ -40,6 +40,7 @@ public final class FileLock: Sendable {
     /// that opened it just before notices (inode check above) instead of believing it
     /// holds a live lock.
     public static func removeIfFree(_ path: String) {
+        // Cannot lock it: someone holds it, or it cannot be opened; either way it stays.
         guard FileSystem.exists(path), let lock = try? tryAcquire(path, create: false) else { return }
         unlink(path)
         withExtendedLifetime(lock) {}

@@ -41,7 +41,12 @@ public struct JobInspector: Sendable {
             var status = try records.status(id)
                 ?? JobStatus(job: id, state: .running, priority: .async, worker: worker, createdAt: id.createdAt)
             // The supervisor may have recorded the end before the bookkeeping caught up.
-            if let exit = try? records.exit(id) {
+            let exitRecord: SupervisorExit?
+            do { exitRecord = try records.exit(id) } catch {
+                exitRecord = nil
+                status.reason = "its exit record cannot be read (\(error)); it is reported running until the record is readable"
+            }
+            if let exit = exitRecord {
                 status.state = exit.state
                 status.exitCode = exit.exitCode
                 status.signal = exit.signal

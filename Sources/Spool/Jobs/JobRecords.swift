@@ -68,6 +68,7 @@ public struct JobRecords: Sendable {
         _ id: JobID, worker: WorkerName, request: JobRequest?, exit: SupervisorExit?, reason: String? = nil,
         from: String? = nil
     ) throws(SpoolError) -> JobStatus {
+        // A corrupt running status is rebuilt from the request and the exit record.
         let previous = try? status(id)
         var status = previous ?? JobStatus(
             job: id, state: .running, priority: request?.priority ?? .async, worker: worker,

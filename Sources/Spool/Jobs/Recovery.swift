@@ -118,14 +118,18 @@ public struct Recovery: Sendable {
     private func recoverSession(_ id: JobID, worker: WorkerName) -> Outcome {
         let sessions = SessionStore(layout: layout)
         let path = layout.active(id, worker: worker)
-        guard let lock = try? FileLock.tryAcquire(layout.session(id, .shellLog)) else { return .stillRunning }
-        defer { withExtendedLifetime(lock) {} }
-        if sessions.isEndRequested(id) {
-            sessions.close(id, reason: "ended while its worker \(worker) was down")
-            _ = try? FileSystem.rename(path, to: layout.done(id))
-            return .finished(.cancelled)
+        do {
+            guard let lock = try FileLock.tryAcquire(layout.session(id, .shellLog)) else { return .stillRunning }
+            defer { withExtendedLifetime(lock) {} }
+            if sessions.isEndRequested(id) {
+                try sessions.close(id, reason: "ended while its worker \(worker) was down")
+                _ = try FileSystem.rename(path, to: layout.done(id))
+                return .finished(.cancelled)
+            }
+            return try SpoolQueue(layout: layout).requeue(id, priority: .sync, from: worker) ? .requeued : .gone
+        } catch {
+            return .retrying(error)
         }
-        return (try? SpoolQueue(layout: layout).requeue(id, priority: .sync, from: worker)) == true ? .requeued : .gone
     }
 
     private func rmdirIfEmpty(_ path: String) -> Bool {

@@ -23,11 +23,12 @@ public struct Retention: Sendable {
         let ids = FileSystem.list(layout.done).compactMap { JobID(fileName: $0) }.sorted()
         for id in ids {
             guard id.createdAt.nanoseconds <= cutoff.nanoseconds else { break }
-            let finishedAt = (try? JobRecords(layout: layout).status(id))?.finishedAt
+            // Unreadable records age from the job's creation, so retention still removes them.
+        let finishedAt = (try? JobRecords(layout: layout).status(id))?.finishedAt
                 ?? (try? sessions.record(id))?.closedAt ?? id.createdAt
             guard finishedAt.nanoseconds <= cutoff.nanoseconds else { continue }
             let doomed = layout.tmp + "/retired-" + id.fileName
-            guard (try? FileSystem.rename(layout.done(id), to: doomed)) == true else { continue }
+            guard (try? FileSystem.rename(layout.done(id), to: doomed)) == true else { continue } // the next sweep tries again
             FileSystem.removeTree(layout.job(id))
             if FileSystem.isDirectory(layout.session(id)) { FileSystem.removeTree(layout.session(id)) }
             FileSystem.remove(doomed)

@@ -24,6 +24,7 @@ public struct HostSlots: Sendable {
         guard maxRunning > 0 else { return .unlimited }
         let candidates = priority == .sync || maxRunning == 1 ? Array(0..<maxRunning) : Array(1..<maxRunning)
         for index in candidates {
+            // A slot file that cannot be opened counts as taken: fewer jobs run, none runs twice.
             if let lock = try? FileLock.tryAcquire(layout.slot(index)) { return .slot(lock) }
         }
         return nil

@@ -56,9 +56,18 @@ public struct SpoolQueue: Sendable {
         var name = String(path[path.index(after: slash)...])
         if FileSystem.exists(layout.bad + "/" + name) { name += ".\(Timestamp.now.nanoseconds)" }
         let target = layout.bad + "/" + name
-        guard (try? FileSystem.rename(path, to: target)) == true else { return false }
+        do {
+            guard try FileSystem.rename(path, to: target) else { return false }
+        } catch {
+            SpoolLog.logger.error("cannot move \(path) aside to bad/ (\(reason)): \(error)")
+            return false
+        }
         let text = "\(reason)\nfound at \(path) on \(Timestamp.now)\n"
-        try? AtomicFile.write(Array(text.utf8), to: target + ".reason", layout: layout)
+        do {
+            try AtomicFile.write(Array(text.utf8), to: target + ".reason", layout: layout)
+        } catch {
+            SpoolLog.logger.error("moved \(path) to \(target) but cannot write its reason (\(reason)): \(error)")
+        }
         return true
     }
 }

@@ -88,25 +88,32 @@ public struct SessionStore: Sendable {
     /// The record of `id` if `id` names a session (cheap: one stat when it does not).
     public func record(ifSession id: JobID) -> SessionRecord? {
         guard FileSystem.isDirectory(layout.session(id)) else { return nil }
+        // A record still being written for the first time reads as not there yet: queued.
         return (try? record(id)) ?? SessionRecord(session: id, state: .queued, cwd: nil, env: nil, shell: nil, createdAt: id.createdAt)
     }
 
     /// Marks a session closed and cancels its waiting commands.
-    public func close(_ id: JobID, reason: String) {
+    /// - Throws: when the closed record cannot be written; the commands are cancelled anyway.
+    public func close(_ id: JobID, reason: String) throws(SpoolError) {
+        // An unreadable record is replaced by a closed one: closing is what was asked.
         var record = (try? record(id)) ?? SessionRecord(session: id, state: .closed, cwd: nil, env: nil, shell: nil, createdAt: id.createdAt)
         record.state = .closed
         record.closedAt = .now
         record.pid = nil
         record.reason = reason
-        try? write(record)
         cancelQueued(id, reason: "the session ended before this command ran (\(reason))")
+        try write(record)
     }
 
     /// Ends commands still waiting in a closed session as cancelled.
     public func cancelQueued(_ id: JobID, reason: String) {
         let records = JobRecords(layout: layout)
         for job in queued(id) {
-            _ = try? records.cancelWaiting(job, at: layout.sessionQueued(job, in: id), priority: .sync, session: id, reason: reason)
+            do {
+                _ = try records.cancelWaiting(job, at: layout.sessionQueued(job, in: id), priority: .sync, session: id, reason: reason)
+            } catch {
+                SpoolLog.logger.error("cannot cancel command \(job) of closed session \(id): \(error); it stays queued and is cancelled on the next close")
+            }
         }
     }
 }

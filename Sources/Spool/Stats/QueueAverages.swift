@@ -56,6 +56,7 @@ public struct AveragesFile: Sendable {
     }
 
     public func load() -> QueueAverages {
+        // Averages are only estimates: a corrupt file starts them over.
         (try? SpoolJSON.load(QueueAverages.self, from: layout.stats)) ?? QueueAverages()
     }
 
@@ -108,6 +109,10 @@ public struct AveragesFile: Sendable {
         var averages = load()
         for (priority, wait, run) in samples { averages.record(priority, wait: wait, run: run) }
         // Not fsync'ed: losing the last few samples in a power cut only nudges an estimate.
-        try? AtomicFile.write(json: averages, to: layout.stats, layout: layout, durable: false)
+        do {
+            try AtomicFile.write(json: averages, to: layout.stats, layout: layout, durable: false)
+        } catch {
+            SpoolLog.logger.warning("cannot write the moving averages to \(layout.stats): \(error); ETAs use the older ones")
+        }
     }
 }

@@ -19,7 +19,7 @@ public struct SpoolCensus: Sendable, Equatable {
         let recovery = Recovery(layout: layout)
         for name in FileSystem.list(layout.workers) where name.hasSuffix(".json") {
             guard let worker = WorkerName(String(name.dropLast(5))), recovery.isAlive(worker),
-                  let record = try? SpoolJSON.load(WorkerRecord.self, from: layout.workers + "/" + name) else { continue }
+                  let record = try? SpoolJSON.load(WorkerRecord.self, from: layout.workers + "/" + name) else { continue } // a record being replaced: counted at the next census
             census.workers += 1
             census.slots += record.slots
             census.running += FileSystem.list(layout.active(worker: worker)).count

@@ -21,13 +21,14 @@ struct Throttle: Sendable {
     }
 
     static func loadPerCore() -> Double? {
+        // No /proc: no basis to throttle on, so nothing is held back.
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
               let first = text.split(separator: " ").first, let load = Double(first) else { return nil }
         return load / Double(max(1, ProcessInfo.processInfo.activeProcessorCount))
     }
 
     static func memoryUsedPercent() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil } // as above
         var total: Double?, available: Double?
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -170,7 +170,7 @@ struct JobRunner: Sendable {
         }
         let ticker = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(2))
+                await Pause.for(.seconds(2))
                 wake.yield()
             }
         }

@@ -106,8 +106,8 @@ actor SessionHost {
                 logger.notice("session \(id): shell ended (\(status.map { "\($0)" } ?? "?")); restarting it from its saved state")
             }
         }
-        store.close(id, reason: reason)
-        _ = try? FileSystem.rename(layout.active(id, worker: worker), to: layout.done(id))
+        attempt("recording session \(id) as closed") { () throws(SpoolError) in try store.close(id, reason: reason) }
+        attempt("filing session \(id) in done/") { () throws(SpoolError) in _ = try FileSystem.rename(layout.active(id, worker: worker), to: layout.done(id)) }
         FileSystem.syncDirectory(layout.done)
         await watcher.unwatch(layout.sessionQueue(id))
         await watcher.unwatch(layout.session(id))
@@ -118,10 +118,11 @@ actor SessionHost {
     /// last command after its worker died, and the session must not run twice at once.
     private func acquireLock() async -> FileLock? {
         while true {
+            // An error opening the lock is retried like a held lock, every 500 ms.
             if let lock = try? FileLock.tryAcquire(layout.session(id, .shellLog)) { return lock }
-            if store.isEndRequested(id) && (try? store.record(id))?.state == .closed { return nil }
+            if store.isEndRequested(id) && (try? store.record(id))?.state == .closed { return nil } // unreadable: not closed yet
             // Rare (only right after a crash): waiting on a lock has no file event.
-            try? await Task.sleep(for: .milliseconds(500))
+            await Pause.for(.milliseconds(500))
         }
     }
 
@@ -227,7 +228,7 @@ actor SessionHost {
                 return .closed(reason: "idle for \(Int(idle)) s (--session-idle \(Int(idleLimit)))")
             }
             let report = idleLimit / 2
-            if idle >= report, (try? store.record(id))?.abandonedAt == nil {
+            if idle >= report, (try? store.record(id))?.abandonedAt == nil { // unreadable: report (again)
                 update { $0.abandonedAt = .now }
                 logger.notice("session \(id) looks abandoned: idle for \(Int(idle)) s; it closes after \(Int(idleLimit)) s")
             }
@@ -242,7 +243,12 @@ actor SessionHost {
     /// Moves a queued command to `running/` (atomic against a cancel) and hands it to the shell.
     private func claimAndStart(_ job: JobID, control: Int32, isBash: Bool, watcher: SpoolWatcher, pid: Int32) async -> Current? {
         let queued = layout.sessionQueued(job, in: id), running = layout.sessionRunning(job, in: id)
-        guard (try? FileSystem.rename(queued, to: running)) == true else { return nil }
+        let claimed: Bool
+        do { claimed = try FileSystem.rename(queued, to: running) } catch {
+            logger.error("session \(id): cannot claim command \(job): \(error); it stays queued")
+            return nil
+        }
+        guard claimed else { return nil }
         let request: JobRequest
         do {
             request = try JobRequest.load(path: running, defaults: RequestDefaults(job: job, priority: .sync))
@@ -263,14 +269,18 @@ actor SessionHost {
             }
             try await watcher.watch(directory, mask: WatchMask.arrivals)
         } catch {
-            _ = try? records.finish(job, worker: worker, request: request, exit: nil,
-                                    reason: "spool-worker could not prepare the command: \(error)", from: running)
+            attempt("recording command \(job) as lost") { () throws(SpoolError) in
+                _ = try records.finish(job, worker: worker, request: request, exit: nil,
+                                       reason: "spool-worker could not prepare the command: \(error)", from: running)
+            }
             return nil
         }
         if problemOrCancel(job, request: request, from: running) { return nil }
         let startedAt = Timestamp.now
-        try? records.writeStatus(JobStatus(job: job, state: .running, priority: request.priority, worker: worker,
-            pid: pid, createdAt: request.createdAt, startedAt: startedAt, session: id), durable: false)
+        attempt("writing the running status of command \(job)") { () throws(SpoolError) in
+            try records.writeStatus(JobStatus(job: job, state: .running, priority: request.priority, worker: worker,
+                pid: pid, createdAt: request.createdAt, startedAt: startedAt, session: id), durable: false)
+        }
         let session = layout.session(id)
         let input = request.stdin == nil ? "/dev/null" : layout.job(job, .stdin)
         var line = ". \(quote(layout.job(job, .command))) <\(quote(input)) >>\(quote(layout.job(job, .stdout))) 2>>\(quote(layout.job(job, .stderr)))"
@@ -285,11 +295,11 @@ actor SessionHost {
     /// Rejects an unusable command or one cancelled before it started; true when handled.
     private func problemOrCancel(_ job: JobID, request: JobRequest, from running: String) -> Bool {
         if let problem = request.problem {
-            try? records.reject(job, worker: worker, request: request, reason: problem, from: running)
+            attempt("rejecting command \(job)") { () throws(SpoolError) in try records.reject(job, worker: worker, request: request, reason: problem, from: running) }
             return true
         }
         if records.isCancelRequested(job) {
-            try? records.cancelBeforeStart(job, worker: worker, request: request, from: running)
+            attempt("cancelling command \(job)") { () throws(SpoolError) in try records.cancelBeforeStart(job, worker: worker, request: request, from: running) }
             return true
         }
         return false
@@ -353,6 +363,7 @@ actor SessionHost {
     // MARK: recording
 
     private func exitCode(_ job: JobID) -> Int32? {
+        // Not there (or not readable) yet: the command has not ended; its writer's close wakes us.
         guard let bytes = try? FileSystem.read(layout.job(job, .exitCode)) else { return nil }
         return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -383,7 +394,9 @@ actor SessionHost {
         var reason: String?
         if exit.timedOut { reason = "timed out; the session's shell was ended and restarted from its last saved state" }
         if exit.cancelled { reason = "cancelled while running; the session's shell was ended and restarted from its last saved state" }
-        _ = try? records.finish(current.job, worker: worker, request: current.request, exit: exit, reason: reason, from: running)
+        attempt("recording the end of command \(current.job)") { () throws(SpoolError) in
+            _ = try records.finish(current.job, worker: worker, request: current.request, exit: exit, reason: reason, from: running)
+        }
         update {
             $0.commands += 1
             $0.lastActivityAt = .now
@@ -396,7 +409,9 @@ actor SessionHost {
     private func commitState() {
         for file in [SessionFile.cwd, .env, .functions] {
             let next = layout.session(id, file) + ".next"
-            if FileSystem.exists(next) { _ = try? FileSystem.rename(next, to: layout.session(id, file)) }
+            if FileSystem.exists(next) {
+                attempt("saving the session's \(file.rawValue)") { () throws(SpoolError) in _ = try FileSystem.rename(next, to: layout.session(id, file)) }
+            }
         }
     }
 
@@ -404,15 +419,20 @@ actor SessionHost {
     private func finishInterrupted() {
         for job in store.running(id) {
             let running = layout.sessionRunning(job, in: id)
-            guard let request = try? JobRequest.load(path: running, defaults: RequestDefaults(job: job, priority: .sync))
-            else { continue }
-            let startedAt = (try? records.status(job))?.startedAt ?? .now
+            let request: JobRequest
+            do { request = try JobRequest.load(path: running, defaults: RequestDefaults(job: job, priority: .sync)) } catch {
+                SpoolQueue(layout: layout).quarantine(running, reason: "\(error)")
+                continue
+            }
+            let startedAt = (try? records.status(job))?.startedAt ?? .now // unreadable: the time is only for the record
             let current = Current(job: job, request: request, startedAt: startedAt)
             if let code = exitCode(job) {
                 finish(current, exitCode: code)
             } else {
-                _ = try? records.finish(job, worker: worker, request: request, exit: nil,
-                    reason: "the session's worker and shell died while it ran; its exit status is unknown", from: running)
+                attempt("recording command \(job) as lost") { () throws(SpoolError) in
+                    _ = try records.finish(job, worker: worker, request: request, exit: nil,
+                        reason: "the session's worker and shell died while it ran; its exit status is unknown", from: running)
+                }
             }
         }
         // Uncommitted state belongs to a command whose end was not recorded.
@@ -424,18 +444,26 @@ actor SessionHost {
     }
 
     private func update(_ change: (inout SessionRecord) -> Void) {
+        // An unreadable record is rebuilt from the request that opened the session.
         var record = (try? store.record(id)) ?? SessionRecord(session: id, state: .ready, cwd: request.cwd,
             env: request.env, shell: request.shell, createdAt: request.createdAt)
         change(&record)
-        try? store.write(record)
+        attempt("writing the record of session \(id)") { () throws(SpoolError) in try store.write(record) }
     }
 
     private func quote(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// Writes all of `text` to the shell's stdin; false when the shell is gone.
+    /// Writes all of `text` to the shell's stdin; false when the shell is gone (its death
+    /// event then ends the command, so the error itself carries nothing more).
     private static func send(_ text: String, to fd: Int32) -> Bool {
         (try? FileSystem.write(fd: fd, Array(text.utf8), path: "session shell stdin")) != nil
+    }
+
+    /// Carries out a write of the session's state; a failure is logged (the session goes on,
+    /// and the next command or restart writes its state again).
+    private func attempt(_ what: String, _ body: () throws(SpoolError) -> Void) {
+        do { try body() } catch { logger.error("session \(id): \(what) failed: \(error)") }
     }
 }
