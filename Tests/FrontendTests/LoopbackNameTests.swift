@@ -129,3 +129,17 @@ enum AccessGuardCheck {
 }
 
 import Hummingbird
+
+@Suite("bearer token comparison")
+struct TokenComparisonTests {
+    typealias Guard = AccessGuard<Hummingbird.BasicRequestContext>
+
+    @Test("equal only when every byte and the length match; a prefix or an extension is not the token")
+    func comparison() {
+        #expect(Guard.constantTimeEqual("Bearer s3cret", "Bearer s3cret"))
+        #expect(!Guard.constantTimeEqual("Bearer s3cre", "Bearer s3cret"))
+        #expect(!Guard.constantTimeEqual("Bearer s3cretX", "Bearer s3cret"))
+        #expect(!Guard.constantTimeEqual("", "Bearer s3cret"))
+        #expect(!Guard.constantTimeEqual("Bearer s3crex", "Bearer s3cret"))
+    }
+}
