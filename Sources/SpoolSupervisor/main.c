@@ -110,14 +110,20 @@ static int try_write_exit(const char *text) {
     return rename(tmp, final);
 }
 
-// Retries until written: the job's lock stays held meanwhile, so the job is reported as
-// what it is (ended, unrecorded) rather than as lost.
+// Retries while the failure can pass (a full disk, say): the job's lock stays held
+// meanwhile, so the job is reported as what it is (ended, unrecorded) rather than as
+// lost. A job folder that is gone (removed by hand) has nobody left to tell.
 static void write_exit(const char *text) {
     for (int attempt = 0;; attempt++) {
         if (try_write_exit(text) == 0) return;
+        int code = errno;
+        int passing = code == ENOSPC || code == EDQUOT || code == EINTR || code == EAGAIN || code == ENOMEM || code == EIO;
+        if (!passing || access(dir, F_OK) != 0) {
+            fprintf(stderr, "spool-supervisor: cannot write %s/exit.json (%s); giving up\n", dir, strerror(code));
+            return;
+        }
         if (attempt == 0 || attempt % 60 == 0)
-            fprintf(stderr, "spool-supervisor: cannot write %s/exit.json (%s); retrying every second\n", dir, strerror(errno));
-        if (exit_fd >= 0 && errno != ENOSPC && errno != EDQUOT && errno != EINTR) { close(exit_fd); exit_fd = -1; }
+            fprintf(stderr, "spool-supervisor: cannot write %s/exit.json (%s); retrying every second\n", dir, strerror(code));
         sleep(1);
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessHarness
 import MCP
 import Spool
 import Testing
@@ -7,24 +8,44 @@ import Testing
 /// that already has a record never runs again.
 @Suite("accepted means kept", .timeLimit(.minutes(2)))
 struct AcceptedMeansKeptTests {
+    /// One JSON-RPC line per call, written as bytes: the SDK client's debug-build JSON
+    /// encoder would keep a test thread busy for seconds on megabytes of input.
+    static func rawCall(_ spool: TestSpool, _ process: ChildProcess, id: Int, tool: String, _ arguments: Data) async throws -> String {
+        let input = FileHandle(fileDescriptor: process.stdinFD!, closeOnDealloc: false)
+        input.write(Data(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":"#.utf8) + arguments + Data("}}\n".utf8))
+        var received = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !received.contains(#""id":\#(id)"#) && Date() < deadline {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let n = read(process.stdoutFD!, &buffer, buffer.count)
+            if n > 0 { received += String(decoding: buffer[0..<n], as: UTF8.self) } else { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        return received.split(separator: "\n").first { $0.contains(#""id":\#(id)"#) }.map(String.init) ?? ""
+    }
+
+    static func padded(_ prefix: String, _ byte: Character, _ count: Int, _ suffix: String) -> Data {
+        Data(prefix.utf8) + Data(repeating: byte.asciiValue!, count: count) + Data(suffix.utf8)
+    }
+
     @Test("a request larger than a spool request may be is refused before any job id is handed out")
     func oversizedRequests() async throws {
-        try await withMCP(workers: 1) { spool, mcp in
-            let big = String(repeating: "x", count: 8 << 20)
-            let start = try await mcp.call("start", ["command": "cat", "stdin": .string(big)])
-            #expect(start.isError == true)
-            #expect(start.text.contains("2048 KiB") && start.text.contains("file"), "\(start.text.prefix(300))")
-            #expect(start["job"] == nil)
-            let run = try await mcp.call("run", ["command": "true", "env": ["BIG": .string(String(repeating: "y", count: 3 << 20))]])
-            #expect(run.isError == true)
-            #expect(run.text.contains("2048 KiB"))
+        try await withSpool { spool in
+            let process = try spool.startFrontend(workers: 1)
+            _ = fcntl(process.stdoutFD!, F_SETFL, fcntl(process.stdoutFD!, F_GETFL) | O_NONBLOCK)
+            let input = FileHandle(fileDescriptor: process.stdinFD!, closeOnDealloc: false)
+            input.write(Data((#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"# + "\n").utf8))
+            input.write(Data((#"{"jsonrpc":"2.0","method":"notifications/initialized"}"# + "\n").utf8))
+            let start = try await Self.rawCall(spool, process, id: 2, tool: "start", Self.padded(#"{"command":"cat","stdin":""#, "x", 8 << 20, #""}"#))
+            #expect(start.contains(#""isError":true"#) && start.contains("2048 KiB") && start.contains("file"), "\(start.prefix(300))")
+            #expect(!start.contains(#""job""#))
+            let run = try await Self.rawCall(spool, process, id: 3, tool: "run", Self.padded(#"{"command":"true","env":{"BIG":""#, "y", (2 << 20) + 100, #""}}"#))
+            #expect(run.contains(#""isError":true"#) && run.contains("2048 KiB"), "\(run.prefix(300))")
             for priority in Priority.allCases {
                 #expect(FileSystem.list(spool.layout.queue(priority)).isEmpty, "a request was written anyway")
             }
             // Just below the limit still runs, and the worker reads it whole.
-            let fits = try await mcp.call("run", ["command": "wc -c", "stdin": .string(String(repeating: "z", count: 1_900_000))])
-            #expect(fits.isError == false, "\(fits.text.prefix(300))")
-            #expect(fits["stdout"]?.stringValue?.contains("1900000") == true)
+            let fits = try await Self.rawCall(spool, process, id: 4, tool: "run", Self.padded(#"{"command":"wc -c","stdin":""#, "z", 1_900_000, #""}"#))
+            #expect(fits.contains(#""isError":false"#) && fits.contains("1900000"), "\(fits.prefix(300))")
             #expect(FileSystem.list(spool.layout.bad).isEmpty)
         }
     }
@@ -52,9 +73,9 @@ struct AcceptedMeansKeptTests {
     func hugeRequestFile() async throws {
         try await withMCP(workers: 1) { spool, _ in
             let id = JobID.make()
-            let padding = String(repeating: "p", count: 50 << 20)
-            let text = #"{"command":"true","cwd":"/tmp","pad":""# + padding + #""}"#
-            try Data(text.utf8).write(to: URL(fileURLWithPath: spool.layout.tmp + "/huge"))
+            // Built as bytes: a 50 MB String would keep a test thread busy for seconds.
+            let bytes = Data(#"{"command":"true","cwd":"/tmp","pad":""#.utf8) + Data(repeating: UInt8(ascii: "p"), count: 50 << 20) + Data(#""}"#.utf8)
+            try bytes.write(to: URL(fileURLWithPath: spool.layout.tmp + "/huge"))
             #expect(rename(spool.layout.tmp + "/huge", spool.layout.queued(id, .async)) == 0)
             let reasonPath = spool.layout.bad + "/" + id.fileName + ".reason"
             #expect(await eventually(timeout: 10) { FileManager.default.fileExists(atPath: reasonPath) })

@@ -54,10 +54,11 @@ struct CrashSafetyTests {
     @Test("kill -9 of a worker that spool-mcp supervises: the job completes and run-waiters see it")
     func killSupervisedWorker() async throws {
         try await withMCP(workers: 1) { spool, mcp in
-            let started = try await mcp.call("start", ["command": "sleep 1; echo survived", "priority": "sync"])
+            // Held until the worker is killed, so a slow poll here cannot miss the running state.
+            let started = try await mcp.call("start", ["command": .string(spool.blocker("go") + "; echo survived"), "priority": "sync"])
             let id = try #require(started["job"]?.stringValue)
             var workerPid: Int32?
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = Date().addingTimeInterval(30) // generous: the suite shares two cores
             while workerPid == nil && Date() < deadline {
                 if let status = try spool.status(id), status.state == .running,
                    let record = try SpoolJSON.load(WorkerRecord.self, from: spool.layout.workerRecord(status.worker!)) {
@@ -67,6 +68,7 @@ struct CrashSafetyTests {
                 }
             }
             kill(try #require(workerPid), SIGKILL)
+            spool.release("go")
             let waited = try await mcp.call("wait", ["jobs": [.string(id)], "timeout": 20])
             #expect(waited["completed"] == true)
             let status = try #require(try spool.status(id))

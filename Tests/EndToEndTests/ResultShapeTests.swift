@@ -84,20 +84,25 @@ struct ResultShapeTests {
 
     @Test("a silent run with a progress token gets keep-alive progress notifications")
     func progressKeepAlive() async throws {
-        try await withMCP(workers: 1, extra: ["--progress-keepalive", "0.5"]) { _, mcp in
-            let (result, notes) = try await mcp.callWithProgress("run", ["command": "sleep 3"])
+        try await withMCP(workers: 1, extra: ["--progress-keepalive", "0.2"]) { spool, mcp in
+            // Released by the test itself, so a busy test process only makes the silence longer.
+            let release = Task { try await Task.sleep(for: .seconds(2)); spool.release("quiet") }
+            let (result, notes) = try await mcp.callWithProgress("run", ["command": .string(spool.blocker("quiet"))], expecting: 2)
+            _ = release
             #expect(result["state"] == "succeeded")
-            #expect(notes.count >= 2, "got \(notes.count) progress notifications in 3 s of silence, one every 0.5 s expected")
+            #expect(notes >= 2, "got \(notes) progress notifications in 2 s of silence, one every 0.2 s expected")
         }
     }
 
     @Test("a silent wait with a progress token gets keep-alive progress notifications")
     func waitKeepAlive() async throws {
-        try await withMCP(workers: 1, extra: ["--progress-keepalive", "0.5"]) { _, mcp in
-            let started = try await mcp.call("start", ["command": "sleep 3"])
-            let (result, notes) = try await mcp.callWithProgress("wait", ["jobs": [try #require(started["job"])], "timeout": 20])
+        try await withMCP(workers: 1, extra: ["--progress-keepalive", "0.2"]) { spool, mcp in
+            let started = try await mcp.call("start", ["command": .string(spool.blocker("quiet"))])
+            let release = Task { try await Task.sleep(for: .seconds(2)); spool.release("quiet") }
+            defer { release.cancel() }
+            let (result, notes) = try await mcp.callWithProgress("wait", ["jobs": [try #require(started["job"])], "timeout": 20], expecting: 2)
             #expect(result["completed"] == true)
-            #expect(notes.count >= 2, "got \(notes.count) progress notifications in 3 s of silence, one every 0.5 s expected")
+            #expect(notes >= 2, "got \(notes) progress notifications in 2 s of silence, one every 0.2 s expected")
         }
     }
 
@@ -113,7 +118,7 @@ struct ResultShapeTests {
         }
     }
 
-    @Test("a watcher flood while a run waits: the run still returns within 100 ms of the job's end")
+    @Test("a watcher flood while a run waits: the run still returns as soon as the job ends")
     func floodWhileWaiting() async throws {
         try await withMCP(workers: 1) { spool, mcp in
             // Many arrivals in done/ (which spool-mcp watches) while the job runs; the
@@ -123,7 +128,9 @@ struct ResultShapeTests {
             let returned = Date().timeIntervalSince1970
             #expect(result["state"] == "succeeded")
             let ended = Double(spool.read(spool.root + "/../ended")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-            #expect(returned - ended < 1.0, "run returned \(returned - ended) s after the job's end")
+            // Measured in the test process, which shares two cores with every other test:
+            // the bound catches a lost wake-up (the run would sit out its 120 s wait), not jitter.
+            #expect(returned - ended < 5.0, "run returned \(returned - ended) s after the job's end")
         }
     }
 }

@@ -88,7 +88,8 @@ struct RunToolTests {
     @Test("start queues in the background; wait with any and with a timeout; list filters by state")
     func startAndWait() async throws {
         try await withMCP(workers: 1) { spool, mcp in
-            let slow = try await mcp.call("start", ["command": "sleep 3"])
+            // Held until released, so a busy machine cannot let it end before the short wait.
+            let slow = try await mcp.call("start", ["command": .string(spool.blocker("slow"))])
             #expect(slow["priority"] == "async")
             let slowID = try #require(slow["job"]?.stringValue)
             let fast = try await mcp.call("start", ["command": "true", "priority": "sync"])
@@ -96,7 +97,8 @@ struct RunToolTests {
             // Timeout is not an error: every job's state is listed.
             let short = try await mcp.call("wait", ["jobs": [.string(slowID)], "timeout": 0.2])
             #expect(short.isError != true)
-            #expect(short["timedOut"] == true)
+            #expect(short["timedOut"] == true, "\(short.text)")
+            spool.release("slow") // one worker slot: the fast job runs after the slow one
             let any = try await mcp.call("wait", ["jobs": [.string(slowID), .string(fastID)], "timeout": 20, "any": true])
             #expect(any["completed"] == true)
             let all = try await mcp.call("wait", ["jobs": [.string(slowID), .string(fastID)], "timeout": 20])

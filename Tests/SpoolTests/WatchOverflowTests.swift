@@ -3,7 +3,8 @@ import Glibc
 import Spool
 import Testing
 
-@Suite("SpoolWatcher overflow")
+/// Serialized: the process has one watcher, so a flood in one test would reach the other.
+@Suite("SpoolWatcher overflow", .serialized)
 struct WatchOverflowTests {
     @Test("a subscriber that falls behind gets an overflow event in place of what it missed, then events again")
     func overflowReachesTheSubscriber() async throws {
@@ -16,8 +17,8 @@ struct WatchOverflowTests {
         for index in 0..<200 {
             close(open(directory + "/f\(index)", O_WRONLY | O_CREAT, 0o644))
         }
-        // Wait until the watcher thread has offered everything (the last file's event).
-        try await Task.sleep(for: .milliseconds(300))
+        // Wait until the watcher thread has offered everything.
+        try await Task.sleep(for: .seconds(1))
         var iterator = events.makeAsyncIterator()
         var seen: [WatchEvent] = []
         while seen.count < 20, let event = await iterator.next() {
@@ -31,6 +32,33 @@ struct WatchOverflowTests {
         close(open(directory + "/after", O_WRONLY | O_CREAT, 0o644))
         let next = await iterator.next()
         #expect(next?.name == "after")
+        await watcher.unwatch(directory)
+    }
+
+    @Test("a subscriber that reads nothing while 10,100 events arrive is told of the overflow, not left with a silent gap")
+    func floodWithTheDefaultLimit() async throws {
+        let spool = try ScratchSpool()
+        let directory = spool.layout.root + "/flood"
+        try FileSystem.makeDirectory(directory)
+        let watcher = try SpoolWatcher.shared()
+        try await watcher.watch(directory, mask: WatchMask.arrivals)
+        let events = watcher.events()
+        for index in 0..<10_100 {
+            close(open(directory + "/f\(index)", O_WRONLY | O_CREAT, 0o644))
+        }
+        close(open(directory + "/last", O_WRONLY | O_CREAT, 0o644))
+        // Give the watcher's thread time to offer them all while nothing reads.
+        try await Task.sleep(for: .seconds(1))
+        var sawOverflow = false
+        var count = 0
+        for await event in events {
+            if event.isOverflow { sawOverflow = true; break }
+            if event.directory == directory { count += 1 }
+            if event.name == "last" { break }
+        }
+        // No silent gap: either every event arrived, or the overflow says some did not.
+        #expect(sawOverflow || count == 10_101, "\(count) of 10101 events and no overflow: the rest were dropped silently")
+        #expect(sawOverflow, "the subscriber was 10,101 events behind, past its limit of 10,000")
         await watcher.unwatch(directory)
     }
 }

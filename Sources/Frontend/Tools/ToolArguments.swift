@@ -107,18 +107,7 @@ struct ToolArguments {
         .wrongType(tool: tool, argument: name, expected: expected, got: Self.describe(value))
     }
 
-    static func describe(_ value: Value) -> String {
-        switch value {
-        case .null: "null"
-        case .bool(let b): "\(b)"
-        case .int(let n): "the number \(n)"
-        case .double(let n): "the number \(n)"
-        case .string(let s): "the string \"\(s.prefix(40))\(s.count > 40 ? "…" : "")\""
-        case .data: "binary data"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
+    static func describe(_ value: Value) -> String { value.shortDescription }
 
     static func format(_ number: Double) -> String {
         number.rounded() == number && abs(number) < 1e15 ? String(Int(number)) : String(number)

@@ -102,18 +102,7 @@ enum JSONRPCVetting {
         if case .object(let object) = message, object["method"] == .string("initialize"), object["id"] != nil { true } else { false }
     }
 
-    static func describe(_ value: Value) -> String {
-        switch value {
-        case .null: "null"
-        case .bool(let flag): "\(flag)"
-        case .int(let number): "the number \(number)"
-        case .double(let number): "the number \(number)"
-        case .string(let text): "the string \"\(text.prefix(40))\""
-        case .data: "binary data"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
+    static func describe(_ value: Value) -> String { value.shortDescription }
 
     /// A JSON-RPC error response.
     static func errorResponse(code: Int, message: String, id: Value) -> Value {

@@ -39,6 +39,24 @@ final class MCPHarness: @unchecked Sendable {
         return (result, await collected.items)
     }
 
+    /// Like `callWithProgress`, then waits up to `settle` seconds until at least `expected`
+    /// notifications have been handled: the client hands them to their handler in tasks of
+    /// their own, which a busy test process may run after the result.
+    func callWithProgress(_ name: String, _ arguments: [String: Value], expecting expected: Int, settle: Double = 10) async throws -> (CallTool.Result, Int) {
+        let collected = ProgressLog()
+        _ = await client.onNotification(ProgressNotification.self) { message in
+            await collected.append(message.params)
+        }
+        let context: RequestContext<CallTool.Result> = try await client.callTool(
+            name: name, arguments: arguments, meta: Metadata(progressToken: .string("p2")))
+        let result = try await context.value
+        let deadline = Date().addingTimeInterval(settle)
+        while await collected.items.count < expected && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return (result, await collected.items.count)
+    }
+
     /// Collects `notifications/message` (log) notices from now on.
     func collectNotices() async -> NoticeLog {
         let log = NoticeLog()

@@ -90,6 +90,7 @@ final class TestSpool: @unchecked Sendable {
     /// A test that fails or times out before `cleanup()` still leaves nothing running.
     deinit {
         for child in children where child.isRunning { kill(-child.pid, SIGKILL) }
+        killProcessesNamingRoot()
     }
 
     func cleanup() async {
@@ -100,6 +101,17 @@ final class TestSpool: @unchecked Sendable {
             if let pid = status.pid, status.state == .running { kill(-pid, SIGKILL) }
             if let supervisor = status.supervisorPid, status.state == .running { kill(supervisor, SIGKILL) }
         }
+        killProcessesNamingRoot()
         try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent)
+    }
+
+    /// Supervisors and keepers of this spool's jobs (their arguments name the job folder),
+    /// whatever state their records are in.
+    private func killProcessesNamingRoot() {
+        for name in names("/proc") {
+            guard let pid = Int32(name), pid != getpid(),
+                  let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { continue }
+            if String(decoding: data, as: UTF8.self).contains(root + "/") { kill(pid, SIGKILL) }
+        }
     }
 }
