@@ -10,12 +10,16 @@
 //       command becomes its child and it carries on as the keeper itself.
 //   spool-keeper (K)      forked by S into a process group of its own. It forks the
 //       command into a further process group, waits for it, enforces the timeout,
-//       acts on the job's marker files (`cancel`, `stdin.eof`, watched with inotify),
-//       terminates the command's group (TERM, then KILL after the grace period) and
+//       acts on cancel (SIGTERM/SIGUSR1) and end of input (SIGUSR2), which the job's
+//       owner sends when the `cancel` and `stdin.eof` marker files appear, and checks
+//       those files itself at start; terminates the command's group (TERM, then KILL) and
 //       writes `exit.json` into space it reserved when the job started, so that a
 //       full disk cannot keep the outcome from being recorded.
 //
-// Kill S: K goes on, enforces the timeout, honours a cancel marker and records the
+// No inotify instance here: creating one per job costs ~8 ms at exit (its teardown waits
+// for an RCU grace period), so the worker, which already watches, relays the markers.
+//
+// Kill S: K goes on, enforces the timeout, honours a cancel and records the
 // exit; the job lock (flock on the job folder, held by both) stays held until then,
 // so the job is `running` exactly as long as the command is. Kill K: the command is
 // reparented to S, which becomes the keeper. Only killing both before the command
@@ -41,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -176,7 +179,7 @@ struct keep {
     double grace;
     int timed_out, cancelled, status, have_status;
     int keep_open;        // our write end of the stdin FIFO (pipe mode), or -1
-    int sigfd, inofd;
+    int sigfd;
     const char *failure;  // set when the loop could not go on
     char failure_text[256];
 };
@@ -192,13 +195,6 @@ static int signal_fd(void) {
     sigaddset(&set, SIGUSR2);
     sigprocmask(SIG_BLOCK, &set, NULL);
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-// The marker files a request sends (DESIGN.md: requests are files, never signals).
-static int marker_watch(void) {
-    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (fd >= 0 && inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) { close(fd); fd = -1; }
-    return fd;
 }
 
 static void begin_stop(struct keep *k, int cancel) {
@@ -235,13 +231,12 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
             long long left = next - mono_ns();
             wait_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
         }
-        struct pollfd fds[4] = {
+        struct pollfd fds[3] = {
             { k->sigfd, POLLIN, 0 },
-            { k->inofd, POLLIN, 0 },
             { pumps ? pumps[0].from : -1, POLLIN, 0 },
             { pumps ? pumps[1].from : -1, POLLIN, 0 },
         };
-        int ready = poll(fds, 4, wait_ms);
+        int ready = poll(fds, 3, wait_ms);
         if (ready < 0 && errno != EINTR) {
             // Without poll nothing can be enforced: end the command rather than leave it
             // running unsupervised, and record why.
@@ -254,7 +249,7 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
         }
         if (pumps) {
             for (int i = 0; i < 2; i++)
-                if (pumps[i].from >= 0 && (fds[i + 2].revents & (POLLIN | POLLHUP | POLLERR))) pump_once(&pumps[i], limit);
+                if (pumps[i].from >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) pump_once(&pumps[i], limit);
         }
         struct signalfd_siginfo info;
         while (read(k->sigfd, &info, sizeof info) == (ssize_t)sizeof info) {
@@ -265,11 +260,6 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
                 begin_stop(k, 1);
                 kill_at = mono_ns() + (long long)(k->grace * 1e9);
             }
-        }
-        if (k->inofd >= 0 && (fds[1].revents & POLLIN)) {
-            char events[4096];
-            while (read(k->inofd, events, sizeof events) > 0) {}
-            check_markers(k, &kill_at);
         }
         long long now = mono_ns();
         if (kill_at >= 0 && now >= kill_at) {
@@ -396,7 +386,7 @@ int main(int argc, char **argv) {
     // A command whose keeper dies is reparented to us, so we can carry on as its keeper.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-    struct keep k = { .child = -1, .deadline = -1, .grace = grace, .keep_open = keep_open, .sigfd = sigfd, .inofd = -1 };
+    struct keep k = { .child = -1, .deadline = -1, .grace = grace, .keep_open = keep_open, .sigfd = sigfd };
     k.started = now_ns();
     if (timeout > 0) k.deadline = mono_ns() + (long long)(timeout * 1e9);
 
@@ -416,7 +406,6 @@ int main(int argc, char **argv) {
         close(k2s[0]);
         close(s2k[1]);
         for (int i = 0; i < 2; i++) if (pumps[i].from >= 0) close(pumps[i].from);
-        k.inofd = marker_watch();
         pid_t child = fork();
         if (child < 0) {
             fprintf(stderr, "spool-supervisor: fork failed: %s\n", strerror(errno));
@@ -447,7 +436,7 @@ int main(int argc, char **argv) {
         close(child_err);
         if (limit > 0) { close(out); close(err); }
         char line[32];
-        int n = snprintf(line, sizeof line, "%d\n", (int)child);
+        int n = snprintf(line, sizeof line, "%d %d\n", (int)child, (int)getpid());
         if (write(k2s[1], line, (size_t)n) < 0) { /* supervisor gone: carry on regardless */ }
         keep_loop(&k, NULL, limit);
         // Ask the supervisor for the dropped counts (it drains the pipes first). If it is
@@ -498,7 +487,7 @@ int main(int argc, char **argv) {
                 if (strcmp(buf, "end") == 0) {
                     ended = 1;
                 } else if (!reported) {
-                    k.child = (pid_t)atoi(buf);
+                    k.child = (pid_t)atoi(buf); // "CPID KPID", both reported to the worker
                     if (write(1, buf, strlen(buf)) < 0 || write(1, "\n", 1) < 0) { /* worker gone */ }
                     int devnull = open("/dev/null", O_WRONLY);
                     if (devnull >= 0) { dup2(devnull, 1); close(devnull); }
@@ -533,7 +522,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "spool-supervisor: the keeper of %s died; carrying on as keeper\n", dir);
         // Reaping the keeper first: by the time it is a zombie, its children are ours.
         while (waitpid(keeper, NULL, 0) < 0 && errno == EINTR) {}
-        k.inofd = marker_watch();
         keep_loop(&k, limit > 0 ? pumps : NULL, limit);
         drain_pumps(pumps, limit);
         record(&k, pumps[0].dropped, pumps[1].dropped, 1);

@@ -74,7 +74,11 @@ public struct Recovery: Sendable {
         let lock: FileLock
         do {
             try FileSystem.makeDirectory(layout.job(id))
-            guard let held = try FileLock.tryAcquire(layout.job(id), create: false) else { return .stillRunning }
+            guard let held = try FileLock.tryAcquire(layout.job(id), create: false) else {
+                // Its owner is dead: pass on a cancel or end of input that came meanwhile.
+                if let keeper = (try? records.status(id))?.keeperPid { MarkerRelay.relay(id, to: keeper, records: records) } // unreadable: next sweep
+                return .stillRunning
+            }
             lock = held
         } catch {
             return .retrying(error)

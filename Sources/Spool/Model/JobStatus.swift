@@ -6,8 +6,11 @@ public struct JobStatus: Codable, Sendable, Equatable {
     public var worker: WorkerName?
     /// The command's pid, which is also its process group id.
     public var pid: Int32?
-    /// The per-job supervisor that cancel signals (it then kills the whole group).
+    /// The per-job supervisor (it copies output and stands in for the keeper if that dies).
     public var supervisorPid: Int32?
+    /// The per-job keeper: it waits for the command and records its exit; the job's owner
+    /// relays the `cancel` and `stdin.eof` markers to it (SIGUSR1, SIGUSR2).
+    public var keeperPid: Int32?
     public var exitCode: Int32?
     public var signal: Int32?
     public var createdAt: Timestamp

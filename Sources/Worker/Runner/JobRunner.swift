@@ -66,20 +66,22 @@ struct JobRunner: Sendable {
                 logger.warning("job \(id) is being handled by another process; leaving it")
                 return
             }
+            let relay = Task { await relayMarkers(id) }
+            defer { relay.cancel() }
             guard let status = try await spawn(request, lock: lock) else { return }
             termination = status
             withExtendedLifetime(lock) {}
+            if try records.exit(id) == nil && records.isSupervised(id) {
+                // The supervisor died and the keeper lives on: keep relaying until it is done.
+                let exit = await awaitKeeper(id)
+                try records.finish(id, worker: worker, request: request, exit: exit,
+                                   reason: exit == nil ? "spool-supervisor and its keeper died while the job ran; its exit status is unknown" : nil)
+                return
+            }
         }
         // Our own hold on the lock has ended: from now on it is held only by a live keeper.
         if let exit = try records.exit(id) {
             try records.finish(id, worker: worker, request: request, exit: exit)
-        } else if records.isSupervised(id) {
-            // The supervisor died, its keeper did not: the command runs on, and its keeper
-            // enforces the timeout, acts on cancel and records the exit.
-            logger.warning("job \(id): spool-supervisor ended (\(termination)) while the command runs on under its keeper; waiting for its exit record")
-            let exit = await awaitKeeper(id)
-            try records.finish(id, worker: worker, request: request, exit: exit,
-                               reason: exit == nil ? "spool-supervisor and its keeper died while the job ran; its exit status is unknown" : nil)
         } else {
             try records.finish(id, worker: worker, request: request, exit: nil,
                                reason: "spool-supervisor ended (\(termination)) without recording an exit status; see the worker's log")
@@ -142,15 +144,37 @@ struct JobRunner: Sendable {
                 buffer.withUnsafeBytes { text.append(contentsOf: $0) }
             }
             let supervisorPid = execution.processIdentifier.value
-            guard let pid = Int32(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-            else { return }
-            // A cancel or end of input that raced the start needs nothing here: the keeper
-            // watches the job's marker files from before the command starts.
-            try records.writeStatus(JobStatus(
+            // "CPID KPID": the command's pid (its process group) and its keeper's.
+            let pids = String(decoding: text, as: UTF8.self).split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            guard let pid = pids.first else { return }
+            var status = JobStatus(
                 job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
-                supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now), durable: false)
+                supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now)
+            status.keeperPid = pids.dropFirst().first
+            try records.writeStatus(status, durable: false)
+            // Markers that came before there was a keeper to tell; later ones are relayed
+            // by `relayMarkers` as they arrive.
+            if let keeper = status.keeperPid { MarkerRelay.relay(id, to: keeper, records: records) }
         }
         return result.terminationStatus
+    }
+
+    /// Relays the job's marker files to its keeper while it runs: the worker is the job's
+    /// owner, and one inotify watch here is far cheaper than an inotify instance per keeper.
+    private func relayMarkers(_ id: JobID) async {
+        let directory = layout.job(id)
+        guard let watcher = try? SpoolWatcher.shared() else { return } // the worker itself runs on it
+        let events = watcher.events(limit: 64)
+        do { try await watcher.watch(directory, mask: WatchMask.arrivals) } catch {
+            logger.warning("job \(id): cannot watch for cancel and end of input: \(error); the next recovery sweep relays them")
+            return
+        }
+        defer { Task { await watcher.unwatch(directory) } }
+        let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue, JobFile.status.rawValue]
+        for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
+            guard let keeper = (try? records.status(id))?.keeperPid else { continue } // not started yet: status.json's arrival brings us back
+            MarkerRelay.relay(id, to: keeper, records: records)
+        }
     }
 
     /// Waits for the exit record of a job whose keeper outlived its supervisor: woken by
