@@ -8,15 +8,10 @@ import Testing
 struct WatchOverflowTests {
     @Test("a subscriber that falls behind gets an overflow event in place of what it missed, then events again")
     func overflowReachesTheSubscriber() async throws {
-        let spool = try ScratchSpool()
-        let directory = spool.layout.root + "/flood"
-        try FileSystem.makeDirectory(directory)
-        let watcher = try SpoolWatcher.shared()
-        try await watcher.watch(directory, mask: WatchMask.arrivals)
+        let (spool, directory, watcher) = try await Self.watchedFolder()
+        defer { withExtendedLifetime(spool) {} }
         let events = watcher.events(limit: 10)
-        for index in 0..<200 {
-            close(open(directory + "/f\(index)", O_WRONLY | O_CREAT, 0o644))
-        }
+        Self.create(200, in: directory)
         // Wait until the watcher thread has offered everything.
         try await Task.sleep(for: .seconds(1))
         var iterator = events.makeAsyncIterator()
@@ -37,15 +32,10 @@ struct WatchOverflowTests {
 
     @Test("a subscriber that reads nothing while 10,100 events arrive is told of the overflow, not left with a silent gap")
     func floodWithTheDefaultLimit() async throws {
-        let spool = try ScratchSpool()
-        let directory = spool.layout.root + "/flood"
-        try FileSystem.makeDirectory(directory)
-        let watcher = try SpoolWatcher.shared()
-        try await watcher.watch(directory, mask: WatchMask.arrivals)
+        let (spool, directory, watcher) = try await Self.watchedFolder()
+        defer { withExtendedLifetime(spool) {} }
         let events = watcher.events()
-        for index in 0..<10_100 {
-            close(open(directory + "/f\(index)", O_WRONLY | O_CREAT, 0o644))
-        }
+        Self.create(10_100, in: directory)
         close(open(directory + "/last", O_WRONLY | O_CREAT, 0o644))
         // Give the watcher's thread time to offer them all while nothing reads.
         try await Task.sleep(for: .seconds(1))
@@ -60,5 +50,19 @@ struct WatchOverflowTests {
         #expect(sawOverflow || count == 10_101, "\(count) of 10101 events and no overflow: the rest were dropped silently")
         #expect(sawOverflow, "the subscriber was 10,101 events behind, past its limit of 10,000")
         await watcher.unwatch(directory)
+    }
+
+    /// A fresh folder watched for arrivals by the process's watcher (the spool keeps it alive).
+    static func watchedFolder() async throws -> (ScratchSpool, String, SpoolWatcher) {
+        let spool = try ScratchSpool()
+        let directory = spool.layout.root + "/flood"
+        try FileSystem.makeDirectory(directory)
+        let watcher = try SpoolWatcher.shared()
+        try await watcher.watch(directory, mask: WatchMask.arrivals)
+        return (spool, directory, watcher)
+    }
+
+    static func create(_ count: Int, in directory: String) {
+        for index in 0..<count { close(open(directory + "/f\(index)", O_WRONLY | O_CREAT, 0o644)) }
     }
 }

@@ -29,32 +29,31 @@ final class MCPHarness: @unchecked Sendable {
 
     /// Calls a tool with a progress token and collects the progress notifications.
     func callWithProgress(_ name: String, _ arguments: [String: Value]) async throws -> (CallTool.Result, [ProgressNotification.Parameters]) {
-        let collected = ProgressLog()
-        _ = await client.onNotification(ProgressNotification.self) { message in
-            await collected.append(message.params)
-        }
-        let context: RequestContext<CallTool.Result> = try await client.callTool(
-            name: name, arguments: arguments, meta: Metadata(progressToken: .string("p1")))
-        let result = try await context.value
-        return (result, await collected.items)
+        try await progressCall(name, arguments, token: "p1", expected: 0, settle: 0)
     }
 
     /// Like `callWithProgress`, then waits up to `settle` seconds until at least `expected`
     /// notifications have been handled: the client hands them to their handler in tasks of
     /// their own, which a busy test process may run after the result.
     func callWithProgress(_ name: String, _ arguments: [String: Value], expecting expected: Int, settle: Double = 10) async throws -> (CallTool.Result, Int) {
+        let (result, notes) = try await progressCall(name, arguments, token: "p2", expected: expected, settle: settle)
+        return (result, notes.count)
+    }
+
+    private func progressCall(_ name: String, _ arguments: [String: Value], token: String, expected: Int,
+                              settle: Double) async throws -> (CallTool.Result, [ProgressNotification.Parameters]) {
         let collected = ProgressLog()
         _ = await client.onNotification(ProgressNotification.self) { message in
             await collected.append(message.params)
         }
         let context: RequestContext<CallTool.Result> = try await client.callTool(
-            name: name, arguments: arguments, meta: Metadata(progressToken: .string("p2")))
+            name: name, arguments: arguments, meta: Metadata(progressToken: .string(token)))
         let result = try await context.value
         let deadline = Date().addingTimeInterval(settle)
         while await collected.items.count < expected && Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        return (result, await collected.items.count)
+        return (result, await collected.items)
     }
 
     /// Collects `notifications/message` (log) notices from now on.
