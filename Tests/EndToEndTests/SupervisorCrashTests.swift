@@ -83,6 +83,20 @@ struct SupervisorCrashTests {
         }
     }
 
+    @Test("kill -9 of both the supervisor and the keeper: the job is reported lost, not left running")
+    func bothKilled() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 30"])
+            let keeper = try #require(Self.keeperPid(ofCommand: command))
+            kill(supervisor, SIGKILL)
+            kill(keeper, SIGKILL)
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 15])
+            #expect(result["completed"] == true, "\(result.text)")
+            #expect(try spool.status(id.rawValue)?.state == .lost)
+            kill(-command, SIGKILL)
+        }
+    }
+
     @Test("a full disk: the exit record still gets written, and the bookkeeping completes once space is free")
     func fullDisk() async throws {
         let mount = NSTemporaryDirectory() + "spool-full-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

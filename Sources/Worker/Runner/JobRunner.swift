@@ -55,6 +55,9 @@ struct JobRunner: Sendable {
         let id = request.job
         let directory = layout.job(id)
         try FileSystem.makeDirectory(directory)
+        // Markers are relayed from before the start until the keeper is done.
+        let relay = Task { await relayMarkers(id) }
+        defer { relay.cancel() }
         let termination: TerminationStatus
         do {
             // The job's lock is held from here until the command has ended (the supervisor
@@ -66,22 +69,20 @@ struct JobRunner: Sendable {
                 logger.warning("job \(id) is being handled by another process; leaving it")
                 return
             }
-            let relay = Task { await relayMarkers(id) }
-            defer { relay.cancel() }
             guard let status = try await spawn(request, lock: lock) else { return }
             termination = status
             withExtendedLifetime(lock) {}
-            if try records.exit(id) == nil && records.isSupervised(id) {
-                // The supervisor died and the keeper lives on: keep relaying until it is done.
-                let exit = await awaitKeeper(id)
-                try records.finish(id, worker: worker, request: request, exit: exit,
-                                   reason: exit == nil ? "spool-supervisor and its keeper died while the job ran; its exit status is unknown" : nil)
-                return
-            }
         }
         // Our own hold on the lock has ended: from now on it is held only by a live keeper.
         if let exit = try records.exit(id) {
             try records.finish(id, worker: worker, request: request, exit: exit)
+        } else if records.isSupervised(id) {
+            // The supervisor died, its keeper did not: the command runs on, and its keeper
+            // enforces the timeout and records the exit; cancels are still relayed to it.
+            logger.warning("job \(id): spool-supervisor ended (\(termination)) while the command runs on under its keeper; waiting for its exit record")
+            let exit = await awaitKeeper(id)
+            try records.finish(id, worker: worker, request: request, exit: exit,
+                               reason: exit == nil ? "spool-supervisor and its keeper died while the job ran; its exit status is unknown" : nil)
         } else {
             try records.finish(id, worker: worker, request: request, exit: nil,
                                reason: "spool-supervisor ended (\(termination)) without recording an exit status; see the worker's log")
