@@ -20,7 +20,7 @@ struct FrontendCommand: AsyncParsableCommand {
     var spool: String = ProcessInfo.processInfo.environment["SPOOL_DIR"] ?? "./spool"
 
     @Option(help: "spool-worker processes to start and supervise; 0 = only external workers (env SPOOL_WORKERS; default: number of cores).")
-    var workers: Int = Int(ProcessInfo.processInfo.environment["SPOOL_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+    var workers: Int = Settings.int("SPOOL_WORKERS", ProcessInfo.processInfo.activeProcessorCount)
 
     @Option(help: "Serve Streamable HTTP on HOST:PORT instead of stdio (env SPOOL_HTTP); port 0 picks a free one, printed on stderr.")
     var http: String?
@@ -34,39 +34,36 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(help: "Answer CORS requests from this Origin (off by default; env SPOOL_CORS_ORIGIN).")
     var corsOrigin: String?
 
-    private static func environment(_ name: String) -> String? {
-        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
-    }
-    private var httpAddress: String? { http ?? Self.environment("SPOOL_HTTP") }
+    private var httpAddress: String? { http ?? Settings.environment("SPOOL_HTTP") }
     private var bearerToken: String? { token ?? ProcessInfo.processInfo.environment["SPOOL_TOKEN"] }
-    private var cors: String? { corsOrigin ?? Self.environment("SPOOL_CORS_ORIGIN") }
+    private var cors: String? { corsOrigin ?? Settings.environment("SPOOL_CORS_ORIGIN") }
 
     @Option(help: "Seconds without requests after which an HTTP MCP session expires (env SPOOL_HTTP_SESSION_IDLE).")
-    var httpSessionIdle: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_SESSION_IDLE"] ?? "") ?? 3600
+    var httpSessionIdle: Double = Settings.double("SPOOL_HTTP_SESSION_IDLE", 3600)
 
     @Option(help: "Seconds an HTTP client has to send a whole request head, and that a keep-alive connection may idle (env SPOOL_HTTP_HEADER_TIMEOUT).")
-    var httpHeaderTimeout: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_HEADER_TIMEOUT"] ?? "") ?? 10
+    var httpHeaderTimeout: Double = Settings.double("SPOOL_HTTP_HEADER_TIMEOUT", HTTPLimits().headerTimeout)
 
     @Option(help: "Seconds an HTTP client has to send a request body once its head arrived (env SPOOL_HTTP_BODY_TIMEOUT).")
-    var httpBodyTimeout: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_BODY_TIMEOUT"] ?? "") ?? 30
+    var httpBodyTimeout: Double = Settings.double("SPOOL_HTTP_BODY_TIMEOUT", HTTPLimits().bodyTimeout)
 
     @Option(help: "Seconds an HTTP client may stop reading a stream before it is disconnected (env SPOOL_HTTP_STALL_TIMEOUT).")
-    var httpStallTimeout: Double = Double(ProcessInfo.processInfo.environment["SPOOL_HTTP_STALL_TIMEOUT"] ?? "") ?? 30
+    var httpStallTimeout: Double = Settings.double("SPOOL_HTTP_STALL_TIMEOUT", HTTPLimits().stallTimeout)
 
     @Option(help: "Most HTTP connections open at once; more wait until one closes (env SPOOL_HTTP_MAX_CONNECTIONS).")
-    var httpMaxConnections: Int = Int(ProcessInfo.processInfo.environment["SPOOL_HTTP_MAX_CONNECTIONS"] ?? "") ?? 512
+    var httpMaxConnections: Int = Settings.int("SPOOL_HTTP_MAX_CONNECTIONS", HTTPLimits().maxConnections)
 
     @Option(help: "Bytes of output a run result carries inline, over both streams, the end first (env SPOOL_INLINE_OUTPUT).")
-    var inlineOutput: Int = Int(ProcessInfo.processInfo.environment["SPOOL_INLINE_OUTPUT"] ?? "") ?? OutputBudget.standard.bytes
+    var inlineOutput: Int = Settings.int("SPOOL_INLINE_OUTPUT", OutputBudget.standard.bytes)
 
     @Option(help: "Most seconds between progress notifications of a silent run or wait (env SPOOL_PROGRESS_KEEPALIVE).")
-    var progressKeepalive: Double = Double(ProcessInfo.processInfo.environment["SPOOL_PROGRESS_KEEPALIVE"] ?? "") ?? 15
+    var progressKeepalive: Double = Settings.double("SPOOL_PROGRESS_KEEPALIVE", 15)
 
     @Option(help: "Seconds between TERM and KILL when a job times out or is cancelled (env SPOOL_KILL_GRACE).")
-    var killGrace: Double = Double(ProcessInfo.processInfo.environment["SPOOL_KILL_GRACE"] ?? "") ?? 5
+    var killGrace: Double = Settings.double("SPOOL_KILL_GRACE", 5)
 
     @Option(help: "Seconds after which a waiting async request is served like a sync one (env SPOOL_ASYNC_AGING).")
-    var asyncAging: Double = Double(ProcessInfo.processInfo.environment["SPOOL_ASYNC_AGING"] ?? "") ?? 60
+    var asyncAging: Double = Settings.double("SPOOL_ASYNC_AGING", 60)
 
     @OptionGroup(title: "Limits (passed to the workers spool-mcp starts)")
     var limitOptions: LimitOptions
