@@ -157,7 +157,8 @@ actor Worker {
         request.priority = entry.priority
         if let problem = request.problem {
             do {
-                try JobRecords(layout: layout).reject(entry.id, worker: name, request: request, reason: problem)
+                try JobTransitions(layout: layout).finish(entry.id, from: .claimed(name), origin: JobOrigin(request), worker: name,
+                                                          ending: JobEnding(outcome: .rejected(reason: problem), finishedAt: .now))
             } catch {
                 logger.error("job \(entry.id): cannot record its rejection (\(problem)): \(error); retrying")
                 adopted.insert(entry.id) // Recovery then requeues it, and the next claim rejects it again

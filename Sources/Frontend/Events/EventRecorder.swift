@@ -22,7 +22,7 @@ actor EventRecorder {
         var session: JobID?
         var running = false
         var position: Int?
-        var offsets: [Spool.OutputStream: Int64] = [.stdout: 0, .stderr: 0]
+        var offsets: [JobStream: Int64] = [.stdout: 0, .stderr: 0]
     }
 
     private struct SessionSeen {
@@ -259,7 +259,7 @@ actor EventRecorder {
         guard var tracked = jobs[id] else { return }
         let records = JobRecords(layout: layout)
         var events: [SpoolEvent] = []
-        for stream in Spool.OutputStream.allCases {
+        for stream in JobStream.allCases {
             let size = records.outputSize(id, stream)
             var offset = tracked.offsets[stream] ?? 0
             while offset < size {

@@ -15,7 +15,7 @@ extension JobService {
         if let current = queue.find(id) {
             if current == target { return .alreadyThere }
             do {
-                if try FileSystem.rename(layout.queued(id, current), to: layout.queued(id, target)) {
+                if try JobTransitions(layout: layout).promote(id, from: current, to: target) {
                     return .moved(from: current)
                 }
             } catch { throw .spool(error) }

@@ -27,7 +27,8 @@ extension JobService {
         if record.state == .closed { return .alreadyClosed }
         do {
             try sessions.requestEnd(id)
-            if try FileSystem.rename(layout.queued(id, .sync), to: layout.done(id)) {
+            // queue/sync → done/ (not `dequeue`: a session's request gets no job record).
+            if try JobTransitions(layout: layout).fileSession(id, from: .queued(.sync)) {
                 try sessions.close(id, reason: "ended before it opened")
                 return .dequeued
             }

@@ -59,12 +59,12 @@ struct JobService: Sendable {
     }
 
     /// Bytes of one output stream from `offset`, at most `limit`.
-    func read(_ id: JobID, _ stream: Spool.OutputStream, offset: Int64, limit: Int) throws(SpoolError) -> [UInt8] {
+    func read(_ id: JobID, _ stream: JobStream, offset: Int64, limit: Int) throws(SpoolError) -> [UInt8] {
         try FileSystem.read(layout.job(id, stream.file), offset: offset, limit: limit) ?? []
     }
 
     /// The last `count` lines of a stream, reading backwards in blocks (never the whole file).
-    func tail(_ id: JobID, _ stream: Spool.OutputStream, lines count: Int, maxBytes: Int = 1 << 20) throws(SpoolError) -> (text: [UInt8], truncated: Bool) {
+    func tail(_ id: JobID, _ stream: JobStream, lines count: Int, maxBytes: Int = 1 << 20) throws(SpoolError) -> (text: [UInt8], truncated: Bool) {
         let size = records.outputSize(id, stream)
         var start = size
         var collected: [UInt8] = []
@@ -101,21 +101,25 @@ struct JobService: Sendable {
     /// a running one gets the `cancel` marker, on which its keeper terminates the process
     /// group (TERM, then KILL after the grace period).
     func cancel(_ id: JobID) throws(SpoolError) -> CancelOutcome {
-        let snapshot = try inspector.snapshot(id)
-        if snapshot.status.state.isFinal { return .alreadyFinished(snapshot.status.state) }
+        let action = try JobLifecycle.cancel(JobFacts.read(id, layout: layout, order: order))
+        if case .alreadyFinished(let state) = action { return .alreadyFinished(state) }
         try FileSystem.makeDirectory(layout.job(id))
         // The marker first: if a worker claims the request right now, it sees the marker
         // once it has a process to stop, and stops it.
         try AtomicFile.write(Array("cancel requested at \(Timestamp.now)\n".utf8), to: layout.job(id, .cancel), layout: layout)
-        if let priority = queue.find(id), try records.cancelWaiting(id, at: layout.queued(id, priority), priority: priority) {
-            return .dequeued
+        if case .markAndDequeue(var place) = action {
+            // A promote may have moved it since the facts were read.
+            if case .queued = place, let priority = queue.find(id) { place = .queued(priority) }
+            let origin: JobOrigin
+            switch place {
+            case .queued(let priority): origin = JobOrigin(job: id, priority: priority)
+            case .sessionQueued(let session): origin = JobOrigin(job: id, priority: .sync, session: session)
+            default: origin = JobOrigin(job: id, priority: .async)
+            }
+            if try JobTransitions(layout: layout).dequeue(id, from: place, origin: origin) { return .dequeued }
         }
-        if case .queued(let session, _) = sessions.find(id),
-           try records.cancelWaiting(id, at: layout.sessionQueued(id, in: session), priority: .sync, session: session) {
-            return .dequeued
-        }
-        // A running job's keeper watches its folder and acts on the marker (DESIGN.md:
-        // requests are files, never signals), also when its supervisor or worker is gone.
+        // A running job's owner relays the marker to its keeper (DESIGN.md: requests are
+        // files, never signals), also when its supervisor or worker is gone.
         return .terminating
     }
 }

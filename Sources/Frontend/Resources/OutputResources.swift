@@ -11,20 +11,20 @@ struct OutputResources: Sendable {
     static let readLimit = 4 << 20
     static let listLimit = 50
 
-    static let templates: [Resource.Template] = Spool.OutputStream.allCases.map { stream in
+    static let templates: [Resource.Template] = JobStream.allCases.map { stream in
         Resource.Template(uriTemplate: "spool://jobs/{job}/\(stream.rawValue)", name: "job-\(stream.rawValue)",
                           title: "A job's \(stream.rawValue)",
                           description: "What the job wrote to \(stream.rawValue) so far (subscribe for updates while it runs).",
                           mimeType: "text/plain")
     }
 
-    static func uri(_ id: JobID, _ stream: Spool.OutputStream) -> String { "spool://jobs/\(id)/\(stream.rawValue)" }
+    static func uri(_ id: JobID, _ stream: JobStream) -> String { "spool://jobs/\(id)/\(stream.rawValue)" }
 
     /// The job and stream a URI names, or an error an agent can act on.
-    static func parse(_ uri: String) throws(MCPError) -> (JobID, Spool.OutputStream) {
+    static func parse(_ uri: String) throws(MCPError) -> (JobID, JobStream) {
         let prefix = "spool://jobs/"
         let parts = uri.hasPrefix(prefix) ? uri.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false) : []
-        guard parts.count == 2, let stream = Spool.OutputStream(rawValue: String(parts[1])) else {
+        guard parts.count == 2, let stream = JobStream(rawValue: String(parts[1])) else {
             throw .invalidParams("unknown resource '\(uri.prefix(200))': use spool://jobs/<job id>/stdout or spool://jobs/<job id>/stderr")
         }
         guard let id = JobID(String(parts[0])) else {
@@ -36,7 +36,7 @@ struct OutputResources: Sendable {
     func list() -> ListResources.Result {
         let recent = service.inspector.allJobs().prefix(Self.listLimit)
         let resources = recent.flatMap { job in
-            Spool.OutputStream.allCases.map { stream in
+            JobStream.allCases.map { stream in
                 Resource(name: "\(job.id) \(stream.rawValue)", uri: Self.uri(job.id, stream), mimeType: "text/plain")
             }
         }

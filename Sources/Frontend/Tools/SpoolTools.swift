@@ -161,7 +161,7 @@ struct SpoolTools: Sendable {
 
     struct OutputChunk: Codable {
         var job: String
-        var stream: Spool.OutputStream
+        var stream: JobStream
         var state: JobState
         var data: String?
         var dataBase64: String?
@@ -174,7 +174,7 @@ struct SpoolTools: Sendable {
     func output(_ arguments: [String: Value]?) throws -> CallTool.Result {
         let args = try ToolArguments(tool: "output", values: arguments, known: ["job", "stream", "offset", "limit"])
         let id = try args.job()
-        let stream = try args.choice("stream", Spool.OutputStream.self) ?? .stdout
+        let stream = try args.choice("stream", JobStream.self) ?? .stdout
         let offset = Int64(try args.integer("offset", range: 0...Int(Int64.max / 2)) ?? 0)
         let limit = try args.integer("limit", range: 1...(1 << 20)) ?? (64 << 10)
         // State first: if the job was final before reading, what we read is complete.
@@ -206,7 +206,7 @@ struct SpoolTools: Sendable {
 
     struct TailResult: Codable {
         var job: String
-        var stream: Spool.OutputStream
+        var stream: JobStream
         var state: JobState
         var lines: Int
         var data: String
@@ -220,7 +220,7 @@ struct SpoolTools: Sendable {
         let args = try ToolArguments(tool: "tail", values: arguments, known: ["job", "lines", "stream"])
         let id = try args.job()
         let lines = try args.integer("lines", range: 1...10000) ?? 50
-        let stream = try args.choice("stream", Spool.OutputStream.self) ?? .stdout
+        let stream = try args.choice("stream", JobStream.self) ?? .stdout
         let state = try service.snapshot(id).status.state
         let (bytes, truncated) = try service.tail(id, stream, lines: lines)
         let text = String(decoding: bytes, as: UTF8.self)
@@ -337,7 +337,7 @@ struct SpoolTools: Sendable {
         let sizes = (stdout: service.records.outputSize(id, .stdout), stderr: service.records.outputSize(id, .stderr))
         let starts = budget.starts(stdout: sizes.stdout, stderr: sizes.stderr)
         var truncated = false
-        for stream in Spool.OutputStream.allCases {
+        for stream in JobStream.allCases {
             let size = stream == .stdout ? sizes.stdout : sizes.stderr
             var start = stream == .stdout ? starts.stdout : starts.stderr
             let read = try service.read(id, stream, offset: start, limit: Int(min(size - start, Int64(budget.bytes))))

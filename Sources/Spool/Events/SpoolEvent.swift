@@ -15,7 +15,7 @@ public struct SpoolEvent: Codable, Sendable, Equatable {
     public var state: JobState?
     public var exitCode: Int32?
     public var signal: Int32?
-    public var stream: OutputStream?
+    public var stream: JobStream?
     public var offset: Int64?
     public var length: Int64?
 

@@ -55,7 +55,7 @@ public struct Recovery: Sendable {
         var outcomes: [JobID: Outcome] = [:]
         for name in FileSystem.list(layout.active(worker: worker)) {
             guard let id = JobID(fileName: name) else {
-                SpoolQueue(layout: layout).quarantine(layout.active(worker: worker) + "/" + name,
+                JobTransitions(layout: layout).quarantine(layout.active(worker: worker) + "/" + name,
                     reason: "not a request file (names are <job id>.json)")
                 continue
             }
@@ -65,52 +65,53 @@ public struct Recovery: Sendable {
     }
 
     public func recover(_ id: JobID, worker: WorkerName) -> Outcome {
-        let records = JobRecords(layout: layout)
-        let path = layout.active(id, worker: worker)
-        guard FileSystem.exists(path) else { return .gone }
+        guard FileSystem.exists(layout.active(id, worker: worker)) else { return .gone }
         if FileSystem.isDirectory(layout.session(id)) { return recoverSession(id, worker: worker) }
         // Decide while holding the job's lock: a supervisor (or a worker about to start
         // one) holds it too, so a job can never be requeued while something runs it.
-        let lock: FileLock
+        let lock: FileLock?
         do {
             try FileSystem.makeDirectory(layout.job(id))
-            guard let held = try FileLock.tryAcquire(layout.job(id), create: false) else {
-                // Its owner is dead: pass on a cancel or end of input that came meanwhile.
-                if let keeper = (try? records.status(id))?.keeperPid { MarkerRelay.relay(id, to: keeper, records: records) } // unreadable: next sweep
-                return .stillRunning
-            }
-            lock = held
+            lock = try FileLock.tryAcquire(layout.job(id), create: false)
         } catch {
             return .retrying(error)
         }
         defer { withExtendedLifetime(lock) {} }
-        guard FileSystem.exists(path) else { return .gone }
-        let request: JobRequest
+        let facts = JobFacts.readClaimed(id, worker: worker, layout: layout, lock: lock == nil ? .heldElsewhere : .heldByReader)
+        return carryOut(JobLifecycle.recovery(facts, worker: worker), facts: facts, worker: worker)
+    }
+
+    private func carryOut(_ action: JobLifecycle.RecoveryAction, facts: JobFacts, worker: WorkerName) -> Outcome {
+        let id = facts.job, transitions = JobTransitions(layout: layout)
+        let origin = facts.request.value.map(JobOrigin.init) ?? JobOrigin(job: id, priority: .async)
         do {
-            request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
-        } catch {
-            SpoolQueue(layout: layout).quarantine(path, reason: "\(error)")
-            return .quarantined
-        }
-        do {
-            if let exit = try records.exit(id) {
-                return .finished(try records.finish(id, worker: worker, request: request, exit: exit).state)
-            }
-            if let status = try records.status(id), status.state.isFinal {
-                // The outcome was recorded, but its owner died before the rename to done/.
-                _ = try FileSystem.rename(path, to: layout.done(id))
-                FileSystem.syncDirectory(layout.done)
-                return .finished(status.state)
-            }
-            if let status = try records.status(id), status.state == .running {
-                let reason = "worker \(worker) and the job's supervisor died while it ran; its exit status is unknown"
-                return .finished(try records.finish(id, worker: worker, request: request, exit: nil, reason: reason).state)
-            }
-            if records.isCancelRequested(id) {
-                try records.cancelBeforeStart(id, worker: worker, request: request)
+            switch action {
+            case .none:
+                return .gone
+            case .leave(let keeper):
+                // Its owner is dead: pass on a cancel or end of input that came meanwhile.
+                if let keeper { MarkerRelay.relay(id, to: keeper, records: JobRecords(layout: layout)) }
+                return .stillRunning
+            case .retry(let error):
+                return .retrying(error)
+            case .quarantine(let reason):
+                transitions.quarantine(layout.active(id, worker: worker), reason: reason)
+                return .quarantined
+            case .finish(let ending):
+                return .finished(try transitions.finish(id, from: facts.place, origin: origin, worker: worker, ending: ending).state)
+            case .file:
+                try transitions.fileFinished(id, from: facts.place)
+                return .finished(facts.status.value?.state ?? .lost)
+            case .lose(let reason):
+                let ending = JobEnding(outcome: .lost(reason: reason), finishedAt: .now)
+                return .finished(try transitions.finish(id, from: facts.place, origin: origin, worker: worker, ending: ending).state)
+            case .cancelBeforeStart:
+                let ending = JobEnding(outcome: .cancelled(code: nil, signal: nil, started: false), finishedAt: .now)
+                try transitions.finish(id, from: facts.place, origin: origin, worker: worker, ending: ending)
                 return .finished(.cancelled)
+            case .requeue(let priority):
+                return try transitions.requeue(id, priority: priority, from: worker) ? .requeued : .gone
             }
-            return try SpoolQueue(layout: layout).requeue(id, priority: request.priority, from: worker) ? .requeued : .gone
         } catch {
             return .retrying(error)
         }
@@ -121,16 +122,15 @@ public struct Recovery: Sendable {
     /// sync queue and the next free worker reopens it from its saved state.
     private func recoverSession(_ id: JobID, worker: WorkerName) -> Outcome {
         let sessions = SessionStore(layout: layout)
-        let path = layout.active(id, worker: worker)
         do {
             guard let lock = try FileLock.tryAcquire(layout.session(id, .shellLog)) else { return .stillRunning }
             defer { withExtendedLifetime(lock) {} }
             if sessions.isEndRequested(id) {
                 try sessions.close(id, reason: "ended while its worker \(worker) was down")
-                _ = try FileSystem.rename(path, to: layout.done(id))
+                _ = try JobTransitions(layout: layout).fileSession(id, from: .claimed(worker))
                 return .finished(.cancelled)
             }
-            return try SpoolQueue(layout: layout).requeue(id, priority: .sync, from: worker) ? .requeued : .gone
+            return try JobTransitions(layout: layout).requeue(id, priority: .sync, from: worker) ? .requeued : .gone
         } catch {
             return .retrying(error)
         }

@@ -1,7 +1,7 @@
 import Glibc
 
-/// The waiting part of the spool: submitting, listing in serving order, claiming and
-/// cancelling, all by `rename(2)` so that exactly one process wins each transition.
+/// The waiting part of the spool: submitting and listing in serving order. Claims are
+/// `JobTransitions`' (one `rename(2)`, so exactly one process wins each).
 public struct SpoolQueue: Sendable {
     public let layout: SpoolLayout
     public var order: QueueOrder
@@ -40,34 +40,12 @@ public struct SpoolQueue: Sendable {
 
     /// Moves the request into `active/<worker>/`. False when another process got it first.
     public func claim(_ entry: QueueEntry, worker: WorkerName) throws(SpoolError) -> Bool {
-        try FileSystem.rename(layout.queued(entry.id, entry.priority), to: layout.active(entry.id, worker: worker))
-    }
-
-    /// Puts a claimed request that never started back in its queue.
-    public func requeue(_ id: JobID, priority: Priority, from worker: WorkerName) throws(SpoolError) -> Bool {
-        try FileSystem.rename(layout.active(id, worker: worker), to: layout.queued(id, priority))
+        try JobTransitions(layout: layout).claim(entry, worker: worker)
     }
 
     /// Moves a file that cannot be used to `bad/`, with `<name>.reason` beside it.
-    /// Never throws: a file that cannot even be moved aside is left where it is.
     @discardableResult
     public func quarantine(_ path: String, reason: String) -> Bool {
-        guard let slash = path.lastIndex(of: "/") else { return false }
-        var name = String(path[path.index(after: slash)...])
-        if FileSystem.exists(layout.bad + "/" + name) { name += ".\(Timestamp.now.nanoseconds)" }
-        let target = layout.bad + "/" + name
-        do {
-            guard try FileSystem.rename(path, to: target) else { return false }
-        } catch {
-            SpoolLog.logger.error("cannot move \(path) aside to bad/ (\(reason)): \(error)")
-            return false
-        }
-        let text = "\(reason)\nfound at \(path) on \(Timestamp.now)\n"
-        do {
-            try AtomicFile.write(Array(text.utf8), to: target + ".reason", layout: layout)
-        } catch {
-            SpoolLog.logger.error("moved \(path) to \(target) but cannot write its reason (\(reason)): \(error)")
-        }
-        return true
+        JobTransitions(layout: layout).quarantine(path, reason: reason)
     }
 }

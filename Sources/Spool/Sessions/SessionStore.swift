@@ -107,10 +107,11 @@ public struct SessionStore: Sendable {
 
     /// Ends commands still waiting in a closed session as cancelled.
     public func cancelQueued(_ id: JobID, reason: String) {
-        let records = JobRecords(layout: layout)
+        let transitions = JobTransitions(layout: layout)
         for job in queued(id) {
             do {
-                _ = try records.cancelWaiting(job, at: layout.sessionQueued(job, in: id), priority: .sync, session: id, reason: reason)
+                _ = try transitions.dequeue(job, from: .sessionQueued(session: id),
+                                            origin: JobOrigin(job: job, priority: .sync, session: id), reason: reason)
             } catch {
                 SpoolLog.logger.error("cannot cancel command \(job) of closed session \(id): \(error); it stays queued and is cancelled on the next close")
             }

@@ -21,6 +21,7 @@ struct JobRunner: Sendable {
     let logger: Logger
 
     var records: JobRecords { JobRecords(layout: layout) }
+    var transitions: JobTransitions { JobTransitions(layout: layout) }
 
     /// How a run ended for the worker.
     enum End: Sendable {
@@ -39,10 +40,9 @@ struct JobRunner: Sendable {
         } catch {
             logger.error("job \(id): \(error)")
             // With an exit record the outcome is known: never turn it into `lost`, retry.
-            if (try? records.exit(id)) != nil { return .pending } // unreadable: the retry reads again
+            if FileSystem.exists(layout.job(id, .exit)) { return .pending } // even unreadable: the retry reads again
             do {
-                try records.finish(id, worker: worker, request: request, exit: nil,
-                                   reason: "spool-worker could not start the job: \(error)")
+                try file(request, .lost(reason: "spool-worker could not start the job: \(error)"))
                 return .recorded
             } catch {
                 logger.error("job \(id): cannot record its end yet: \(error); retrying")
@@ -74,19 +74,30 @@ struct JobRunner: Sendable {
             withExtendedLifetime(lock) {}
         }
         // Our own hold on the lock has ended: from now on it is held only by a live keeper.
-        if let exit = try records.exit(id) {
-            try records.finish(id, worker: worker, request: request, exit: exit)
-        } else if records.isSupervised(id) {
-            // The supervisor died, its keeper did not: the command runs on, and its keeper
-            // enforces the timeout and records the exit; cancels are still relayed to it.
+        var facts = JobFacts(job: id, place: .claimed(worker), lock: records.isSupervised(id) ? .heldElsewhere : .free)
+        facts.exit = JobFacts.Record { () throws(SpoolError) in try records.exit(id) }
+        switch JobLifecycle.afterSupervisor(facts, termination: "\(termination)") {
+        case .file(let ending):
+            try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending)
+        case .retry(let error):
+            throw error
+        case .lose(let reason):
+            try file(request, .lost(reason: reason))
+        case .awaitKeeper:
+            // Cancels are still relayed to the keeper meanwhile.
             logger.warning("job \(id): spool-supervisor ended (\(termination)) while the command runs on under its keeper; waiting for its exit record")
-            let exit = await awaitKeeper(id)
-            try records.finish(id, worker: worker, request: request, exit: exit,
-                               reason: exit == nil ? "spool-supervisor and its keeper died while the job ran; its exit status is unknown" : nil)
-        } else {
-            try records.finish(id, worker: worker, request: request, exit: nil,
-                               reason: "spool-supervisor ended (\(termination)) without recording an exit status; see the worker's log")
+            if let exit = await awaitKeeper(id) {
+                try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit))
+            } else {
+                try file(request, .lost(reason: "spool-supervisor and its keeper died while the job ran; its exit status is unknown"))
+            }
         }
+    }
+
+    /// Files a job that ended without an exit record.
+    private func file(_ request: JobRequest, _ outcome: JobOutcome) throws(SpoolError) {
+        try transitions.finish(request.job, from: .claimed(worker), origin: JobOrigin(request), worker: worker,
+                               ending: JobEnding(outcome: outcome, finishedAt: .now))
     }
 
     /// Starts the supervisor and waits for it; nil when the job ended before it started.
@@ -109,7 +120,7 @@ struct JobRunner: Sendable {
             stdinMode = "null"
         }
         if records.isCancelRequested(id) {
-            try records.cancelBeforeStart(id, worker: worker, request: request)
+            try file(request, .cancelled(code: nil, signal: nil, started: false))
             return nil
         }
         var options = PlatformOptions()

@@ -1,0 +1,21 @@
+/// What a job's request says about it that its record keeps: who it is and how it waits.
+public struct JobOrigin: Sendable, Equatable {
+    public var job: JobID
+    public var priority: Priority
+    public var createdAt: Timestamp
+    public var session: JobID?
+    public var timeout: Double?
+
+    public init(job: JobID, priority: Priority, createdAt: Timestamp? = nil, session: JobID? = nil, timeout: Double? = nil) {
+        self.job = job
+        self.priority = priority
+        self.createdAt = createdAt ?? job.createdAt
+        self.session = session
+        self.timeout = timeout
+    }
+
+    public init(_ request: JobRequest) {
+        self.init(job: request.job, priority: request.priority, createdAt: request.createdAt,
+                  session: request.session, timeout: request.timeout)
+    }
+}

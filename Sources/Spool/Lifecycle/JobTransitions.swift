@@ -1,0 +1,140 @@
+import Glibc
+
+/// Carries out the lifecycle's transitions: the only code that moves request files
+/// between the spool's folders. Each move is one `rename(2)`, so exactly one process wins
+/// each transition; the records that go with it are written in the order that keeps a
+/// crash at any point recoverable (a final status before its rename to `done/`).
+public struct JobTransitions: Sendable {
+    public let layout: SpoolLayout
+
+    public init(layout: SpoolLayout) {
+        self.layout = layout
+    }
+
+    var records: JobRecords { JobRecords(layout: layout) }
+
+    /// Where the request file of `id` is while it is in `place`; nil for `.nowhere`.
+    public func path(_ id: JobID, in place: JobFacts.Place) -> String? {
+        switch place {
+        case .queued(let priority): layout.queued(id, priority)
+        case .claimed(let worker): layout.active(id, worker: worker)
+        case .sessionQueued(let session): layout.sessionQueued(id, in: session)
+        case .sessionRunning(let session): layout.sessionRunning(id, in: session)
+        case .done: layout.done(id)
+        case .nowhere: nil
+        }
+    }
+
+    private func move(_ id: JobID, from: JobFacts.Place, to: JobFacts.Place) throws(SpoolError) -> Bool {
+        guard let source = path(id, in: from), let target = path(id, in: to) else { return false }
+        return try FileSystem.rename(source, to: target)
+    }
+
+    // MARK: waiting and claiming
+
+    /// queue → `active/<worker>/`. False when another process got it first.
+    public func claim(_ entry: QueueEntry, worker: WorkerName) throws(SpoolError) -> Bool {
+        try move(entry.id, from: .queued(entry.priority), to: .claimed(worker))
+    }
+
+    /// `active/<worker>/` → queue, for a claimed request that never started.
+    public func requeue(_ id: JobID, priority: Priority, from worker: WorkerName) throws(SpoolError) -> Bool {
+        try move(id, from: .claimed(worker), to: .queued(priority))
+    }
+
+    /// One queue → the other (`promote`); false when a worker claimed it first.
+    public func promote(_ id: JobID, from: Priority, to: Priority) throws(SpoolError) -> Bool {
+        try move(id, from: .queued(from), to: .queued(to))
+    }
+
+    /// A session's queue → its `running/` (atomic against a cancel).
+    public func claimSessionCommand(_ job: JobID, session: JobID) throws(SpoolError) -> Bool {
+        try move(job, from: .sessionQueued(session: session), to: .sessionRunning(session: session))
+    }
+
+    // MARK: ending
+
+    /// Ends a job that was claimed or running at `place`: writes its final status (made by
+    /// `JobLifecycle.finalStatus`), then files the request in `done/`. Safe to race: two
+    /// processes finishing the same job write the same status, and one rename wins.
+    @discardableResult
+    public func finish(_ id: JobID, from place: JobFacts.Place, origin: JobOrigin, worker: WorkerName?,
+                       ending: JobEnding) throws(SpoolError) -> JobStatus {
+        // A corrupt running status is rebuilt from the request and the ending.
+        let previous = try? records.status(id)
+        if case .rejected = ending.outcome { try FileSystem.makeDirectory(layout.job(id)) }
+        let status = JobLifecycle.finalStatus(origin, worker: worker, previous: previous, ending: ending,
+                                              stdoutBytes: records.outputSize(id, .stdout),
+                                              stderrBytes: records.outputSize(id, .stderr))
+        try records.writeStatus(status)
+        if try move(id, from: place, to: .done) {
+            FileSystem.syncDirectory(layout.done)
+            if let startedAt = status.startedAt, let finishedAt = status.finishedAt, ending.startedAt != nil {
+                AveragesFile(layout: layout).record(status.priority, wait: startedAt.seconds(since: status.createdAt),
+                                                    run: finishedAt.seconds(since: startedAt))
+            }
+        }
+        return status
+    }
+
+    /// Files a request whose final status is already written (its owner died before the rename).
+    public func fileFinished(_ id: JobID, from place: JobFacts.Place) throws(SpoolError) {
+        if try move(id, from: place, to: .done) { FileSystem.syncDirectory(layout.done) }
+    }
+
+    /// Ends a request that still waits at `place` as cancelled. The rename comes first, so
+    /// exactly one of cancel and claim wins; false when a worker claimed it first (it then
+    /// runs, and its cancel marker stops it instead).
+    public func dequeue(_ id: JobID, from place: JobFacts.Place, origin: JobOrigin,
+                        reason: String = "cancelled before it started") throws(SpoolError) -> Bool {
+        guard try move(id, from: place, to: .done) else { return false }
+        try FileSystem.makeDirectory(layout.job(id))
+        let ending = JobEnding(outcome: .cancelled(code: nil, signal: nil, started: false), finishedAt: .now, reason: reason)
+        try records.writeStatus(JobLifecycle.finalStatus(origin, worker: nil, previous: nil, ending: ending,
+                                                         stdoutBytes: 0, stderrBytes: 0))
+        FileSystem.syncDirectory(layout.done)
+        return true
+    }
+
+    // MARK: sessions
+
+    /// Files the request that opened a session once the session has closed.
+    public func fileSession(_ id: JobID, from place: JobFacts.Place) throws(SpoolError) -> Bool {
+        let moved = try move(id, from: place, to: .done)
+        if moved { FileSystem.syncDirectory(layout.done) }
+        return moved
+    }
+
+    /// Makes the state a session's last command left (`<file>.next`, written by its
+    /// shell) the session's saved state.
+    public func commitSessionState(_ session: JobID, _ file: SessionFile) throws(SpoolError) {
+        let next = layout.session(session, file) + ".next"
+        guard FileSystem.exists(next) else { return }
+        _ = try FileSystem.rename(next, to: layout.session(session, file))
+    }
+
+    // MARK: quarantine
+
+    /// Moves a file that cannot be used to `bad/`, with `<name>.reason` beside it.
+    /// Never throws: a file that cannot even be moved aside is left where it is.
+    @discardableResult
+    public func quarantine(_ path: String, reason: String) -> Bool {
+        guard let slash = path.lastIndex(of: "/") else { return false }
+        var name = String(path[path.index(after: slash)...])
+        if FileSystem.exists(layout.bad + "/" + name) { name += ".\(Timestamp.now.nanoseconds)" }
+        let target = layout.bad + "/" + name
+        do {
+            guard try FileSystem.rename(path, to: target) else { return false }
+        } catch {
+            SpoolLog.logger.error("cannot move \(path) aside to bad/ (\(reason)): \(error)")
+            return false
+        }
+        let text = "\(reason)\nfound at \(path) on \(Timestamp.now)\n"
+        do {
+            try AtomicFile.write(Array(text.utf8), to: target + ".reason", layout: layout)
+        } catch {
+            SpoolLog.logger.error("moved \(path) to \(target) but cannot write its reason (\(reason)): \(error)")
+        }
+        return true
+    }
+}
