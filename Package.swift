@@ -91,6 +91,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
+        // The worker's pure parts (the session state machine, its shell script), without processes.
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Spool"]),
         // Pure parts of the frontend (parsing, shape checks, state machines), without processes.
         .testTarget(name: "FrontendTests", dependencies: [
             "Frontend", .product(name: "MCP", package: "swift-sdk"), .product(name: "Hummingbird", package: "hummingbird"),

@@ -21,6 +21,7 @@ struct BenchCommand: AsyncParsableCommand {
         print("spool-bench: binaries from \(bin); \(ProcessInfo.processInfo.activeProcessorCount) cores")
         try await roundTrip(bin: bin)
         try await HTTPBench(bin: bin, calls: calls).run()
+        try await CancelBench(bin: bin, samples: 50).run()
         for workers in [1, 2] { try await throughput(bin: bin, workers: workers) }
         if !skipMemory { try await memory(bin: bin) }
     }

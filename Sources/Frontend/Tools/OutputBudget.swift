@@ -1,3 +1,5 @@
+import Spool
+
 /// How much of a job's output a result carries inline: one budget for both streams, the
 /// end of each first (that is where errors are), so that a result stays within what
 /// clients accept (Claude Code refuses results above 25,000 tokens by default).
@@ -23,7 +25,7 @@ struct OutputBudget: Sendable, Equatable {
     /// The bytes from `start`, without a UTF-8 character cut in half at the front.
     static func dropPartialCharacter(_ bytes: [UInt8], cut: Bool) -> (bytes: ArraySlice<UInt8>, dropped: Int) {
         guard cut else { return (bytes[...], 0) }
-        let skip = bytes.prefix(3).prefix { $0 & 0xC0 == 0x80 }.count
+        let skip = UTF8Boundary.continuationPrefix(bytes)
         return (bytes.dropFirst(skip), skip)
     }
 }

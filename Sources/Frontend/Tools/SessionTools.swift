@@ -45,18 +45,18 @@ extension SpoolTools {
             let directory = service.layout.session(id)
             try? await service.watcher.watch(directory, mask: WatchMask.arrivals) // without it, notices come only with other events
             var events = service.watcher.events().makeAsyncIterator()
-            var wasReady = announced, wasAbandoned = false
+            var milestones = SessionMilestones(ready: announced)
             var record = try? service.sessions.record(id) // unreadable: treated as not ready yet
             while let current = record, current.state != .closed {
-                if current.state == .ready && !wasReady {
-                    wasReady = true
-                    await notify(["event": "session_ready", "session": id.rawValue, "worker": current.worker?.rawValue ?? ""])
+                for milestone in milestones.observe(current) {
+                    switch milestone {
+                    case .ready(let worker, _):
+                        await notify(["event": "session_ready", "session": id.rawValue, "worker": worker?.rawValue ?? ""])
+                    case .abandoned(_, _, let lastActivity):
+                        await notify(["event": "session_abandoned", "session": id.rawValue,
+                                      "message": "session \(id) has been idle since \(lastActivity.map { "\($0)" } ?? "?"); it closes at the idle limit unless used"])
+                    }
                 }
-                if current.abandonedAt != nil && !wasAbandoned {
-                    await notify(["event": "session_abandoned", "session": id.rawValue,
-                                  "message": "session \(id) has been idle since \(current.lastActivityAt.map { "\($0)" } ?? "?"); it closes at the idle limit unless used"])
-                }
-                wasAbandoned = current.abandonedAt != nil
                 // Until the record changes (each write renames a new session.json in).
                 var changed = false
                 while let event = await events.next() {

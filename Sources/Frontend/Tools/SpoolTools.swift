@@ -185,12 +185,8 @@ struct SpoolTools: Sendable {
                                 nextOffset: offset, size: size, eof: false)
         // Do not split a UTF-8 character across calls: hold back an incomplete tail.
         if String(validating: bytes, as: UTF8.self) == nil, offset + Int64(bytes.count) < size || !state.isFinal {
-            for cut in 1...3 where bytes.count > cut {
-                if String(validating: bytes.dropLast(cut), as: UTF8.self) != nil {
-                    bytes.removeLast(cut)
-                    break
-                }
-            }
+            let cut = UTF8Boundary.incompleteSuffix(bytes.suffix(4))
+            if cut > 0, bytes.count > cut { bytes.removeLast(cut) }
         }
         if let text = String(validating: bytes, as: UTF8.self) {
             chunk.data = text
@@ -381,7 +377,7 @@ struct SpoolTools: Sendable {
         guard bytes.count > previewBytes else { return text }
         var tail = bytes.suffix(previewBytes)
         if let newline = tail.firstIndex(of: 10), newline < tail.endIndex - 1 { tail = tail[(newline + 1)...] }
-        while let first = tail.first, first & 0xC0 == 0x80 { tail = tail.dropFirst() }
+        tail = tail.dropFirst(UTF8Boundary.continuationPrefix(tail))
         return String(decoding: tail, as: UTF8.self)
     }
 }
