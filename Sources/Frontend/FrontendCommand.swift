@@ -39,31 +39,31 @@ struct FrontendCommand: AsyncParsableCommand {
     private var cors: String? { corsOrigin ?? Settings.environment("SPOOL_CORS_ORIGIN") }
 
     @Option(help: "Seconds without requests after which an HTTP MCP session expires (env SPOOL_HTTP_SESSION_IDLE).")
-    var httpSessionIdle: Double = Settings.double("SPOOL_HTTP_SESSION_IDLE", 3600)
+    var httpSessionIdle: Double = Settings.double("SPOOL_HTTP_SESSION_IDLE", Settings.httpSessionIdle)
 
     @Option(help: "Seconds an HTTP client has to send a whole request head, and that a keep-alive connection may idle (env SPOOL_HTTP_HEADER_TIMEOUT).")
-    var httpHeaderTimeout: Double = Settings.double("SPOOL_HTTP_HEADER_TIMEOUT", HTTPLimits().headerTimeout)
+    var httpHeaderTimeout: Double = Settings.double("SPOOL_HTTP_HEADER_TIMEOUT", Settings.httpHeaderTimeout)
 
     @Option(help: "Seconds an HTTP client has to send a request body once its head arrived (env SPOOL_HTTP_BODY_TIMEOUT).")
-    var httpBodyTimeout: Double = Settings.double("SPOOL_HTTP_BODY_TIMEOUT", HTTPLimits().bodyTimeout)
+    var httpBodyTimeout: Double = Settings.double("SPOOL_HTTP_BODY_TIMEOUT", Settings.httpBodyTimeout)
 
     @Option(help: "Seconds an HTTP client may stop reading a stream before it is disconnected (env SPOOL_HTTP_STALL_TIMEOUT).")
-    var httpStallTimeout: Double = Settings.double("SPOOL_HTTP_STALL_TIMEOUT", HTTPLimits().stallTimeout)
+    var httpStallTimeout: Double = Settings.double("SPOOL_HTTP_STALL_TIMEOUT", Settings.httpStallTimeout)
 
     @Option(help: "Most HTTP connections open at once; more wait until one closes (env SPOOL_HTTP_MAX_CONNECTIONS).")
-    var httpMaxConnections: Int = Settings.int("SPOOL_HTTP_MAX_CONNECTIONS", HTTPLimits().maxConnections)
+    var httpMaxConnections: Int = Settings.int("SPOOL_HTTP_MAX_CONNECTIONS", Settings.httpMaxConnections)
 
     @Option(help: "Bytes of output a run result carries inline, over both streams, the end first (env SPOOL_INLINE_OUTPUT).")
-    var inlineOutput: Int = Settings.int("SPOOL_INLINE_OUTPUT", OutputBudget.standard.bytes)
+    var inlineOutput: Int = Settings.int("SPOOL_INLINE_OUTPUT", Settings.inlineOutput)
 
     @Option(help: "Most seconds between progress notifications of a silent run or wait (env SPOOL_PROGRESS_KEEPALIVE).")
-    var progressKeepalive: Double = Settings.double("SPOOL_PROGRESS_KEEPALIVE", 15)
+    var progressKeepalive: Double = Settings.double("SPOOL_PROGRESS_KEEPALIVE", Settings.progressKeepAlive)
 
     @Option(help: "Seconds between TERM and KILL when a job times out or is cancelled (env SPOOL_KILL_GRACE).")
-    var killGrace: Double = Settings.double("SPOOL_KILL_GRACE", 5)
+    var killGrace: Double = Settings.double("SPOOL_KILL_GRACE", Settings.killGrace)
 
     @Option(help: "Seconds after which a waiting async request is served like a sync one (env SPOOL_ASYNC_AGING).")
-    var asyncAging: Double = Settings.double("SPOOL_ASYNC_AGING", 60)
+    var asyncAging: Double = Settings.double("SPOOL_ASYNC_AGING", Settings.asyncAging)
 
     @OptionGroup(title: "Limits (passed to the workers spool-mcp starts)")
     var limitOptions: LimitOptions

@@ -26,13 +26,13 @@ struct WorkerCommand: AsyncParsableCommand {
     var id: String?
 
     @Option(help: "Seconds between TERM and KILL when a job times out or is cancelled (env SPOOL_KILL_GRACE).")
-    var killGrace: Double = Double(ProcessInfo.processInfo.environment["SPOOL_KILL_GRACE"] ?? "") ?? 5
+    var killGrace: Double = Settings.double("SPOOL_KILL_GRACE", Settings.killGrace)
 
     @Option(help: "Seconds running jobs get to finish after SIGTERM before the worker exits anyway.")
-    var shutdownGrace: Double = 10
+    var shutdownGrace: Double = Settings.shutdownGrace
 
     @Option(help: "Seconds after which a waiting async request is served like a sync one (env SPOOL_ASYNC_AGING).")
-    var asyncAging: Double = Double(ProcessInfo.processInfo.environment["SPOOL_ASYNC_AGING"] ?? "") ?? 60
+    var asyncAging: Double = Settings.double("SPOOL_ASYNC_AGING", Settings.asyncAging)
 
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions

@@ -7,7 +7,7 @@ import Spool
 struct EventLedger: Sendable, Equatable {
     struct Tracked: Sendable, Equatable {
         var priority: Priority
-        var session: JobID?
+        var session: SessionID?
         var running = false
         var position: Int?
         var offsets: [JobStream: Int64] = [.stdout: 0, .stderr: 0]
@@ -15,7 +15,7 @@ struct EventLedger: Sendable, Equatable {
 
     private(set) var jobs: [JobID: Tracked] = [:]
     private(set) var workers: Set<WorkerName> = []
-    private(set) var sessions: [JobID: SessionMilestones] = [:]
+    private(set) var sessions: [SessionID: SessionMilestones] = [:]
     /// Finished jobs newer than this are announced when found in done/ unseen.
     private(set) var announcedUntil: Timestamp
     /// Jobs announced finished since `announcedUntil`, most recent last: a comparison with
@@ -71,7 +71,7 @@ struct EventLedger: Sendable, Equatable {
     // MARK: jobs
 
     /// A request appeared in a queue folder (or a session's queue).
-    mutating func queued(_ id: JobID, priority: Priority, session: JobID? = nil) -> [SpoolEvent] {
+    mutating func queued(_ id: JobID, priority: Priority, session: SessionID? = nil) -> [SpoolEvent] {
         if var tracked = jobs[id] {
             // Seen before: only a move to the other queue (promote) is news.
             guard tracked.priority != priority, !tracked.running else { return [] }
@@ -205,10 +205,10 @@ struct EventLedger: Sendable, Equatable {
 
     // MARK: sessions
 
-    func followsSession(_ id: JobID) -> Bool { sessions[id] != nil }
+    func followsSession(_ id: SessionID) -> Bool { sessions[id] != nil }
 
     /// A session's record changed. A closed session is no longer followed.
-    mutating func session(_ id: JobID, record: SessionRecord) -> [SpoolEvent] {
+    mutating func session(_ id: SessionID, record: SessionRecord) -> [SpoolEvent] {
         var milestones = sessions[id] ?? SessionMilestones()
         let events = milestones.observe(record).map { milestone -> SpoolEvent in
             switch milestone {

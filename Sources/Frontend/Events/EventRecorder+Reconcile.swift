@@ -2,7 +2,7 @@ import Spool
 
 /// Sessions, and the full comparison of the spool with what was announced.
 extension EventRecorder {
-    func watchSession(_ id: JobID) async {
+    func watchSession(_ id: SessionID) async {
         await follow(layout.session(id), mask: WatchMask.arrivals)
         await follow(layout.sessionQueue(id), mask: WatchMask.arrivals)
         await follow(layout.sessionRunning(id), mask: WatchMask.arrivals)
@@ -16,7 +16,7 @@ extension EventRecorder {
         await sessionRecordChanged(id)
     }
 
-    func sessionRecordChanged(_ id: JobID) async {
+    func sessionRecordChanged(_ id: SessionID) async {
         guard let record = try? SessionStore(layout: layout).record(id) else { return } // being rewritten: its arrival brings it back
         emit(ledger.session(id, record: record))
         if record.state == .closed {

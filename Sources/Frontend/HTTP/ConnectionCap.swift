@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Spool
 
 /// At most `limit` open HTTP connections; past it the server stops accepting (new ones
 /// wait in the listen backlog) and says so in the log once each time the limit is hit.
@@ -34,11 +35,11 @@ struct ConnectionCap: AvailableConnectionsDelegate {
 struct HTTPLimits: Sendable {
     /// From the connection's start, or the end of its previous response, until a whole
     /// request head has arrived; also how long a keep-alive connection may sit idle.
-    var headerTimeout: Double = 10
+    var headerTimeout: Double = Settings.httpHeaderTimeout
     /// For a request body to arrive in full once its head has.
-    var bodyTimeout: Double = 30
+    var bodyTimeout: Double = Settings.httpBodyTimeout
     /// For a client to take bytes of a stream it is sent; one that stops reading longer
     /// is disconnected.
-    var stallTimeout: Double = 30
-    var maxConnections: Int = 512
+    var stallTimeout: Double = Settings.httpStallTimeout
+    var maxConnections: Int = Settings.httpMaxConnections
 }

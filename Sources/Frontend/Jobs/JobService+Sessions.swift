@@ -2,15 +2,15 @@ import Spool
 
 /// Persistent sessions as the tools see them.
 extension JobService {
-    func startSession(cwd: String?, env: [String: String]?, shell: String?) throws(ToolError) -> JobID {
+    func startSession(cwd: String?, env: [String: String]?, shell: String?) throws(ToolError) -> SessionID {
         let record = SessionRecord(session: .make(), state: .queued, cwd: cwd, env: env, shell: shell, createdAt: .now)
         do { try sessions.create(record) } catch { throw .spool(error) }
         return record.session
     }
 
     /// The session's record, or a tool error an agent can act on.
-    func session(_ id: JobID, tool: String) throws(ToolError) -> SessionRecord {
-        guard let record = sessions.record(ifSession: id) else {
+    func session(_ id: SessionID, tool: String) throws(ToolError) -> SessionRecord {
+        guard let record = sessions.record(ifSession: id.opener) else {
             throw .refused(tool: tool, reason: "no session \(id) in this spool (session_list shows the sessions; session_start opens one)")
         }
         return record
@@ -22,7 +22,7 @@ extension JobService {
 
     /// Ends a session: one still waiting for a slot is removed from the queue; an open
     /// one is closed by its worker after the current command.
-    func endSession(_ id: JobID, tool: String) throws(ToolError) -> EndOutcome {
+    func endSession(_ id: SessionID, tool: String) throws(ToolError) -> EndOutcome {
         let record = try session(id, tool: tool)
         if record.state == .closed { return .alreadyClosed }
         do {
@@ -37,7 +37,7 @@ extension JobService {
     }
 
     /// Waits until the session is ready (or closed) for at most `timeout` seconds.
-    func waitReady(_ id: JobID, timeout: Double) async -> SessionRecord? {
+    func waitReady(_ id: SessionID, timeout: Double) async -> SessionRecord? {
         let directory = layout.session(id)
         // Without the watch the wait still ends at its timeout, and the record is read then.
         try? await watcher.watch(directory, mask: WatchMask.arrivals)

@@ -7,7 +7,7 @@ struct OutputBudget: Sendable, Equatable {
     /// Bytes of output in all, over both streams.
     var bytes: Int
 
-    static let standard = OutputBudget(bytes: 24 << 10)
+    static let standard = OutputBudget(bytes: Settings.inlineOutput)
 
     /// Where each stream's inline tail starts, given the streams' sizes. A stream that
     /// needs less than half leaves the rest to the other.

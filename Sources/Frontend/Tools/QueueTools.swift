@@ -11,7 +11,7 @@ extension SpoolTools {
     }
 
     func promote(_ arguments: [String: Value]?) throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "promote", values: arguments, known: ["job", "priority"])
+        let args = try ToolArguments(.promote, values: arguments)
         let id = try args.job()
         let target = try args.choice("priority", Priority.self) ?? .sync
         let outcome = try service.promote(id, to: target)
@@ -37,7 +37,7 @@ extension SpoolTools {
     }
 
     func sendInput(_ arguments: [String: Value]?) throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "send_input", values: arguments, known: ["job", "data", "eof"])
+        let args = try ToolArguments(.sendInput, values: arguments)
         let id = try args.job()
         let data = try args.string("data") ?? ""
         let eof = try args.bool("eof") ?? false
@@ -75,7 +75,7 @@ extension SpoolTools {
     }
 
     func stats(_ arguments: [String: Value]?) async throws -> CallTool.Result {
-        _ = try ToolArguments(tool: "stats", values: arguments, known: [])
+        _ = try ToolArguments(.stats, values: arguments)
         let estimator = service.estimator()
         let census = estimator.census
         let peaks = await self.peaks.observe(census)

@@ -6,22 +6,16 @@ import Spool
 extension SpoolTools {
     /// How long `session_start` waits for a worker to open the shell before it returns
     /// the queued session (a notice follows when it becomes ready).
-    static let sessionReadyWait = 5.0
+    static let sessionReadyWait = Settings.sessionReadyWait
 
     func sessionStart(_ arguments: [String: Value]?) async throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "session_start", values: arguments, known: ["cwd", "env", "shell"])
-        var cwd = try args.string("cwd") ?? workingDirectory
-        if !cwd.hasPrefix("/") { cwd = workingDirectory + "/" + cwd }
-        guard FileSystem.isDirectory(cwd) else {
-            throw ToolError.invalid(tool: args.tool, argument: "cwd", reason: "is not an existing directory: \(cwd.prefix(300))")
-        }
-        let shell = try args.string("shell")
-        if let shell, !shell.hasPrefix("/") || access(shell, X_OK) != 0 {
-            throw ToolError.invalid(tool: args.tool, argument: "shell", reason: "must be the absolute path of an executable shell such as /bin/bash, got '\(shell.prefix(300))'")
-        }
-        let env = try args.stringMap("env")
-        let probe = JobRequest(command: "true", env: env, priority: .sync)
-        if let problem = probe.problem { throw ToolError.invalid(tool: args.tool, argument: "env", reason: "is not usable: \(problem)") }
+        let args = try ToolArguments(.sessionStart, values: arguments)
+        let (cwdArgument, shellArgument, envArgument) = (try args.string("cwd"), try args.string("shell"), try args.stringMap("env"))
+        let settings: CommandSettings
+        do {
+            settings = try CommandSettings.check(cwd: cwdArgument, shell: shellArgument, env: envArgument, workingDirectory: workingDirectory)
+        } catch { throw ToolError.problem(error, tool: args.tool) }
+        let (cwd, shell, env) = (settings.cwd, settings.shell, settings.env)
         let id = try service.startSession(cwd: cwd, env: env, shell: shell)
         let record = await service.waitReady(id, timeout: Self.sessionReadyWait)
             ?? SessionRecord(session: id, state: .queued, cwd: cwd, env: env, shell: shell, createdAt: .now)
@@ -39,7 +33,7 @@ extension SpoolTools {
 
     /// Sends `notifications/message` notices about a session this client started: when
     /// a queued one opens, and when it is reported abandoned. Ends when the session closes.
-    private func follow(_ id: JobID, announced: Bool) {
+    private func follow(_ id: SessionID, announced: Bool) {
         let service = self.service, notify = self.notify
         Task {
             let directory = service.layout.session(id)
@@ -80,12 +74,12 @@ extension SpoolTools {
     }
 
     func sessionEnd(_ arguments: [String: Value]?) throws -> CallTool.Result {
-        try endSession(try ToolArguments(tool: "session_end", values: arguments, known: ["session"]))
+        try endSession(try ToolArguments(.sessionEnd, values: arguments))
     }
 
     func endSession(_ args: ToolArguments) throws -> CallTool.Result {
         let text = try args.requiredString("session", "the session id from session_start")
-        guard let id = JobID(text) else { throw ToolError.spool(.invalidJobID(text)) }
+        guard let id = SessionID(text) else { throw ToolError.spool(.invalidJobID(text)) }
         let outcome = try service.endSession(id, tool: args.tool)
         let word: String, message: String
         switch outcome {
@@ -104,7 +98,7 @@ extension SpoolTools {
     }
 
     func sessionList(_ arguments: [String: Value]?) throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "session_list", values: arguments, known: ["all"])
+        let args = try ToolArguments(.sessionList, values: arguments)
         let all = try args.bool("all") ?? false
         let estimator = service.estimator()
         let views = service.sessions.all().compactMap { try? service.sessions.record($0) } // a record being rewritten is listed next time

@@ -45,7 +45,7 @@ struct SessionView: Codable, Sendable {
         cwd = saved.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .newlines) } ?? record.cwd
         if record.state == .queued {
             let entries = SpoolQueue(layout: layout, order: order).entries()
-            position = order.position(of: id, in: entries)
+            position = order.position(of: id.opener, in: entries)
             if let position { etaSeconds = estimator?.eta(position: position) }
         }
         if record.state == .ready, running == nil, let last = record.lastActivityAt {

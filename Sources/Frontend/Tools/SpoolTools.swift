@@ -12,31 +12,33 @@ struct SpoolTools: Sendable {
     var budget: OutputBudget = .standard
     /// Longest silence between progress notifications of a `run` or `wait` whose client
     /// sent a progress token (clients reset their idle timers on progress).
-    var progressKeepAlive: Duration = .seconds(15)
+    var progressKeepAlive: Duration = .seconds(Settings.progressKeepAlive)
     /// Sends an MCP log notification (session ready or abandoned).
     let notify: @Sendable (_ data: [String: String]) async -> Void
 
-    static let defaultWait = 30.0
+    static let defaultWait = Settings.toolWait
 
+    /// - Throws: `invalidParams` for a name that is no tool (a protocol error, not a tool result).
     func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
+        guard let tool = ToolName(rawValue: name) else {
+            throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolName.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         do {
-            switch name {
-            case "run": return try await run(arguments, progress: progress)
-            case "start": return try await start(arguments)
-            case "status": return try status(arguments)
-            case "output": return try output(arguments)
-            case "tail": return try tail(arguments)
-            case "wait": return try await wait(arguments, progress: progress)
-            case "list": return try list(arguments)
-            case "cancel": return try await cancel(arguments)
-            case "promote": return try promote(arguments)
-            case "send_input": return try sendInput(arguments)
-            case "stats": return try await stats(arguments)
-            case "session_start": return try await sessionStart(arguments)
-            case "session_end": return try sessionEnd(arguments)
-            case "session_list": return try sessionList(arguments)
-            default:
-                throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolCatalog.tools.map(\.name).joined(separator: ", "))")
+            switch tool {
+            case .run: return try await run(arguments, progress: progress)
+            case .start: return try await start(arguments)
+            case .status: return try status(arguments)
+            case .output: return try output(arguments)
+            case .tail: return try tail(arguments)
+            case .wait: return try await wait(arguments, progress: progress)
+            case .list: return try list(arguments)
+            case .cancel: return try await cancel(arguments)
+            case .promote: return try promote(arguments)
+            case .sendInput: return try sendInput(arguments)
+            case .stats: return try await stats(arguments)
+            case .sessionStart: return try await sessionStart(arguments)
+            case .sessionEnd: return try sessionEnd(arguments)
+            case .sessionList: return try sessionList(arguments)
             }
         } catch let error as ToolError {
             return CallTool.Result(content: [Tool.Content.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
@@ -47,37 +49,29 @@ struct SpoolTools: Sendable {
 
     // MARK: run / start
 
-    private static let commandArguments = ["command", "cwd", "env", "timeout", "stdin", "session", "shell"]
-
     private func request(_ args: ToolArguments, priority: Priority) throws(ToolError) -> JobRequest {
         let command = try args.requiredString("command", "the shell command line to run")
         let stdin = try args.string("stdin")
         if let sessionText = try args.string("session") {
             return try sessionRequest(args, session: sessionText, command: command, stdin: stdin)
         }
-        var cwd = try args.string("cwd") ?? workingDirectory
-        if !cwd.hasPrefix("/") { cwd = workingDirectory + "/" + cwd }
-        guard FileSystem.isDirectory(cwd) || (FileSystem.exists(cwd) && isDirectoryFollowingLinks(cwd)) else {
-            throw .invalid(tool: args.tool, argument: "cwd", reason: "is not an existing directory: \(cwd.prefix(300))")
-        }
+        let (cwdArgument, shellArgument, envArgument) = (try args.string("cwd"), try args.string("shell"), try args.stringMap("env"))
+        let settings: CommandSettings
+        do {
+            settings = try CommandSettings.check(cwd: cwdArgument, shell: shellArgument, env: envArgument, workingDirectory: workingDirectory)
+        } catch { throw .problem(error, tool: args.tool) }
         let request = JobRequest(
-            command: command, cwd: cwd, env: try args.stringMap("env"),
+            command: command, cwd: settings.cwd, env: settings.env,
             timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
-            stdin: stdin, shell: try args.string("shell"), priority: priority)
-        if let problem = request.problem {
-            let argument = ["shell", "env", "cwd"].first { problem.hasPrefix($0) } ?? "command"
-            throw .invalid(tool: args.tool, argument: argument, reason: "is not usable: \(problem)")
-        }
-        if let shell = request.shell, access(shell, X_OK) != 0 {
-            throw .invalid(tool: args.tool, argument: "shell", reason: "is not an executable file: \(shell.prefix(300))")
-        }
+            stdin: stdin, shell: settings.shell, priority: priority)
+        if let problem = request.requestProblem { throw .problem(problem, tool: args.tool) }
         return request
     }
 
     /// A command for a session's shell. It runs in the session's cwd and environment, so
     /// `cwd`, `env` and `shell` are refused rather than silently ignored.
     private func sessionRequest(_ args: ToolArguments, session text: String, command: String, stdin: String?) throws(ToolError) -> JobRequest {
-        guard let session = JobID(text) else { throw .spool(.invalidJobID(text)) }
+        guard let session = SessionID(text) else { throw .spool(.invalidJobID(text)) }
         let record = try service.session(session, tool: args.tool)
         if record.state == .closed {
             throw .refused(tool: args.tool, reason: "session \(session) is closed (\(record.reason ?? "ended")); open a new one with session_start")
@@ -90,17 +84,12 @@ struct SpoolTools: Sendable {
         }
         let request = JobRequest(command: command, timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
                                  stdin: stdin, priority: .sync, session: session)
-        if let problem = request.problem { throw .invalid(tool: args.tool, argument: "command", reason: "is not usable: \(problem)") }
+        if let problem = request.requestProblem { throw .problem(problem, tool: args.tool) }
         return request
     }
 
-    private func isDirectoryFollowingLinks(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
-
     func run(_ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "run", values: arguments, known: Self.commandArguments + ["wait"])
+        let args = try ToolArguments(.run, values: arguments)
         let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
         let request = try request(args, priority: .sync)
         // Would it have to wait for a slot? Then say so, with the alternatives.
@@ -139,7 +128,7 @@ struct SpoolTools: Sendable {
     }
 
     func start(_ arguments: [String: Value]?) async throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "start", values: arguments, known: Self.commandArguments + ["priority"])
+        let args = try ToolArguments(.start, values: arguments)
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
         try service.submit(request)
@@ -152,7 +141,7 @@ struct SpoolTools: Sendable {
     // MARK: reading
 
     func status(_ arguments: [String: Value]?) throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "status", values: arguments, known: ["job"])
+        let args = try ToolArguments(.status, values: arguments)
         let snapshot = try service.snapshot(try args.job())
         let view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
         // A query that worked is not an error, whatever the job's outcome (DESIGN.md).
@@ -172,7 +161,7 @@ struct SpoolTools: Sendable {
     }
 
     func output(_ arguments: [String: Value]?) throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "output", values: arguments, known: ["job", "stream", "offset", "limit"])
+        let args = try ToolArguments(.output, values: arguments)
         let id = try args.job()
         let stream = try args.choice("stream", JobStream.self) ?? .stdout
         let offset = Int64(try args.integer("offset", range: 0...Int(Int64.max / 2)) ?? 0)
@@ -213,7 +202,7 @@ struct SpoolTools: Sendable {
     }
 
     func tail(_ arguments: [String: Value]?) throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "tail", values: arguments, known: ["job", "lines", "stream"])
+        let args = try ToolArguments(.tail, values: arguments)
         let id = try args.job()
         let lines = try args.integer("lines", range: 1...10000) ?? 50
         let stream = try args.choice("stream", JobStream.self) ?? .stdout
@@ -233,7 +222,7 @@ struct SpoolTools: Sendable {
     }
 
     func wait(_ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "wait", values: arguments, known: ["jobs", "timeout", "any"])
+        let args = try ToolArguments(.wait, values: arguments)
         let ids = try args.jobs("jobs")
         let timeout = try args.number("timeout", range: 0...300) ?? Self.defaultWait
         let any = try args.bool("any") ?? false
@@ -259,7 +248,7 @@ struct SpoolTools: Sendable {
     }
 
     func list(_ arguments: [String: Value]?) throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "list", values: arguments, known: ["state", "limit"])
+        let args = try ToolArguments(.list, values: arguments)
         let state = try args.choice("state", JobState.self)
         let limit = try args.integer("limit", range: 1...500) ?? 20
         var views: [JobView] = []
@@ -294,7 +283,7 @@ struct SpoolTools: Sendable {
     }
 
     func cancel(_ arguments: [String: Value]?) async throws -> CallTool.Result {
-        let args = try ToolArguments(tool: "cancel", values: arguments, known: ["job", "session"])
+        let args = try ToolArguments(.cancel, values: arguments)
         if args.values["session"] != nil {
             if args.values["job"] != nil {
                 throw ToolError.invalid(tool: "cancel", argument: "session", reason: "cannot be combined with job: pass job to cancel one command, or session to close the session")

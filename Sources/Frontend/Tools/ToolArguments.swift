@@ -7,7 +7,12 @@ struct ToolArguments {
     let tool: String
     let values: [String: Value]
 
-    init(tool: String, values: [String: Value]?, known: [String]) throws(ToolError) {
+    /// The arguments of a call of `tool`; refuses names its schema does not declare.
+    init(_ tool: ToolName, values: [String: Value]?) throws(ToolError) {
+        try self.init(tool: tool.rawValue, values: values, known: tool.arguments)
+    }
+
+    private init(tool: String, values: [String: Value]?, known: [String]) throws(ToolError) {
         self.tool = tool
         self.values = values ?? [:]
         let unknown = self.values.keys.filter { !known.contains($0) }.sorted()

@@ -26,26 +26,42 @@ enum ToolCatalog {
         ]
     }
 
-    static var tools: [Tool] {
+    static var tools: [Tool] { ToolName.allCases.map(definition) }
+
+    static func definition(_ name: ToolName) -> Tool {
         var run = commandProperties
         run["wait"] = ["type": "number", "description": "Seconds to wait for the result (default 30, at most 300). If the command is still running then, the result has its job id and the output so far; it keeps running."]
         var start = commandProperties
         start["priority"] = ["type": "string", "enum": ["async", "sync"], "default": "async", "description": "Queue: async (background, default) or sync (served first)."]
-        return [
-            Tool(name: "run", description: "Run a shell command and return its exit code and output. Waits at most `wait` seconds; a longer command keeps running and the result gives its job id for status/output/wait.", inputSchema: object(run, required: ["command"]), annotations: .init(title: "Run a command", destructiveHint: true, openWorldHint: true)),
-            Tool(name: "start", description: "Queue a command in the background and return its job id, queue position and ETA at once.", inputSchema: object(start, required: ["command"]), annotations: .init(title: "Start a background command", destructiveHint: true, openWorldHint: true)),
-            Tool(name: "status", description: "State of a job: queued (with position), running, or its outcome (exit code, signal, times, worker, output sizes).", inputSchema: object(["job": jobProperty], required: ["job"]), annotations: .init(title: "Job status", readOnlyHint: true)),
-            Tool(name: "output", description: "Read a job's stdout or stderr from a byte offset; returns data and nextOffset for the next call, and eof once the job has ended and everything was read.", inputSchema: object(["job": jobProperty, "stream": streamProperty, "offset": ["type": "integer", "minimum": 0, "default": 0], "limit": ["type": "integer", "minimum": 1, "maximum": 1048576, "default": 65536]], required: ["job"]), annotations: .init(title: "Read output", readOnlyHint: true)),
-            Tool(name: "tail", description: "The last N lines of a job's stdout or stderr.", inputSchema: object(["job": jobProperty, "lines": ["type": "integer", "minimum": 1, "maximum": 10000, "default": 50], "stream": streamProperty], required: ["job"]), annotations: .init(title: "Tail output", readOnlyHint: true)),
-            Tool(name: "wait", description: "Block until the listed jobs finish (or the first, with any: true) or timeout seconds pass; reaching the timeout is not an error, the result lists each job's state.", inputSchema: object(["jobs": ["type": "array", "items": jobProperty, "minItems": 1], "timeout": ["type": "number", "default": 30, "minimum": 0, "maximum": 300], "any": ["type": "boolean", "default": false]], required: ["jobs"]), annotations: .init(title: "Wait for jobs", readOnlyHint: true)),
-            Tool(name: "list", description: "Jobs in this spool, newest first, optionally only those in one state.", inputSchema: object(["state": ["type": "string", "enum": ["queued", "running", "succeeded", "failed", "timed_out", "cancelled", "lost"]], "limit": ["type": "integer", "minimum": 1, "maximum": 500, "default": 20]]), annotations: .init(title: "List jobs", readOnlyHint: true)),
-            Tool(name: "cancel", description: "Cancel a job: a queued one is removed from the queue; a running one has its whole process group terminated (TERM, then KILL after a grace period). With session instead of job: close that session after its current command. The result's outcome says which case happened.", inputSchema: object(["job": jobProperty, "session": sessionProperty]), annotations: .init(title: "Cancel a job or session", destructiveHint: true)),
-            Tool(name: "promote", description: "Move a waiting async job to the sync queue (served first), or back with priority: async. A job that already started gets a clear 'already running' error.", inputSchema: object(["job": jobProperty, "priority": ["type": "string", "enum": ["sync", "async"], "default": "sync"]], required: ["job"]), annotations: .init(title: "Change a job's priority")),
-            Tool(name: "send_input", description: "Write text to the stdin of a running job started with stdin: \"pipe\"; eof: true closes its input afterwards.", inputSchema: object(["job": jobProperty, "data": ["type": "string", "description": "Text to write (include \\n for line-based programs)."], "eof": ["type": "boolean", "default": false]], required: ["job"]), annotations: .init(title: "Send input to a job")),
-            Tool(name: "session_start", description: "Open a persistent shell session (cwd, exported variables and functions persist between commands; it survives worker crashes). Returns the session id, queued with a position when no worker slot is free.", inputSchema: object(["cwd": commandProperties["cwd"]!, "env": commandProperties["env"]!, "shell": ["type": "string", "description": "Absolute path of the shell; default /bin/bash (or /bin/sh)."]]), annotations: .init(title: "Start a session", destructiveHint: true, openWorldHint: true)),
-            Tool(name: "session_end", description: "Close a session after its current command; waiting commands are cancelled.", inputSchema: object(["session": sessionProperty], required: ["session"]), annotations: .init(title: "End a session", destructiveHint: true)),
-            Tool(name: "session_list", description: "Open sessions with state, cwd, worker, commands run and idle time (all: true includes closed ones).", inputSchema: object(["all": ["type": "boolean", "default": false]]), annotations: .init(title: "List sessions", readOnlyHint: true)),
-            Tool(name: "stats", description: "Queue depth per priority, running jobs, live workers and slots, average waits and run times, ETA for the next sync and async request, and peaks since start.", inputSchema: object([:]), annotations: .init(title: "Queue statistics", readOnlyHint: true)),
-        ]
+        switch name {
+        case .run:
+            return Tool(name: name.rawValue, description: "Run a shell command and return its exit code and output. Waits at most `wait` seconds; a longer command keeps running and the result gives its job id for status/output/wait.", inputSchema: object(run, required: ["command"]), annotations: .init(title: "Run a command", destructiveHint: true, openWorldHint: true))
+        case .start:
+            return Tool(name: name.rawValue, description: "Queue a command in the background and return its job id, queue position and ETA at once.", inputSchema: object(start, required: ["command"]), annotations: .init(title: "Start a background command", destructiveHint: true, openWorldHint: true))
+        case .status:
+            return Tool(name: name.rawValue, description: "State of a job: queued (with position), running, or its outcome (exit code, signal, times, worker, output sizes).", inputSchema: object(["job": jobProperty], required: ["job"]), annotations: .init(title: "Job status", readOnlyHint: true))
+        case .output:
+            return Tool(name: name.rawValue, description: "Read a job's stdout or stderr from a byte offset; returns data and nextOffset for the next call, and eof once the job has ended and everything was read.", inputSchema: object(["job": jobProperty, "stream": streamProperty, "offset": ["type": "integer", "minimum": 0, "default": 0], "limit": ["type": "integer", "minimum": 1, "maximum": 1048576, "default": 65536]], required: ["job"]), annotations: .init(title: "Read output", readOnlyHint: true))
+        case .tail:
+            return Tool(name: name.rawValue, description: "The last N lines of a job's stdout or stderr.", inputSchema: object(["job": jobProperty, "lines": ["type": "integer", "minimum": 1, "maximum": 10000, "default": 50], "stream": streamProperty], required: ["job"]), annotations: .init(title: "Tail output", readOnlyHint: true))
+        case .wait:
+            return Tool(name: name.rawValue, description: "Block until the listed jobs finish (or the first, with any: true) or timeout seconds pass; reaching the timeout is not an error, the result lists each job's state.", inputSchema: object(["jobs": ["type": "array", "items": jobProperty, "minItems": 1], "timeout": ["type": "number", "default": 30, "minimum": 0, "maximum": 300], "any": ["type": "boolean", "default": false]], required: ["jobs"]), annotations: .init(title: "Wait for jobs", readOnlyHint: true))
+        case .list:
+            return Tool(name: name.rawValue, description: "Jobs in this spool, newest first, optionally only those in one state.", inputSchema: object(["state": ["type": "string", "enum": ["queued", "running", "succeeded", "failed", "timed_out", "cancelled", "lost"]], "limit": ["type": "integer", "minimum": 1, "maximum": 500, "default": 20]]), annotations: .init(title: "List jobs", readOnlyHint: true))
+        case .cancel:
+            return Tool(name: name.rawValue, description: "Cancel a job: a queued one is removed from the queue; a running one has its whole process group terminated (TERM, then KILL after a grace period). With session instead of job: close that session after its current command. The result's outcome says which case happened.", inputSchema: object(["job": jobProperty, "session": sessionProperty]), annotations: .init(title: "Cancel a job or session", destructiveHint: true))
+        case .promote:
+            return Tool(name: name.rawValue, description: "Move a waiting async job to the sync queue (served first), or back with priority: async. A job that already started gets a clear 'already running' error.", inputSchema: object(["job": jobProperty, "priority": ["type": "string", "enum": ["sync", "async"], "default": "sync"]], required: ["job"]), annotations: .init(title: "Change a job's priority"))
+        case .sendInput:
+            return Tool(name: name.rawValue, description: "Write text to the stdin of a running job started with stdin: \"pipe\"; eof: true closes its input afterwards.", inputSchema: object(["job": jobProperty, "data": ["type": "string", "description": "Text to write (include \\n for line-based programs)."], "eof": ["type": "boolean", "default": false]], required: ["job"]), annotations: .init(title: "Send input to a job"))
+        case .sessionStart:
+            return Tool(name: name.rawValue, description: "Open a persistent shell session (cwd, exported variables and functions persist between commands; it survives worker crashes). Returns the session id, queued with a position when no worker slot is free.", inputSchema: object(["cwd": commandProperties["cwd"]!, "env": commandProperties["env"]!, "shell": ["type": "string", "description": "Absolute path of the shell; default /bin/bash (or /bin/sh)."]]), annotations: .init(title: "Start a session", destructiveHint: true, openWorldHint: true))
+        case .sessionEnd:
+            return Tool(name: name.rawValue, description: "Close a session after its current command; waiting commands are cancelled.", inputSchema: object(["session": sessionProperty], required: ["session"]), annotations: .init(title: "End a session", destructiveHint: true))
+        case .sessionList:
+            return Tool(name: name.rawValue, description: "Open sessions with state, cwd, worker, commands run and idle time (all: true includes closed ones).", inputSchema: object(["all": ["type": "boolean", "default": false]]), annotations: .init(title: "List sessions", readOnlyHint: true))
+        case .stats:
+            return Tool(name: name.rawValue, description: "Queue depth per priority, running jobs, live workers and slots, average waits and run times, ETA for the next sync and async request, and peaks since start.", inputSchema: object([:]), annotations: .init(title: "Queue statistics", readOnlyHint: true))
+        }
     }
 }

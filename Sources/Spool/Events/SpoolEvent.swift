@@ -9,7 +9,7 @@ public struct SpoolEvent: Codable, Sendable, Equatable {
     public var time: Timestamp
     public var job: JobID?
     public var worker: WorkerName?
-    public var session: JobID?
+    public var session: SessionID?
     public var priority: Priority?
     public var position: Int?
     public var state: JobState?
@@ -20,7 +20,7 @@ public struct SpoolEvent: Codable, Sendable, Equatable {
     public var length: Int64?
 
     public init(id: UInt64 = 0, type: SpoolEventType, time: Timestamp = .now, job: JobID? = nil, worker: WorkerName? = nil,
-                session: JobID? = nil) {
+                session: SessionID? = nil) {
         self.id = id
         self.type = type
         self.time = time
@@ -31,7 +31,7 @@ public struct SpoolEvent: Codable, Sendable, Equatable {
 
     /// Whether `?job=ID` selects this event (a session's own events match its id too).
     public func concerns(_ filter: JobID) -> Bool {
-        job == filter || session == filter
+        job == filter || session?.opener == filter
     }
 }
 

@@ -39,7 +39,7 @@ public struct JobInspector: Sendable {
         // Requests that open sessions are listed by session_list, not as jobs.
         let sessions = SessionStore(layout: layout)
         let sessionIDs = Set(sessions.all())
-        result.removeAll { sessionIDs.contains($0.0) }
+        result.removeAll { sessionIDs.contains(SessionID(opening: $0.0)) }
         for session in sessionIDs {
             result += sessions.queued(session).map { ($0, .queued) }
             result += sessions.running(session).map { ($0, .active) }

@@ -120,8 +120,8 @@ public struct Recovery: Sendable {
     /// A dead worker's open session: once its shell has ended too (it finishes the
     /// command it was running, then sees its input close), the session goes back to the
     /// sync queue and the next free worker reopens it from its saved state.
-    private func recoverSession(_ id: JobID, worker: WorkerName) -> Outcome {
-        let sessions = SessionStore(layout: layout)
+    private func recoverSession(_ job: JobID, worker: WorkerName) -> Outcome {
+        let sessions = SessionStore(layout: layout), id = SessionID(opening: job)
         do {
             guard let lock = try FileLock.tryAcquire(layout.session(id, .shellLog)) else { return .stillRunning }
             defer { withExtendedLifetime(lock) {} }
@@ -130,7 +130,7 @@ public struct Recovery: Sendable {
                 _ = try JobTransitions(layout: layout).fileSession(id, from: .claimed(worker))
                 return .finished(.cancelled)
             }
-            return try JobTransitions(layout: layout).requeue(id, priority: .sync, from: worker) ? .requeued : .gone
+            return try JobTransitions(layout: layout).requeue(job, priority: .sync, from: worker) ? .requeued : .gone
         } catch {
             return .retrying(error)
         }

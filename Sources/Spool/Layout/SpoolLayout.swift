@@ -75,14 +75,18 @@ public enum JobFile: String, Sendable, CaseIterable {
 
 /// Paths of persistent shell sessions, `sessions/<id>/`.
 extension SpoolLayout {
-    public func session(_ id: JobID) -> String { sessions + "/" + id.rawValue }
-    public func session(_ id: JobID, _ file: SessionFile) -> String { session(id) + "/" + file.rawValue }
+    public func session(_ id: SessionID) -> String { sessions + "/" + id.rawValue }
+    public func session(_ id: SessionID, _ file: SessionFile) -> String { session(id) + "/" + file.rawValue }
+    /// The folder of the session that the request `opener` opens, if it opens one (a
+    /// job id given by a client is checked against it: is it a session?).
+    public func session(_ opener: JobID) -> String { session(SessionID(opening: opener)) }
+    public func session(_ opener: JobID, _ file: SessionFile) -> String { session(SessionID(opening: opener), file) }
     /// Commands waiting for the session's shell, FIFO by id.
-    public func sessionQueue(_ id: JobID) -> String { session(id) + "/queue" }
-    public func sessionQueued(_ job: JobID, in session: JobID) -> String { sessionQueue(session) + "/" + job.fileName }
+    public func sessionQueue(_ id: SessionID) -> String { session(id) + "/queue" }
+    public func sessionQueued(_ job: JobID, in session: SessionID) -> String { sessionQueue(session) + "/" + job.fileName }
     /// The command the shell is running (at most one).
-    public func sessionRunning(_ id: JobID) -> String { session(id) + "/running" }
-    public func sessionRunning(_ job: JobID, in session: JobID) -> String { sessionRunning(session) + "/" + job.fileName }
+    public func sessionRunning(_ id: SessionID) -> String { session(id) + "/running" }
+    public func sessionRunning(_ job: JobID, in session: SessionID) -> String { sessionRunning(session) + "/" + job.fileName }
 
     /// Host-wide run slots for `--max-running`: a running job holds a flock on one.
     public var slots: String { root + "/slots" }

@@ -16,12 +16,12 @@ public enum SpoolPath: Sendable, Equatable {
     case workerRecord(WorkerName)
     case workerLock(WorkerName)
     case sessionsFolder
-    case sessionFolder(JobID)
-    case sessionFile(JobID, name: String)
-    case sessionQueueFolder(JobID)
-    case sessionQueued(JobID, session: JobID)
-    case sessionRunningFolder(JobID)
-    case sessionRunning(JobID, session: JobID)
+    case sessionFolder(SessionID)
+    case sessionFile(SessionID, name: String)
+    case sessionQueueFolder(SessionID)
+    case sessionQueued(JobID, session: SessionID)
+    case sessionRunningFolder(SessionID)
+    case sessionRunning(JobID, session: SessionID)
     /// Inside a known folder, but not a name that folder holds.
     case foreign(name: String)
     /// Outside the parts of the spool listed above.
@@ -65,7 +65,7 @@ extension SpoolLayout {
             return .foreign(name: name)
         case "sessions":
             if rest.isEmpty { return .sessionsFolder }
-            guard let session = JobID(rest[0]) else { return .foreign(name: rest[0]) }
+            guard let session = SessionID(rest[0]) else { return .foreign(name: rest[0]) }
             if rest.count == 1 { return .sessionFolder(session) }
             switch (rest[1], rest.count) {
             case ("queue", 2): return .sessionQueueFolder(session)

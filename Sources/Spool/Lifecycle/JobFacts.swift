@@ -7,8 +7,8 @@ public struct JobFacts: Sendable, Equatable {
         case queued(Priority)
         /// `active/<worker>/`: claimed by that worker.
         case claimed(WorkerName)
-        case sessionQueued(session: JobID)
-        case sessionRunning(session: JobID)
+        case sessionQueued(session: SessionID)
+        case sessionRunning(session: SessionID)
         case done
         /// No request file anywhere (unknown, or removed by retention).
         case nowhere

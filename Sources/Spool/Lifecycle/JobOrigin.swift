@@ -3,10 +3,10 @@ public struct JobOrigin: Sendable, Equatable {
     public var job: JobID
     public var priority: Priority
     public var createdAt: Timestamp
-    public var session: JobID?
+    public var session: SessionID?
     public var timeout: Double?
 
-    public init(job: JobID, priority: Priority, createdAt: Timestamp? = nil, session: JobID? = nil, timeout: Double? = nil) {
+    public init(job: JobID, priority: Priority, createdAt: Timestamp? = nil, session: SessionID? = nil, timeout: Double? = nil) {
         self.job = job
         self.priority = priority
         self.createdAt = createdAt ?? job.createdAt

@@ -48,7 +48,7 @@ public struct JobTransitions: Sendable {
     }
 
     /// A session's queue → its `running/` (atomic against a cancel).
-    public func claimSessionCommand(_ job: JobID, session: JobID) throws(SpoolError) -> Bool {
+    public func claimSessionCommand(_ job: JobID, session: SessionID) throws(SpoolError) -> Bool {
         try move(job, from: .sessionQueued(session: session), to: .sessionRunning(session: session))
     }
 
@@ -99,15 +99,15 @@ public struct JobTransitions: Sendable {
     // MARK: sessions
 
     /// Files the request that opened a session once the session has closed.
-    public func fileSession(_ id: JobID, from place: JobFacts.Place) throws(SpoolError) -> Bool {
-        let moved = try move(id, from: place, to: .done)
+    public func fileSession(_ id: SessionID, from place: JobFacts.Place) throws(SpoolError) -> Bool {
+        let moved = try move(id.opener, from: place, to: .done)
         if moved { FileSystem.syncDirectory(layout.done) }
         return moved
     }
 
     /// Makes the state a session's last command left (`<file>.next`, written by its
     /// shell) the session's saved state.
-    public func commitSessionState(_ session: JobID, _ file: SessionFile) throws(SpoolError) {
+    public func commitSessionState(_ session: SessionID, _ file: SessionFile) throws(SpoolError) {
         let next = layout.session(session, file) + ".next"
         guard FileSystem.exists(next) else { return }
         _ = try FileSystem.rename(next, to: layout.session(session, file))

@@ -17,7 +17,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     public var createdAt: Timestamp
     /// The session whose shell runs this command (its request waits in
     /// `sessions/<session>/queue/`), or, for `kind == .session`, the session it opens.
-    public var session: JobID?
+    public var session: SessionID?
     /// What the request asks for: a command (default) or opening a persistent session.
     public var kind: RequestKind?
 
@@ -36,7 +36,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     public init(
         job: JobID = .make(), command: String, cwd: String? = nil, env: [String: String]? = nil,
         timeout: Double? = nil, stdin: String? = nil, shell: String? = nil,
-        priority: Priority, createdAt: Timestamp? = nil, session: JobID? = nil, kind: RequestKind? = nil
+        priority: Priority, createdAt: Timestamp? = nil, session: SessionID? = nil, kind: RequestKind? = nil
     ) {
         self.job = job
         self.command = command
@@ -75,33 +75,39 @@ public struct JobRequest: Codable, Sendable, Equatable {
         }
         self.priority = priority
         createdAt = try c.decodeIfPresent(Timestamp.self, forKey: .createdAt) ?? job.createdAt
-        session = try c.decodeIfPresent(JobID.self, forKey: .session)
+        session = try c.decodeIfPresent(SessionID.self, forKey: .session)
         kind = try c.decodeIfPresent(RequestKind.self, forKey: .kind)
     }
 
-    /// Problems that make a request unrunnable, in words a user can act on; nil when fine.
-    public var problem: String? {
+    /// Why the request cannot be run, in words a user can act on; nil when fine.
+    public var problem: String? { requestProblem?.description }
+
+    /// The first problem that makes the request unrunnable, from its content alone (no
+    /// file system checks: `CommandSettings` adds those where a tool is called).
+    public var requestProblem: RequestProblem? {
         if opensSession {
-            if session != job { return "a session request's session field must equal its job id" }
+            if session?.opener != job { return .sessionMismatch }
         } else if command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            return "the command is empty"
+            return .emptyCommand
         }
-        if command.utf8.count > Self.maxCommandBytes {
-            return "the command is \(command.utf8.count) bytes; the limit is \(Self.maxCommandBytes) (Linux MAX_ARG_STRLEN): write long scripts to a file and run that file"
-        }
-        if command.utf8.contains(0) { return "the command contains a NUL byte" }
+        if command.utf8.count > Self.maxCommandBytes { return .commandTooLong(bytes: command.utf8.count) }
+        if command.utf8.contains(0) { return .nulInCommand }
         // C strings end at a NUL: `/tmp\0/x` would silently become `/tmp`.
-        if let cwd, cwd.utf8.contains(0) { return "cwd contains a NUL byte" }
-        if let shell, shell.utf8.contains(0) { return "shell contains a NUL byte" }
-        if let timeout, !(timeout > 0 && timeout.isFinite) { return "timeout must be a positive number of seconds" }
-        if let cwd, !cwd.hasPrefix("/") { return "cwd must be an absolute path, got '\(cwd.prefix(200))'" }
-        if let shell, !shell.hasPrefix("/") { return "shell must be an absolute path such as /bin/bash, got '\(shell.prefix(200))'" }
-        if let env {
-            for key in env.keys where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
-                return "env name '\(key.prefix(100))' is not a valid variable name"
-            }
-            for value in env.values where value.utf8.contains(0) { return "env values cannot contain NUL bytes" }
+        if let cwd, cwd.utf8.contains(0) { return .nulIn(argument: "cwd") }
+        if let shell, shell.utf8.contains(0) { return .nulIn(argument: "shell") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) { return .badTimeout }
+        if let cwd, cwd.first != "/" { return .relativePath(argument: "cwd", path: cwd) }
+        if let shell, shell.first != "/" { return .relativePath(argument: "shell", path: shell) }
+        if let env { return Self.envProblem(env) }
+        return nil
+    }
+
+    /// What is wrong with an environment for a command, if anything.
+    public static func envProblem(_ env: [String: String]) -> RequestProblem? {
+        for key in env.keys.sorted() where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
+            return .badEnvName(key)
         }
+        for value in env.values where value.utf8.contains(0) { return .nulInEnvValue }
         return nil
     }
 }

@@ -24,7 +24,7 @@ public struct JobStatus: Codable, Sendable, Equatable {
     public var stdoutDropped: Int64?
     public var stderrDropped: Int64?
     /// The session whose shell ran the command.
-    public var session: JobID?
+    public var session: SessionID?
 
     /// True when an output file stopped growing at the output limit.
     public var truncated: Bool?
@@ -33,7 +33,7 @@ public struct JobStatus: Codable, Sendable, Equatable {
         job: JobID, state: JobState, priority: Priority, worker: WorkerName? = nil,
         pid: Int32? = nil, supervisorPid: Int32? = nil, exitCode: Int32? = nil, signal: Int32? = nil,
         createdAt: Timestamp, startedAt: Timestamp? = nil, finishedAt: Timestamp? = nil,
-        stdoutBytes: Int64? = nil, stderrBytes: Int64? = nil, reason: String? = nil, session: JobID? = nil
+        stdoutBytes: Int64? = nil, stderrBytes: Int64? = nil, reason: String? = nil, session: SessionID? = nil
     ) {
         self.job = job
         self.state = state

@@ -1,6 +1,6 @@
 /// `sessions/<id>/session.json`: where a persistent shell session stands.
 public struct SessionRecord: Codable, Sendable, Equatable {
-    public var session: JobID
+    public var session: SessionID
     public var state: SessionState
     /// As asked for by `session_start`; the live values are in `cwd` and `env.sh`.
     public var cwd: String?
@@ -20,7 +20,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var restarts: Int
     public var reason: String?
 
-    public init(session: JobID, state: SessionState, cwd: String?, env: [String: String]?, shell: String?,
+    public init(session: SessionID, state: SessionState, cwd: String?, env: [String: String]?, shell: String?,
                 createdAt: Timestamp) {
         self.session = session
         self.state = state

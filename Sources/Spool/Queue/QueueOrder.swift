@@ -16,7 +16,7 @@ public struct QueueEntry: Sendable, Hashable {
 public struct QueueOrder: Sendable {
     public var asyncAging: Double
 
-    public init(asyncAging: Double = 60) {
+    public init(asyncAging: Double = Settings.asyncAging) {
         self.asyncAging = asyncAging
     }
 

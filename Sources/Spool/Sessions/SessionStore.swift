@@ -22,12 +22,17 @@ public struct SessionStore: Sendable {
         }
         try write(record)
         try SpoolQueue(layout: layout).submit(JobRequest(
-            job: id, command: "", cwd: record.cwd, env: record.env, shell: record.shell,
+            job: id.opener, command: "", cwd: record.cwd, env: record.env, shell: record.shell,
             priority: .sync, createdAt: record.createdAt, session: id, kind: .session))
     }
 
-    public func record(_ id: JobID) throws(SpoolError) -> SessionRecord? {
+    public func record(_ id: SessionID) throws(SpoolError) -> SessionRecord? {
         try SpoolJSON.load(SessionRecord.self, from: layout.session(id, .record))
+    }
+
+    /// The record of the session that the request `opener` opens.
+    public func record(_ opener: JobID) throws(SpoolError) -> SessionRecord? {
+        try record(SessionID(opening: opener))
     }
 
     public func write(_ record: SessionRecord) throws(SpoolError) {
@@ -35,8 +40,8 @@ public struct SessionStore: Sendable {
     }
 
     /// Every session folder, newest first.
-    public func all() -> [JobID] {
-        FileSystem.list(layout.sessions).compactMap { JobID($0) }.sorted(by: >)
+    public func all() -> [SessionID] {
+        FileSystem.list(layout.sessions).compactMap { SessionID($0) }.sorted(by: >)
     }
 
     /// Queues a command for the session's shell.
@@ -46,17 +51,17 @@ public struct SessionStore: Sendable {
     }
 
     /// Waiting commands in the order the shell runs them.
-    public func queued(_ id: JobID) -> [JobID] {
+    public func queued(_ id: SessionID) -> [JobID] {
         FileSystem.list(layout.sessionQueue(id)).compactMap { JobID(fileName: $0) }.sorted()
     }
 
-    public func running(_ id: JobID) -> [JobID] {
+    public func running(_ id: SessionID) -> [JobID] {
         FileSystem.list(layout.sessionRunning(id)).compactMap { JobID(fileName: $0) }
     }
 
     public enum Place: Sendable, Equatable {
-        case queued(session: JobID, position: Int)
-        case running(session: JobID)
+        case queued(session: SessionID, position: Int)
+        case running(session: SessionID)
     }
 
     /// Where a session command waits or runs, if it does.
@@ -72,29 +77,30 @@ public struct SessionStore: Sendable {
     }
 
     /// Asks the session to end after its current command (the marker survives restarts).
-    public func requestEnd(_ id: JobID) throws(SpoolError) {
+    public func requestEnd(_ id: SessionID) throws(SpoolError) {
         try AtomicFile.write(Array("end requested at \(Timestamp.now)\n".utf8), to: layout.session(id, .end), layout: layout)
     }
 
-    public func isEndRequested(_ id: JobID) -> Bool {
+    public func isEndRequested(_ id: SessionID) -> Bool {
         FileSystem.exists(layout.session(id, .end))
     }
 
     /// True while a shell of this session is alive (its worker or the shell holds the lock).
-    public func isHosted(_ id: JobID) -> Bool {
+    public func isHosted(_ id: SessionID) -> Bool {
         FileLock.isHeld(layout.session(id, .shellLog))
     }
 
     /// The record of `id` if `id` names a session (cheap: one stat when it does not).
     public func record(ifSession id: JobID) -> SessionRecord? {
-        guard FileSystem.isDirectory(layout.session(id)) else { return nil }
+        let session = SessionID(opening: id)
+        guard FileSystem.isDirectory(layout.session(session)) else { return nil }
         // A record still being written for the first time reads as not there yet: queued.
-        return (try? record(id)) ?? SessionRecord(session: id, state: .queued, cwd: nil, env: nil, shell: nil, createdAt: id.createdAt)
+        return (try? record(session)) ?? SessionRecord(session: session, state: .queued, cwd: nil, env: nil, shell: nil, createdAt: id.createdAt)
     }
 
     /// Marks a session closed and cancels its waiting commands.
     /// - Throws: when the closed record cannot be written; the commands are cancelled anyway.
-    public func close(_ id: JobID, reason: String) throws(SpoolError) {
+    public func close(_ id: SessionID, reason: String) throws(SpoolError) {
         // An unreadable record is replaced by a closed one: closing is what was asked.
         var record = (try? record(id)) ?? SessionRecord(session: id, state: .closed, cwd: nil, env: nil, shell: nil, createdAt: id.createdAt)
         record.state = .closed
@@ -106,7 +112,7 @@ public struct SessionStore: Sendable {
     }
 
     /// Ends commands still waiting in a closed session as cancelled.
-    public func cancelQueued(_ id: JobID, reason: String) {
+    public func cancelQueued(_ id: SessionID, reason: String) {
         let transitions = JobTransitions(layout: layout)
         for job in queued(id) {
             do {

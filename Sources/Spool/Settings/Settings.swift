@@ -28,6 +28,29 @@ public enum Settings {
     public static let maxLoad = 0.0
     /// Percent of memory in use above which async work is not claimed; 0 = off.
     public static let maxMemory = 0.0
+    /// Seconds between TERM and KILL when a job (or a session's command) is stopped.
+    public static let killGrace = 5.0
+    /// Seconds after which a waiting async request is served like a sync one.
+    public static let asyncAging = 60.0
+    /// Seconds a stopping worker lets its running jobs finish before it exits (they go on
+    /// under their supervisors).
+    public static let shutdownGrace = 10.0
+    /// Seconds `run` and `wait` wait by default (`wait` / `timeout` arguments).
+    public static let toolWait = 30.0
+    /// Seconds `session_start` waits for a worker to open the shell before it answers.
+    public static let sessionReadyWait = 5.0
+    /// Bytes of output a `run` result carries inline, over both streams.
+    public static let inlineOutput = 24 << 10
+    /// Longest silence between progress notifications of a `run` or `wait`.
+    public static let progressKeepAlive = 15.0
+    /// Seconds an idle MCP session over HTTP is kept.
+    public static let httpSessionIdle = 3600.0
+    /// HTTP connection limits: seconds to send the headers, the body, or to read a
+    /// response that waits; connections open at once.
+    public static let httpHeaderTimeout = 10.0
+    public static let httpBodyTimeout = 30.0
+    public static let httpStallTimeout = 30.0
+    public static let httpMaxConnections = 512
 }
 
 /// The limits a worker enforces, as one value passed from the command line down.

@@ -21,7 +21,7 @@ actor SessionHost {
     let logger: Logger
     var machine: SessionMachine<ContinuousClock>
 
-    var id: JobID { request.job }
+    var id: SessionID { SessionID(opening: request.job) }
     var store: SessionStore { SessionStore(layout: layout) }
     var records: JobRecords { JobRecords(layout: layout) }
     var transitions: JobTransitions { JobTransitions(layout: layout) }

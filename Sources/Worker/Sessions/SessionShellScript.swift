@@ -7,7 +7,7 @@ import Spool
 /// learns of from that file's close event, never from anything the command can print.
 struct SessionShellScript: Sendable {
     let layout: SpoolLayout
-    let session: JobID
+    let session: SessionID
     /// bash also saves functions (`declare -f`).
     let isBash: Bool
 

@@ -28,7 +28,9 @@ struct EventLedgerTests {
 
     static let sleeper = JobID("01M8T3B614NV3Q2DRA3CDC0T77")!
     static let failed = JobID("01M8T3B60YG8EM8FXWXPJS4575")!
-    static let session = JobID("01M8T3B614NV3Q2DRA3CDC0T79")!
+    /// The request that opened the session (announced queued, like any request).
+    static let opener = JobID("01M8T3B614NV3Q2DRA3CDC0T79")!
+    static let session = SessionID(opening: opener)
     static let worker = WorkerName("vm-9237-1")!
 
     static func journal(_ text: String) throws -> [SpoolEvent] {
@@ -44,7 +46,7 @@ struct EventLedgerTests {
     @Test("restoring keeps what is unfinished, the live workers and the ready sessions; finished jobs are dropped")
     func restore() throws {
         let ledger = try restored()
-        #expect(ledger.jobs.keys.sorted() == [Self.sleeper, Self.session])
+        #expect(ledger.jobs.keys.sorted() == [Self.sleeper, Self.opener])
         #expect(ledger.jobs[Self.sleeper]?.position == 1)
         #expect(ledger.jobs[Self.sleeper]?.priority == .async)
         #expect(ledger.workers == [Self.worker])

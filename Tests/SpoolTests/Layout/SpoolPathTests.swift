@@ -5,7 +5,7 @@ import Testing
 struct SpoolPathTests {
     static let layout = SpoolLayout(root: "/srv/spool")
     static let id = JobID.make()
-    static let session = JobID.make()
+    static let session = SessionID.make()
     static let worker = WorkerName("w-1")!
 
     @Test("every path the layout builds parses back to what it names")

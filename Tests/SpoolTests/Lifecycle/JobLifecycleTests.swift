@@ -9,7 +9,7 @@ struct JobLifecycleTests {
     static let job = JobID.make()
     static let worker = WorkerName("w1")!
     static let other = WorkerName("w2")!
-    static let session = JobID.make()
+    static let session = SessionID.make()
     static let broken = SpoolError.corruptFile(path: "x", reason: "torn")
 
     static let places: [JobFacts.Place] = [

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("SessionMilestones")
 struct SessionMilestonesTests {
-    static let id = JobID.make()
+    static let id = SessionID.make()
 
     func record(_ state: SessionState, abandoned: Bool = false) -> SessionRecord {
         var record = SessionRecord(session: Self.id, state: state, cwd: nil, env: nil, shell: nil, createdAt: Self.id.createdAt)

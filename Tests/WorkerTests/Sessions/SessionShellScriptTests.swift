@@ -5,7 +5,7 @@ import Testing
 @Suite("SessionShellScript")
 struct SessionShellScriptTests {
     let layout = SpoolLayout(root: "/srv/it's a spool")
-    let session = JobID.make()
+    let session = SessionID.make()
     let job = JobID.make()
 
     @Test("quoting survives single quotes in paths")

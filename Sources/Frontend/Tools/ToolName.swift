@@ -1,0 +1,22 @@
+import MCP
+
+/// The tools spool-mcp offers (names fixed by DESIGN.md), in the order `tools/list` gives
+/// them. Dispatch switches over this enum, so a tool without a handler does not compile,
+/// and each tool's accepted arguments are the properties of its schema in `ToolCatalog`.
+enum ToolName: String, CaseIterable, Sendable {
+    case run, start, status, output, tail, wait, list, cancel, promote
+    case sendInput = "send_input"
+    case sessionStart = "session_start"
+    case sessionEnd = "session_end"
+    case sessionList = "session_list"
+    case stats
+
+    /// The argument names the tool's schema declares; anything else is refused by name.
+    var arguments: [String] { Self.argumentsByTool[self] ?? [] }
+
+    private static let argumentsByTool: [ToolName: [String]] = Dictionary(uniqueKeysWithValues: allCases.map { name in
+        guard case .object(let schema) = ToolCatalog.definition(name).inputSchema,
+              case .object(let properties)? = schema["properties"] else { return (name, []) }
+        return (name, properties.keys.sorted())
+    })
+}
