@@ -35,7 +35,10 @@ public struct Recovery: Sendable {
         var outcomes: [JobID: Outcome] = [:]
         // Workers known by their folder in active/ or by their record in workers/.
         let registered = FileSystem.list(layout.workers).compactMap { name -> String? in
-            name.hasSuffix(".json") ? String(name.dropLast(5)) : name.hasSuffix(".lock") ? String(name.dropLast(5)) : nil
+            switch layout.classify(layout.workers + "/" + name) {
+            case .workerRecord(let worker), .workerLock(let worker): worker.rawValue
+            default: nil
+            }
         }
         for name in Set(FileSystem.list(layout.active) + registered) {
             guard let worker = WorkerName(name), worker != except, !isAlive(worker) else { continue }

@@ -17,9 +17,9 @@ public struct SpoolCensus: Sendable, Equatable {
             if entry.priority == .sync { census.queuedSync += 1 } else { census.queuedAsync += 1 }
         }
         let recovery = Recovery(layout: layout)
-        for name in FileSystem.list(layout.workers) where name.hasSuffix(".json") {
-            guard let worker = WorkerName(String(name.dropLast(5))), recovery.isAlive(worker),
-                  let record = try? SpoolJSON.load(WorkerRecord.self, from: layout.workers + "/" + name) else { continue } // a record being replaced: counted at the next census
+        for name in FileSystem.list(layout.workers) {
+            guard case .workerRecord(let worker) = layout.classify(layout.workers + "/" + name), recovery.isAlive(worker),
+                  let record = try? SpoolJSON.load(WorkerRecord.self, from: layout.workerRecord(worker)) else { continue } // a record being replaced: counted at the next census
             census.workers += 1
             census.slots += record.slots
             census.running += FileSystem.list(layout.active(worker: worker)).count
