@@ -42,6 +42,8 @@ extension JobFacts {
                 return facts
             }
         }
+        // A final record already says how large its output is.
+        if facts.place == .done, let status = facts.status.value, status.stdoutBytes != nil, status.stderrBytes != nil { return facts }
         facts.stdoutBytes = records.outputSize(id, .stdout)
         facts.stderrBytes = records.outputSize(id, .stderr)
         return facts

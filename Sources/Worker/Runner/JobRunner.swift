@@ -74,8 +74,10 @@ struct JobRunner: Sendable {
             withExtendedLifetime(lock) {}
         }
         // Our own hold on the lock has ended: from now on it is held only by a live keeper.
-        var facts = JobFacts(job: id, place: .claimed(worker), lock: records.isSupervised(id) ? .heldElsewhere : .free)
+        var facts = JobFacts(job: id, place: .claimed(worker))
         facts.exit = JobFacts.Record { () throws(SpoolError) in try records.exit(id) }
+        // The lock matters only without an exit record (a probe costs an open and a flock per job).
+        if facts.exit == .absent { facts.lock = records.isSupervised(id) ? .heldElsewhere : .free }
         switch JobLifecycle.afterSupervisor(facts, termination: "\(termination)") {
         case .file(let ending):
             try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending)

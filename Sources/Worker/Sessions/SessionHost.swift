@@ -103,9 +103,10 @@ actor SessionHost {
     func drive(events: inout AsyncStream<HostEvent>.Iterator, watcher: SpoolWatcher) async {
         machine.shellReady()
         while true {
-            let job = current?.job
+            // Read only what the machine's state can use: each wake costs a few stats.
+            let job = current?.job, idle = machine.state == .idle
             let actions = machine.observe(
-                nextQueued: store.queued(id).first, endRequested: store.isEndRequested(id),
+                nextQueued: idle ? store.queued(id).first : nil, endRequested: idle && store.isEndRequested(id),
                 cancelRequested: job.map(records.isCancelRequested) ?? false, exitCode: job.flatMap(exitCode))
             if !actions.isEmpty {
                 await carryOut(actions, watcher: watcher)
