@@ -57,7 +57,7 @@ actor Worker {
         // Subscribe before the first scan so that nothing arriving in between is missed.
         let events = watcher.events()
         adoptOwnOrphans()
-        Recovery(layout: layout).sweepDeadWorkers(except: name)
+        Recovery(layout: layout, caller: name).sweepDeadWorkers(except: name)
         logger.info("worker \(name) ready on \(layout.root) with \(slots) slot(s)")
         fill()
         await withTaskGroup(of: Void.self) { group in
@@ -129,56 +129,32 @@ actor Worker {
     }
 
     private func start(_ entry: QueueEntry, grant: HostSlots.Grant) {
-        let path = layout.active(entry.id, worker: name)
-        guard FileSystem.isRegularFile(path) else {
-            queue.quarantine(path, reason: "not a regular file (symlinks and folders are not accepted in the queue)")
-            return
-        }
-        var request: JobRequest
-        do {
-            request = try JobRequest.load(path: path, defaults: RequestDefaults(job: entry.id, priority: entry.priority))
-        } catch {
-            queue.quarantine(path, reason: "\(error)")
-            return
-        }
-        guard request.job == entry.id else {
-            queue.quarantine(path, reason: "its job field (\(request.job)) does not match its file name")
-            return
-        }
-        // Sessions are requeued under their own id when their worker dies; their state
-        // lives in sessions/, so only a finished one is a duplicate.
-        let records = JobRecords(layout: layout)
-        if let original = request.opensSession ? (FileSystem.exists(layout.done(entry.id)) ? "it has already ended" : nil)
-            : records.duplicateRecord(of: entry.id, claimedBy: name) {
-            queue.quarantine(path, reason: "duplicate of job \(entry.id): \(original); the original record is kept as it was")
-            return
-        }
-        // The folder is the truth about priority (`promote` only renames).
-        request.priority = entry.priority
-        if let problem = request.problem {
+        switch ClaimFacts.read(entry, worker: name, layout: layout).admission {
+        case .quarantine(let reason):
+            queue.quarantine(layout.active(entry.id, worker: name), reason: reason)
+        case .reject(let request, let problem):
             do {
                 try JobTransitions(layout: layout).finish(entry.id, from: .claimed(name), origin: JobOrigin(request), worker: name,
-                                                          ending: JobEnding(outcome: .rejected(reason: problem), finishedAt: .now))
+                                                          ending: JobEnding(outcome: .rejected(reason: problem.description), finishedAt: .now))
             } catch {
                 logger.error("job \(entry.id): cannot record its rejection (\(problem)): \(error); retrying")
                 adopted.insert(entry.id) // Recovery then requeues it, and the next claim rejects it again
             }
-            return
-        }
-        grants[entry.id] = grant
-        if request.opensSession {
+        case .openSession(let request):
+            grants[entry.id] = grant
             let host = SessionHost(layout: layout, request: request, worker: name, idleLimit: limits.sessionIdle,
                                    killGrace: runner.killGrace, logger: logger)
             running[entry.id] = Task {
                 await host.serve()
                 self.finished(entry.id)
             }
-            return
-        }
-        let runner = self.runner
-        running[entry.id] = Task {
-            if await runner.run(request) == .pending { self.retryLater(entry.id) }
-            self.finished(entry.id)
+        case .run(let request):
+            grants[entry.id] = grant
+            let runner = self.runner
+            running[entry.id] = Task {
+                if await runner.run(request) == .pending { self.retryLater(entry.id) }
+                self.finished(entry.id)
+            }
         }
     }
 
@@ -207,7 +183,7 @@ actor Worker {
         }
         do { try registration?.heartbeat() } catch { logger.warning("cannot refresh \(layout.workerRecord(name)): \(error)") }
         AveragesFile(layout: layout).flush()
-        let recovery = Recovery(layout: layout)
+        let recovery = Recovery(layout: layout, caller: name)
         recovery.sweepDeadWorkers(except: name)
         for id in adopted {
             switch recovery.recover(id, worker: name) {
@@ -227,7 +203,7 @@ actor Worker {
 
     /// Requests left in our own folder by an earlier process with our name.
     private func adoptOwnOrphans() {
-        for (id, outcome) in Recovery(layout: layout).recover(worker: name) {
+        for (id, outcome) in Recovery(layout: layout, caller: name).recover(worker: name) {
             switch outcome {
             case .stillRunning, .retrying: adopted.insert(id)
             default: break

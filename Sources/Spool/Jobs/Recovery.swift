@@ -8,9 +8,12 @@
 ///   run it twice).
 public struct Recovery: Sendable {
     public let layout: SpoolLayout
+    /// The worker that recovers: requests in its own folder are its previous life's.
+    public let caller: WorkerName?
 
-    public init(layout: SpoolLayout) {
+    public init(layout: SpoolLayout, caller: WorkerName? = nil) {
         self.layout = layout
+        self.caller = caller
     }
 
     /// What happened to one orphaned request.
@@ -80,7 +83,8 @@ public struct Recovery: Sendable {
             return .retrying(error)
         }
         defer { withExtendedLifetime(lock) {} }
-        let facts = JobFacts.readClaimed(id, worker: worker, layout: layout, lock: lock == nil ? .heldElsewhere : .heldByReader)
+        let owner: JobFacts.Owner = worker == caller ? .previousLife : isAlive(worker) ? .alive : .dead
+        let facts = JobFacts.readClaimed(id, worker: worker, layout: layout, lock: lock == nil ? .heldElsewhere : .heldByReader, owner: owner)
         return carryOut(JobLifecycle.recovery(facts, worker: worker), facts: facts, worker: worker)
     }
 

@@ -51,10 +51,10 @@ extension JobFacts {
 
     /// What `JobLifecycle.recovery` needs about a request in `active/<worker>/`.
     /// - Parameter lock: whether the caller holds the job's lock (only then is the request read).
-    public static func readClaimed(_ id: JobID, worker: WorkerName, layout: SpoolLayout, lock: Lock) -> JobFacts {
+    public static func readClaimed(_ id: JobID, worker: WorkerName, layout: SpoolLayout, lock: Lock, owner: Owner) -> JobFacts {
         let records = JobRecords(layout: layout)
         let path = layout.active(id, worker: worker)
-        var facts = JobFacts(job: id, place: FileSystem.exists(path) ? .claimed(worker) : .nowhere, lock: lock)
+        var facts = JobFacts(job: id, place: FileSystem.exists(path) ? .claimed(worker) : .nowhere, lock: lock, owner: owner)
         facts.status = Record { () throws(SpoolError) in try records.status(id) }
         guard lock == .heldByReader, facts.place != .nowhere else { return facts }
         facts.request = Record { () throws(SpoolError) in

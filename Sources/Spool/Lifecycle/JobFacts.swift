@@ -45,6 +45,16 @@ public struct JobFacts: Sendable, Equatable {
         case free
     }
 
+    /// The worker whose `active/` folder holds the request, as its lock says.
+    public enum Owner: Sendable, Equatable {
+        case notProbed
+        /// Alive: it owns the job (runs it, relays its markers, files its end).
+        case alive
+        case dead
+        /// The reader is the owner's next life (a worker restarted with the same name).
+        case previousLife
+    }
+
     public var job: JobID
     public var place: Place
     /// The id names a session folder (`sessions/<id>/`), not a job.
@@ -54,6 +64,7 @@ public struct JobFacts: Sendable, Equatable {
     /// The request as found at `place`; only read by those who act on it (recovery).
     public var request: Record<JobRequest>
     public var lock: Lock
+    public var owner: Owner
     /// 1-based place in the serving order while it waits.
     public var position: Int?
     public var cancelRequested: Bool
@@ -62,7 +73,7 @@ public struct JobFacts: Sendable, Equatable {
 
     public init(job: JobID, place: Place, isSession: Bool = false, status: Record<JobStatus> = .absent,
                 exit: Record<SupervisorExit> = .absent, request: Record<JobRequest> = .absent,
-                lock: Lock = .notProbed, position: Int? = nil, cancelRequested: Bool = false, stdoutBytes: Int64 = 0, stderrBytes: Int64 = 0) {
+                lock: Lock = .notProbed, owner: Owner = .notProbed, position: Int? = nil, cancelRequested: Bool = false, stdoutBytes: Int64 = 0, stderrBytes: Int64 = 0) {
         self.job = job
         self.place = place
         self.isSession = isSession
@@ -70,6 +81,7 @@ public struct JobFacts: Sendable, Equatable {
         self.exit = exit
         self.request = request
         self.lock = lock
+        self.owner = owner
         self.position = position
         self.cancelRequested = cancelRequested
         self.stdoutBytes = stdoutBytes

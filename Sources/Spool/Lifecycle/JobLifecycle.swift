@@ -94,6 +94,8 @@ public enum JobLifecycle {
 
     public static func recovery(_ facts: JobFacts, worker: WorkerName) -> RecoveryAction {
         guard facts.place == .claimed(worker) else { return .none }
+        // A live owner does its own bookkeeping and relays; only a dead one's jobs are ours.
+        guard facts.owner == .dead || facts.owner == .previousLife else { return .leave(relayTo: nil) }
         // Only the lock's holder decides: a job is never requeued while anything runs it.
         guard facts.lock == .heldByReader else { return .leave(relayTo: facts.status.value?.keeperPid) }
         let request: JobRequest

@@ -39,14 +39,17 @@ struct JobLifecycleTests {
         .absent, .present(JobRequest(job: job, command: "true", priority: .sync)), .unreadable(broken),
     ]
     static let locks: [JobFacts.Lock] = [.notProbed, .heldElsewhere, .heldByReader, .free]
+    static let owners: [JobFacts.Owner] = [.notProbed, .alive, .dead, .previousLife]
 
-    static var allFacts: [JobFacts] {
+    static let allFacts: [JobFacts] = makeAllFacts()
+
+    static func makeAllFacts() -> [JobFacts] {
         var all: [JobFacts] = []
         for place in places { for status in statuses { for exit in exits { for request in requests {
-            for lock in locks { for cancel in [false, true] { for isSession in [false, true] {
+            for lock in locks { for owner in owners { for cancel in [false, true] { for isSession in [false, true] {
                 all.append(JobFacts(job: job, place: place, isSession: isSession, status: status, exit: exit, request: request,
-                                    lock: lock, position: 1, cancelRequested: cancel, stdoutBytes: 5, stderrBytes: 7))
-            } } }
+                                    lock: lock, owner: owner, position: 1, cancelRequested: cancel, stdoutBytes: 5, stderrBytes: 7))
+            } } } }
         } } } }
         return all
     }
@@ -58,10 +61,11 @@ struct JobLifecycleTests {
     /// Rows: (name, condition, expected action).
     static let recoveryRules: [(String, @Sendable (JobFacts) -> Bool, @Sendable (JobFacts) -> Recovery)] = [
         ("not in this worker's folder", { $0.place != .claimed(worker) }, { _ in .none }),
-        ("in the folder, lock not ours", { $0.place == .claimed(worker) && $0.lock != .heldByReader },
+        ("in the folder of a live (or unprobed) owner", { $0.place == .claimed(worker) && !ownerGone($0) }, { _ in .leave(relayTo: nil) }),
+        ("owner gone, lock not ours", { $0.place == .claimed(worker) && ownerGone($0) && $0.lock != .heldByReader },
          { .leave(relayTo: $0.status.value?.keeperPid) }),
-        ("ours, request gone", { $0.place == .claimed(worker) && $0.lock == .heldByReader && $0.request == .absent }, { _ in .none }),
-        ("ours, request unreadable", { $0.place == .claimed(worker) && $0.lock == .heldByReader && $0.request.error != nil },
+        ("ours, request gone", { $0.place == .claimed(worker) && ownerGone($0) && $0.lock == .heldByReader && $0.request == .absent }, { _ in .none }),
+        ("ours, request unreadable", { $0.place == .claimed(worker) && ownerGone($0) && $0.lock == .heldByReader && $0.request.error != nil },
          { .quarantine(reason: "\($0.request.error!)") }),
         ("ours, exit recorded", { isOurs($0) && $0.exit.value != nil }, { .finish(JobEnding($0.exit.value!)) }),
         ("ours, exit unreadable", { isOurs($0) && $0.exit.error != nil }, { .retry($0.exit.error!) }),
@@ -75,14 +79,22 @@ struct JobLifecycleTests {
          { _ in .requeue(.sync) }),
     ]
 
+    static func ownerGone(_ facts: JobFacts) -> Bool { facts.owner == .dead || facts.owner == .previousLife }
+
     static func isOurs(_ facts: JobFacts) -> Bool {
-        facts.place == .claimed(worker) && facts.lock == .heldByReader && facts.request.value != nil
+        facts.place == .claimed(worker) && ownerGone(facts) && facts.lock == .heldByReader && facts.request.value != nil
     }
 
-    @Test("recovery: exactly one rule answers each of the 9,216 combinations, and the lifecycle gives its answer")
+    /// Recovery never sees a session id (`Recovery` hands those to its session path).
+    static let recoveryFacts = allFacts.filter { !$0.isSession }
+    /// Reporting never asks the lock or the owner (only their holders may probe them).
+    static let reportFacts = allFacts.filter { $0.lock == .notProbed && $0.owner == .notProbed }
+
+    @Test("recovery: exactly one rule answers each of the 18,432 combinations, and the lifecycle gives its answer")
     func recovery() {
+        #expect(Self.recoveryFacts.count == 18_432)
         var failures: [String] = []
-        for facts in Self.allFacts {
+        for facts in Self.recoveryFacts {
             let matching = Self.recoveryRules.filter { $0.1(facts) }
             guard matching.count == 1 else {
                 failures.append("\(matching.count) rules for \(facts)")
@@ -128,7 +140,7 @@ struct JobLifecycleTests {
     @Test("reported state: exactly one rule answers each combination, and report gives its answer")
     func report() {
         var failures: [String] = []
-        for facts in Self.allFacts {
+        for facts in Self.reportFacts {
             let matching = Self.reportRules.filter { $0.1(facts) }
             guard matching.count == 1 else {
                 failures.append("\(matching.count) rules for \(facts)")
@@ -160,7 +172,7 @@ struct JobLifecycleTests {
 
     @Test("cancel: final jobs are left alone, waiting ones dequeued, running ones marked")
     func cancel() throws {
-        for facts in Self.allFacts where !facts.isSession {
+        for facts in Self.reportFacts where !facts.isSession {
             guard let state = try? JobLifecycle.report(facts).status.state else {
                 #expect(throws: SpoolError.self) { try JobLifecycle.cancel(facts) }
                 continue
