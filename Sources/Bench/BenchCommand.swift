@@ -75,6 +75,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         print(String(format: "throughput: %d x 'start true' drained by %d worker(s) in %.2f s = %.0f jobs/s%@",
                      jobs, workers, elapsed, Double(jobs) / elapsed, failed.isEmpty ? "" : " (\(failed.count) not succeeded!)"))
+        // CPU is steadier than wall time on a shared VM: the workers' own time plus that of
+        // the supervisors, keepers and commands they reaped.
+        let cpu = started.map { Self.cpuSeconds($0.pid) }.reduce(0, +)
+        print(String(format: "  worker-side CPU: %.2f ms per job", cpu * 1000 / Double(jobs)))
         for worker in started { await worker.killGroup() }
         await mcp.killGroup()
     }
@@ -122,6 +126,16 @@ struct BenchCommand: AsyncParsableCommand {
     static func row(_ label: String, _ samples: [Double]) -> String {
         label.padding(toLength: 40, withPad: " ", startingAt: 0)
             + String(format: "%8.2f %8.2f %8.2f", percentile(samples, 50), percentile(samples, 95), percentile(samples, 99))
+    }
+
+    /// utime + stime + cutime + cstime of a live process, in seconds.
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the name: state is field 3, so utime..cstime (14-17) are at 11...14 here.
+        let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// VmHWM: the highest resident set size the process has had, in MB.
