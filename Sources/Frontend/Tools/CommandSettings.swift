@@ -31,6 +31,10 @@ struct CommandSettings: Sendable, Equatable {
 extension ToolError {
     /// A request problem, reported against the argument to change.
     static func problem(_ problem: RequestProblem, tool: String) -> ToolError {
-        .invalid(tool: tool, argument: problem.argument, reason: "is not usable: \(problem)")
+        switch problem {
+        case .notADirectory(let path): .invalid(tool: tool, argument: "cwd", reason: "is not an existing directory: \(path.prefix(300))")
+        case .notExecutable(let path): .invalid(tool: tool, argument: "shell", reason: "is not an executable file: \(path.prefix(300))")
+        default: .invalid(tool: tool, argument: problem.argument, reason: "is not usable: \(problem)")
+        }
     }
 }
