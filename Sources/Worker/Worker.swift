@@ -99,7 +99,7 @@ actor Worker {
                 // Written in place (`echo … > queue/async/ID.json`) rather than renamed in:
                 // still empty means the writer has not written yet; its close wakes us.
                 let path = layout.queued(entry.id, entry.priority)
-                if FileSystem.size(path) == 0, (FileSystem.age(path) ?? 0) < 5 { continue }
+                if !SpoolQueue.isReady(size: FileSystem.size(path), age: FileSystem.age(path)) { continue }
                 guard let grant = hostSlots.acquire(for: entry.priority) else {
                     // Every host slot this priority may use is taken; a sync one may still fit.
                     entries.removeAll { $0.priority == entry.priority }

@@ -38,6 +38,12 @@ public struct SpoolQueue: Sendable {
         Priority.allCases.first { FileSystem.exists(layout.queued(id, $0)) }
     }
 
+    /// Whether a waiting request file may be claimed: an empty one is still being written
+    /// (its writer's close wakes the workers) until `Settings.emptyRequestGrace` has passed.
+    public static func isReady(size: Int64?, age: Double?) -> Bool {
+        size != 0 || (age ?? 0) >= Settings.emptyRequestGrace
+    }
+
     /// Moves the request into `active/<worker>/`. False when another process got it first.
     public func claim(_ entry: QueueEntry, worker: WorkerName) throws(SpoolError) -> Bool {
         try JobTransitions(layout: layout).claim(entry, worker: worker)

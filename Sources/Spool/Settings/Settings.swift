@@ -28,6 +28,11 @@ public enum Settings {
     public static let maxLoad = 0.0
     /// Percent of memory in use above which async work is not claimed; 0 = off.
     public static let maxMemory = 0.0
+    /// Seconds an empty request file is left alone for its writer (`echo … > queue/…`
+    /// creates the file before it writes). Generous, because a writer on a loaded machine
+    /// can stall for seconds between the two; after it, the file is claimed and, still
+    /// empty, moved to bad/.
+    public static let emptyRequestGrace = 60.0
     /// Seconds between TERM and KILL when a job (or a session's command) is stopped.
     public static let killGrace = 5.0
     /// Seconds after which a waiting async request is served like a sync one.
