@@ -6,6 +6,9 @@ import Foundation
 /// dispositions (Foundation.Process launched from async code hands children a blocked
 /// mask), its own process group, and pipes for stdin/stdout when asked.
 public final class ChildProcess: @unchecked Sendable {
+    /// Held from creating a child's pipes until its spawn is done (see `init`).
+    static let spawnLock = NSLock()
+
     public let pid: pid_t
     /// Write end of the child's stdin (when piped).
     public let stdinFD: Int32?
@@ -31,16 +34,21 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
+        var locked = false
+        defer { if locked { Self.spawnLock.unlock() } }
         var inPipe: [Int32] = [-1, -1]
         var outPipe: [Int32] = [-1, -1]
         if pipeStdio {
+            // Every end is close-on-exec (dup2 onto 0 and 1 clears the flag for this child
+            // alone), and no other ChildProcess spawns between pipe and fcntl: a test process
+            // spawns from many threads, and an end inherited by another child keeps the pipe
+            // from ever reaching EOF. (Glibc's module does not export pipe2.)
+            Self.spawnLock.lock()
+            locked = true
             guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else { throw POSIXError(.EMFILE) }
+            for fd in inPipe + outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
             posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-            for fd in inPipe + outPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-            // The parent's ends must not leak into other children.
-            _ = fcntl(inPipe[1], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(outPipe[0], F_SETFD, FD_CLOEXEC)
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
@@ -56,11 +64,14 @@ public final class ChildProcess: @unchecked Sendable {
             envp.forEach { free($0) }
         }
         var child: pid_t = 0
+        if !locked { Self.spawnLock.lock() } // spawns without pipes must not inherit one being made
         let rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
         if pipeStdio {
             close(inPipe[0])
             close(outPipe[1])
         }
+        Self.spawnLock.unlock()
+        locked = false
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
         pid = child
         stdinFD = pipeStdio ? inPipe[1] : nil

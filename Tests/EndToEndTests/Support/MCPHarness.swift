@@ -14,9 +14,7 @@ final class MCPHarness: @unchecked Sendable {
     init(spool: TestSpool, workers: Int, extra: [String] = []) async throws {
         self.spool = spool
         process = try spool.startFrontend(workers: workers, extra: extra)
-        let transport = EOFSafeTransport(StdioTransport(
-            input: FileDescriptor(rawValue: process.stdoutFD!),
-            output: FileDescriptor(rawValue: process.stdinFD!)))
+        let transport = EOFSafeTransport(input: process.stdoutFD!, output: process.stdinFD!)
         client = Client(name: "spool-tests", version: "1.0")
         _ = try await client.connect(transport: transport)
     }
