@@ -83,7 +83,7 @@ actor EventRecorder {
         case .queued(let id, let priority) where event.isArrival:
             emit(ledger.queued(id, priority: priority))
             schedulePositions()
-        case .queued, .foreign where event.directory.hasPrefix(layout.queue + "/"):
+        case .queued: // a departure (claim, cancel, promote); foreign names do not move positions
             schedulePositions() // a departure
         case .workerFolder(let worker) where event.isCreation:
             await watchActive(worker)

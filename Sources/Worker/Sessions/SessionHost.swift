@@ -60,7 +60,8 @@ actor SessionHost {
         self.request = request
         self.worker = worker
         self.logger = logger
-        machine = SessionMachine(clock: ContinuousClock(), idleLimit: .seconds(idleLimit), killGrace: .seconds(killGrace))
+        machine = SessionMachine(clock: ContinuousClock(), idleLimit: .seconds(idleLimit), killGrace: .seconds(killGrace),
+                                 shellLog: layout.session(SessionID(opening: request.job), .shellLog))
     }
 
     func serve() async {
@@ -148,7 +149,6 @@ actor SessionHost {
                 update { $0.restarts += 1 }
                 logger.notice("session \(id): shell ended (\(exit)); restarting it from its saved state")
             case .close(let reason):
-                let reason = reason.contains("keeps exiting") ? reason + "; see \(layout.session(id, .shellLog))" : reason
                 attempt("recording session \(id) as closed") { () throws(SpoolError) in try store.close(id, reason: reason) }
                 attempt("filing session \(id) in done/") { () throws(SpoolError) in _ = try transitions.fileSession(id, from: .claimed(worker)) }
                 logger.info("session \(id) closed: \(reason)")

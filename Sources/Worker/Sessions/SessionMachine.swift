@@ -72,8 +72,12 @@ struct SessionMachine<C: Clock>: Sendable where C.Duration == Duration {
     private var shellStartedAt: C.Instant
     private var quickDeaths = 0
 
-    init(clock: C, idleLimit: Duration, killGrace: Duration) {
+    /// Where the shell's own messages are, named when the session is given up.
+    let shellLog: String?
+
+    init(clock: C, idleLimit: Duration, killGrace: Duration, shellLog: String? = nil) {
         self.clock = clock
+        self.shellLog = shellLog
         self.idleLimit = idleLimit
         self.killGrace = killGrace
         lastActivity = clock.now
@@ -193,7 +197,7 @@ struct SessionMachine<C: Clock>: Sendable where C.Duration == Duration {
         case .idle, .starting:
             quickDeaths = shellStartedAt.duration(to: now) < quickDeath ? quickDeaths + 1 : 0
             if quickDeaths >= quickDeathLimit {
-                return close("its shell keeps exiting at start (\(exit))")
+                return close("its shell keeps exiting at start (\(exit))" + (shellLog.map { "; see \($0)" } ?? ""))
             }
             state = .starting
             return [.restart(after: exit)]

@@ -93,17 +93,29 @@ struct JobLifecycleTests {
     @Test("recovery: exactly one rule answers each of the 18,432 combinations, and the lifecycle gives its answer")
     func recovery() {
         #expect(Self.recoveryFacts.count == 18_432)
+        let failures = Self.check(Self.recoveryFacts, against: Self.recoveryRules) { facts, _ in
+            JobLifecycle.recovery(facts, worker: Self.worker)
+        }
+        #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(3))")
+    }
+
+    /// Each of `facts` must match exactly one rule, and `answer` must give that rule's
+    /// answer; returns what went wrong. `answer` may add failures of its own.
+    static func check<Answer: Equatable>(
+        _ facts: [JobFacts], against rules: [(String, @Sendable (JobFacts) -> Bool, @Sendable (JobFacts) -> Answer)],
+        answer: (JobFacts, inout [String]) -> Answer
+    ) -> [String] {
         var failures: [String] = []
-        for facts in Self.recoveryFacts {
-            let matching = Self.recoveryRules.filter { $0.1(facts) }
+        for facts in facts {
+            let matching = rules.filter { $0.1(facts) }
             guard matching.count == 1 else {
                 failures.append("\(matching.count) rules for \(facts)")
                 continue
             }
-            let expected = matching[0].2(facts), actual = JobLifecycle.recovery(facts, worker: Self.worker)
+            let expected = matching[0].2(facts), actual = answer(facts, &failures)
             if expected != actual { failures.append("\(matching[0].0): expected \(expected), got \(actual)") }
         }
-        #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(3))")
+        return failures
     }
 
     // MARK: reported state
@@ -139,23 +151,14 @@ struct JobLifecycleTests {
 
     @Test("reported state: exactly one rule answers each combination, and report gives its answer")
     func report() {
-        var failures: [String] = []
-        for facts in Self.reportFacts {
-            let matching = Self.reportRules.filter { $0.1(facts) }
-            guard matching.count == 1 else {
-                failures.append("\(matching.count) rules for \(facts)")
-                continue
-            }
-            let expected = matching[0].2(facts)
-            let actual: Answer
-            do {
+        let failures = Self.check(Self.reportFacts, against: Self.reportRules) { facts, failures -> Answer in
+            do throws(SpoolError) {
                 let report = try JobLifecycle.report(facts)
-                actual = .state(report.status.state, position: report.position)
                 if !report.status.state.isFinal || facts.place != .done, report.status.state != .queued {
                     if report.status.stdoutBytes != 5 || report.status.stderrBytes != 7 { failures.append("sizes not reported for \(facts)") }
                 }
-            } catch { actual = .error(error) }
-            if expected != actual { failures.append("\(matching[0].0): expected \(expected), got \(actual)") }
+                return .state(report.status.state, position: report.position)
+            } catch { return .error(error) }
         }
         #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(3))")
     }

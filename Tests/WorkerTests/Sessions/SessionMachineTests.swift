@@ -127,6 +127,13 @@ struct SessionMachineTests {
         #expect(machine.beginShell(endRequested: false) == [.startShell])
         #expect(machine.shellEnded(.exited(1), exitCode: nil) == [.close(reason: "its shell keeps exiting at start (exited(1))")])
         #expect(machine.isClosed)
+
+        var named = Machine(clock: clock, idleLimit: .seconds(10), killGrace: .seconds(2), shellLog: "/spool/sessions/x/shell.log")
+        for _ in 0..<5 {
+            _ = named.beginShell(endRequested: false)
+            _ = named.shellEnded(.exited(1), exitCode: nil)
+        }
+        #expect(named.state == .closed(reason: "its shell keeps exiting at start (exited(1)); see /spool/sessions/x/shell.log"))
     }
 
     @Test("an end request closes an idle session and prevents a restart")
