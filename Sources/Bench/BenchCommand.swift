@@ -15,10 +15,17 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Jobs for the throughput test.") var jobs = 1000
     @Option(help: "Megabytes printed by the memory test's job.") var megabytes = 200
     @Flag(help: "Skip the 200 MB memory test.") var skipMemory = false
+    @Flag(help: "Only compare Spool with mcp-shell-server 1.1.14 (installed from PyPI when missing).") var compare = false
+    @Option(help: "Virtual environment for mcp-shell-server (default: .build/compare-venv).") var peerVenv: String?
 
     func run() async throws {
         let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
         print("spool-bench: binaries from \(bin); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        if compare {
+            let peer = try await PeerInstall.ensure(venv: peerVenv ?? PeerInstall.defaultVenv(bin: bin))
+            try await CompareBench(bin: bin, peer: peer, calls: calls, jobs: jobs).run()
+            return
+        }
         try await roundTrip(bin: bin)
         try await HTTPBench(bin: bin, calls: calls).run()
         try await CancelBench(bin: bin, samples: 50).run()

@@ -23,16 +23,52 @@ final class RawMCPClient {
     }
 
     func request(_ method: String, _ params: [String: Any]) throws -> [String: Any] {
+        let id = try post(method, params)
+        while true {
+            let (answered, result) = try nextAnswer()
+            if answered == id { return result }
+        }
+    }
+
+    /// Makes `count` calls of `name`, keeping `inFlight` of them outstanding on this one
+    /// connection (answers may come in any order). Returns each call's latency in ms and
+    /// the wall time of all of them in seconds.
+    func pipelined(_ name: String, _ arguments: [String: Any], count: Int, inFlight: Int,
+                   check: ([String: Any]) throws -> Void) throws -> (latencies: [Double], seconds: Double) {
+        var sentAt: [Int: UInt64] = [:]
+        var latencies: [Double] = []
+        var sent = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        while latencies.count < count {
+            while sent < count && sentAt.count < inFlight {
+                let id = try post("tools/call", ["name": name, "arguments": arguments])
+                sentAt[id] = DispatchTime.now().uptimeNanoseconds
+                sent += 1
+            }
+            let (id, result) = try nextAnswer()
+            guard let began = sentAt.removeValue(forKey: id) else { continue }
+            try check(result)
+            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6)
+        }
+        return (latencies, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// Sends a request without waiting; returns its id.
+    private func post(_ method: String, _ params: [String: Any]) throws -> Int {
         let id = nextID
         nextID += 1
         try send(["jsonrpc": "2.0", "id": id, "method": method, "params": params])
+        return id
+    }
+
+    /// The next answer to a request (notifications are skipped).
+    private func nextAnswer() throws -> (id: Int, result: [String: Any]) {
         while true {
             let line = try readLine()
-            guard let message = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
-            if (message["id"] as? Int) == id {
-                if let error = message["error"] { throw BenchError.protocolError("\(error)") }
-                return message["result"] as? [String: Any] ?? [:]
-            }
+            guard let message = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let id = message["id"] as? Int else { continue }
+            if let error = message["error"] { throw BenchError.protocolError("\(error)") }
+            return (id, message["result"] as? [String: Any] ?? [:])
         }
     }
 

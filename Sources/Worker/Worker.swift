@@ -134,7 +134,7 @@ actor Worker {
             queue.quarantine(layout.active(entry.id, worker: name), reason: reason)
         case .reject(let request, let problem):
             do {
-                try JobTransitions(layout: layout).finish(entry.id, from: .claimed(name), origin: JobOrigin(request), worker: name,
+                try JobTransitions(layout: layout, committer: runner.committer).finish(entry.id, from: .claimed(name), origin: JobOrigin(request), worker: name,
                                                           ending: JobEnding(outcome: .rejected(reason: problem.description), finishedAt: .now))
             } catch {
                 logger.error("job \(entry.id): cannot record its rejection (\(problem)): \(error); retrying")
@@ -143,7 +143,7 @@ actor Worker {
         case .openSession(let request):
             grants[entry.id] = grant
             let host = SessionHost(layout: layout, request: request, worker: name, idleLimit: limits.sessionIdle,
-                                   killGrace: runner.killGrace, logger: logger)
+                                   killGrace: runner.killGrace, committer: runner.committer, logger: logger)
             running[entry.id] = Task {
                 await host.serve()
                 self.finished(entry.id)

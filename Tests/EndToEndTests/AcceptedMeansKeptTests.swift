@@ -84,4 +84,25 @@ struct AcceptedMeansKeptTests {
             #expect(!reason.contains("not valid JSON"))
         }
     }
+
+    @Test("durability follows the promise: a complete run result flushes nothing; start, and a run answered while its command still runs, are flushed before the reply")
+    func durabilityFollowsThePromise() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            func flushed() async throws -> Int? {
+                try await mcp.call("stats", [:])["flushes"]?.objectValue?["files"]?.intValue
+            }
+            #expect(try await flushed() == 0)
+            let run = try await mcp.call("run", ["command": "echo done"])
+            #expect(run["state"] == "succeeded")
+            #expect(try await flushed() == 0, "a complete result promises only itself: no flush on its path")
+            let started = try await mcp.call("start", ["command": "true"])
+            #expect(started["job"]?.stringValue != nil)
+            #expect(try await flushed() == 1, "start hands out a job id: its request is flushed first")
+            let open = try await mcp.call("run", ["command": "sleep 5", "wait": 0.2])
+            #expect(open["state"] == "running" || open["state"] == "queued")
+            #expect(try await flushed() == 2, "a run answered before its command ended hands out its job id too")
+            if let job = open["job"]?.stringValue { _ = try await mcp.call("cancel", ["job": .string(job)]) }
+            withExtendedLifetime(spool) {}
+        }
+    }
 }

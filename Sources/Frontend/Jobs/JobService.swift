@@ -9,6 +9,8 @@ struct JobService: Sendable {
     let watcher: SpoolWatcher
     /// `--max-running`, for capacity in ETAs and `stats`.
     var maxRunning: Int = 0
+    /// Flushes the requests whose replies make promises, in shared rounds.
+    var committer = GroupCommitter()
 
     var queue: SpoolQueue { SpoolQueue(layout: layout, order: order) }
     var records: JobRecords { JobRecords(layout: layout) }
@@ -20,9 +22,17 @@ struct JobService: Sendable {
         try await watcher.watch(layout.done, mask: WatchMask.arrivals)
     }
 
-    /// Queues a request: a session's command in its session's queue, others in the spool's.
-    func submit(_ request: JobRequest) throws(SpoolError) {
-        if request.session != nil { try sessions.submit(request) } else { try queue.submit(request) }
+    /// Queues a request (a session's command in its session's queue, others in the
+    /// spool's) without fsync. Whoever replies with its job id before it has ended first
+    /// commits the returned flush (DESIGN.md: durability follows the promise).
+    func submit(_ request: JobRequest) throws(SpoolError) -> PendingSync {
+        if request.session != nil, let pending = try sessions.submitDeferred(request) { return pending }
+        return try queue.submitDeferred(request)
+    }
+
+    /// Queues a request and returns once it survives a power cut.
+    func submitDurably(_ request: JobRequest) async throws(SpoolError) {
+        try await committer.commit(submit(request))
     }
 
     func snapshot(_ id: JobID) throws(SpoolError) -> JobInspector.Snapshot {

@@ -72,6 +72,9 @@ extension SpoolTools {
         var etaSeconds: Eta
         var sessions: Int
         var peaks: Peaks.Snapshot
+        /// Durable flushes this spool-mcp made for the replies that promised them.
+        var flushes: Flushes
+        struct Flushes: Codable { var rounds: Int; var files: Int }
     }
 
     func stats(_ arguments: [String: Value]?) async throws -> CallTool.Result {
@@ -85,7 +88,8 @@ extension SpoolTools {
             workers: census.workers, slots: census.slots, maxRunning: service.maxRunning > 0 ? service.maxRunning : nil,
             averages: estimator.averages,
             etaSeconds: .init(sync: estimator.etaForNext(.sync), async: estimator.etaForNext(.async)),
-            sessions: sessions, peaks: peaks)
+            sessions: sessions, peaks: peaks,
+            flushes: .init(rounds: service.committer.rounds, files: service.committer.filesFlushed))
         func seconds(_ value: Double?) -> String { value.map { ToolArguments.format(($0 * 100).rounded() / 100) + " s" } ?? "unknown" }
         var lines = [
             "queue: \(census.queuedSync) sync, \(census.queuedAsync) async; running: \(census.running) of \(estimator.capacity) slot(s) on \(census.workers) worker(s)",
@@ -97,6 +101,7 @@ extension SpoolTools {
             }
         }
         lines.append("open sessions: \(sessions)")
+        lines.append("durable flushes by this spool-mcp: \(result.flushes.files) request(s) in \(result.flushes.rounds) round(s)")
         lines.append("peaks since \(peaks.since): queue \(peaks.queuedSync) sync / \(peaks.queuedAsync) async, running \(peaks.running)")
         return try CallTool.Result(content: [Tool.Content.text(text: lines.joined(separator: "\n"), annotations: nil, _meta: nil)], structuredContent: result)
     }

@@ -92,9 +92,7 @@ struct SpoolTools: Sendable {
         let args = try ToolArguments(.run, values: arguments)
         let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
         let request = try request(args, priority: .sync)
-        // Would it have to wait for a slot? Then say so, with the alternatives.
-        let before = service.estimator()
-        let queuedBehind = request.session == nil && before.census.running + before.census.queuedSync >= before.capacity
+        let pending: PendingSync
         let snapshots: [JobID: JobInspector.Snapshot]
         if let progress {
             // The job folder exists before the request is queued, so its watch sees
@@ -103,35 +101,47 @@ struct SpoolTools: Sendable {
             try FileSystem.makeDirectory(directory)
             try await service.watcher.watch(directory, mask: WatchMask.arrivals | WatchMask.changes)
             let events = service.watcher.events()
-            try service.submit(request)
+            pending = try service.submit(request)
             let follower = Task { await progress.follow(request.job, service: service, events: events, keepAlive: progressKeepAlive) }
             snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
             follower.cancel()
             await service.watcher.unwatch(directory)
         } else {
-            try service.submit(request)
+            pending = try service.submit(request)
             snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
         }
         guard let snapshot = snapshots[request.job] else { throw ToolError.spool(.unknownJob(request.job)) }
-        var view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
+        // Only a reply that hands out the job id for later promises the job survives a
+        // power cut; a complete result promises only itself, so no flush is on its path.
+        if !snapshot.status.state.isFinal { try await commit(pending, job: request.job, tool: args.tool) }
+        let estimator = snapshot.status.state == .queued ? service.estimator() : nil
+        var view = JobView(snapshot, estimator: estimator)
         try attachOutput(&view)
         var text = view.summary
-        if view.state == .queued {
-            text += "\nAll \(before.capacity) worker slot(s) are busy: it is still waiting after \(ToolArguments.format(wait)) s and stays queued. Use wait or status with job \(view.job), cancel it, or next time use start for work that can run in the background."
+        if view.state == .queued, let estimator {
+            text += "\nAll \(estimator.capacity) worker slot(s) are busy: it is still waiting after \(ToolArguments.format(wait)) s and stays queued. Use wait or status with job \(view.job), cancel it, or next time use start for work that can run in the background."
         } else if !view.state.isFinal {
             text += "\nStill \(view.state.rawValue) after \(ToolArguments.format(wait)) s; it keeps running. Use wait, status, output or tail with job \(view.job), or cancel it."
-        } else if queuedBehind {
-            text += "\n(It had to wait for a free worker slot; for long or many commands, start runs them in the background.)"
+        } else if request.session == nil, let started = snapshot.status.startedAt,
+                  started.seconds(since: snapshot.status.createdAt) >= Settings.slotWaitHint {
+            text += "\n(It waited \(ToolArguments.format(started.seconds(since: snapshot.status.createdAt))) s for a free worker slot; for long or many commands, start runs them in the background.)"
         }
         text += Self.outputText(view)
         return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: view, isError: view.state.isFailure)
+    }
+
+    /// Makes a queued request durable before its job id is handed out.
+    private func commit(_ pending: PendingSync, job: JobID, tool: String) async throws(ToolError) {
+        do { try await service.committer.commit(pending) } catch {
+            throw .refused(tool: tool, reason: "job \(job) was queued and will run, but it could not be made durable (\(error)), so it may not survive a power cut; check the spool's disk, then use status with job \(job)")
+        }
     }
 
     func start(_ arguments: [String: Value]?) async throws -> CallTool.Result {
         let args = try ToolArguments(.start, values: arguments)
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
-        try service.submit(request)
+        try await commit(service.submit(request), job: request.job, tool: args.tool)
         let estimator = service.estimator()
         await peaks.observe(estimator.census)
         let view = JobView(try service.snapshot(request.job), estimator: estimator)

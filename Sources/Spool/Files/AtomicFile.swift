@@ -36,6 +36,32 @@ public enum AtomicFile {
         }
     }
 
+    /// Writes `bytes` to `path` atomically but without fsync, and returns the flush it
+    /// still owes: a process crash loses nothing (the page cache keeps the file), and the
+    /// caller flushes (`GroupCommitter`) before it promises anything that survives a power cut.
+    public static func writeDeferred(
+        _ bytes: some Collection<UInt8>, to path: String, layout: SpoolLayout
+    ) throws(SpoolError) -> PendingSync {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        let temp = "\(layout.tmp)/\(getpid())-\(n).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(operation: "creating", path: temp, errno: errno) }
+        let file = OwnedDescriptor(fd)
+        do throws(SpoolError) {
+            try FileSystem.write(fd: fd, bytes, path: temp)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+        guard Glibc.rename(temp, path) == 0 else {
+            let code = errno
+            unlink(temp)
+            throw .io(operation: "renaming into place", path: path, errno: code)
+        }
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        return PendingSync(file: file, path: path, directory: slash == path.startIndex ? "." : String(path[..<slash]))
+    }
+
     public static func write<T: Encodable>(
         json value: T, to path: String, layout: SpoolLayout, durable: Bool = true
     ) throws(SpoolError) {

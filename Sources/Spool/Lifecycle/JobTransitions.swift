@@ -6,9 +6,15 @@ import Glibc
 /// crash at any point recoverable (a final status before its rename to `done/`).
 public struct JobTransitions: Sendable {
     public let layout: SpoolLayout
+    /// When set, a final record is written without fsync and flushed by this committer
+    /// after its rename into `done/`, off the path of the answer a `run` waits for
+    /// (DESIGN.md: a complete result promises only itself). Without one it is flushed
+    /// before the rename.
+    public var committer: GroupCommitter?
 
-    public init(layout: SpoolLayout) {
+    public init(layout: SpoolLayout, committer: GroupCommitter? = nil) {
         self.layout = layout
+        self.committer = committer
     }
 
     var records: JobRecords { JobRecords(layout: layout) }
@@ -66,9 +72,17 @@ public struct JobTransitions: Sendable {
         let status = JobLifecycle.finalStatus(origin, worker: worker, previous: previous, ending: ending,
                                               stdoutBytes: records.outputSize(id, .stdout),
                                               stderrBytes: records.outputSize(id, .stderr))
-        try records.writeStatus(status)
-        if try move(id, from: place, to: .done) {
-            FileSystem.syncDirectory(layout.done)
+        let moved: Bool
+        if let committer {
+            let pending = try AtomicFile.writeDeferred(SpoolJSON.encode(status), to: layout.job(id, .status), layout: layout)
+            moved = try move(id, from: place, to: .done)
+            committer.commitLater(moved ? pending.adding(directory: layout.done) : pending)
+        } else {
+            try records.writeStatus(status)
+            moved = try move(id, from: place, to: .done)
+            if moved { FileSystem.syncDirectory(layout.done) }
+        }
+        if moved {
             if let startedAt = status.startedAt, let finishedAt = status.finishedAt, ending.startedAt != nil {
                 AveragesFile(layout: layout).record(status.priority, wait: startedAt.seconds(since: status.createdAt),
                                                     run: finishedAt.seconds(since: startedAt))

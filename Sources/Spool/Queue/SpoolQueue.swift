@@ -17,6 +17,13 @@ public struct SpoolQueue: Sendable {
         try AtomicFile.write(request.encodedForSpool(), to: layout.queued(request.job, request.priority), layout: layout)
     }
 
+    /// Writes a request into its queue folder without fsync and returns the flush it owes:
+    /// kill -9 of any process loses nothing, and the caller commits the flush before it
+    /// promises the job survives a power cut.
+    public func submitDeferred(_ request: JobRequest) throws(SpoolError) -> PendingSync {
+        try AtomicFile.writeDeferred(request.encodedForSpool(), to: layout.queued(request.job, request.priority), layout: layout)
+    }
+
     /// Waiting requests with well-formed names. Files that are not requests are reported
     /// through `foreign` so the caller can move them aside.
     public func entries(foreign: ((String, Priority) -> Void)? = nil) -> [QueueEntry] {

@@ -50,6 +50,12 @@ public struct SessionStore: Sendable {
         try AtomicFile.write(request.encodedForSpool(), to: layout.sessionQueued(request.job, in: session), layout: layout)
     }
 
+    /// Queues a command for the session's shell without fsync; see `SpoolQueue.submitDeferred`.
+    public func submitDeferred(_ request: JobRequest) throws(SpoolError) -> PendingSync? {
+        guard let session = request.session else { return nil }
+        return try AtomicFile.writeDeferred(request.encodedForSpool(), to: layout.sessionQueued(request.job, in: session), layout: layout)
+    }
+
     /// Waiting commands in the order the shell runs them.
     public func queued(_ id: SessionID) -> [JobID] {
         FileSystem.list(layout.sessionQueue(id)).compactMap { JobID(fileName: $0) }.sorted()

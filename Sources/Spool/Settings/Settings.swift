@@ -42,6 +42,8 @@ public enum Settings {
     public static let shutdownGrace = 10.0
     /// Seconds `run` and `wait` wait by default (`wait` / `timeout` arguments).
     public static let toolWait = 30.0
+    /// Seconds a `run` waited for a slot from which its answer suggests `start`.
+    public static let slotWaitHint = 1.0
     /// Seconds `session_start` waits for a worker to open the shell before it answers.
     public static let sessionReadyWait = 5.0
     /// Bytes of output a `run` result carries inline, over both streams.

@@ -19,9 +19,11 @@ struct JobRunner: Sendable {
     /// Bytes kept per output stream; 0 = unlimited (output then goes straight to the files).
     let outputLimit: Int64
     let logger: Logger
+    /// Flushes final records after they are filed, in shared rounds.
+    let committer: GroupCommitter
 
     var records: JobRecords { JobRecords(layout: layout) }
-    var transitions: JobTransitions { JobTransitions(layout: layout) }
+    var transitions: JobTransitions { JobTransitions(layout: layout, committer: committer) }
 
     /// How a run ended for the worker.
     enum End: Sendable {

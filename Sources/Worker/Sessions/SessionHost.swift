@@ -19,12 +19,14 @@ actor SessionHost {
     let request: JobRequest
     let worker: WorkerName
     let logger: Logger
+    /// Flushes each command's final record after it is filed (see `JobTransitions.committer`).
+    let committer: GroupCommitter
     var machine: SessionMachine<ContinuousClock>
 
     var id: SessionID { SessionID(opening: request.job) }
     var store: SessionStore { SessionStore(layout: layout) }
     var records: JobRecords { JobRecords(layout: layout) }
-    var transitions: JobTransitions { JobTransitions(layout: layout) }
+    var transitions: JobTransitions { JobTransitions(layout: layout, committer: committer) }
     /// The command the shell runs, with what its record needs.
     var current: Current?
     /// The current shell.
@@ -55,8 +57,10 @@ actor SessionHost {
     /// - Parameters:
     ///   - idleLimit: seconds without a command after which the session is closed (half: reported).
     ///   - killGrace: seconds between TERM and KILL when a command is stopped.
-    init(layout: SpoolLayout, request: JobRequest, worker: WorkerName, idleLimit: Double, killGrace: Double, logger: Logger) {
+    init(layout: SpoolLayout, request: JobRequest, worker: WorkerName, idleLimit: Double, killGrace: Double,
+         committer: GroupCommitter, logger: Logger) {
         self.layout = layout
+        self.committer = committer
         self.request = request
         self.worker = worker
         self.logger = logger

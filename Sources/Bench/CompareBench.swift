@@ -1,0 +1,255 @@
+import Foundation
+import ProcessHarness
+import Spool
+
+/// `spool-bench --compare`: Spool next to mcp-shell-server 1.1.14 (a Python MCP server
+/// that simply spawns the command), measured in one run with the same raw client, on the
+/// disk that holds the temporary folder. Each figure is printed with its ratio.
+struct CompareBench {
+    let bin: String
+    /// The mcp-shell-server executable (installed by `PeerInstall`).
+    let peer: String
+    let calls: Int
+    let jobs: Int
+
+    func run() async throws {
+        print("")
+        print("compare: spool-mcp (\(bin)) and mcp-shell-server 1.1.14 (\(peer)); temporary folders in \(NSTemporaryDirectory())")
+        var rows: [CompareRow] = []
+
+        let spoolRound = try await roundTrips(.spool)
+        let peerRound = try await roundTrips(.shellServer)
+        rows.append(CompareRow("run true p50 (ms)", spoolRound.p50, peerRound.p50, target: "<= 0.75x"))
+        rows.append(CompareRow("run true p99 (ms)", spoolRound.p99, peerRound.p99, target: nil))
+        rows.append(CompareRow("500 calls, 8 in flight (calls/s)", spoolRound.concurrentRate, peerRound.concurrentRate, target: ">= 2x"))
+        rows.append(CompareRow("RSS after the round trips (MB)", spoolRound.rss, peerRound.rss, target: "<= 20 MB"))
+        rows.append(CompareRow("cold start to tools/list (ms)", try coldStart(.spool), try coldStart(.shellServer), target: "<= 50 ms"))
+
+        let (accepted, drained) = try await startAndDrain()
+        let raw = Self.rawSpawnRate(spawners: 2, total: jobs)
+        rows.append(CompareRow("\(jobs) durable start, 8 in flight (accepted/s)", accepted, nil, target: ">= 3000"))
+        rows.append(CompareRow("\(jobs) jobs drained by 2 workers (jobs/s)", drained, nil, target: nil))
+        rows.append(CompareRow("2 raw /bin/sh -c true spawners (spawns/s)", raw, nil, target: nil))
+        rows.append(CompareRow("  drain / raw spawn rate (%)", drained / raw * 100, nil, target: ">= 70 %"))
+        rows.append(CompareRow("start -> wait -> output, echo hi, p50 (ms)", try await startWaitOutput(), nil, target: "<= 0.75x mcp-background-job"))
+        rows.append(CompareRow("peak RSS, run printing 50 MB (MB)", try await peakDuringOutput(), nil, target: "<= 30 MB"))
+
+        print("")
+        print("figure".padding(toLength: 46, withPad: " ", startingAt: 0) + "     spool  mcp-shell-server   ratio   target")
+        for row in rows { print(row.line) }
+    }
+
+    // MARK: the servers
+
+    enum Server {
+        case spool
+        case shellServer
+
+        var tool: String { self == .spool ? "run" : "shell_execute" }
+
+        func arguments(_ words: [String]) -> [String: Any] {
+            self == .spool ? ["command": words.joined(separator: " ")] : ["command": words]
+        }
+    }
+
+    func launch(_ server: Server, spool: BenchSpool, workers: Int = 1) throws -> ChildProcess {
+        switch server {
+        case .spool:
+            try ChildProcess(bin + "/spool-mcp", ["--spool", spool.root, "--workers", String(workers)], pipeStdio: true)
+        case .shellServer:
+            try ChildProcess(peer, [], environment: ["ALLOW_COMMANDS": "true,echo,head,tr"], pipeStdio: true)
+        }
+    }
+
+    static func succeeded(_ server: Server, _ result: [String: Any]) throws {
+        let ok = server == .spool
+            ? (result["structuredContent"] as? [String: Any])?["state"] as? String == "succeeded"
+            : result["isError"] as? Bool != true
+        guard ok else { throw BenchError.protocolError("\(server.tool) true did not succeed: \(result)") }
+    }
+
+    struct RoundTrips {
+        var p50: Double
+        var p99: Double
+        var concurrentRate: Double
+        var rss: Double
+    }
+
+    func roundTrips(_ server: Server) async throws -> RoundTrips {
+        let spool = try BenchSpool()
+        defer { spool.remove() }
+        let process = try launch(server, spool: spool)
+        let client = try RawMCPClient(process: process)
+        let arguments = server.arguments(["true"])
+        for _ in 0..<20 { try Self.succeeded(server, client.callTool(server.tool, arguments)) } // warm-up
+        let samples = try (0..<calls).map { _ in
+            try BenchCommand.time { try Self.succeeded(server, client.callTool(server.tool, arguments)) }
+        }
+        let concurrent = try client.pipelined(server.tool, arguments, count: 500, inFlight: 8) { try Self.succeeded(server, $0) }
+        let rss = Self.residentMB(process.pid, field: "VmRSS:")
+        await process.killGroup()
+        return RoundTrips(p50: BenchCommand.percentile(samples, 50), p99: BenchCommand.percentile(samples, 99),
+                          concurrentRate: 500 / concurrent.seconds, rss: rss)
+    }
+
+    /// Median of 5: from spawning the server to the answer to its first `tools/list`.
+    func coldStart(_ server: Server) throws -> Double {
+        var samples: [Double] = []
+        for _ in 0..<5 {
+            let spool = try BenchSpool()
+            defer { spool.remove() }
+            var process: ChildProcess?
+            samples.append(try BenchCommand.time {
+                let started = try launch(server, spool: spool)
+                process = started
+                let client = try RawMCPClient(process: started)
+                _ = try client.request("tools/list", [:])
+            })
+            if let process { kill(-process.pid, SIGKILL); _ = waitpid(process.pid, nil, 0) }
+        }
+        return BenchCommand.percentile(samples, 50)
+    }
+
+    // MARK: Spool only
+
+    /// `jobs` durable `start true` with 8 in flight and no worker (accepted per second),
+    /// then the rate at which 2 workers drain them.
+    func startAndDrain() async throws -> (accepted: Double, drained: Double) {
+        let spool = try BenchSpool()
+        defer { spool.remove() }
+        let mcp = try launch(.spool, spool: spool, workers: 0)
+        let client = try RawMCPClient(process: mcp)
+        let started = try client.pipelined("start", ["command": "true"], count: jobs, inFlight: 8) { result in
+            guard (result["structuredContent"] as? [String: Any])?["job"] is String else {
+                throw BenchError.protocolError("start did not return a job: \(result)")
+            }
+        }
+        let layout = SpoolLayout(root: spool.root)
+        let begin = Date()
+        let workers = try (0..<2).map { index in
+            try ChildProcess(bin + "/spool-worker", ["--spool", spool.root, "--id", "compare-\(index)"])
+        }
+        let deadline = Date().addingTimeInterval(300)
+        while FileSystem.list(layout.done).count < jobs {
+            guard Date() < deadline else { throw BenchError.timeout("draining \(jobs) jobs") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let drained = Double(jobs) / Date().timeIntervalSince(begin)
+        for worker in workers { await worker.killGroup() }
+        await mcp.killGroup()
+        return (Double(jobs) / started.seconds, drained)
+    }
+
+    /// Spawns per second of `spawners` threads each running `/bin/sh -c true` and reaping it.
+    static func rawSpawnRate(spawners: Int, total: Int) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: spawners) { _ in
+            for _ in 0..<(total / spawners) { try? BenchCommand.spawnShellTrue() }
+        }
+        return Double(total) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// p50 of 100 sequential `start` → `wait` → `output` of `echo hi`.
+    func startWaitOutput() async throws -> Double {
+        let spool = try BenchSpool()
+        defer { spool.remove() }
+        let mcp = try launch(.spool, spool: spool)
+        let client = try RawMCPClient(process: mcp)
+        var samples: [Double] = []
+        for index in 0..<110 {
+            let elapsed = try BenchCommand.time {
+                let started = try client.callTool("start", ["command": "echo hi"])
+                guard let job = (started["structuredContent"] as? [String: Any])?["job"] as? String else {
+                    throw BenchError.protocolError("start: \(started)")
+                }
+                _ = try client.callTool("wait", ["jobs": [job], "timeout": 30])
+                let output = try client.callTool("output", ["job": job])
+                guard (output["structuredContent"] as? [String: Any])?["data"] as? String == "hi\n" else {
+                    throw BenchError.protocolError("output: \(output)")
+                }
+            }
+            if index >= 10 { samples.append(elapsed) }
+        }
+        await mcp.killGroup()
+        return BenchCommand.percentile(samples, 50)
+    }
+
+    /// spool-mcp's peak RSS after round trips and one `run` whose command prints 50 MB.
+    func peakDuringOutput() async throws -> Double {
+        let spool = try BenchSpool()
+        defer { spool.remove() }
+        let mcp = try launch(.spool, spool: spool)
+        let client = try RawMCPClient(process: mcp)
+        for _ in 0..<20 { _ = try client.callTool("run", ["command": "true"]) }
+        let result = try client.callTool("run", ["command": "head -c 50000000 /dev/zero | tr '\\0' x", "wait": 120])
+        try Self.succeeded(.spool, result)
+        let peak = Self.residentMB(mcp.pid, field: "VmHWM:")
+        await mcp.killGroup()
+        return peak
+    }
+
+    static func residentMB(_ pid: Int32, field: String) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        return kb / 1024
+    }
+}
+
+/// One line of the comparison: Spool's figure, the peer's when it has one, their ratio.
+struct CompareRow {
+    let label: String
+    let spool: Double
+    let peer: Double?
+    let target: String?
+
+    init(_ label: String, _ spool: Double, _ peer: Double?, target: String?) {
+        self.label = label
+        self.spool = spool
+        self.peer = peer
+        self.target = target
+    }
+
+    var line: String {
+        let peerText = peer.map { String(format: "%17.2f", $0) } ?? String(repeating: " ", count: 16) + "-"
+        let ratio = peer.map { String(format: "%7.2fx", spool / $0) } ?? "       -"
+        return label.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%10.2f", spool) + peerText + ratio + "   " + (target ?? "")
+    }
+}
+
+/// Installs mcp-shell-server 1.1.14 from PyPI into a virtual environment under `.build*/`
+/// when it is missing.
+enum PeerInstall {
+    static let package = "mcp-shell-server==1.1.14"
+
+    /// The executable inside `venv`, installed first if needed.
+    static func ensure(venv: String) async throws -> String {
+        let executable = venv + "/bin/mcp-shell-server"
+        if FileManager.default.isExecutableFile(atPath: executable) { return executable }
+        print("compare: installing \(package) into \(venv) ...")
+        try await step("/usr/bin/env", ["python3", "-m", "venv", venv], "creating the virtual environment (Debian: apt-get install python3-venv)")
+        try await step(venv + "/bin/pip", ["install", "-q", package], "pip install \(package)")
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw BenchError.protocolError("\(package) installed, but \(executable) is missing")
+        }
+        return executable
+    }
+
+    private static func step(_ path: String, _ arguments: [String], _ what: String) async throws {
+        let log = NSTemporaryDirectory() + "spool-bench-install.log"
+        let child = try ChildProcess(path, arguments, stderrPath: log)
+        guard let status = await child.wait(timeout: 600), status == 0 else {
+            throw BenchError.protocolError("\(what) failed; see \(log)")
+        }
+    }
+
+    /// `<folder named .build*>/compare-venv` above the benchmark's own binary.
+    static func defaultVenv(bin: String) -> String {
+        var url = URL(fileURLWithPath: bin).resolvingSymlinksInPath()
+        while url.path != "/" {
+            if url.lastPathComponent.hasPrefix(".build") { return url.path + "/compare-venv" }
+            url.deleteLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/compare-venv"
+    }
+}

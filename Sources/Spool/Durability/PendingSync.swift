@@ -1,0 +1,38 @@
+import Glibc
+
+/// A file already renamed into place but not yet fsync'ed: the flush it still owes.
+///
+/// It keeps the file's descriptor open, so the flush reaches the file wherever it has
+/// moved since (a worker may have claimed a request before its flush). The descriptor is
+/// closed when the last copy is gone.
+public struct PendingSync: Sendable {
+    let file: OwnedDescriptor
+    /// Where the file was put.
+    public let path: String
+    /// Folders whose entries must reach the disk with it (where it was renamed to, first).
+    public private(set) var directories: [String]
+
+    init(file: OwnedDescriptor, path: String, directory: String) {
+        self.file = file
+        self.path = path
+        self.directories = [directory]
+    }
+
+    /// The same flush, also covering the entries of `directory` (where the file moved next).
+    public func adding(directory: String) -> PendingSync {
+        var copy = self
+        if !copy.directories.contains(directory) { copy.directories.append(directory) }
+        return copy
+    }
+}
+
+/// Closes its descriptor when released.
+final class OwnedDescriptor: Sendable {
+    let fd: Int32
+
+    init(_ fd: Int32) {
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+}
