@@ -31,6 +31,11 @@ actor Worker {
     private var adopted: Set<JobID> = []
     private var stopping = false
     private var registration: WorkerRegistration?
+    /// The waiting requests in serving order, from the last listing of the queue. A
+    /// drain claims from it without listing again; an arrival in a queue folder (which
+    /// may have to be served first: a sync request, a promote, a requeue) and every tick
+    /// make the next claim list afresh. A stale entry costs one failed rename.
+    private var waiting: [QueueEntry]?
 
     init(layout: SpoolLayout, name: WorkerName, slots: Int, order: QueueOrder, runner: JobRunner,
          limits: WorkerLimits, parent: Int32?, logger: Logger) {
@@ -61,8 +66,10 @@ actor Worker {
         logger.info("worker \(name) ready on \(layout.root) with \(slots) slot(s)")
         fill()
         await withTaskGroup(of: Void.self) { group in
+            let queueFolders = Set(Priority.allCases.map { layout.queue($0) })
             group.addTask {
-                for await _ in events {
+                for await event in events {
+                    if event.isOverflow || (event.isArrival && queueFolders.contains(event.directory)) { await self.queueChanged() }
                     if await self.fill() == .stop { break }
                 }
             }
@@ -81,38 +88,56 @@ actor Worker {
 
     enum Next { case go, stop }
 
+    private func queueChanged() {
+        waiting = nil
+    }
+
     /// Claims requests until every slot is busy or the queue is empty.
     @discardableResult
     func fill() -> Next {
         if stopping { return .stop }
-        while running.count < slots {
-            var entries = queue.entries { name, priority in
-                self.queue.quarantine(self.layout.queue(priority) + "/" + name,
-                    reason: "not a request file: names are <job id>.json with a 26-character ULID id")
+        guard running.count < slots else { return .go }
+        var entries = waiting ?? queue.order.sorted(queue.entries { name, priority in
+            self.queue.quarantine(self.layout.queue(priority) + "/" + name,
+                reason: "not a request file: names are <job id>.json with a 26-character ULID id")
+        })
+        defer { waiting = entries }
+        // Throttling holds back async work only: an agent is blocked on every sync request.
+        let throttled = throttleReason() != nil
+        // Priorities whose host slots (`--max-running`) are all taken for now.
+        var full: Set<Priority> = []
+        var index = 0
+        // Take them in serving order; one another worker got first is skipped.
+        while running.count < slots, index < entries.count {
+            let entry = entries[index]
+            if (throttled && entry.priority == .async) || full.contains(entry.priority) {
+                index += 1
+                continue
             }
-            // Throttling holds back async work only: an agent is blocked on every sync request.
-            if throttleReason() != nil { entries.removeAll { $0.priority == .async } }
-            // Take the first in serving order; if another worker got it first, the next.
+            // Written in place (`echo … > queue/async/ID.json`) rather than renamed in:
+            // still empty means the writer has not written yet; its close wakes us.
+            let path = layout.queued(entry.id, entry.priority)
+            guard let size = FileSystem.size(path) else {
+                entries.remove(at: index) // gone: claimed, cancelled or promoted elsewhere
+                continue
+            }
+            if !SpoolQueue.isReady(size: size, age: FileSystem.age(path)) {
+                entries.remove(at: index)
+                continue
+            }
+            guard let grant = hostSlots.acquire(for: entry.priority) else {
+                full.insert(entry.priority) // a sync one may still fit
+                index += 1
+                continue
+            }
+            entries.remove(at: index)
             var claimed = false
-            while !claimed, let entry = queue.order.next(entries) {
-                entries.removeAll { $0.id == entry.id }
-                // Written in place (`echo … > queue/async/ID.json`) rather than renamed in:
-                // still empty means the writer has not written yet; its close wakes us.
-                let path = layout.queued(entry.id, entry.priority)
-                if !SpoolQueue.isReady(size: FileSystem.size(path), age: FileSystem.age(path)) { continue }
-                guard let grant = hostSlots.acquire(for: entry.priority) else {
-                    // Every host slot this priority may use is taken; a sync one may still fit.
-                    entries.removeAll { $0.priority == entry.priority }
-                    continue
-                }
-                do {
-                    claimed = try queue.claim(entry, worker: name)
-                } catch {
-                    logger.error("claiming \(entry.id): \(error)")
-                }
-                if claimed { start(entry, grant: grant) }
+            do {
+                claimed = try queue.claim(entry, worker: name)
+            } catch {
+                logger.error("claiming \(entry.id): \(error)")
             }
-            if !claimed { break }
+            if claimed { start(entry, grant: grant) }
         }
         return .go
     }
@@ -197,6 +222,7 @@ actor Worker {
             let removed = Retention(layout: layout, retain: limits.retain).sweep()
             if removed > 0 { logger.info("retention removed \(removed) finished job(s) older than \(limits.retain) s") }
         }
+        queueChanged() // aging may have reordered it; and what no event announced
         fill()
         return true
     }
