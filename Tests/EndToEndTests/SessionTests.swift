@@ -125,7 +125,8 @@ struct SessionTests {
             let waited = try await mcp.call("wait", ["jobs": [running["job"]!, waiting["job"]!], "timeout": 10])
             #expect(waited["completed"] == true)
             #expect(try spool.status(running["job"]!.stringValue!)?.state == .succeeded)
-            #expect(try spool.status(waiting["job"]!.stringValue!)?.state == .cancelled, "\(waited.text)")
+            // A dequeue renames into done/ first and writes status.json a moment later.
+            #expect(try await eventually { try spool.status(waiting["job"]!.stringValue!)?.state == .cancelled }, "\(waited.text)")
             let refused = try await mcp.call("run", ["command": "true", "session": .string(session)])
             #expect(refused.isError == true)
             #expect(refused.text.contains("closed"))

@@ -127,7 +127,7 @@ actor EventRecorder {
         emit(events)
         guard events.last?.type == .started, let priority = events.last?.priority else { return }
         metrics.claimed(waited: max(0, Double(Timestamp.now.nanoseconds - id.createdAt.nanoseconds) / 1e9), priority: priority)
-        schedulePositions()
+        // Positions: the claim's departure from the queue folder already scheduled them.
         await follow(layout.job(id), mask: WatchMask.changes)
         output(id, final: false)
     }
@@ -140,7 +140,7 @@ actor EventRecorder {
         if let started = status.startedAt, let ended = status.finishedAt {
             metrics.finished(seconds: Double(ended.nanoseconds - started.nanoseconds) / 1e9, state: status.state)
         }
-        schedulePositions()
+        // An end changes no queue position (a dequeue's departure from the queue schedules its own).
         await watcher.unwatch(layout.job(id))
     }
 

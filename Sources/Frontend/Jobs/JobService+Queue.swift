@@ -36,8 +36,9 @@ extension JobService {
     }
 
     /// What ETAs are computed from, read once per tool call.
-    func estimator() -> QueueEstimator {
-        QueueEstimator(census: SpoolCensus.take(layout), averages: AveragesFile(layout: layout).load(), maxRunning: maxRunning)
+    /// - Parameter queued: a listing of the queue just taken (else it is listed).
+    func estimator(queued: [QueueEntry]? = nil) -> QueueEstimator {
+        QueueEstimator(census: SpoolCensus.take(layout, queued: queued), averages: AveragesFile(layout: layout).load(), maxRunning: maxRunning)
     }
 }
 

@@ -142,9 +142,11 @@ struct SpoolTools: Sendable {
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
         try await commit(service.submit(request), job: request.job, tool: args.tool)
-        let estimator = service.estimator()
+        // One listing of the queue serves the census, the ETA and the position.
+        let queued = service.queue.entries()
+        let estimator = service.estimator(queued: queued)
         await peaks.observe(estimator.census)
-        let view = JobView(try service.snapshot(request.job), estimator: estimator)
+        let view = JobView(try service.inspector.snapshot(request.job, queued: queued), estimator: estimator)
         return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view)
     }
 

@@ -15,8 +15,9 @@ public struct JobInspector: Sendable {
         public var position: Int?
     }
 
-    public func snapshot(_ id: JobID) throws(SpoolError) -> Snapshot {
-        let report = try JobLifecycle.report(JobFacts.read(id, layout: layout, order: order))
+    /// - Parameter queued: a listing of the queue just taken, to count the position from.
+    public func snapshot(_ id: JobID, queued: [QueueEntry]? = nil) throws(SpoolError) -> Snapshot {
+        let report = try JobLifecycle.report(JobFacts.read(id, layout: layout, order: order, queued: queued))
         return Snapshot(status: report.status, position: report.position)
     }
 

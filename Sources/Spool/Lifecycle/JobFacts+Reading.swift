@@ -2,11 +2,12 @@
 extension JobFacts {
     /// What `JobLifecycle.report` needs. It never probes the job's lock (a probe takes
     /// the lock for a moment, which would make a worker about to start the job back off).
-    public static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder = QueueOrder()) -> JobFacts {
-        read(id, layout: layout, order: order, lookAgain: true)
+    /// - Parameter queued: a listing of the queue just taken, for the position (else it is listed).
+    public static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder = QueueOrder(), queued: [QueueEntry]? = nil) -> JobFacts {
+        read(id, layout: layout, order: order, queued: queued, lookAgain: true)
     }
 
-    private static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder, lookAgain: Bool) -> JobFacts {
+    private static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder, queued: [QueueEntry]?, lookAgain: Bool) -> JobFacts {
         let records = JobRecords(layout: layout)
         var facts = JobFacts(job: id, place: .nowhere)
         if FileSystem.isDirectory(layout.session(id)) {
@@ -19,7 +20,8 @@ extension JobFacts {
             facts.status = Record { () throws(SpoolError) in try records.status(id) }
         } else if let priority = queue.find(id) {
             facts.place = .queued(priority)
-            facts.position = order.position(of: id, in: queue.entries())
+            let listed = queued.flatMap { entries in entries.contains { $0.id == id } ? entries : nil }
+            facts.position = order.position(of: id, in: listed ?? queue.entries())
             return facts
         } else if let worker = claimant(of: id, layout: layout) {
             facts.place = .claimed(worker)
@@ -37,7 +39,7 @@ extension JobFacts {
             case nil:
                 // The request may be moving between folders right now: look once more.
                 if lookAgain, FileSystem.exists(layout.done(id)) || queue.find(id) != nil {
-                    return read(id, layout: layout, order: order, lookAgain: false)
+                    return read(id, layout: layout, order: order, queued: nil, lookAgain: false)
                 }
                 return facts
             }

@@ -11,9 +11,10 @@ public struct SpoolCensus: Sendable, Equatable {
 
     public init() {}
 
-    public static func take(_ layout: SpoolLayout) -> SpoolCensus {
+    /// - Parameter queued: a listing of the queue just taken (else it is listed).
+    public static func take(_ layout: SpoolLayout, queued: [QueueEntry]? = nil) -> SpoolCensus {
         var census = SpoolCensus()
-        for entry in SpoolQueue(layout: layout).entries() {
+        for entry in queued ?? SpoolQueue(layout: layout).entries() {
             if entry.priority == .sync { census.queuedSync += 1 } else { census.queuedAsync += 1 }
         }
         let recovery = Recovery(layout: layout)
