@@ -11,10 +11,15 @@ struct CompareBench {
     let peer: String
     let calls: Int
     let jobs: Int
+    /// Spools are removed only at the end: deleting thousands of files between figures
+    /// would make ext4 scan the freshly freed inodes on each later create, charging the
+    /// benchmark's own clean-up to the next figure.
+    let leftovers = Leftovers()
 
     func run() async throws {
+        defer { leftovers.removeAll() }
         print("")
-        print("compare: spool-mcp (\(bin)) and mcp-shell-server 1.1.14 (\(peer)); temporary folders in \(NSTemporaryDirectory())")
+        print("compare: spool-mcp (\(bin), default --workers: one per core) and mcp-shell-server 1.1.14 (\(peer)); temporary folders in \(NSTemporaryDirectory())")
         var rows: [CompareRow] = []
 
         let spoolRound = try await roundTrips(.spool)
@@ -52,10 +57,11 @@ struct CompareBench {
         }
     }
 
-    func launch(_ server: Server, spool: BenchSpool, workers: Int = 1) throws -> ChildProcess {
+    /// - Parameter workers: spool-mcp's `--workers`; nil for its default (one per core).
+    func launch(_ server: Server, spool: BenchSpool, workers: Int? = nil) throws -> ChildProcess {
         switch server {
         case .spool:
-            try ChildProcess(bin + "/spool-mcp", ["--spool", spool.root, "--workers", String(workers)], pipeStdio: true)
+            try ChildProcess(bin + "/spool-mcp", ["--spool", spool.root] + (workers.map { ["--workers", String($0)] } ?? []), pipeStdio: true)
         case .shellServer:
             try ChildProcess(peer, [], environment: ["ALLOW_COMMANDS": "true,echo,head,tr"], pipeStdio: true)
         }
@@ -76,8 +82,7 @@ struct CompareBench {
     }
 
     func roundTrips(_ server: Server) async throws -> RoundTrips {
-        let spool = try BenchSpool()
-        defer { spool.remove() }
+        let spool = try leftovers.spool()
         let process = try launch(server, spool: spool)
         let client = try RawMCPClient(process: process)
         let arguments = server.arguments(["true"])
@@ -96,8 +101,7 @@ struct CompareBench {
     func coldStart(_ server: Server) throws -> Double {
         var samples: [Double] = []
         for _ in 0..<5 {
-            let spool = try BenchSpool()
-            defer { spool.remove() }
+            let spool = try leftovers.spool()
             var process: ChildProcess?
             samples.append(try BenchCommand.time {
                 let started = try launch(server, spool: spool)
@@ -115,8 +119,7 @@ struct CompareBench {
     /// `jobs` durable `start true` with 8 in flight and no worker (accepted per second),
     /// then the rate at which 2 workers drain them.
     func startAndDrain() async throws -> (accepted: Double, drained: Double) {
-        let spool = try BenchSpool()
-        defer { spool.remove() }
+        let spool = try leftovers.spool()
         let mcp = try launch(.spool, spool: spool, workers: 0)
         let client = try RawMCPClient(process: mcp)
         let started = try client.pipelined("start", ["command": "true"], count: jobs, inFlight: 8) { result in
@@ -151,8 +154,7 @@ struct CompareBench {
 
     /// p50 of 100 sequential `start` → `wait` → `output` of `echo hi`.
     func startWaitOutput() async throws -> Double {
-        let spool = try BenchSpool()
-        defer { spool.remove() }
+        let spool = try leftovers.spool()
         let mcp = try launch(.spool, spool: spool)
         let client = try RawMCPClient(process: mcp)
         var samples: [Double] = []
@@ -176,8 +178,7 @@ struct CompareBench {
 
     /// spool-mcp's peak RSS after round trips and one `run` whose command prints 50 MB.
     func peakDuringOutput() async throws -> Double {
-        let spool = try BenchSpool()
-        defer { spool.remove() }
+        let spool = try leftovers.spool()
         let mcp = try launch(.spool, spool: spool)
         let client = try RawMCPClient(process: mcp)
         for _ in 0..<20 { _ = try client.callTool("run", ["command": "true"]) }
@@ -193,6 +194,22 @@ struct CompareBench {
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
         return kb / 1024
+    }
+}
+
+/// The temporary spools of one comparison, removed together at its end.
+final class Leftovers {
+    private var spools: [BenchSpool] = []
+
+    func spool() throws -> BenchSpool {
+        let spool = try BenchSpool()
+        spools.append(spool)
+        return spool
+    }
+
+    func removeAll() {
+        for spool in spools { spool.remove() }
+        spools = []
     }
 }
 

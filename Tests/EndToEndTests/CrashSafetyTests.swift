@@ -80,6 +80,33 @@ struct CrashSafetyTests {
         }
     }
 
+    @Test("kill -9 of spool-mcp while its run waits: the request, written without fsync, is kept and runs exactly once")
+    func killFrontendDuringRun() async throws {
+        try await withSpool { spool in
+            let mcp = try spool.startFrontend(workers: 0)
+            let input = FileHandle(fileDescriptor: mcp.stdinFD!, closeOnDealloc: false)
+            let log = spool.root + "/../ran.log"
+            for line in [
+                #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+                #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+                #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run","arguments":{"command":"echo $SPOOL_JOB >> \#(log); echo kept","wait":60}}}"#,
+            ] { input.write(Data((line + "\n").utf8)) }
+            // No worker: the run waits with its request in queue/sync, never flushed (a
+            // complete result promises only itself), when spool-mcp dies.
+            #expect(await eventually(timeout: 20) { spool.names(spool.layout.queue(.sync)).count == 1 })
+            let name = try #require(spool.names(spool.layout.queue(.sync)).first)
+            let id = try #require(JobID(fileName: name))
+            mcp.signal(SIGKILL)
+            await mcp.wait(timeout: 5)
+            _ = try spool.startWorker(id: "after")
+            #expect(await waitForDone(spool, count: 1, timeout: 20))
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .succeeded)
+            #expect(spool.read(spool.layout.job(id, .stdout)) == "kept\n")
+            #expect(spool.read(log) == "\(id)\n", "it ran exactly once")
+        }
+    }
+
     @Test("--workers 0 with two separately started workers drains a queue, each job exactly once")
     func externalWorkersDrain() async throws {
         try await withMCP(workers: 0) { spool, mcp in
