@@ -120,7 +120,7 @@ actor SpoolHTTPTransport: MCP.Transport {
         guard let body = request.body, !body.isEmpty else {
             return .error(statusCode: 400, .parseError("Empty request body: POST one JSON-RPC message"), sessionID: sessionID)
         }
-        guard let message = try? JSONDecoder().decode(Value.self, from: body) else { // not JSON: answered with a parse error below
+        guard let message = try? PlainJSON.decode(body) else { // not JSON: answered with a parse error below
             return .error(statusCode: 400, .parseError("Parse error: the body is not valid JSON (one JSON-RPC message, UTF-8)"), sessionID: sessionID)
         }
         if case .reply(let code, let text, let id) = JSONRPCVetting.vet(message) {

@@ -26,7 +26,7 @@ extension SpoolTools {
             result = PromoteResult(job: id.rawValue, outcome: "unchanged", status: view)
             text = "job \(id) already waits as \(target.rawValue)\n" + view.summary
         }
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: result)
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
     }
 
     struct SendInputResult: Codable {
@@ -57,7 +57,7 @@ extension SpoolTools {
         }
         let result = SendInputResult(job: id.rawValue, bytes: written, eof: eof && written == data.utf8.count, state: state)
         return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
-                                   structuredContent: result, isError: written < data.utf8.count)
+                                   structuredContent: try PlainJSON.value(of: result), isError: written < data.utf8.count)
     }
 
     struct StatsResult: Codable {
@@ -103,6 +103,6 @@ extension SpoolTools {
         lines.append("open sessions: \(sessions)")
         lines.append("durable flushes by this spool-mcp: \(result.flushes.files) request(s) in \(result.flushes.rounds) round(s)")
         lines.append("peaks since \(peaks.since): queue \(peaks.queuedSync) sync / \(peaks.queuedAsync) async, running \(peaks.running)")
-        return try CallTool.Result(content: [Tool.Content.text(text: lines.joined(separator: "\n"), annotations: nil, _meta: nil)], structuredContent: result)
+        return try CallTool.Result(content: [Tool.Content.text(text: lines.joined(separator: "\n"), annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
     }
 }

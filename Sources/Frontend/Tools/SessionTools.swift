@@ -27,7 +27,7 @@ extension SpoolTools {
         } else if record.state == .ready {
             text += "\nPass session: \"\(id)\" to run or start; cd and export persist between commands."
         }
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: view,
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view),
                                    isError: record.state == .closed)
     }
 
@@ -90,7 +90,7 @@ extension SpoolTools {
         let record = try service.session(id, tool: args.tool)
         let view = SessionView(record, layout: service.layout, estimator: nil, order: service.order)
         return try CallTool.Result(content: [Tool.Content.text(text: message + "\n" + view.summary, annotations: nil, _meta: nil)],
-                                   structuredContent: SessionEndResult(session: id.rawValue, outcome: word, status: view))
+                                   structuredContent: try PlainJSON.value(of: SessionEndResult(session: id.rawValue, outcome: word, status: view)))
     }
 
     struct SessionListResult: Codable {
@@ -107,6 +107,6 @@ extension SpoolTools {
         let text = views.isEmpty ? "no open sessions" + (all ? "" : " (all: true also lists closed ones)")
             : views.map(\.summary).joined(separator: "\n")
         return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
-                                   structuredContent: SessionListResult(sessions: views))
+                                   structuredContent: try PlainJSON.value(of: SessionListResult(sessions: views)))
     }
 }

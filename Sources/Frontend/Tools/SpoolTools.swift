@@ -127,7 +127,7 @@ struct SpoolTools: Sendable {
             text += "\n(It waited \(ToolArguments.format(started.seconds(since: snapshot.status.createdAt))) s for a free worker slot; for long or many commands, start runs them in the background.)"
         }
         text += Self.outputText(view)
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: view, isError: view.state.isFailure)
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view), isError: view.state.isFailure)
     }
 
     /// Makes a queued request durable before its job id is handed out.
@@ -147,7 +147,7 @@ struct SpoolTools: Sendable {
         let estimator = service.estimator(queued: queued)
         await peaks.observe(estimator.census)
         let view = JobView(try service.inspector.snapshot(request.job, queued: queued), estimator: estimator)
-        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view)
+        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view))
     }
 
     // MARK: reading
@@ -157,7 +157,7 @@ struct SpoolTools: Sendable {
         let snapshot = try service.snapshot(try args.job())
         let view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
         // A query that worked is not an error, whatever the job's outcome (DESIGN.md).
-        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: view)
+        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view))
     }
 
     struct OutputChunk: Codable {
@@ -198,7 +198,7 @@ struct SpoolTools: Sendable {
         chunk.eof = state.isFinal && chunk.nextOffset >= size
         let header = "\(stream.rawValue) of job \(id), bytes \(offset)..<\(chunk.nextOffset) of \(size)\(chunk.eof ? " (end)" : "")"
         let body = chunk.data ?? "(not UTF-8: see dataBase64)"
-        return try CallTool.Result(content: [Tool.Content.text(text: header + "\n" + body, annotations: nil, _meta: nil)], structuredContent: chunk)
+        return try CallTool.Result(content: [Tool.Content.text(text: header + "\n" + body, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: chunk))
     }
 
     struct TailResult: Codable {
@@ -224,7 +224,7 @@ struct SpoolTools: Sendable {
         let result = TailResult(job: id.rawValue, stream: stream, state: state, lines: lines, data: text,
                                 stdout: stream == .stdout ? text : nil, stderr: stream == .stderr ? text : nil,
                                 truncated: truncated)
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: result)
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
     }
 
     struct WaitResult: Codable {
@@ -251,7 +251,7 @@ struct SpoolTools: Sendable {
         let result = WaitResult(jobs: views, completed: completed, timedOut: !completed)
         var text = completed ? "" : "Timeout after \(ToolArguments.format(timeout)) s; \(finals) of \(ids.count) finished.\n"
         text += views.map(\.summary).joined(separator: "\n")
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: result)
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
     }
 
     struct ListResult: Codable {
@@ -282,7 +282,7 @@ struct SpoolTools: Sendable {
         }
         let text = views.isEmpty ? "no jobs" + (state.map { " in state \($0.rawValue)" } ?? "")
             : views.map(\.summary).joined(separator: "\n")
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: ListResult(jobs: views, total: all.count))
+        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: ListResult(jobs: views, total: all.count)))
     }
 
     // MARK: cancel
@@ -322,7 +322,7 @@ struct SpoolTools: Sendable {
         let view = JobView(try service.snapshot(id))
         text += "\n" + view.summary
         return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
-            structuredContent: CancelResult(job: id.rawValue, outcome: word, state: view.state, status: view))
+            structuredContent: try PlainJSON.value(of: CancelResult(job: id.rawValue, outcome: word, state: view.state, status: view)))
     }
 
     // MARK: helpers

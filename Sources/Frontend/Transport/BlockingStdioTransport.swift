@@ -101,7 +101,7 @@ private struct LineReader: Sendable {
         if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
         guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
         let data = Data(bytes)
-        guard let json = try? JSONDecoder().decode(Value.self, from: data) else { // not JSON: answered with -32700 below
+        guard let json = try? PlainJSON.decode(data) else { // not JSON: answered with -32700 below
             reply(code: -32700, message: "Parse error: the line is not valid JSON (one JSON-RPC message per line, UTF-8)", id: .null)
             return
         }
