@@ -52,11 +52,14 @@ let package = Package(
             // it saves the dynamic loading of libswiftCore and libstdc++ on every job.
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
+        // Socket calls with descriptor passing (CMSG_* macros), for the fork server's client.
+        .target(name: "CSpoolSpawn", path: "Sources/CSpoolSpawn"),
         .executableTarget(
             name: "Worker",
             dependencies: [
                 "Spool",
                 "SpoolOptions",
+                "CSpoolSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),

@@ -31,11 +31,13 @@
 //
 // Usage (called by spool-worker, not by people):
 //   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file|pipe) CWD SHELL LIMIT COMMAND
+//   spool-supervisor serve    (the fork server: forkserver.c)
 // LIMIT is the most bytes kept per output stream; 0 means no limit (the command then
 // writes straight into the files, with no copy at all).
 // File descriptors on entry: 0 = the job folder, already flock'ed by the worker
 // (the lock is held continuously from claim to exit), 1 = a pipe on which the
-// command's pid is reported once, 2 = the worker's log.
+// command's pid is reported once and which stays open until the supervisor exits (its
+// end of file tells the worker the supervisor is gone), 2 = the worker's log.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -298,7 +300,21 @@ static void record(struct keep *k, long long out_dropped, long long err_dropped,
 
 // ---- start -----------------------------------------------------------------------
 
+int serve(void);
+static int supervise(int argc, char **argv);
+
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "serve") == 0) return serve();
+    return supervise(argc, argv);
+}
+
+// The fork server's children start here.
+int supervise_entry(int argc, char **argv) {
+    return supervise(argc, argv);
+}
+
+// Also entered in a child of the fork server, with the same descriptors and arguments.
+static int supervise(int argc, char **argv) {
     if (argc != 9) {
         fprintf(stderr, "spool-supervisor: internal program of spool-worker; "
                         "expected 8 arguments, got %d\n", argc - 1);
@@ -489,8 +505,7 @@ int main(int argc, char **argv) {
                 } else if (!reported) {
                     k.child = (pid_t)atoi(buf); // "CPID KPID", both reported to the worker
                     if (write(1, buf, strlen(buf)) < 0 || write(1, "\n", 1) < 0) { /* worker gone */ }
-                    int devnull = open("/dev/null", O_WRONLY);
-                    if (devnull >= 0) { dup2(devnull, 1); close(devnull); }
+                    // fd 1 stays open until we exit: its end of file is the worker's news of it.
                     reported = 1;
                 }
                 size_t used = (size_t)(newline - buf) + 1;

@@ -58,7 +58,8 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let limits = limitOptions.limits
         let runner = JobRunner(layout: layout, worker: name, supervisorPath: supervisor, killGrace: killGrace,
-                               outputLimit: limits.outputLimit, logger: logger, committer: GroupCommitter())
+                               outputLimit: limits.outputLimit, logger: logger, committer: GroupCommitter(),
+                               forkServer: ForkServer(path: supervisor))
         let worker = Worker(layout: layout, name: name, slots: slots, order: QueueOrder(asyncAging: asyncAging),
                             runner: runner, limits: limits, parent: parent, logger: logger)
         let shutdownGrace = self.shutdownGrace

@@ -25,6 +25,43 @@ struct SupervisorCrashTests {
         return line.flatMap { Int32($0.split(separator: "\t").last ?? "") }
     }
 
+    /// The fork server (`spool-supervisor serve`) of the worker whose pid is `worker`.
+    static func forkServer(of worker: Int32) -> Int32? {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(name),
+                  let cmdline = FileManager.default.contents(atPath: "/proc/\(name)/cmdline"),
+                  cmdline.split(separator: 0).last.map({ String(decoding: $0, as: UTF8.self) }) == "serve",
+                  keeperPid(ofCommand: pid) == worker else { continue }
+            return pid
+        }
+        return nil
+    }
+
+    @Test("kill -9 of the fork server: the running job goes on and is recorded, and the next job gets a new server")
+    func forkServerKilled() async throws {
+        try await withSpool { spool in
+            let worker = try spool.startWorker(id: "w")
+            let request = JobRequest(command: spool.blocker("finish") + "; echo forked", priority: .sync)
+            try SpoolQueue(layout: spool.layout).submit(request)
+            #expect(await eventually(timeout: 15) { (try? spool.status(request.job.rawValue))?.state == .running })
+            let server = try #require(Self.forkServer(of: worker.pid))
+            kill(server, SIGKILL)
+            spool.release("finish")
+            #expect(await eventually(timeout: 20) { spool.names(spool.layout.done).count == 1 })
+            let first = try #require(spool.names(spool.layout.done).first.flatMap { JobID(fileName: $0) })
+            #expect(try spool.status(first.rawValue)?.state == .succeeded)
+            #expect(spool.read(spool.layout.job(first, .stdout)) == "forked\n")
+            // The next job is forked by a new server.
+            try SpoolQueue(layout: spool.layout).submit(JobRequest(command: "echo again", priority: .sync))
+            #expect(await eventually(timeout: 20) { spool.names(spool.layout.done).count == 2 })
+            let second = try #require(spool.names(spool.layout.done).compactMap { JobID(fileName: $0) }.first { $0 != first })
+            #expect(try spool.status(second.rawValue)?.state == .succeeded)
+            #expect(spool.read(spool.layout.job(second, .stdout)) == "again\n")
+            let replacement = Self.forkServer(of: worker.pid)
+            #expect(replacement != nil && replacement != server)
+        }
+    }
+
     @Test("kill -9 of the supervisor: the job stays running while its command lives, then its exit code is recorded")
     func supervisorKilled() async throws {
         try await withMCP(workers: 1) { spool, mcp in

@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import Spool
-import Subprocess
-import SystemPackage
+import CSpoolSpawn
+import Glibc
 
-/// Runs one claimed job through `spool-supervisor` and records its end.
+/// Runs one claimed job through `spool-supervisor` (forked by this worker's `ForkServer`)
+/// and records its end.
 ///
 /// The supervisor runs in its own session and owns the command's process group, so the
 /// command neither sees this worker's signals nor depends on it staying alive: if the
@@ -21,6 +22,8 @@ struct JobRunner: Sendable {
     let logger: Logger
     /// Flushes final records after they are filed, in shared rounds.
     let committer: GroupCommitter
+    /// Forks each job's supervisor.
+    let forkServer: ForkServer
 
     var records: JobRecords { JobRecords(layout: layout) }
     var transitions: JobTransitions { JobTransitions(layout: layout, committer: committer) }
@@ -60,7 +63,7 @@ struct JobRunner: Sendable {
         // Markers are relayed from before the start until the keeper is done.
         let relay = Task { await relayMarkers(id) }
         defer { relay.cancel() }
-        let termination: TerminationStatus
+        let termination: String
         do {
             // The job's lock is held from here until the command has ended (the supervisor
             // and its keeper inherit it). Whoever holds it decides about the job: if a process
@@ -104,8 +107,9 @@ struct JobRunner: Sendable {
                                ending: JobEnding(outcome: outcome, finishedAt: .now))
     }
 
-    /// Starts the supervisor and waits for it; nil when the job ended before it started.
-    private func spawn(_ request: JobRequest, lock: FileLock) async throws -> TerminationStatus? {
+    /// Starts the supervisor and waits for it to exit; returns how it ended (for messages),
+    /// or nil when the job ended before it started.
+    private func spawn(_ request: JobRequest, lock: FileLock) async throws -> String? {
         let id = request.job
         let directory = layout.job(id)
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
@@ -127,12 +131,8 @@ struct JobRunner: Sendable {
             try file(request, .cancelled(code: nil, signal: nil, started: false))
             return nil
         }
-        var options = PlatformOptions()
-        options.createSession = true
-        var environment: [Environment.Key: String?] = ["SPOOL_JOB": id.rawValue]
-        for (key, value) in request.env ?? [:] {
-            if let key = Environment.Key(rawValue: key) { environment[key] = value }
-        }
+        var environment = request.env ?? [:]
+        environment["SPOOL_JOB"] = id.rawValue
         let arguments = [
             directory,
             String(request.timeout ?? 0),
@@ -143,36 +143,53 @@ struct JobRunner: Sendable {
             String(outputLimit),
             request.command,
         ]
-        let records = self.records
-        let worker = self.worker
-        let result = try await Subprocess.run(
-            .path(FilePath(supervisorPath)),
-            arguments: Arguments(arguments),
-            environment: .inherit.updating(environment),
-            platformOptions: options,
-            input: .fileDescriptor(FileDescriptor(rawValue: lock.descriptor), closeAfterSpawningProcess: false),
-            output: .sequence,
-            error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
-        ) { execution in
-            // The supervisor reports the command's pid on one line, then closes the pipe.
-            var text: [UInt8] = []
-            for try await buffer in execution.standardOutput {
-                buffer.withUnsafeBytes { text.append(contentsOf: $0) }
+        // Twice at most: a fork server that dies before answering may not have forked
+        // (then the pipe ends with nothing on it, and the job is started anew).
+        for _ in 0..<2 {
+            var ends: [Int32] = [-1, -1]
+            guard spool_pipe_cloexec(&ends) == 0 else {
+                throw SpoolError.io(operation: "creating the supervisor's pid pipe", path: directory, errno: errno)
             }
-            let supervisorPid = execution.processIdentifier.value
-            // "CPID KPID": the command's pid (its process group) and its keeper's.
-            let pids = String(decoding: text, as: UTF8.self).split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            guard let pid = pids.first else { return }
-            var status = JobStatus(
-                job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
-                supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now)
-            status.keeperPid = pids.dropFirst().first
-            try records.writeStatus(status, durable: false)
-            // Markers that came before there was a keeper to tell; later ones are relayed
-            // by `relayMarkers` as they arrive.
-            if let keeper = status.keeperPid { MarkerRelay.relay(id, to: keeper, records: records) }
+            let supervisorPid: pid_t?
+            do {
+                supervisorPid = try await forkServer.spawn(arguments: arguments, environment: environment, lock: lock.descriptor, pipe: ends[1])
+            } catch {
+                close(ends[0])
+                close(ends[1])
+                throw error
+            }
+            close(ends[1]) // the supervisor holds the only write end: end of file = it has exited
+            // "CPID KPID\n": the command's pid (its process group) and its keeper's; then
+            // nothing until the supervisor exits.
+            var text: [UInt8] = []
+            var reported = false
+            for await chunk in PipeReader.chunks(ends[0]) {
+                text += chunk
+                if !reported, text.contains(10) {
+                    reported = true
+                    try recordStart(request, line: text, supervisorPid: supervisorPid)
+                }
+            }
+            if reported { return "the supervisor exited" }
+            if supervisorPid != nil { return "the supervisor exited before it started the command" }
+            logger.warning("job \(id): the fork server went away before it answered; starting the job anew")
         }
-        return result.terminationStatus
+        throw SpoolError.io(operation: "starting the supervisor (the fork server kept going away)", path: directory, errno: EPIPE)
+    }
+
+    /// Writes the running status once the supervisor has reported the pids.
+    private func recordStart(_ request: JobRequest, line: [UInt8], supervisorPid: pid_t?) throws(SpoolError) {
+        let id = request.job
+        let pids = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int32($0) }
+        guard let pid = pids.first else { return }
+        var status = JobStatus(
+            job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
+            supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now)
+        status.keeperPid = pids.dropFirst().first
+        try records.writeStatus(status, durable: false)
+        // Markers that came before there was a keeper to tell; later ones are relayed
+        // by `relayMarkers` as they arrive.
+        if let keeper = status.keeperPid { MarkerRelay.relay(id, to: keeper, records: records) }
     }
 
     /// Relays the job's marker files to its keeper while it runs: the worker is the job's

@@ -1,0 +1,18 @@
+#ifndef SPOOL_SPAWN_H
+#define SPOOL_SPAWN_H
+#include <stdint.h>
+#include <sys/types.h>
+
+// Sends one request to the fork server (`spool-supervisor serve`): the 4-byte length,
+// then `payload`, with `lock_fd` and `pipe_fd` passed on the first byte (SCM_RIGHTS).
+// Never raises SIGPIPE. Returns 0, or -errno.
+int spool_fork_request(int sock, const char *payload, uint32_t length, int lock_fd, int pipe_fd);
+
+// pipe2(O_CLOEXEC), which Swift's Glibc module does not export: both ends are
+// close-on-exec from the start, so no child spawned meanwhile inherits one.
+int spool_pipe_cloexec(int fds[2]);
+
+// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC).
+int spool_socketpair_cloexec(int fds[2]);
+
+#endif

@@ -1,0 +1,52 @@
+// Socket and pipe calls whose flags and ancillary data (CMSG_* macros) Swift cannot
+// express on Glibc.
+#define _GNU_SOURCE
+#include "spool_spawn.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int send_all(int sock, const char *bytes, size_t length) {
+    size_t off = 0;
+    while (off < length) {
+        ssize_t n = send(sock, bytes + off, length - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -errno;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+int spool_fork_request(int sock, const char *payload, uint32_t length, int lock_fd, int pipe_fd) {
+    unsigned char head[4] = { (unsigned char)length, (unsigned char)(length >> 8), (unsigned char)(length >> 16), (unsigned char)(length >> 24) };
+    int fds[2] = { lock_fd, pipe_fd };
+    char control[CMSG_SPACE(sizeof fds)];
+    memset(control, 0, sizeof control);
+    struct iovec iov = { head, 1 };
+    struct msghdr msg = { 0 };
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    int rc = send_all(sock, (const char *)head + 1, sizeof head - 1);
+    if (rc != 0) return rc;
+    return send_all(sock, payload, length);
+}
+
+int spool_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
+}
+
+int spool_socketpair_cloexec(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : -errno;
+}
