@@ -31,10 +31,11 @@ actor Worker {
     private var adopted: Set<JobID> = []
     private var stopping = false
     private var registration: WorkerRegistration?
-    /// The waiting requests in serving order, from the last listing of the queue. A
-    /// drain claims from it without listing again; an arrival in a queue folder (which
-    /// may have to be served first: a sync request, a promote, a requeue) and every tick
-    /// make the next claim list afresh. A stale entry costs one failed rename.
+    /// The waiting requests in reverse serving order (the next one last, so taking it is
+    /// O(1)), from the last listing of the queue. A drain claims from it without listing
+    /// again; an arrival in a queue folder (which may have to be served first: a sync
+    /// request, a promote, a requeue) and every tick make the next claim list afresh. A
+    /// stale entry costs one failed rename.
     private var waiting: [QueueEntry]?
 
     init(layout: SpoolLayout, name: WorkerName, slots: Int, order: QueueOrder, runner: JobRunner,
@@ -97,40 +98,33 @@ actor Worker {
     func fill() -> Next {
         if stopping { return .stop }
         guard running.count < slots else { return .go }
-        var entries = waiting ?? queue.order.sorted(queue.entries { name, priority in
+        // Taken out of the actor's state while claiming, so that removing entries copies nothing.
+        var entries = waiting.take() ?? queue.order.sorted(queue.entries { name, priority in
             self.queue.quarantine(self.layout.queue(priority) + "/" + name,
                 reason: "not a request file: names are <job id>.json with a 26-character ULID id")
-        })
-        defer { waiting = entries }
+        }).reversed()
         // Throttling holds back async work only: an agent is blocked on every sync request.
         let throttled = throttleReason() != nil
         // Priorities whose host slots (`--max-running`) are all taken for now.
         var full: Set<Priority> = []
-        var index = 0
+        // Skipped for now (throttled, or no host slot), in reverse serving order.
+        var held: [QueueEntry] = []
         // Take them in serving order; one another worker got first is skipped.
-        while running.count < slots, index < entries.count {
-            let entry = entries[index]
+        while running.count < slots, let entry = entries.popLast() {
             if (throttled && entry.priority == .async) || full.contains(entry.priority) {
-                index += 1
+                held.append(entry)
                 continue
             }
             // Written in place (`echo … > queue/async/ID.json`) rather than renamed in:
             // still empty means the writer has not written yet; its close wakes us.
             let path = layout.queued(entry.id, entry.priority)
-            guard let size = FileSystem.size(path) else {
-                entries.remove(at: index) // gone: claimed, cancelled or promoted elsewhere
-                continue
-            }
-            if !SpoolQueue.isReady(size: size, age: FileSystem.age(path)) {
-                entries.remove(at: index)
-                continue
-            }
+            guard let size = FileSystem.size(path) else { continue } // gone: claimed, cancelled or promoted elsewhere
+            if !SpoolQueue.isReady(size: size, age: FileSystem.age(path)) { continue }
             guard let grant = hostSlots.acquire(for: entry.priority) else {
                 full.insert(entry.priority) // a sync one may still fit
-                index += 1
+                held.append(entry)
                 continue
             }
-            entries.remove(at: index)
             var claimed = false
             do {
                 claimed = try queue.claim(entry, worker: name)
@@ -139,6 +133,8 @@ actor Worker {
             }
             if claimed { start(entry, grant: grant) }
         }
+        entries.append(contentsOf: held.reversed())
+        waiting = entries
         return .go
     }
 
