@@ -6,6 +6,11 @@ import Glibc
 /// whoever recovers the job once that worker is dead. Signals are idempotent for the
 /// keeper, so relaying the same marker twice is harmless.
 public enum MarkerRelay {
+    /// Whether the job has a marker to relay (two stats: cheaper than reading its status).
+    public static func hasMarkers(_ id: JobID, records: JobRecords) -> Bool {
+        records.isCancelRequested(id) || FileSystem.exists(records.layout.job(id, .stdinEOF))
+    }
+
     public static func relay(_ id: JobID, to keeper: Int32, records: JobRecords) {
         let wantsCancel = records.isCancelRequested(id)
         let wantsEOF = FileSystem.exists(records.layout.job(id, .stdinEOF))

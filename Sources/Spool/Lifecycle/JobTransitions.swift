@@ -64,10 +64,11 @@ public struct JobTransitions: Sendable {
     /// `JobLifecycle.finalStatus`), then files the request in `done/`. Safe to race: two
     /// processes finishing the same job write the same status, and one rename wins.
     @discardableResult
+    /// - Parameter previous: the job's running status when the caller wrote it itself
+    ///   (else it is read; a corrupt one is rebuilt from the request and the ending).
     public func finish(_ id: JobID, from place: JobFacts.Place, origin: JobOrigin, worker: WorkerName?,
-                       ending: JobEnding) throws(SpoolError) -> JobStatus {
-        // A corrupt running status is rebuilt from the request and the ending.
-        let previous = try? records.status(id)
+                       ending: JobEnding, previous known: JobStatus? = nil) throws(SpoolError) -> JobStatus {
+        let previous = known ?? (try? records.status(id))
         if case .rejected = ending.outcome { try FileSystem.makeDirectory(layout.job(id)) }
         let status = JobLifecycle.finalStatus(origin, worker: worker, previous: previous, ending: ending,
                                               stdoutBytes: records.outputSize(id, .stdout),

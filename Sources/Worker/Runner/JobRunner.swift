@@ -64,6 +64,7 @@ struct JobRunner: Sendable {
         let relay = Task { await relayMarkers(id) }
         defer { relay.cancel() }
         let termination: String
+        let running: JobStatus?
         do {
             // The job's lock is held from here until the command has ended (the supervisor
             // and its keeper inherit it). Whoever holds it decides about the job: if a process
@@ -74,8 +75,8 @@ struct JobRunner: Sendable {
                 logger.warning("job \(id) is being handled by another process; leaving it")
                 return
             }
-            guard let status = try await spawn(request, lock: lock) else { return }
-            termination = status
+            guard let spawned = try await spawn(request, lock: lock) else { return }
+            (termination, running) = spawned
             withExtendedLifetime(lock) {}
         }
         // Our own hold on the lock has ended: from now on it is held only by a live keeper.
@@ -85,7 +86,8 @@ struct JobRunner: Sendable {
         if facts.exit == .absent { facts.lock = records.isSupervised(id) ? .heldElsewhere : .free }
         switch JobLifecycle.afterSupervisor(facts, termination: "\(termination)") {
         case .file(let ending):
-            try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending)
+            // The running status is the one this worker wrote: no need to read it back.
+            try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending, previous: running)
         case .retry(let error):
             throw error
         case .lose(let reason):
@@ -109,7 +111,7 @@ struct JobRunner: Sendable {
 
     /// Starts the supervisor and waits for it to exit; returns how it ended (for messages),
     /// or nil when the job ended before it started.
-    private func spawn(_ request: JobRequest, lock: FileLock) async throws -> String? {
+    private func spawn(_ request: JobRequest, lock: FileLock) async throws -> (termination: String, running: JobStatus?)? {
         let id = request.job
         let directory = layout.job(id)
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
@@ -163,25 +165,26 @@ struct JobRunner: Sendable {
             // nothing until the supervisor exits.
             var text: [UInt8] = []
             var reported = false
+            var running: JobStatus?
             for await chunk in PipeReader.chunks(ends[0]) {
                 text += chunk
                 if !reported, text.contains(10) {
                     reported = true
-                    try recordStart(request, line: text, supervisorPid: supervisorPid)
+                    running = try recordStart(request, line: text, supervisorPid: supervisorPid)
                 }
             }
-            if reported { return "the supervisor exited" }
-            if supervisorPid != nil { return "the supervisor exited before it started the command" }
+            if reported { return ("the supervisor exited", running) }
+            if supervisorPid != nil { return ("the supervisor exited before it started the command", nil) }
             logger.warning("job \(id): the fork server went away before it answered; starting the job anew")
         }
         throw SpoolError.io(operation: "starting the supervisor (the fork server kept going away)", path: directory, errno: EPIPE)
     }
 
     /// Writes the running status once the supervisor has reported the pids.
-    private func recordStart(_ request: JobRequest, line: [UInt8], supervisorPid: pid_t?) throws(SpoolError) {
+    private func recordStart(_ request: JobRequest, line: [UInt8], supervisorPid: pid_t?) throws(SpoolError) -> JobStatus? {
         let id = request.job
         let pids = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int32($0) }
-        guard let pid = pids.first else { return }
+        guard let pid = pids.first else { return nil }
         var status = JobStatus(
             job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
             supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now)
@@ -190,6 +193,7 @@ struct JobRunner: Sendable {
         // Markers that came before there was a keeper to tell; later ones are relayed
         // by `relayMarkers` as they arrive.
         if let keeper = status.keeperPid { MarkerRelay.relay(id, to: keeper, records: records) }
+        return status
     }
 
     /// Relays the job's marker files to its keeper while it runs: the worker is the job's
@@ -205,7 +209,8 @@ struct JobRunner: Sendable {
         defer { Task { await watcher.unwatch(directory) } }
         let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue, JobFile.status.rawValue]
         for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
-            guard let keeper = (try? records.status(id))?.keeperPid else { continue } // not started yet: status.json's arrival brings us back
+            guard MarkerRelay.hasMarkers(id, records: records),
+                  let keeper = (try? records.status(id))?.keeperPid else { continue } // not started yet: status.json's arrival brings us back
             MarkerRelay.relay(id, to: keeper, records: records)
         }
     }
