@@ -118,6 +118,7 @@ struct FrontendCommand: AsyncParsableCommand {
         let background: @Sendable () async -> Void = {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await pool.run() }
+                group.addTask { await service.queueIndex.run(watcher: service.watcher) }
                 group.addTask {
                     while !Task.isCancelled {
                         Recovery(layout: layout).sweepDeadWorkers()

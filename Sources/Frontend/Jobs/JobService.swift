@@ -11,6 +11,16 @@ struct JobService: Sendable {
     var maxRunning: Int = 0
     /// Flushes the requests whose replies make promises, in shared rounds.
     var committer = GroupCommitter()
+    /// The waiting requests, kept from inotify (`start` counts from it).
+    let queueIndex: QueueIndex
+
+    init(layout: SpoolLayout, order: QueueOrder, watcher: SpoolWatcher, maxRunning: Int = 0) {
+        self.layout = layout
+        self.order = order
+        self.watcher = watcher
+        self.maxRunning = maxRunning
+        queueIndex = QueueIndex(layout: layout)
+    }
 
     var queue: SpoolQueue { SpoolQueue(layout: layout, order: order) }
     var records: JobRecords { JobRecords(layout: layout) }

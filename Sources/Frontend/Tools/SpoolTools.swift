@@ -142,8 +142,10 @@ struct SpoolTools: Sendable {
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
         try await commit(service.submit(request), job: request.job, tool: args.tool)
-        // One listing of the queue serves the census, the ETA and the position.
-        let queued = service.queue.entries()
+        // The index (or one listing) serves the census, the ETA and the position; a job the
+        // index has not seen yet is looked up in the folders.
+        var queued = await service.queueIndex.entries() ?? service.queue.entries()
+        if !queued.contains(where: { $0.id == request.job }) { queued = service.queue.entries() }
         let estimator = service.estimator(queued: queued)
         await peaks.observe(estimator.census)
         let view = JobView(try service.inspector.snapshot(request.job, queued: queued), estimator: estimator)
