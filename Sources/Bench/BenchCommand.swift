@@ -83,8 +83,8 @@ struct BenchCommand: AsyncParsableCommand {
         print(String(format: "throughput: %d x 'start true' drained by %d worker(s) in %.2f s = %.0f jobs/s%@",
                      jobs, workers, elapsed, Double(jobs) / elapsed, failed.isEmpty ? "" : " (\(failed.count) not succeeded!)"))
         // CPU is steadier than wall time on a shared VM: the workers' own time plus that of
-        // the supervisors, keepers and commands they reaped.
-        let cpu = started.map { Self.cpuSeconds($0.pid) }.reduce(0, +)
+        // the supervisors, keepers and commands they (or their fork servers) reaped.
+        let cpu = started.map { Self.cpuSecondsWithChildren($0.pid) }.reduce(0, +)
         print(String(format: "  worker-side CPU: %.2f ms per job", cpu * 1000 / Double(jobs)))
         for worker in started { await worker.killGroup() }
         await mcp.killGroup()
@@ -143,6 +143,19 @@ struct BenchCommand: AsyncParsableCommand {
         // After the name: state is field 3, so utime..cstime (14-17) are at 11...14 here.
         let ticks = fields[11...14].compactMap { Double($0) }.reduce(0, +)
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// A worker's CPU with that of its live children: its fork server reaps the
+    /// supervisors (which reap their keepers and commands), so their time is the server's.
+    static func cpuSecondsWithChildren(_ pid: Int32) -> Double {
+        var total = cpuSeconds(pid)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = Int32(name), let text = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = text.lastIndex(of: ")") else { continue }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == pid { total += cpuSeconds(child) } // field 4: the parent's pid
+        }
+        return total
     }
 
     /// VmHWM: the highest resident set size the process has had, in MB.
