@@ -43,7 +43,7 @@ let package = Package(
             name: "SpoolOptions",
             dependencies: ["Spool", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        // The per-job supervisor is C on purpose: it is exec'd once per job, so it must
+        // The per-job supervisor is C on purpose: it starts once per job, so it must
         // start in well under a millisecond and must not need the Swift runtime.
         .executableTarget(
             name: "SpoolSupervisor",

@@ -25,9 +25,9 @@
 // reparented to S, which becomes the keeper. Only killing both before the command
 // ends loses the exit status, and then the job is reported `lost`, not dropped.
 //
-// Why C and not Swift: it is exec'd once per job, so its start-up cost is on every
-// job's critical path, and it must depend on nothing that could fail after the worker
-// is gone.
+// Why C and not Swift: it starts once per job (forked by the worker's fork server,
+// forkserver.c, or exec'd when run by hand), so its start-up cost is on every job's
+// critical path, and it must depend on nothing that could fail after the worker is gone.
 //
 // Usage (called by spool-worker, not by people):
 //   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file|pipe) CWD SHELL LIMIT COMMAND
