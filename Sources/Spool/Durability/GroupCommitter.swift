@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -31,11 +32,12 @@ public final class GroupCommitter: Sendable {
         if queue.withLock({ $0.add(sync, waiter: nil) }) { startRounds() }
     }
 
-    /// Runs rounds until none is left. Started by whoever found the committer idle; a
-    /// detached task because blocking flushes must not hold the caller (a tool call or a
-    /// job's bookkeeping) beyond its own round.
+    /// Runs rounds until none is left. Started by whoever found the committer idle, on a
+    /// thread of its own: a flush blocks for a millisecond or more, which must hold neither
+    /// the caller (a tool call or a job's bookkeeping) nor one of Swift's few cooperative
+    /// threads.
     private func startRounds() {
-        Task.detached { [self] in
+        Self.flusher.async { [self] in
             while let entries = queue.withLock({ $0.nextRound() }) {
                 let results = Self.flush(FlushRound(entries.map(\.sync)))
                 roundCount.add(1, ordering: .relaxed)
@@ -50,6 +52,8 @@ public final class GroupCommitter: Sendable {
             }
         }
     }
+
+    private static let flusher = DispatchQueue(label: "spool.group-commit")
 
     static func flush(_ round: FlushRound) -> [Result<Void, SpoolError>] {
         var fileErrors: [Int: SpoolError] = [:]
