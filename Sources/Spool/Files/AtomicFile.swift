@@ -13,24 +13,7 @@ public enum AtomicFile {
     public static func write(
         _ bytes: some Collection<UInt8>, to path: String, layout: SpoolLayout, durable: Bool = true
     ) throws(SpoolError) {
-        let n = counter.add(1, ordering: .relaxed).newValue
-        let temp = "\(layout.tmp)/\(getpid())-\(n).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(operation: "creating", path: temp, errno: errno) }
-        do throws(SpoolError) {
-            try FileSystem.write(fd: fd, bytes, path: temp)
-            if durable && fsync(fd) != 0 { throw SpoolError.io(operation: "syncing", path: temp, errno: errno) }
-            close(fd)
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
-        }
-        guard Glibc.rename(temp, path) == 0 else {
-            let code = errno
-            unlink(temp)
-            throw .io(operation: "renaming into place", path: path, errno: code)
-        }
+        _ = try place(bytes, at: path, layout: layout, sync: durable) // closed as it is released
         if durable, let slash = path.lastIndex(of: "/") {
             FileSystem.syncDirectory(String(path[..<slash]))
         }
@@ -42,6 +25,16 @@ public enum AtomicFile {
     public static func writeDeferred(
         _ bytes: some Collection<UInt8>, to path: String, layout: SpoolLayout
     ) throws(SpoolError) -> PendingSync {
+        let file = try place(bytes, at: path, layout: layout, sync: false)
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        return PendingSync(file: file, path: path, directory: slash == path.startIndex ? "." : String(path[..<slash]))
+    }
+
+    /// Writes `bytes` into a new file in `tmp/` (fsync'ed when `sync`), renames it to
+    /// `path`, and returns the file, still open.
+    private static func place(
+        _ bytes: some Collection<UInt8>, at path: String, layout: SpoolLayout, sync: Bool
+    ) throws(SpoolError) -> OwnedDescriptor {
         let n = counter.add(1, ordering: .relaxed).newValue
         let temp = "\(layout.tmp)/\(getpid())-\(n).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -49,6 +42,7 @@ public enum AtomicFile {
         let file = OwnedDescriptor(fd)
         do throws(SpoolError) {
             try FileSystem.write(fd: fd, bytes, path: temp)
+            if sync && fsync(fd) != 0 { throw SpoolError.io(operation: "syncing", path: temp, errno: errno) }
         } catch {
             unlink(temp)
             throw error
@@ -58,8 +52,7 @@ public enum AtomicFile {
             unlink(temp)
             throw .io(operation: "renaming into place", path: path, errno: code)
         }
-        let slash = path.lastIndex(of: "/") ?? path.startIndex
-        return PendingSync(file: file, path: path, directory: slash == path.startIndex ? "." : String(path[..<slash]))
+        return file
     }
 
     public static func write<T: Encodable>(
