@@ -52,7 +52,8 @@ let package = Package(
             // it saves the dynamic loading of libswiftCore and libstdc++ on every job.
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
-        // Socket calls with descriptor passing (CMSG_* macros), for the fork server's client.
+        // Spawn attributes, and socket calls with descriptor passing (CMSG_* macros): for the
+        // fork server's client and the test harness.
         .target(name: "CSpoolSpawn", path: "Sources/CSpoolSpawn"),
         .executableTarget(
             name: "Worker",
@@ -83,7 +84,7 @@ let package = Package(
             ]
         ),
         // posix_spawn with a clean signal mask, for tests and the benchmark.
-        .target(name: "ProcessHarness"),
+        .target(name: "ProcessHarness", dependencies: ["CSpoolSpawn"]),
         .executableTarget(
             name: "Bench",
             dependencies: [

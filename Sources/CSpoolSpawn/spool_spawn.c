@@ -1,9 +1,10 @@
-// Socket and pipe calls whose flags and ancillary data (CMSG_* macros) Swift cannot
-// express on Glibc.
+// Spawn attributes, and socket and pipe calls whose flags and ancillary data (CMSG_*
+// macros) Swift cannot express on Glibc.
 #define _GNU_SOURCE
 #include "spool_spawn.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,4 +50,14 @@ int spool_pipe_cloexec(int fds[2]) {
 
 int spool_socketpair_cloexec(int fds[2]) {
     return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : -errno;
+}
+
+int spool_spawnattr_clean(posix_spawnattr_t *attributes, short extra_flags) {
+    sigset_t empty, all;
+    sigemptyset(&empty);
+    sigfillset(&all);
+    int rc = posix_spawnattr_setsigmask(attributes, &empty);
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(attributes, &all);
+    if (rc == 0) rc = posix_spawnattr_setflags(attributes, (short)(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | extra_flags));
+    return rc;
 }

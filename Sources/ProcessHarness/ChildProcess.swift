@@ -1,3 +1,4 @@
+import CSpoolSpawn
 import Foundation
 
 /// Process plumbing shared by the end-to-end tests and spool-bench (not part of Spool).
@@ -25,14 +26,8 @@ public final class ChildProcess: @unchecked Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        _ = spool_spawnattr_clean(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
 
         var locked = false
         defer { if locked { Self.spawnLock.unlock() } }

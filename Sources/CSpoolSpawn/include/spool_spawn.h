@@ -1,7 +1,13 @@
 #ifndef SPOOL_SPAWN_H
 #define SPOOL_SPAWN_H
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+// Gives a child an empty signal mask and default dispositions for every signal (the
+// spawning process's threads block some), with `extra_flags` (POSIX_SPAWN_*) set too.
+// Returns 0, or an errno value.
+int spool_spawnattr_clean(posix_spawnattr_t *attributes, short extra_flags);
 
 // Sends one request to the fork server (`spool-supervisor serve`): the 4-byte length,
 // then `payload`, with `lock_fd` and `pipe_fd` passed on the first byte (SCM_RIGHTS).

@@ -91,14 +91,7 @@ actor ForkServer {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // A clean signal mask and default dispositions: the worker's threads block some.
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        _ = spool_spawnattr_clean(&attributes, 0)
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("serve"), nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
