@@ -160,10 +160,15 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// VmHWM: the highest resident set size the process has had, in MB.
     static func peakRSS(_ pid: Int32) -> String {
+        residentMB(pid, field: "VmHWM:").map { String(format: "%.1f", $0) } ?? "?"
+    }
+
+    /// A memory figure of `/proc/PID/status` (`VmRSS:`, `VmHWM:`), in MB; nil when unreadable.
+    static func residentMB(_ pid: Int32, field: String) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return "?" }
-        return String(format: "%.1f", kb / 1024)
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kb / 1024
     }
 }
 

@@ -91,7 +91,7 @@ struct CompareBench {
             try BenchCommand.time { try Self.succeeded(server, client.callTool(server.tool, arguments)) }
         }
         let concurrent = try client.pipelined(server.tool, arguments, count: 500, inFlight: 8) { try Self.succeeded(server, $0) }
-        let rss = Self.residentMB(process.pid, field: "VmRSS:")
+        let rss = BenchCommand.residentMB(process.pid, field: "VmRSS:") ?? .nan
         await process.killGroup()
         return RoundTrips(p50: BenchCommand.percentile(samples, 50), p99: BenchCommand.percentile(samples, 99),
                           concurrentRate: 500 / concurrent.seconds, rss: rss)
@@ -184,16 +184,9 @@ struct CompareBench {
         for _ in 0..<20 { _ = try client.callTool("run", ["command": "true"]) }
         let result = try client.callTool("run", ["command": "head -c 50000000 /dev/zero | tr '\\0' x", "wait": 120])
         try Self.succeeded(.spool, result)
-        let peak = Self.residentMB(mcp.pid, field: "VmHWM:")
+        let peak = BenchCommand.residentMB(mcp.pid, field: "VmHWM:") ?? .nan
         await mcp.killGroup()
         return peak
-    }
-
-    static func residentMB(_ pid: Int32, field: String) -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
-        return kb / 1024
     }
 }
 

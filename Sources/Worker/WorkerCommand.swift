@@ -57,7 +57,7 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("spool-supervisor not found at \(supervisor): build the whole package (swift build) or set SPOOL_SUPERVISOR")
         }
         let limits = limitOptions.limits
-        let runner = JobRunner(layout: layout, worker: name, supervisorPath: supervisor, killGrace: killGrace,
+        let runner = JobRunner(layout: layout, worker: name, killGrace: killGrace,
                                outputLimit: limits.outputLimit, logger: logger, committer: GroupCommitter(),
                                forkServer: ForkServer(path: supervisor))
         let worker = Worker(layout: layout, name: name, slots: slots, order: QueueOrder(asyncAging: asyncAging),

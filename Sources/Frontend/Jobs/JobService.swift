@@ -10,7 +10,7 @@ struct JobService: Sendable {
     /// `--max-running`, for capacity in ETAs and `stats`.
     var maxRunning: Int = 0
     /// Flushes the requests whose replies make promises, in shared rounds.
-    var committer = GroupCommitter()
+    let committer = GroupCommitter()
     /// The waiting requests, kept from inotify (`start` counts from it).
     let queueIndex: QueueIndex
 
@@ -38,11 +38,6 @@ struct JobService: Sendable {
     func submit(_ request: JobRequest) throws(SpoolError) -> PendingSync {
         if request.session != nil, let pending = try sessions.submitDeferred(request) { return pending }
         return try queue.submitDeferred(request)
-    }
-
-    /// Queues a request and returns once it survives a power cut.
-    func submitDurably(_ request: JobRequest) async throws(SpoolError) {
-        try await committer.commit(submit(request))
     }
 
     func snapshot(_ id: JobID) throws(SpoolError) -> JobInspector.Snapshot {

@@ -63,9 +63,9 @@ public struct JobTransitions: Sendable {
     /// Ends a job that was claimed or running at `place`: writes its final status (made by
     /// `JobLifecycle.finalStatus`), then files the request in `done/`. Safe to race: two
     /// processes finishing the same job write the same status, and one rename wins.
-    @discardableResult
     /// - Parameter previous: the job's running status when the caller wrote it itself
     ///   (else it is read; a corrupt one is rebuilt from the request and the ending).
+    @discardableResult
     public func finish(_ id: JobID, from place: JobFacts.Place, origin: JobOrigin, worker: WorkerName?,
                        ending: JobEnding, previous known: JobStatus? = nil) throws(SpoolError) -> JobStatus {
         let previous = known ?? (try? records.status(id))

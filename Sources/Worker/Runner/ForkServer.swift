@@ -15,8 +15,6 @@ actor ForkServer {
     let path: String
     private var socket: Int32 = -1
     private var pid: pid_t = 0
-    /// Servers started so far (the first, and one after each loss).
-    private(set) var starts = 0
 
     init(path: String) {
         self.path = path
@@ -105,7 +103,6 @@ actor ForkServer {
         setsockopt(ends[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         socket = ends[0]
         pid = child
-        starts += 1
     }
 
     /// Closes the socket (a live server then exits) and reaps the server.

@@ -14,7 +14,6 @@ import Glibc
 struct JobRunner: Sendable {
     let layout: SpoolLayout
     let worker: WorkerName
-    let supervisorPath: String
     /// Seconds between TERM and KILL when a job times out or is cancelled.
     let killGrace: Double
     /// Bytes kept per output stream; 0 = unlimited (output then goes straight to the files).
