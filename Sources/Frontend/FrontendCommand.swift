@@ -65,6 +65,18 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which a waiting async request is served like a sync one (env SPOOL_ASYNC_AGING).")
     var asyncAging: Double = Settings.double("SPOOL_ASYNC_AGING", Settings.asyncAging)
 
+    @Option(help: "A folder whose files agents may read and follow (file_tail, file_read, spool://files/ resources, /events?path=); repeatable (env SPOOL_WATCH, comma-separated).")
+    var watch: [String] = Settings.list("SPOOL_WATCH")
+
+    @Option(help: "A git work tree (its top folder) to back up onto refs/spool/backups while agents work; it is also watched (env SPOOL_BACKUP).")
+    var backup: String? = Settings.environment("SPOOL_BACKUP")
+
+    @Option(help: "Seconds without changes under --backup after which a backup is taken (env SPOOL_BACKUP_IDLE).")
+    var backupIdle: Double = Settings.double("SPOOL_BACKUP_IDLE", Settings.backupIdle)
+
+    @Flag(help: "Also back up --backup before each job whose cwd is inside it (env SPOOL_BACKUP_BEFORE_JOBS=1).")
+    var backupBeforeJobs: Bool = Settings.flag("SPOOL_BACKUP_BEFORE_JOBS")
+
     @OptionGroup(title: "Limits (passed to the workers spool-mcp starts)")
     var limitOptions: LimitOptions
 
@@ -85,6 +97,11 @@ struct FrontendCommand: AsyncParsableCommand {
         guard (0...(1 << 20)).contains(inlineOutput) else { throw ValidationError("--inline-output must be between 0 and 1048576 bytes") }
         guard progressKeepalive >= 0.1 else { throw ValidationError("--progress-keepalive must be at least 0.1 seconds") }
         guard (1...100_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be between 1 and 100000") }
+        guard backupIdle >= 0.05 else { throw ValidationError("--backup-idle must be at least 0.05 seconds") }
+        if backupBeforeJobs && backup == nil { throw ValidationError("--backup-before-jobs needs --backup DIR (the git work tree to back up)") }
+        do { _ = try WatchRoots(watch + [backup].compactMap { $0 }, workingDirectory: FileManager.default.currentDirectoryPath) } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() async throws {
@@ -101,8 +118,19 @@ struct FrontendCommand: AsyncParsableCommand {
         let service = JobService(layout: layout, order: order, watcher: try SpoolWatcher.shared(), maxRunning: limits.maxRunning)
         try await service.startWatching()
         let peaks = Peaks()
-        let factory = ServerFactory(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath,
+        var factory = ServerFactory(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath,
                                     budget: OutputBudget(bytes: inlineOutput), progressKeepAlive: .milliseconds(Int64(progressKeepalive * 1000)))
+        // The backed-up tree is a root too: agents may read what they are protected in.
+        factory.roots = try WatchRoots(watch + [backup].compactMap { $0 }, workingDirectory: FileManager.default.currentDirectoryPath)
+        if let backup {
+            let repository: BackupRepository
+            do { repository = try await BackupRepository.open(backup, scratch: layout.tmp) } catch {
+                throw ValidationError("--backup \(backup): \(error)")
+            }
+            factory.backups = BackupKeeper(repository: repository, watcher: service.watcher, idle: .milliseconds(Int64(backupIdle * 1000)),
+                                           beforeJobs: backupBeforeJobs, logger: logger)
+        }
+        let backups = factory.backups
         let pool = WorkerPool(
             layout: layout, count: workers, workerPath: Executables.sibling("spool-worker"),
             namePrefix: "\(ProcessInfo.processInfo.hostName)-\(getpid())",
@@ -119,6 +147,7 @@ struct FrontendCommand: AsyncParsableCommand {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await pool.run() }
                 group.addTask { await service.queueIndex.run(watcher: service.watcher) }
+                if let backups { group.addTask { await backups.run() } }
                 group.addTask {
                     while !Task.isCancelled {
                         Recovery(layout: layout).sweepDeadWorkers()

@@ -58,6 +58,8 @@ struct EventLedger: Sendable, Equatable {
                 if let worker = event.worker { workers.remove(worker) }
             case .sessionReady, .sessionAbandoned:
                 if let session = event.session { sessions[session, default: SessionMilestones()].restore(event.type) }
+            case .file, .rotated, .truncated, .backupCompleted, .backupSkipped:
+                break // watched files and backups keep their own positions (`FileFollowers`)
             }
         }
         if let last = history.last { announcedUntil = last.time }

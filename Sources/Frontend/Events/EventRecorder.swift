@@ -19,6 +19,7 @@ actor EventRecorder {
     private var journal: EventJournalWriter?
     var ledger = EventLedger()
     private var positionsPending = false
+    private var recordingWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(layout: SpoolLayout, watcher: SpoolWatcher, order: QueueOrder, metrics: SpoolMetrics, logger: Logger) {
         self.layout = layout
@@ -34,6 +35,8 @@ actor EventRecorder {
             do {
                 if let writer = try EventJournalWriter.open(layout) {
                     journal = writer
+                    for waiter in recordingWaiters { waiter.resume() }
+                    recordingWaiters.removeAll()
                     await record()
                     return
                 }
@@ -64,6 +67,12 @@ actor EventRecorder {
             if Task.isCancelled { break }
             await handle(event)
         }
+    }
+
+    /// Returns once this process writes the journal (others' events would go nowhere).
+    func untilRecording() async {
+        if journal != nil { return }
+        await withCheckedContinuation { recordingWaiters.append($0) }
     }
 
     func emit(_ events: [SpoolEvent]) {

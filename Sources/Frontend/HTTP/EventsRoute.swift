@@ -9,7 +9,8 @@ import Spool
 /// (NIO's back-pressure). If it lags past the journal's rotation it is skipped ahead with
 /// a `skipped` event naming the ids it missed.
 enum EventsRoute {
-    static func register(on router: Router<SpoolRequestContext>, layout: SpoolLayout, bell: EventBell, metrics: SpoolMetrics, stallTimeout: Duration) {
+    static func register(on router: Router<SpoolRequestContext>, layout: SpoolLayout, bell: EventBell, metrics: SpoolMetrics, stallTimeout: Duration,
+                         roots: WatchRoots, followers: FileFollowers?) {
         typealias Context = SpoolRequestContext
         router.get("events") { request, context -> Response in
             let stall = StallGuard(context, limit: stallTimeout)
@@ -20,6 +21,18 @@ enum EventsRoute {
                 }
                 filter = id
             }
+            var pathFilter: String?
+            if let text = request.uri.queryParameters["path"].map(String.init) {
+                guard let followers else {
+                    return AccessGuard<Context>.refusal(.badRequest, "path=\(text.prefix(100)): no watched folders; start spool-mcp with --watch DIR to follow files")
+                }
+                do throws(WatchedPathError) { pathFilter = try roots.resolveForFollowing(text) } catch {
+                    let status: HTTPResponse.Status = if case .notFound = error { .notFound } else { .forbidden }
+                    return AccessGuard<Context>.refusal(status, "path=: \(error)")
+                }
+                // Followed from now on (and after this client leaves, so a resume misses nothing).
+                await followers.follow(pathFilter!)
+            }
             var after: UInt64?
             if let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init) {
                 guard let id = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
@@ -28,7 +41,7 @@ enum EventsRoute {
                 after = id
             }
             let rings = bell.subscribe()
-            let (jobFilter, resumeAfter) = (filter, after)
+            let (jobFilter, resumeAfter, filePath) = (filter, after, pathFilter)
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
                 metrics.sseClient(connected: true)
                 defer { metrics.sseClient(connected: false) }
@@ -43,7 +56,7 @@ enum EventsRoute {
                         let batch = reader.read(maxBytes: 8 << 10)
                         var text = ""
                         if let skipped = batch.skipped { text += EventFrame.skipped(skipped) }
-                        for event in batch.events where jobFilter.map(event.concerns) ?? true {
+                        for event in batch.events where (jobFilter.map(event.concerns) ?? true) && (filePath.map(event.concerns(path:)) ?? true) {
                             text += EventFrame(event, layout: layout).sse
                             if text.utf8.count >= 32 << 10 {
                                 try await stall.write(ByteBuffer(string: text), to: &writer)

@@ -17,15 +17,21 @@ struct HTTPFrontend {
     let sessionIdle: Double
     let limits: HTTPLimits
     let layout: SpoolLayout
-    let factory: ServerFactory
+    var factory: ServerFactory
     let background: @Sendable () async -> Void
     let logger: Logger
 
     func run() async throws {
         let metrics = SpoolMetrics.bootstrap()
         let bell = EventBell()
-        let sessions = MCPSessions(factory: factory, idleLimit: .seconds(sessionIdle), logger: logger)
         let recorder = EventRecorder(layout: layout, watcher: factory.service.watcher, order: factory.service.order, metrics: metrics, logger: logger)
+        var factory = self.factory
+        let followers = factory.roots.isEmpty ? nil : FileFollowers(roots: factory.roots, watcher: factory.service.watcher, logger: logger) { events in
+            await recorder.emit(events)
+        }
+        factory.followers = followers
+        _ = await factory.backups?.addListener { notice in await recorder.emit([SpoolEvent(notice)]) }
+        let sessions = MCPSessions(factory: factory, idleLimit: .seconds(sessionIdle), logger: logger)
 
         let router = Router(context: SpoolRequestContext.self)
         router.add(middleware: AccessGuard(token: token, allowedOrigins: Set(allowedOrigins + [corsOrigin].compactMap { $0 }),
@@ -38,7 +44,8 @@ struct HTTPFrontend {
                 exposedHeaders: ["Mcp-Session-Id"]))
         }
         MCPRoute.register(on: router, sessions: sessions, bodyTimeout: .seconds(limits.bodyTimeout), stallTimeout: .seconds(limits.stallTimeout))
-        EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics, stallTimeout: .seconds(limits.stallTimeout))
+        EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics, stallTimeout: .seconds(limits.stallTimeout),
+                             roots: factory.roots, followers: followers)
         StatusRoutes.register(on: router, layout: layout, metrics: metrics, sessions: sessions)
 
         let logger = self.logger
@@ -54,7 +61,8 @@ struct HTTPFrontend {
                 logger.info("listening on \(bind.urlHost):\(port)")
             },
             logger: quietHummingbirdLogger())
-        let spoolService = SpoolBackground(background: background, recorder: recorder, bell: bell, sessions: sessions, layout: layout, watcher: factory.service.watcher)
+        let spoolService = SpoolBackground(background: background, recorder: recorder, bell: bell, sessions: sessions, layout: layout,
+                                           watcher: factory.service.watcher, followers: followers)
         // Shut down in reverse order: our streams end first, then the server drains.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: app), .init(service: spoolService, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -109,6 +117,7 @@ struct SpoolBackground: Service {
     let sessions: MCPSessions
     let layout: SpoolLayout
     let watcher: SpoolWatcher
+    let followers: FileFollowers?
 
     func run() async throws {
         // Streams end first, so the HTTP server can drain while workers stop.
@@ -129,6 +138,12 @@ struct SpoolBackground: Service {
         await withTaskGroup(of: Void.self) { group in
                 group.addTask { await background() }
                 group.addTask { await recorder.run() }
+                if let followers {
+                    group.addTask {
+                        await recorder.untilRecording()
+                        await followers.run(history: EventJournal.readAll(layout))
+                    }
+                }
                 group.addTask { await bell.run(layout: layout, watcher: watcher) }
                 group.addTask {
                     while !Task.isCancelled {

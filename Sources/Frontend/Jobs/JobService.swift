@@ -80,30 +80,9 @@ struct JobService: Sendable {
 
     /// The last `count` lines of a stream, reading backwards in blocks (never the whole file).
     func tail(_ id: JobID, _ stream: JobStream, lines count: Int, maxBytes: Int = 1 << 20) throws(SpoolError) -> (text: [UInt8], truncated: Bool) {
-        let size = records.outputSize(id, stream)
-        var start = size
-        var collected: [UInt8] = []
-        let block: Int64 = 65536
-        while start > 0 {
-            let from = max(0, start - block)
-            let bytes = try read(id, stream, offset: from, limit: Int(start - from))
-            collected = bytes + collected
-            start = from
-            var newlines = collected.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
-            if collected.last == 10 { newlines -= 1 }
-            if newlines >= count || collected.count >= maxBytes { break }
+        try LineTail.last(count, size: records.outputSize(id, stream), maxBytes: maxBytes) { (offset, limit) throws(SpoolError) in
+            try read(id, stream, offset: offset, limit: limit)
         }
-        var lines = collected.split(separator: 10, omittingEmptySubsequences: false)
-        if collected.last == 10 { lines.removeLast() }
-        let kept = lines.suffix(count)
-        var text = Array(kept.joined(separator: [10]))
-        if collected.last == 10 && !kept.isEmpty { text.append(10) }
-        var truncated = false
-        if text.count > maxBytes {
-            text = Array(text.suffix(maxBytes))
-            truncated = true
-        }
-        return (text, truncated)
     }
 
     enum CancelOutcome: Sendable {

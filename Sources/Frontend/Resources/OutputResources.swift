@@ -62,72 +62,17 @@ struct OutputResources: Sendable {
         }
         return ReadResource.Result(contents: [.binary(Data(bytes), uri: uri, mimeType: "application/octet-stream", _meta: Metadata(additionalFields: meta))])
     }
-}
 
-/// One client's `resources/subscribe`s: each follows its file with inotify and sends
-/// `notifications/resources/updated` on every write, then once more when the job ends.
-actor OutputSubscriptions {
-    private var followers: [String: Task<Void, Never>] = [:]
-    private let service: JobService
-    private let notify: @Sendable (String) async -> Void
-
-    init(service: JobService, notify: @escaping @Sendable (String) async -> Void) {
-        self.service = service
-        self.notify = notify
-    }
-
-    func subscribe(_ uri: String) async throws(MCPError) {
-        let (id, stream) = try OutputResources.parse(uri)
-        guard followers[uri] == nil else { return }
-        let service = self.service, notify = self.notify
+    /// What a subscription to a job's stream follows: its file, until the job ends.
+    func subscription(_ uri: String) throws(MCPError) -> ResourceSubscriptions.Target {
+        let (id, stream) = try Self.parse(uri)
+        let service = self.service
         let directory = service.layout.job(id)
-        let file = stream.rawValue
-        // Subscribed before the watch is placed, so no write in between is missed.
-        let events = service.watcher.events()
-        try? FileSystem.makeDirectory(directory) // if it cannot be made, the watch below fails and says so
-        do {
-            try await service.watcher.watch(directory, mask: WatchMask.changes)
-        } catch {
-            throw .internalError("cannot follow \(uri): \(error)")
-        }
-        let interval = Self.minimumInterval
-        followers[uri] = Task {
-            // Writes are coalesced: one notification per `interval` at most, and always one
-            // after the last write, so a chatty job cannot queue thousands for a client.
-            let (wakes, wake) = AsyncStream<Bool>.makeStream(bufferingPolicy: .bufferingNewest(1))
-            let doneName = id.fileName
-            let watch = Task {
-                for await event in events {
-                    if event.directory == directory && event.name == file && event.isModification {
-                        wake.yield(false)
-                    } else if event.isOverflow || (event.directory == service.layout.done && event.name == doneName) {
-                        wake.yield(true)
-                    }
-                }
-                wake.finish()
-            }
-            defer { watch.cancel() }
-            var last = ContinuousClock.now - interval
-            for await maybeFinal in wakes {
-                let wait = last + interval - ContinuousClock.now
-                if wait > .zero { await Pause.for(wait) } // later writes fold into this one
-                if Task.isCancelled { break }
-                last = ContinuousClock.now
-                await notify(uri)
-                if maybeFinal, (try? service.snapshot(id).status.state.isFinal) == true { break } // unreadable: keep following
-            }
-        }
-    }
-
-    /// Shortest time between two `resources/updated` for one URI.
-    static let minimumInterval: Duration = .milliseconds(50)
-
-    func unsubscribe(_ uri: String) {
-        followers.removeValue(forKey: uri)?.cancel()
-    }
-
-    func cancelAll() {
-        for (_, task) in followers { task.cancel() }
-        followers.removeAll()
+        try? FileSystem.makeDirectory(directory) // if it cannot be made, the watch fails and says so
+        let done = service.layout.done, doneName = id.fileName
+        return ResourceSubscriptions.Target(
+            directory: directory, name: stream.rawValue,
+            mayHaveEnded: { $0.directory == done && $0.name == doneName },
+            hasEnded: { (try? service.snapshot(id).status.state.isFinal) == true }) // unreadable: keep following
     }
 }

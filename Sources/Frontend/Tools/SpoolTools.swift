@@ -15,15 +15,31 @@ struct SpoolTools: Sendable {
     var progressKeepAlive: Duration = .seconds(Settings.progressKeepAlive)
     /// Sends an MCP log notification (session ready or abandoned).
     let notify: @Sendable (_ data: [String: String]) async -> Void
+    /// `--watch`: the folders `file_tail` and `file_read` may read.
+    var roots = try! WatchRoots([], workingDirectory: "/") // no folders: cannot fail
+    /// `--backup`.
+    var backups: BackupKeeper?
+
+    /// The optional parts that are on, whose tools are listed.
+    var features: Set<ToolFeature> {
+        var features: Set<ToolFeature> = []
+        if !roots.isEmpty { features.insert(.files) }
+        if backups != nil { features.insert(.backups) }
+        return features
+    }
 
     static let defaultWait = Settings.toolWait
 
     /// - Throws: `invalidParams` for a name that is no tool (a protocol error, not a tool result).
     func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
+        let features = self.features
         guard let tool = ToolName(rawValue: name) else {
-            throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolName.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolName.allCases.filter { $0.feature.map(features.contains) ?? true }.map(\.rawValue).joined(separator: ", "))")
         }
         do {
+            if let feature = tool.feature, !features.contains(feature) {
+                throw ToolError.refused(tool: name, reason: "not available: start spool-mcp with \(feature.flag) to use it")
+            }
             switch tool {
             case .run: return try await run(arguments, progress: progress)
             case .start: return try await start(arguments)
@@ -39,6 +55,11 @@ struct SpoolTools: Sendable {
             case .sessionStart: return try await sessionStart(arguments)
             case .sessionEnd: return try sessionEnd(arguments)
             case .sessionList: return try sessionList(arguments)
+            case .fileTail: return try fileTail(arguments)
+            case .fileRead: return try fileRead(arguments)
+            case .backupList: return try await backupList(arguments)
+            case .backupDiff: return try await backupDiff(arguments)
+            case .backupRestore: return try await backupRestore(arguments)
             }
         } catch let error as ToolError {
             return CallTool.Result(content: [Tool.Content.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
@@ -92,6 +113,7 @@ struct SpoolTools: Sendable {
         let args = try ToolArguments(.run, values: arguments)
         let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
         let request = try request(args, priority: .sync)
+        let backupNote = await backUpBefore(request)
         let pending: PendingSync
         let snapshots: [JobID: JobInspector.Snapshot]
         if let progress {
@@ -126,6 +148,7 @@ struct SpoolTools: Sendable {
                   started.seconds(since: snapshot.status.createdAt) >= Settings.slotWaitHint {
             text += "\n(It waited \(ToolArguments.format(started.seconds(since: snapshot.status.createdAt))) s for a free worker slot; for long or many commands, start runs them in the background.)"
         }
+        if let backupNote { text += "\n" + backupNote }
         text += Self.outputText(view)
         return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view), isError: view.state.isFailure)
     }
@@ -141,6 +164,7 @@ struct SpoolTools: Sendable {
         let args = try ToolArguments(.start, values: arguments)
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
+        let backupNote = await backUpBefore(request)
         try await commit(service.submit(request), job: request.job, tool: args.tool)
         // The index (or one listing) serves the census, the ETA and the position; a job the
         // index has not seen yet is looked up in the folders.
@@ -149,7 +173,7 @@ struct SpoolTools: Sendable {
         let estimator = service.estimator(queued: queued)
         await peaks.observe(estimator.census)
         let view = JobView(try service.inspector.snapshot(request.job, queued: queued), estimator: estimator)
-        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view))
+        return try CallTool.Result(content: [Tool.Content.text(text: view.summary + (backupNote.map { "\n" + $0 } ?? ""), annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view))
     }
 
     // MARK: reading

@@ -28,6 +28,14 @@ enum ToolCatalog {
 
     static var tools: [Tool] { ToolName.allCases.map(definition) }
 
+    /// The tools `tools/list` gives when `features` are on.
+    static func tools(with features: Set<ToolFeature>) -> [Tool] {
+        ToolName.allCases.filter { $0.feature.map(features.contains) ?? true }.map(definition)
+    }
+
+    static let pathProperty: Value = ["type": "string", "description": "A file under a watched folder (--watch): absolute, or relative to the first one. Its real path, with symlinks resolved, must be inside a watched folder."]
+    static let backupProperty: Value = ["type": "string", "description": "A backup's commit id (or at least 4 of its first hex digits) from backup_list."]
+
     static func definition(_ name: ToolName) -> Tool {
         var run = commandProperties
         run["wait"] = ["type": "number", "description": "Seconds to wait for the result (default 30, at most 300). If the command is still running then, the result has its job id and the output so far; it keeps running."]
@@ -62,6 +70,16 @@ enum ToolCatalog {
             return Tool(name: name.rawValue, description: "Open sessions with state, cwd, worker, commands run and idle time (all: true includes closed ones).", inputSchema: object(["all": ["type": "boolean", "default": false]]), annotations: .init(title: "List sessions", readOnlyHint: true))
         case .stats:
             return Tool(name: name.rawValue, description: "Queue depth per priority, running jobs, live workers and slots, average waits and run times, ETA for the next sync and async request, and peaks since start.", inputSchema: object([:]), annotations: .init(title: "Queue statistics", readOnlyHint: true))
+        case .fileTail:
+            return Tool(name: name.rawValue, description: "The last N lines of a file under a watched folder (a log the agent's commands did not write). Follow it live as resource spool://files/<absolute path> or with /events?path=.", inputSchema: object(["path": pathProperty, "lines": ["type": "integer", "minimum": 1, "maximum": 10000, "default": 50]], required: ["path"]), annotations: .init(title: "Tail a watched file", readOnlyHint: true))
+        case .fileRead:
+            return Tool(name: name.rawValue, description: "Read a file under a watched folder from a byte offset; returns data (or dataBase64 for bytes that are not UTF-8) and nextOffset for the next call, as output does for jobs.", inputSchema: object(["path": pathProperty, "offset": ["type": "integer", "minimum": 0, "default": 0], "limit": ["type": "integer", "minimum": 1, "maximum": 1048576, "default": 65536]], required: ["path"]), annotations: .init(title: "Read a watched file", readOnlyHint: true))
+        case .backupList:
+            return Tool(name: name.rawValue, description: "Backups of the work tree (--backup), newest first: commit, time, trigger (idle, start, job, restore) and files changed. They live on refs/spool/backups; your branch, index and stash are never touched.", inputSchema: object(["limit": ["type": "integer", "minimum": 1, "maximum": 500, "default": 20]]), annotations: .init(title: "List backups", readOnlyHint: true))
+        case .backupDiff:
+            return Tool(name: name.rawValue, description: "What changed in the work tree between a backup (default: the newest) and now: the files, and the patch (at most 256 KiB).", inputSchema: object(["backup": backupProperty]), annotations: .init(title: "Diff against a backup", readOnlyHint: true))
+        case .backupRestore:
+            return Tool(name: name.rawValue, description: "Bring the whole work tree, or one path (file or folder, absolute or relative to the tree), back to a backup: files are written from it and files it did not have are removed. The current state is backed up first, so the restore itself can be undone.", inputSchema: object(["backup": backupProperty, "path": ["type": "string", "description": "Only this file or folder (absolute, or relative to the work tree); default: the whole tree."]], required: ["backup"]), annotations: .init(title: "Restore from a backup", destructiveHint: true))
         }
     }
 }

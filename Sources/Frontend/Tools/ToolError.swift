@@ -10,6 +10,8 @@ enum ToolError: Error, CustomStringConvertible {
     case spool(SpoolError)
     /// The arguments are fine but the job or session is in a state that does not allow it.
     case refused(tool: String, reason: String)
+    case watched(WatchedPathError, tool: String)
+    case backup(BackupError, tool: String)
 
     var description: String {
         switch self {
@@ -25,6 +27,10 @@ enum ToolError: Error, CustomStringConvertible {
             error.description
         case .refused(let tool, let reason):
             "\(tool): \(reason)"
+        case .watched(let error, let tool):
+            "\(tool): \(error)"
+        case .backup(let error, let tool):
+            "\(tool): \(error)"
         }
     }
 }

@@ -18,6 +18,20 @@ public struct SpoolEvent: Codable, Sendable, Equatable {
     public var stream: JobStream?
     public var offset: Int64?
     public var length: Int64?
+    /// `file`, `rotated` and `truncated`: the watched file's real path, the inode the
+    /// offsets count in, and (for `file`) its bytes. Unlike job output, a watched file can
+    /// be rotated or truncated under its name, so the journal keeps these bytes itself.
+    public var path: String?
+    public var inode: UInt64?
+    public var data: String?
+    public var dataBase64: String?
+    /// `rotated`: bytes read from the previous file; `truncated`: the offset before.
+    public var previousOffset: Int64?
+    /// `backup_completed` and `backup_skipped`.
+    public var commit: String?
+    public var trigger: BackupTrigger?
+    public var filesChanged: Int?
+    public var reason: String?
 
     public init(id: UInt64 = 0, type: SpoolEventType, time: Timestamp = .now, job: JobID? = nil, worker: WorkerName? = nil,
                 session: SessionID? = nil) {
@@ -33,6 +47,13 @@ public struct SpoolEvent: Codable, Sendable, Equatable {
     public func concerns(_ filter: JobID) -> Bool {
         job == filter || session?.opener == filter
     }
+
+    /// Whether `?path=P` selects this event: a file event for P, or for a file under P.
+    public func concerns(path filter: String) -> Bool {
+        guard type.isFileEvent, let path else { return false }
+        let want = filter.split(separator: "/"), have = path.split(separator: "/")
+        return have.count >= want.count && Array(have.prefix(want.count)) == want
+    }
 }
 
 /// The SSE `event:` field of each event (DESIGN.md, "Transports and events").
@@ -42,4 +63,11 @@ public enum SpoolEventType: String, Codable, Sendable, CaseIterable {
     case workerDown = "worker_down"
     case sessionReady = "session_ready"
     case sessionAbandoned = "session_abandoned"
+    /// Watched files (`--watch`): appended bytes, a new file under the name, a truncation.
+    case file, rotated, truncated
+    case backupCompleted = "backup_completed"
+    case backupSkipped = "backup_skipped"
+
+    /// The types that concern a watched file (selected by `/events?path=`).
+    public var isFileEvent: Bool { self == .file || self == .rotated || self == .truncated }
 }

@@ -12,6 +12,16 @@ public enum Settings {
         environment(name).flatMap(Double.init) ?? fallback
     }
 
+    /// A comma-separated list (`SPOOL_WATCH=/var/log,/srv/app`); empty items are dropped.
+    public static func list(_ name: String) -> [String] {
+        (environment(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// An on/off switch: `1`, `true` or `yes` turn it on.
+    public static func flag(_ name: String) -> Bool {
+        ["1", "true", "yes"].contains(environment(name)?.lowercased() ?? "")
+    }
+
     public static func int(_ name: String, _ fallback: Int) -> Int {
         environment(name).flatMap(Int.init) ?? fallback
     }
@@ -58,6 +68,8 @@ public enum Settings {
     public static let httpBodyTimeout = 30.0
     public static let httpStallTimeout = 30.0
     public static let httpMaxConnections = 512
+    /// Seconds without changes under `--backup` before an idle backup.
+    public static let backupIdle = 120.0
 }
 
 /// The limits a worker enforces, as one value passed from the command line down.

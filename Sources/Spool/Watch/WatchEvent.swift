@@ -22,6 +22,8 @@ public struct WatchEvent: Sendable, Hashable {
     public var isDeparture: Bool { mask & (UInt32(IN_MOVED_FROM) | UInt32(IN_DELETE)) != 0 }
     public var isCreation: Bool { mask & UInt32(IN_CREATE) != 0 }
     public var isModification: Bool { mask & UInt32(IN_MODIFY) != 0 }
+    /// The entry is a folder (`IN_ISDIR`).
+    public var isDirectory: Bool { mask & UInt32(IN_ISDIR) != 0 }
 }
 
 /// Event masks callers combine for `SpoolWatcher.watch`.
@@ -31,4 +33,6 @@ public enum WatchMask {
     public static let changes = UInt32(IN_MODIFY)
     /// New entries (folders appear by mkdir, which is not an arrival).
     public static let creations = UInt32(IN_CREATE)
+    /// Everything that changes what a folder holds or what its files contain.
+    public static let contents = arrivals | departures | changes | creations | UInt32(IN_ATTRIB)
 }

@@ -1,0 +1,75 @@
+import Foundation
+import MCP
+import Spool
+
+/// Files under the `--watch` roots as MCP resources, `spool://files/<absolute path>`
+/// (`spool://files/var/log/app.log` is `/var/log/app.log`), readable with
+/// `resources/read` and followed with `resources/subscribe`.
+struct FileResources: Sendable {
+    let roots: WatchRoots
+    /// Subscribed files are followed for `/events` too, where they are recorded.
+    let followers: FileFollowers?
+    static let listLimit = 200
+
+    static let template = Resource.Template(
+        uriTemplate: "spool://files/{+path}", name: "watched-file", title: "A file under a watched folder",
+        description: "A file under a --watch folder, by its absolute path (subscribe for appends, rotations and truncations).",
+        mimeType: "text/plain")
+
+    static func uri(_ realPath: String) -> String {
+        "spool://files" + (realPath.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? realPath)
+    }
+
+    /// The path a `spool://files/...` URI names (percent-decoded), resolved inside the roots.
+    func path(of uri: String, forFollowing: Bool = false) throws(MCPError) -> String {
+        guard let url = URLComponents(string: uri), url.scheme == "spool", url.host == "files", url.query == nil,
+              !url.path.isEmpty, url.path != "/" else {
+            throw .invalidParams("'\(uri.prefix(200))' is not a file resource: use spool://files/<absolute path>, for example spool://files/var/log/app.log")
+        }
+        do {
+            return forFollowing ? try roots.resolveForFollowing(url.path) : try roots.resolve(url.path)
+        } catch .notFound {
+            throw .serverError(code: -32002, message: "Resource not found: \(url.path) does not exist")
+        } catch {
+            throw .invalidParams("\(error)")
+        }
+    }
+
+    /// The regular files directly in each root.
+    func list() -> [Resource] {
+        var resources: [Resource] = []
+        for root in roots.paths {
+            for name in FileSystem.list(root).sorted() where resources.count < Self.listLimit {
+                let path = root + "/" + name
+                guard FileKind.of(path) == .regular else { continue }
+                resources.append(Resource(name: path, uri: Self.uri(path), mimeType: "text/plain", size: FileSystem.size(path).map(Int.init)))
+            }
+        }
+        return resources
+    }
+
+    func read(_ uri: String) throws(MCPError) -> ReadResource.Result {
+        let path = try path(of: uri)
+        let file: WatchedFile
+        do { file = try roots.open(path) } catch { throw .invalidParams("\(error)") }
+        let size = file.identity?.size ?? 0
+        let bytes = (try? file.read(offset: 0, limit: OutputResources.readLimit)) ?? [] // unreadable now: an empty read
+        var meta: [String: Value] = ["size": .int(Int(size))]
+        if size > Int64(bytes.count) {
+            meta["truncated"] = .bool(true)
+            meta["note"] = .string("first \(bytes.count) of \(size) bytes; file_read reads the rest")
+        }
+        if let text = String(validating: bytes, as: UTF8.self) {
+            return ReadResource.Result(contents: [.text(text, uri: uri, mimeType: "text/plain", _meta: Metadata(additionalFields: meta))])
+        }
+        return ReadResource.Result(contents: [.binary(Data(bytes), uri: uri, mimeType: "application/octet-stream", _meta: Metadata(additionalFields: meta))])
+    }
+
+    /// What a subscription follows: the file by its name in its folder.
+    func subscription(_ uri: String) async throws(MCPError) -> ResourceSubscriptions.Target {
+        let path = try path(of: uri, forFollowing: true)
+        await followers?.follow(path)
+        let url = URL(fileURLWithPath: path)
+        return ResourceSubscriptions.Target(directory: url.deletingLastPathComponent().path, name: url.lastPathComponent)
+    }
+}

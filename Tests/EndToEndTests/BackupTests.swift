@@ -1,0 +1,224 @@
+import Foundation
+import MCP
+import Spool
+import Testing
+
+/// `--backup`: snapshots of a real git work tree onto refs/spool/backups, their notices,
+/// and backup_list, backup_diff and backup_restore, with the user's git state untouched.
+@Suite("Backups", .timeLimit(.minutes(3)))
+struct BackupTests {
+    /// A repository with one commit (`a.txt`, `sub/b.txt`, `sub/c.txt`) and an ignored file.
+    static func repository() throws -> GitRepository {
+        let repo = try GitRepository()
+        try repo.write("a.txt", "a\n")
+        try repo.write("sub/b.txt", "b\n")
+        try repo.write("sub/c.txt", "c\n")
+        try repo.write(".gitignore", "*.log\n")
+        try repo.git("add", "-A")
+        try repo.git("commit", "-q", "-m", "first")
+        try repo.write("debug.log", "ignored\n")
+        return repo
+    }
+
+    /// Waits for a notice of `type` (and `trigger`) after the first `after` notices.
+    static func notice(_ log: NoticeLog, type: String, trigger: String? = nil, after: Int = 0, timeout: Double = 20) async throws -> [String: Value] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            for case .object(let notice) in await log.items.dropFirst(after)
+            where notice["type"] == .string(type) && (trigger == nil || notice["trigger"] == .string(trigger!)) {
+                return notice
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HTTPTestConnection.Failure(description: "no \(type) notice within \(timeout) s; got \(await log.items)")
+    }
+
+    static func backups(_ mcp: MCPHarness) async throws -> [[String: Value]] {
+        guard case .array(let items)? = try await mcp.call("backup_list")["backups"] else { return [] }
+        return items.compactMap { if case .object(let object) = $0 { object } else { nil } }
+    }
+
+    @Test("an idle backup sends its notice; backup_list, backup_diff, and a restore that can itself be undone")
+    func idleBackupAndRestore() async throws {
+        let repo = try Self.repository()
+        try await withSpool { spool in
+            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.3"])
+            defer { Task { await mcp.close() } }
+            let notices = await mcp.collectNotices()
+            // The baseline (trigger start) may be taken before the notice handler is in place.
+            #expect(try await eventually { ((try? repo.git("rev-parse", "-q", "--verify", "refs/spool/backups")) ?? "").count == 40 })
+            let baseline = try repo.git("rev-parse", "refs/spool/backups")
+            try repo.write("a.txt", "a changed\n")
+            let idle = try await Self.notice(notices, type: "backup_completed", trigger: "idle")
+            #expect(idle["filesChanged"] == .int(1))
+            guard case .string(let commit)? = idle["commit"] else { Issue.record("no commit in \(idle)"); return }
+            #expect(try repo.git("log", "-1", "--format=%s", commit) == "Auto-backup: 1 files changed")
+            #expect(try repo.git("rev-parse", commit + "^") == baseline)
+
+            let list = try await Self.backups(mcp)
+            #expect(list.map { $0["commit"] } == [.string(commit), .string(baseline)])
+            #expect(list.map { $0["trigger"] } == [.string("idle"), .string("start")])
+            #expect(list.first?["time"] != nil)
+
+            try repo.write("a.txt", "a broken\n")
+            try FileManager.default.removeItem(atPath: repo.path + "/sub/b.txt")
+            try repo.write("new.txt", "new\n")
+            let diff = try await mcp.call("backup_diff", ["backup": .string(commit)])
+            #expect(diff.isError != true)
+            guard case .array(let files)? = diff["files"] else { Issue.record("no files in \(diff.text)"); return }
+            #expect(Set(files.map { "\($0)" }).count == 3)
+            #expect(diff.text.contains("modified a.txt") && diff.text.contains("deleted sub/b.txt") && diff.text.contains("added new.txt"))
+            #expect(diff.text.contains("+a broken"))
+
+            let restored = try await mcp.call("backup_restore", ["backup": .string(commit)])
+            #expect(restored.isError != true, "\(restored.text)")
+            #expect(repo.read("a.txt") == "a changed\n")
+            #expect(repo.read("sub/b.txt") == "b\n")
+            #expect(!repo.exists("new.txt"))
+            #expect(repo.read("debug.log") == "ignored\n", "ignored files are not the backup's business")
+            // Undo: the state before the restore was backed up first.
+            guard case .string(let undo)? = restored["undo"] else { Issue.record("no undo in \(restored.text)"); return }
+            #expect(try await Self.backups(mcp).first { $0["commit"] == .string(undo) }?["trigger"] == .string("restore"))
+            let undone = try await mcp.call("backup_restore", ["backup": .string(undo)])
+            #expect(undone.isError != true, "\(undone.text)")
+            #expect(repo.read("a.txt") == "a broken\n")
+            #expect(repo.read("new.txt") == "new\n")
+            #expect(!repo.exists("sub/b.txt"))
+
+            let unknown = try await mcp.call("backup_restore", ["backup": "HEAD~1"])
+            #expect(unknown.isError == true)
+            #expect(unknown.text.contains("is not a backup"))
+            let outside = try await mcp.call("backup_restore", ["backup": .string(commit), "path": "../etc"])
+            #expect(outside.isError == true)
+            #expect(outside.text.contains("not inside the backed-up tree"))
+        }
+    }
+
+    @Test("backups leave the user's branch, HEAD, index, staged changes and stash as they were")
+    func userStateUntouched() async throws {
+        let repo = try Self.repository()
+        try repo.git("checkout", "-q", "-b", "feature")
+        try repo.write("a.txt", "stashed\n")
+        try repo.git("stash", "-q")
+        try repo.write("a.txt", "staged\n")
+        try repo.git("add", "a.txt")
+        try repo.write("a.txt", "staged and more\n")
+        try repo.write("untracked.txt", "u\n")
+        let before = try repo.userState()
+        try await withSpool { spool in
+            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.2"])
+            defer { Task { await mcp.close() } }
+            let notices = await mcp.collectNotices()
+            #expect(try await eventually { ((try? repo.git("rev-parse", "-q", "--verify", "refs/spool/backups")) ?? "").count == 40 })
+            try repo.write("sub/b.txt", "b changed\n")
+            let idle = try await Self.notice(notices, type: "backup_completed", trigger: "idle")
+            guard case .string(let commit)? = idle["commit"] else { return }
+            // The snapshot holds the work tree as it is: unstaged, untracked, not ignored.
+            #expect(try repo.git("show", commit + ":a.txt") == "staged and more")
+            #expect(try repo.git("show", commit + ":untracked.txt") == "u")
+            #expect((try? repo.git("show", commit + ":debug.log")) == nil)
+            _ = try await mcp.call("backup_restore", ["backup": .string(commit), "path": "sub/b.txt"])
+        }
+        let after = try repo.userState()
+        // Branch, HEAD, staged diff, stash and the index file itself; only `status` differs,
+        // by the work tree file the test changed.
+        #expect(Array(after.prefix(5)) == Array(before.prefix(5)))
+    }
+
+    @Test("over HTTP, each backup is also a backup_completed event on /events")
+    func eventStream() async throws {
+        let repo = try Self.repository()
+        try await withSpool { spool in
+            let (_, port) = try await spool.startHTTP(workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.2"])
+            #expect(try await eventually { ((try? repo.git("rev-parse", "-q", "--verify", "refs/spool/backups")) ?? "").count == 40 })
+            let events = try HTTPTestConnection(port: port)
+            try events.send(method: "GET", path: "/events")
+            try await events.readHead()
+            try await Task.sleep(for: .milliseconds(200))
+            try repo.write("a.txt", "changed\n")
+            var found: HTTPTestConnection.Event?
+            let deadline = Date().addingTimeInterval(20)
+            while found == nil, Date() < deadline, let event = try await events.nextEvent(timeout: deadline.timeIntervalSinceNow) {
+                if event.event == "backup_completed" { found = event }
+            }
+            let json = try #require(found?.json)
+            #expect(json["trigger"] as? String == "idle")
+            #expect(json["filesChanged"] as? Int == 1)
+            #expect(json["commit"] as? String == (try repo.git("rev-parse", "refs/spool/backups")))
+        }
+    }
+
+    @Test("with --backup-before-jobs, a job that runs rm -rf of a subfolder can be undone")
+    func beforeJob() async throws {
+        let repo = try Self.repository()
+        try await withSpool { spool in
+            let mcp = try await MCPHarness(spool: spool, workers: 1, extra: ["--backup", repo.path, "--backup-idle", "60", "--backup-before-jobs"])
+            defer { Task { await mcp.close() } }
+            #expect(try await eventually { ((try? repo.git("rev-parse", "-q", "--verify", "refs/spool/backups")) ?? "").count == 40 })
+            try repo.write("sub/d.txt", "written by the agent\n")
+            let run = try await mcp.call("run", ["command": "rm -rf sub", "cwd": .string(repo.path)])
+            #expect(run["state"] == .string("succeeded"))
+            #expect(run.text.contains("Backed up"))
+            #expect(!repo.exists("sub"))
+            let latest = try #require(try await Self.backups(mcp).first)
+            #expect(latest["trigger"] == .string("job"))
+            #expect(latest["job"] == run["job"])
+            guard case .string(let commit)? = latest["commit"] else { return }
+            let restored = try await mcp.call("backup_restore", ["backup": .string(commit), "path": "sub"])
+            #expect(restored.isError != true, "\(restored.text)")
+            #expect(repo.read("sub/b.txt") == "b\n")
+            #expect(repo.read("sub/d.txt") == "written by the agent\n")
+            // A job elsewhere takes no backup.
+            let elsewhere = try await mcp.call("run", ["command": "true", "cwd": "/tmp"])
+            #expect(!elsewhere.text.contains("Backed up"))
+        }
+    }
+
+    @Test("a rebase skips backups with the reason; a held index.lock is waited for and never removed")
+    func gitBusy() async throws {
+        let repo = try Self.repository()
+        try await withSpool { spool in
+            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.2"])
+            defer { Task { await mcp.close() } }
+            let notices = await mcp.collectNotices()
+            #expect(try await eventually { ((try? repo.git("rev-parse", "-q", "--verify", "refs/spool/backups")) ?? "").count == 40 })
+            try FileManager.default.createDirectory(atPath: repo.path + "/.git/rebase-merge", withIntermediateDirectories: false)
+            try repo.write("a.txt", "during rebase\n")
+            let skipped = try await Self.notice(notices, type: "backup_skipped")
+            guard case .string(let reason)? = skipped["reason"] else { Issue.record("no reason in \(skipped)"); return }
+            #expect(reason.contains("rebase is in progress"))
+            try FileManager.default.removeItem(atPath: repo.path + "/.git/rebase-merge")
+            // Tried again once the rebase is over.
+            let retried = try await Self.notice(notices, type: "backup_completed", trigger: "idle")
+            guard case .string(let retriedCommit)? = retried["commit"] else { return }
+            #expect(try repo.git("show", retriedCommit + ":a.txt") == "during rebase")
+
+            // The user's git holds index.lock: the backup waits for it.
+            let lock = repo.path + "/.git/index.lock"
+            FileManager.default.createFile(atPath: lock, contents: Data())
+            let count = await notices.items.count
+            try repo.write("a.txt", "while locked\n")
+            try await Task.sleep(for: .seconds(1))
+            #expect(FileManager.default.fileExists(atPath: lock), "Spool must never remove the user's index.lock")
+            #expect(await notices.items.count == count, "no backup while the lock is held")
+            try FileManager.default.removeItem(atPath: lock)
+            let completed = try await Self.notice(notices, type: "backup_completed", after: count)
+            guard case .string(let commit)? = completed["commit"] else { return }
+            #expect(try repo.git("show", commit + ":a.txt") == "while locked")
+        }
+    }
+
+    @Test("--backup of a folder that is not a git work tree stops spool-mcp with a clear error")
+    func notAWorkTree() async throws {
+        try await withSpool { spool in
+            let plain = spool.root + "/../plain"
+            try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)
+            let child = try spool.startFrontend(workers: 0, extra: ["--backup", plain])
+            #expect(await eventually { !child.isRunning })
+            #expect((spool.read(spool.logPath) ?? "").contains("is not a git work tree"))
+            let before = try spool.startFrontend(workers: 0, extra: ["--backup-before-jobs"])
+            #expect(await eventually { !before.isRunning })
+            #expect((spool.read(spool.logPath) ?? "").contains("--backup-before-jobs needs --backup"))
+        }
+    }
+}
