@@ -17,6 +17,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Skip the 200 MB memory test.") var skipMemory = false
     @Flag(help: "Only compare Spool with mcp-shell-server 1.1.14 (installed from PyPI when missing).") var compare = false
     @Option(help: "Virtual environment for mcp-shell-server (default: .build/compare-venv).") var peerVenv: String?
+    @Flag(help: "Only measure watched files (append to event) and backups (a tree of --tree-files files).") var watched = false
+    @Option(help: "Files in the backed-up tree of the --watched benchmark.") var treeFiles = 10_000
 
     func run() async throws {
         let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
@@ -24,6 +26,10 @@ struct BenchCommand: AsyncParsableCommand {
         if compare {
             let peer = try await PeerInstall.ensure(venv: peerVenv ?? PeerInstall.defaultVenv(bin: bin))
             try await CompareBench(bin: bin, peer: peer, calls: calls, jobs: jobs).run()
+            return
+        }
+        if watched {
+            try await WatchedBench(bin: bin, lines: 300, files: treeFiles).run()
             return
         }
         try await roundTrip(bin: bin)

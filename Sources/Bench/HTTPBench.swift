@@ -11,16 +11,8 @@ struct HTTPBench {
     func run() async throws {
         let bench = try BenchSpool()
         defer { bench.remove() }
-        let log = bench.root + "/http.log"
-        let mcp = try ChildProcess(bin + "/spool-mcp", ["--spool", bench.root + "/spool", "--workers", "1", "--http", "127.0.0.1:0"], stderrPath: log)
+        let (mcp, port) = try Self.launch(bin: bin, bench: bench, ["--workers", "1"])
         defer { Task { await mcp.killGroup() } }
-        var port = 0
-        for _ in 0..<200 where port == 0 {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "serving http://127.0.0.1:") { port = Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0 }
-            if port == 0 { usleep(50_000) }
-        }
-        guard port > 0 else { throw BenchError.protocolError("spool-mcp --http did not start") }
 
         // run true over one keep-alive connection, as an MCP client does.
         let connection = try BlockingHTTP(port: port)
@@ -57,6 +49,20 @@ struct HTTPBench {
         print("HTTP (milliseconds)                          p50      p95      p99")
         print(BenchCommand.row("MCP run true over HTTP, 1 worker", samples))
         print(BenchCommand.row("output write -> /events event (\(latencies.count) lines)", latencies))
+    }
+
+    /// spool-mcp `--http 127.0.0.1:0` on the bench's spool, and the port it chose.
+    static func launch(bin: String, bench: BenchSpool, _ arguments: [String]) throws -> (ChildProcess, Int) {
+        let log = bench.root + "/http.log"
+        let mcp = try ChildProcess(bin + "/spool-mcp", ["--spool", bench.root + "/spool", "--http", "127.0.0.1:0"] + arguments, stderrPath: log)
+        var port = 0
+        for _ in 0..<200 where port == 0 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "serving http://127.0.0.1:") { port = Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0 }
+            if port == 0 { usleep(50_000) }
+        }
+        guard port > 0 else { throw BenchError.protocolError("spool-mcp --http did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
+        return (mcp, port)
     }
 
     static func wallNanoseconds() -> Int64 {

@@ -124,7 +124,7 @@ struct FrontendCommand: AsyncParsableCommand {
         factory.roots = try WatchRoots(watch + [backup].compactMap { $0 }, workingDirectory: FileManager.default.currentDirectoryPath)
         if let backup {
             let repository: BackupRepository
-            do { repository = try await BackupRepository.open(backup, scratch: layout.tmp) } catch {
+            do { repository = try await BackupRepository.open(backup) } catch {
                 throw ValidationError("--backup \(backup): \(error)")
             }
             factory.backups = BackupKeeper(repository: repository, watcher: service.watcher, idle: .milliseconds(Int64(backupIdle * 1000)),

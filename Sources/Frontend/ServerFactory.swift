@@ -15,7 +15,7 @@ struct ServerFactory: Sendable {
     var followers: FileFollowers?
     var backups: BackupKeeper?
 
-    static let instructions = "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell. Job output is also readable as resources spool://jobs/<id>/stdout and .../stderr."
+    static let instructions = "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell. Job output is also readable as resources spool://jobs/<id>/stdout and .../stderr. With --watch, file_tail/file_read read logs your commands did not write (resources spool://files/<absolute path>); with --backup, backup_list/backup_diff/backup_restore undo changes to the work tree."
 
     /// A configured server, and the cleanup to run when its session ends.
     func make() async -> (server: Server, close: @Sendable () async -> Void) {

@@ -131,7 +131,7 @@ struct EventsTests {
                 let big = try Self.submit(spool, "head -c 20000000 /dev/zero | tr '\\0' a")
                 let seen = try await Self.collect(watcher, until: { $0.event == "finished" && $0.json?["job"] as? String == big.rawValue }, timeout: 120)
                 #expect(seen.last?.json?["job"] as? String == big.rawValue,
-                        "round \(round): \(seen.count) events, the last: \(seen.suffix(3).map { "\($0.event ?? "-") \($0.data.prefix(120))" })")
+                        "round \(round): \(seen.count) events, the last: \(seen.suffix(3).map { "\($0.event ?? "-") \($0.data.prefix(120))" }); server log: \((spool.read(spool.root + "/../http-1.log") ?? "").suffix(2000))")
             }
             let after = Self.residentKB(frontend.pid)
             #expect(after - before < 12 * 1024, "spool-mcp grew from \(before) kB to \(after) kB while one client read nothing")

@@ -5,8 +5,9 @@ import Spool
 /// through a temporary index, and the diffs and restores that read them back.
 ///
 /// The user's HEAD, branch, index and stash are never written: every command that needs
-/// an index gets a private one (`GIT_INDEX_FILE`, seeded with a copy of the user's index
-/// so unchanged files are not hashed again), and the only ref written is ours.
+/// an index gets a private one (`GIT_INDEX_FILE`, seeded with the last snapshot's index,
+/// or a copy of the user's, so unchanged files are not hashed again), and the only ref
+/// written is ours.
 struct BackupRepository: Sendable {
     static let ref = "refs/spool/backups"
     /// Files larger than this are left out of a snapshot (and named in its notice).
@@ -16,11 +17,9 @@ struct BackupRepository: Sendable {
     /// The work tree's top folder (a real path).
     let workTree: String
     let gitDirectory: String
-    /// Where temporary indexes are made (the spool's `tmp/`).
-    let scratch: String
 
     /// - Throws: `notAWorkTree` or `notTopLevel` when `path` is not the top of a work tree.
-    static func open(_ path: String, scratch: String) async throws(BackupError) -> BackupRepository {
+    static func open(_ path: String) async throws(BackupError) -> BackupRepository {
         let git = Git(workTree: path)
         let output = try await git.run(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--is-bare-repository"])
         guard output.status == 0 else {
@@ -31,7 +30,7 @@ struct BackupRepository: Sendable {
         let top = (try? FileManager.default.destinationOfSymbolicLink(atPath: lines[0])) ?? lines[0]
         let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         guard URL(fileURLWithPath: top).resolvingSymlinksInPath().path == real else { throw .notTopLevel(path: path, topLevel: top) }
-        return BackupRepository(git: git, workTree: real, gitDirectory: lines[1], scratch: scratch)
+        return BackupRepository(git: git, workTree: real, gitDirectory: lines[1])
     }
 
     var indexLock: String { gitDirectory + "/index.lock" }
@@ -57,7 +56,7 @@ struct BackupRepository: Sendable {
     /// The tree as it is now (tracked and untracked files, not ignored ones), written
     /// into the object store but committed nowhere.
     func currentTree() async throws(BackupError) -> Snapshot {
-        try await withTemporaryIndex(seed: true) { (index: Git) throws(BackupError) -> Snapshot in
+        try await withTemporaryIndex(seed: true, keep: true) { (index: Git) throws(BackupError) -> Snapshot in
             let listed = try await index.checked(["ls-files", "-z", "--cached", "--others", "--exclude-standard"]).stdout
             let paths = listed.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             let large = Set(paths.filter { path in
@@ -81,10 +80,13 @@ struct BackupRepository: Sendable {
     /// - Returns: the new backup, or nil when nothing changed since the last one.
     func backup(trigger: BackupTrigger, job: JobID?) async throws(BackupError) -> BackupRecord? {
         let snapshot = try await currentTree()
-        let parent = try await latest()
+        // The newest backup and its tree in one call.
+        let found = try await git.run(["rev-parse", Self.ref + "^{commit}", Self.ref + "^{tree}"]) // fails when there is no backup yet
+        let newest = found.status == 0 ? found.text.split(separator: "\n").map(String.init) : []
+        let parent = newest.count == 2 ? newest[0] : nil
         let base: String
-        if let parent {
-            base = try await git.text(["rev-parse", parent + "^{tree}"])
+        if newest.count == 2 {
+            base = newest[1]
             if base == snapshot.tree { return nil }
         } else {
             let head = try await git.run(["rev-parse", "-q", "--verify", "HEAD^{tree}"])
@@ -95,11 +97,24 @@ struct BackupRepository: Sendable {
         let message = BackupMessage(filesChanged: changed, trigger: trigger, job: job)
         var commitArguments = ["commit-tree", snapshot.tree, "-F", "-"]
         if let parent { commitArguments += ["-p", parent] }
-        let commit = try await git.text(commitArguments, input: Array(message.text.utf8))
+        // The time is set here, so the record needs no second look at the commit.
+        let seconds = Int(Date().timeIntervalSince1970)
+        let date = "@\(seconds) +0000"
+        let commit = try await git.text(commitArguments, input: Array(message.text.utf8),
+                                        environment: ["GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date])
         try await moveRef(to: commit, from: parent)
-        let time = try await git.text(["show", "-s", "--format=%cI", commit])
+        let time = Self.isoTime.string(from: Date(timeIntervalSince1970: Double(seconds)))
         return BackupRecord(commit: commit, time: time, trigger: trigger, filesChanged: changed, job: job,
                             skippedFiles: snapshot.skippedFiles.isEmpty ? nil : snapshot.skippedFiles)
+    }
+
+    /// git's `%cI` shape for a UTC commit (`2026-12-02T10:07:50+00:00`), as `backup_list` shows it.
+    private static var isoTime: DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'+00:00'"
+        return formatter
     }
 
     /// Compare-and-swap of our ref; the ref's own lock may be held for a moment by a
@@ -214,16 +229,25 @@ struct BackupRepository: Sendable {
 
     // MARK: temporary index
 
-    private func withTemporaryIndex<T: Sendable>(seed: Bool, _ body: (Git) async throws(BackupError) -> T) async throws(BackupError) -> T {
-        let path = scratch + "/backup-\(JobID.make().rawValue).index"
+    /// The index of the last snapshot, kept in the git folder (git ignores files it does
+    /// not know there): its stat cache means the next snapshot hashes only changed files.
+    var snapshotIndex: String { gitDirectory + "/spool-backup.index" }
+
+    /// Runs `body` with a private index. `seed` starts it from the last snapshot's index
+    /// (or a copy of the user's, the first time); `keep` makes it the next seed.
+    private func withTemporaryIndex<T: Sendable>(seed: Bool, keep: Bool = false, _ body: (Git) async throws(BackupError) -> T) async throws(BackupError) -> T {
+        // In the git folder, so `keep` is a rename on one file system.
+        let path = gitDirectory + "/spool-backup-\(JobID.make().rawValue).index"
         defer {
             FileSystem.remove(path)
             FileSystem.remove(path + ".lock")
         }
-        // A copy of the user's index carries its stat cache: only changed files are hashed.
-        if seed, let bytes = try? FileSystem.read(gitDirectory + "/index", limit: 1 << 30) {
+        if seed, let bytes = (try? FileSystem.read(snapshotIndex, limit: 1 << 30)) ?? (try? FileSystem.read(gitDirectory + "/index", limit: 1 << 30)) {
             FileManager.default.createFile(atPath: path, contents: Data(bytes))
         }
-        return try await body(git.with(index: path))
+        let result = try await body(git.with(index: path))
+        // A rename, so a second spool-mcp on the same repository reads a whole file.
+        if keep { _ = try? FileSystem.rename(path, to: snapshotIndex) } // without it, the next snapshot hashes more
+        return result
     }
 }

@@ -23,7 +23,7 @@ struct Git: Sendable {
     func with(index: String?) -> Git { Git(workTree: workTree, indexFile: index) }
 
     /// Runs `git args`; a non-zero exit is returned, not thrown.
-    func run(_ arguments: [String], input: [UInt8]? = nil) async throws(BackupError) -> Output {
+    func run(_ arguments: [String], input: [UInt8]? = nil, environment extra: [String: String] = [:]) async throws(BackupError) -> Output {
         var environment: [Environment.Key: String?] = [
             // Backups are Spool's commits, whatever the user's identity settings.
             "GIT_AUTHOR_NAME": "Spool", "GIT_AUTHOR_EMAIL": "spool@localhost",
@@ -32,6 +32,7 @@ struct Git: Sendable {
             "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
             "GIT_DIR": nil, "GIT_WORK_TREE": nil, "GIT_INDEX_FILE": indexFile,
         ]
+        for (key, value) in extra { environment[Environment.Key(stringLiteral: key)] = value }
         do {
             let result: ExecutionResult<Void, BytesOutput, BytesOutput>
             if let input {
@@ -57,12 +58,12 @@ struct Git: Sendable {
     }
 
     /// Runs `git args` and returns its trimmed output; a non-zero exit is a `gitFailed`.
-    func text(_ arguments: [String], input: [UInt8]? = nil) async throws(BackupError) -> String {
-        try await checked(arguments, input: input).text
+    func text(_ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:]) async throws(BackupError) -> String {
+        try await checked(arguments, input: input, environment: environment).text
     }
 
-    func checked(_ arguments: [String], input: [UInt8]? = nil) async throws(BackupError) -> Output {
-        let output = try await run(arguments, input: input)
+    func checked(_ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:]) async throws(BackupError) -> Output {
+        let output = try await run(arguments, input: input, environment: environment)
         guard output.status == 0 else {
             throw .gitFailed(command: arguments.prefix(3).joined(separator: " "), status: "exit \(output.status)",
                              message: output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
