@@ -25,7 +25,7 @@ struct BackupTests {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             for case .object(let notice) in await log.items.dropFirst(after)
-            where notice["type"] == .string(type) && (trigger == nil || notice["trigger"] == .string(trigger!)) {
+            where notice["event"] == .string(type) && notice["type"] == .string(type) && (trigger == nil || notice["trigger"] == .string(trigger!)) {
                 return notice
             }
             try await Task.sleep(for: .milliseconds(20))
@@ -208,6 +208,27 @@ struct BackupTests {
             let completed = try await Self.notice(notices, type: "backup_completed", after: count)
             guard case .string(let commit)? = completed["commit"] else { return }
             #expect(try repo.git("show", commit + ":a.txt") == "while locked")
+        }
+    }
+
+    @Test("a file over 50 MiB is left out of the backup and named in its notice; the rest is backed up")
+    func hugeFile() async throws {
+        let repo = try Self.repository()
+        try await withSpool { spool in
+            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.2"])
+            defer { Task { await mcp.close() } }
+            let notices = await mcp.collectNotices()
+            #expect(try await eventually { ((try? repo.git("rev-parse", "-q", "--verify", "refs/spool/backups")) ?? "").count == 40 })
+            // Sparse: 60 MB to git, no disk to the test.
+            let fd = open(repo.path + "/big.bin", O_CREAT | O_WRONLY, 0o644)
+            #expect(ftruncate(fd, 60 << 20) == 0)
+            close(fd)
+            try repo.write("small.txt", "kept\n")
+            let completed = try await Self.notice(notices, type: "backup_completed", trigger: "idle")
+            #expect(completed["skippedFiles"] == .array(["big.bin"]))
+            guard case .string(let commit)? = completed["commit"] else { return }
+            #expect(try repo.git("show", commit + ":small.txt") == "kept")
+            #expect((try? repo.git("cat-file", "-e", commit + ":big.bin")) == nil)
         }
     }
 

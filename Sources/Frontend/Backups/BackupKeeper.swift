@@ -18,8 +18,10 @@ actor BackupKeeper {
         case skipped(BackupError)
     }
 
+    /// `notifications/message` data; `event` as in session notices, `type` as on `/events`.
     struct Notice: Codable, Sendable {
         var type: String
+        var event: String?
         var commit: String?
         var filesChanged: Int?
         var trigger: BackupTrigger
@@ -214,6 +216,8 @@ actor BackupKeeper {
     }
 
     private func tell(_ notice: Notice) async {
+        var notice = notice
+        notice.event = notice.type
         for listener in listeners.values { await listener(notice) }
     }
 
