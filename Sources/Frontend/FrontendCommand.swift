@@ -128,7 +128,7 @@ struct FrontendCommand: AsyncParsableCommand {
                 throw ValidationError("--backup \(backup): \(error)")
             }
             factory.backups = BackupKeeper(repository: repository, watcher: service.watcher, idle: .milliseconds(Int64(backupIdle * 1000)),
-                                           beforeJobs: backupBeforeJobs, logger: logger)
+                                           beforeJobs: backupBeforeJobs, excluding: [layout.root], logger: logger)
         }
         let backups = factory.backups
         let pool = WorkerPool(

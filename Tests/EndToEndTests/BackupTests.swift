@@ -5,7 +5,7 @@ import Testing
 
 /// `--backup`: snapshots of a real git work tree onto refs/spool/backups, their notices,
 /// and backup_list, backup_diff and backup_restore, with the user's git state untouched.
-@Suite("Backups", .timeLimit(.minutes(3)))
+@Suite("Backups", .serialized, .timeLimit(.minutes(3))) // one git-heavy test at a time: the machine has 2 cores
 struct BackupTests {
     /// A repository with one commit (`a.txt`, `sub/b.txt`, `sub/c.txt`) and an ignored file.
     static func repository() throws -> GitRepository {

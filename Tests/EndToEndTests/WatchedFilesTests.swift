@@ -5,7 +5,7 @@ import Testing
 
 /// Files under `--watch` roots: `file_tail`, `file_read`, `spool://files/` resources and
 /// `/events?path=`, on real files that are appended to, rotated and truncated.
-@Suite("Watched files", .timeLimit(.minutes(3)))
+@Suite("Watched files", .serialized, .timeLimit(.minutes(3)))
 struct WatchedFilesTests {
     /// A folder of logs next to the test's spool.
     static func logs(_ spool: TestSpool) throws -> String {

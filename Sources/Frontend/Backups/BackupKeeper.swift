@@ -46,9 +46,14 @@ actor BackupKeeper {
     /// Most folders watched for changes (each costs an inotify watch).
     static let folderLimit = 20_000
 
-    init(repository: BackupRepository, watcher: SpoolWatcher, idle: Duration, beforeJobs: Bool,
+    /// Folders inside the tree whose changes are not the user's (the spool, when it lives
+    /// in the tree): the process's watcher reports them to every subscriber.
+    let excluded: [String]
+
+    init(repository: BackupRepository, watcher: SpoolWatcher, idle: Duration, beforeJobs: Bool, excluding excluded: [String] = [],
          lockWait: Duration = .seconds(10), logger: Logger) {
         self.repository = repository
+        self.excluded = excluded
         self.watcher = watcher
         self.beforeJobs = beforeJobs
         self.lockWait = lockWait
@@ -69,9 +74,7 @@ actor BackupKeeper {
     /// Whether a job in `cwd` gets a backup first.
     nonisolated func coversJob(in cwd: String) -> Bool {
         guard beforeJobs else { return false }
-        let real = URL(fileURLWithPath: cwd).resolvingSymlinksInPath().path
-        let (have, top) = (real.split(separator: "/"), repository.workTree.split(separator: "/"))
-        return have.count >= top.count && Array(have.prefix(top.count)) == top
+        return Self.isInside(URL(fileURLWithPath: cwd).resolvingSymlinksInPath().path, repository.workTree)
     }
 
     // MARK: the schedule
@@ -109,6 +112,7 @@ actor BackupKeeper {
         if event.directory.hasPrefix(repository.gitDirectory) && (event.directory == repository.gitDirectory
             || event.directory.dropFirst(repository.gitDirectory.count).hasPrefix("/")) { return } // git's own files
         guard event.isOverflow || isInTree(event.directory) else { return }
+        if excluded.contains(where: { Self.isInside(event.directory, $0) }) { return }
         if event.isDirectory && (event.isCreation || event.isArrival) && event.name != ".git" {
             await watchFolders(from: event.path, ignored: [])
         }
@@ -116,8 +120,11 @@ actor BackupKeeper {
         kick?.yield()
     }
 
-    private func isInTree(_ path: String) -> Bool {
-        let (have, top) = (path.split(separator: "/"), repository.workTree.split(separator: "/"))
+    private func isInTree(_ path: String) -> Bool { Self.isInside(path, repository.workTree) }
+
+    /// Whether `path` is `folder` or inside it, compared by components.
+    nonisolated static func isInside(_ path: String, _ folder: String) -> Bool {
+        let (have, top) = (path.split(separator: "/"), folder.split(separator: "/"))
         return have.count >= top.count && Array(have.prefix(top.count)) == top
     }
 
@@ -272,7 +279,8 @@ actor BackupKeeper {
     /// now; without that backup there is no restore.
     func restore(_ backup: String, path: String?) async throws(BackupError) -> Restore {
         let commit = try await repository.resolve(backup)
-        let relative = try path.map { (path: String) throws(BackupError) in try repository.relativePath(path) }
+        // The tree's own top folder (or ".") means the whole tree.
+        let relative = try path.map { (path: String) throws(BackupError) in try repository.relativePath(path) }.flatMap { $0.isEmpty ? nil : $0 }
         let before: String?
         switch await snapshot(trigger: .restore) {
         case .committed(let record): before = record.commit

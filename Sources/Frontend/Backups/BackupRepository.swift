@@ -214,14 +214,15 @@ struct BackupRepository: Sendable {
         }
     }
 
-    /// `path` (absolute, or relative to the work tree) as a path inside the work tree;
-    /// parsed by components, without resolving it, since it may no longer exist.
+    /// `path` (absolute, or relative to the work tree) as a path inside the work tree ("" for
+    /// the tree itself); parsed by components, without resolving it, since it may no
+    /// longer exist.
     func relativePath(_ path: String) throws(BackupError) -> String {
         let absolute = path.hasPrefix("/") ? path : workTree + "/" + path
-        let parts = absolute.split(separator: "/", omittingEmptySubsequences: true)
+        let parts = absolute.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
         let top = workTree.split(separator: "/", omittingEmptySubsequences: true)
-        guard !parts.contains(where: { $0 == ".." || $0 == "." }), parts.count > top.count,
-              Array(parts.prefix(top.count)) == top, parts[top.count] != ".git" else {
+        guard !parts.contains(".."), parts.count >= top.count, Array(parts.prefix(top.count)) == top,
+              parts.count == top.count || parts[top.count] != ".git" else {
             throw .pathOutsideTree(path: path, tree: workTree)
         }
         return parts.dropFirst(top.count).joined(separator: "/")

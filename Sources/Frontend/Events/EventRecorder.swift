@@ -19,7 +19,7 @@ actor EventRecorder {
     private var journal: EventJournalWriter?
     var ledger = EventLedger()
     private var positionsPending = false
-    private var recordingWaiters: [CheckedContinuation<Void, Never>] = []
+    private var recordingWaiters: [AsyncStream<Void>.Continuation] = []
 
     init(layout: SpoolLayout, watcher: SpoolWatcher, order: QueueOrder, metrics: SpoolMetrics, logger: Logger) {
         self.layout = layout
@@ -35,7 +35,7 @@ actor EventRecorder {
             do {
                 if let writer = try EventJournalWriter.open(layout) {
                     journal = writer
-                    for waiter in recordingWaiters { waiter.resume() }
+                    for waiter in recordingWaiters { waiter.yield() }
                     recordingWaiters.removeAll()
                     await record()
                     return
@@ -69,10 +69,13 @@ actor EventRecorder {
         }
     }
 
-    /// Returns once this process writes the journal (others' events would go nowhere).
+    /// Returns once this process writes the journal (others' events would go nowhere), or
+    /// when the task is cancelled (shutdown while another process records).
     func untilRecording() async {
+        let (recording, started) = AsyncStream<Void>.makeStream()
         if journal != nil { return }
-        await withCheckedContinuation { recordingWaiters.append($0) }
+        recordingWaiters.append(started)
+        for await _ in recording { return } // ends with a value, or with nil on cancellation
     }
 
     func emit(_ events: [SpoolEvent]) {
