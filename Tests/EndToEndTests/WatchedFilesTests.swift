@@ -182,4 +182,33 @@ struct WatchedFilesTests {
             #expect(outside.body.contains("outside the watched folders"))
         }
     }
+
+    @Test("after spool-mcp is killed and started again, a followed file goes on where the journal stopped")
+    func resumeAcrossRestart() async throws {
+        try await withSpool { spool in
+            let logs = try Self.logs(spool)
+            let nested = logs + "/nested"
+            try FileManager.default.createDirectory(atPath: nested, withIntermediateDirectories: true)
+            let log = nested + "/app.log"
+            try Data("start\n".utf8).write(to: URL(fileURLWithPath: log))
+            let query = log.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let (first, port) = try await spool.startHTTP(workers: 0, extra: ["--watch", logs])
+            let events = try HTTPTestConnection(port: port)
+            try events.send(method: "GET", path: "/events?path=\(query)")
+            try await events.readHead()
+            try await Task.sleep(for: .milliseconds(300))
+            try Self.append(log, "a1\n")
+            let seen = try await Self.read(events) { Self.text($0).contains("a1\n") }
+            let lastID = try #require(seen.last?.id)
+            await first.killGroup()
+            // Written while no spool-mcp runs; the next one finds it through the journal.
+            try Self.append(log, "b1\n")
+            let (_, again) = try await spool.startHTTP(workers: 0, extra: ["--watch", logs])
+            let resumed = try HTTPTestConnection(port: again)
+            try resumed.send(method: "GET", path: "/events", headers: ["Last-Event-ID": lastID])
+            let after = try await Self.read(resumed) { Self.text($0).contains("b1\n") }
+            #expect(Self.text(after) == "b1\n")
+            #expect(after.first { $0.event == "file" }?.json?["offset"] as? Int == 9)
+        }
+    }
 }
