@@ -11,7 +11,7 @@ struct ServerFactory: Sendable {
     var budget: OutputBudget = .standard
     var progressKeepAlive: Duration = .seconds(15)
     /// `--watch` roots; `followers` records their files for `/events` (HTTP mode only).
-    var roots = try! WatchRoots([], workingDirectory: "/") // no folders: cannot fail
+    var roots = WatchRoots.none
     var followers: FileFollowers?
     var backups: BackupKeeper?
 

@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import Spool
 
-/// Backs up one work tree (`--backup`): a baseline when spool-mcp starts, a snapshot once
-/// the tree has been idle for `--backup-idle`, and, with `--backup-before-jobs`, one
-/// before each job whose cwd is inside it. Every backup (or skipped one) is told to the
+/// Backs up one work tree (`--backup`): a snapshot once the tree has been idle for
+/// `--backup-idle` (the first one also covers what changed before spool-mcp started), and,
+/// with `--backup-before-jobs`, one before each job whose cwd is inside it. Every backup (or skipped one) is told to the
 /// listeners: MCP sessions (`notifications/message`) and the `/events` journal.
 ///
 /// When a snapshot is due is `BackupSchedule`'s decision; git is `BackupRepository`'s.
@@ -79,13 +79,15 @@ actor BackupKeeper {
 
     // MARK: the schedule
 
-    /// Watches the tree and takes the baseline and idle backups until cancelled.
+    /// Watches the tree and takes the idle backups until cancelled.
     func run() async {
         let events = watcher.events()
         let (kicks, kick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.kick = kick
         await watchTree()
-        _ = await snapshot(trigger: .start)
+        // Whatever changed before the watches were in place is looked at after one idle
+        // period, as any change would be (nothing is committed if git already has it).
+        schedule.changed(at: .now)
         let watch = Task { [weak self] in
             for await event in events {
                 guard let self else { return }

@@ -91,6 +91,9 @@ struct BackupRepository: Sendable {
         } else {
             let head = try await git.run(["rev-parse", "-q", "--verify", "HEAD^{tree}"])
             base = head.status == 0 ? head.text : try await git.text(["mktree"], input: [])
+            // Before a job or a restore the first backup is made even so: it is what they
+            // would go back to. An idle tree that is its HEAD needs none: git has it.
+            if base == snapshot.tree && trigger == .idle { return nil }
         }
         let changed = try await git.checked(["diff-tree", "-r", "--no-renames", "--name-only", "-z", base, snapshot.tree]).stdout
             .split(separator: 0).count

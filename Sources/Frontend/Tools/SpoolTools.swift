@@ -16,7 +16,7 @@ struct SpoolTools: Sendable {
     /// Sends an MCP log notification (session ready or abandoned).
     let notify: @Sendable (_ data: [String: String]) async -> Void
     /// `--watch`: the folders `file_tail` and `file_read` may read.
-    var roots = try! WatchRoots([], workingDirectory: "/") // no folders: cannot fail
+    var roots = WatchRoots.none
     /// `--backup`.
     var backups: BackupKeeper?
 

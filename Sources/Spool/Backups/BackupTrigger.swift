@@ -2,8 +2,6 @@
 public enum BackupTrigger: String, Sendable, Codable, CaseIterable {
     /// Nothing under the tree had changed for `--backup-idle` seconds.
     case idle
-    /// spool-mcp started (the state before any agent acted).
-    case start
     /// Before a job whose cwd is in the tree (`--backup-before-jobs`).
     case job
     /// Before `backup_restore` changed the tree, so the restore can be undone.

@@ -12,6 +12,13 @@ public struct WatchRoots: Sendable, Equatable {
 
     public var isEmpty: Bool { paths.isEmpty }
 
+    /// No roots: nothing may be read (spool-mcp without `--watch`).
+    public static let none = WatchRoots(paths: [])
+
+    private init(paths: [String]) {
+        self.paths = paths
+    }
+
     /// - Throws: `badRoot` for a folder that does not exist or is not a folder.
     public init(_ given: [String], workingDirectory: String) throws(WatchedPathError) {
         var paths: [String] = []
