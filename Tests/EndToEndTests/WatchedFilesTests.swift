@@ -109,6 +109,7 @@ struct WatchedFilesTests {
             #expect(resources.contains { $0.uri == uri })
             let contents = try await mcp.client.readResource(uri: uri)
             #expect(contents.first?.text == "one\n")
+            #expect(try await mcp.client.readResource(uri: "spool://files/app.log").first?.text == "one\n", "relative to the first root")
             try await mcp.client.subscribeToResource(uri: uri)
             try Self.append(log, "two\n")
             let deadline = Date().addingTimeInterval(10)

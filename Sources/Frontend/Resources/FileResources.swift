@@ -3,7 +3,8 @@ import MCP
 import Spool
 
 /// Files under the `--watch` roots as MCP resources, `spool://files/<absolute path>`
-/// (`spool://files/var/log/app.log` is `/var/log/app.log`), readable with
+/// (`spool://files/var/log/app.log` is `/var/log/app.log`; a path relative to the first
+/// root is understood too), readable with
 /// `resources/read` and followed with `resources/subscribe`.
 struct FileResources: Sendable {
     let roots: WatchRoots
@@ -26,13 +27,18 @@ struct FileResources: Sendable {
               !url.path.isEmpty, url.path != "/" else {
             throw .invalidParams("'\(uri.prefix(200))' is not a file resource: use spool://files/<absolute path>, for example spool://files/var/log/app.log")
         }
-        do {
-            return forFollowing ? try roots.resolveForFollowing(url.path) : try roots.resolve(url.path)
-        } catch .notFound {
-            throw .serverError(code: -32002, message: "Resource not found: \(url.path) does not exist")
-        } catch {
-            throw .invalidParams("\(error)")
+        // The absolute path first; a client that wrote a path relative to the first root
+        // (`spool://files/app.log`) is understood too, still only inside the roots.
+        var firstError: WatchedPathError?
+        for candidate in [url.path, String(url.path.dropFirst())] {
+            do throws(WatchedPathError) {
+                return forFollowing ? try roots.resolveForFollowing(candidate) : try roots.resolve(candidate)
+            } catch {
+                firstError = firstError ?? error
+            }
         }
+        if case .notFound? = firstError { throw .serverError(code: -32002, message: "Resource not found: \(url.path) does not exist") }
+        throw .invalidParams(firstError.map { "\($0)" } ?? "not a file resource")
     }
 
     /// The regular files directly in each root.
