@@ -211,6 +211,29 @@ struct BackupTests {
         }
     }
 
+    @Test("an ignored log that keeps growing does not hold idle backups off")
+    func ignoredChangesAreNotChanges() async throws {
+        let repo = try Self.repository()
+        try await withSpool { spool in
+            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.5"])
+            defer { Task { await mcp.close() } }
+            let notices = await mcp.collectNotices()
+            let writer = Task {
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: repo.path + "/debug.log"))
+                while !Task.isCancelled {
+                    handle.seekToEndOfFile()
+                    handle.write(Data("tick\n".utf8))
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            defer { writer.cancel() }
+            try await Task.sleep(for: .milliseconds(200))
+            try repo.write("sub/b.txt", "changed while the log grows\n")
+            let idle = try await Self.notice(notices, type: "backup_completed", trigger: "idle", timeout: 15)
+            #expect(idle["filesChanged"] == .int(1))
+        }
+    }
+
     @Test("a file over 50 MiB is left out of the backup and named in its notice; the rest is backed up")
     func hugeFile() async throws {
         let repo = try Self.repository()

@@ -111,15 +111,60 @@ actor BackupKeeper {
     }
 
     private func observe(_ event: WatchEvent) async {
-        if event.directory.hasPrefix(repository.gitDirectory) && (event.directory == repository.gitDirectory
-            || event.directory.dropFirst(repository.gitDirectory.count).hasPrefix("/")) { return } // git's own files
-        guard event.isOverflow || isInTree(event.directory) else { return }
-        if excluded.contains(where: { Self.isInside(event.directory, $0) }) { return }
-        if event.isDirectory && (event.isCreation || event.isArrival) && event.name != ".git" {
-            await watchFolders(from: event.path, ignored: [])
+        if Self.isInside(event.directory, repository.gitDirectory) { return } // git's own files
+        if event.isOverflow { return changed() }
+        guard isInTree(event.directory), !excluded.contains(where: { Self.isInside(event.directory, $0) }) else { return }
+        guard event.path != repository.workTree else { return changed() }
+        let relative = String(event.path.dropFirst(repository.workTree.count + 1))
+        if event.name == ".gitignore" { ignoredCache.removeAll() } // the rules changed
+        let newFolder = event.isDirectory && (event.isCreation || event.isArrival) && event.name != ".git"
+        switch ignoredCache[relative] {
+        case true?: return // an ignored log that keeps growing does not hold backups off
+        case false?: await notIgnored(relative, newFolder: newFolder)
+        case nil:
+            unchecked.append((relative, newFolder))
+            if !checkScheduled {
+                checkScheduled = true
+                // A burst of new files is asked about in one git call.
+                Task { [weak self] in
+                    await Pause.for(.milliseconds(20))
+                    await self?.checkIgnored()
+                }
+            }
         }
+    }
+
+    private func changed() {
         schedule.changed(at: .now)
         kick?.yield()
+    }
+
+    private func notIgnored(_ relative: String, newFolder: Bool) async {
+        if newFolder { await watchFolders(from: repository.workTree + "/" + relative, ignored: []) }
+        changed()
+    }
+
+    /// Which paths git ignores, remembered per path (files and folders met in events).
+    private var ignoredCache: [String: Bool] = [:]
+    private var unchecked: [(path: String, newFolder: Bool)] = []
+    private var checkScheduled = false
+
+    /// Asks `git check-ignore` about the paths seen since the last time; an answer git
+    /// cannot give counts as "not ignored", so a change is never missed for it.
+    private func checkIgnored() async {
+        let batch = unchecked
+        unchecked.removeAll()
+        checkScheduled = false
+        guard !batch.isEmpty else { return }
+        let input = Array(batch.map(\.path).joined(separator: "\0").utf8) + [0]
+        let output = try? await repository.git.run(["check-ignore", "--stdin", "-z"], input: input)
+        let ignored = output.map { $0.status <= 1 ? Set($0.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }) : [] } ?? []
+        if ignoredCache.count > 50_000 { ignoredCache.removeAll() }
+        for (path, newFolder) in batch {
+            let isIgnored = ignored.contains(path)
+            ignoredCache[path] = isIgnored
+            if !isIgnored { await notIgnored(path, newFolder: newFolder) }
+        }
     }
 
     private func isInTree(_ path: String) -> Bool { Self.isInside(path, repository.workTree) }
