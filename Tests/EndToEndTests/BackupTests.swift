@@ -33,6 +33,18 @@ struct BackupTests {
         throw HTTPTestConnection.Failure(description: "no \(type) notice within \(timeout) s; got \(await log.items)")
     }
 
+    /// Runs `body` with spool-mcp backing up `repo` (a fresh `repository()` by default),
+    /// collecting its notices; everything is stopped and removed afterwards.
+    static func withBackups(_ given: GitRepository? = nil, idle: String, workers: Int = 0, extra: [String] = [],
+                            _ body: (GitRepository, MCPHarness, NoticeLog) async throws -> Void) async throws {
+        let repo = try given ?? repository()
+        try await withSpool { spool in
+            let mcp = try await MCPHarness(spool: spool, workers: workers, extra: ["--backup", repo.path, "--backup-idle", idle] + extra)
+            defer { Task { await mcp.close() } }
+            try await body(repo, mcp, await mcp.collectNotices())
+        }
+    }
+
     static func backups(_ mcp: MCPHarness) async throws -> [[String: Value]] {
         guard case .array(let items)? = try await mcp.call("backup_list")["backups"] else { return [] }
         return items.compactMap { if case .object(let object) = $0 { object } else { nil } }
@@ -40,11 +52,7 @@ struct BackupTests {
 
     @Test("an idle backup sends its notice; backup_list, backup_diff, and a restore that can itself be undone")
     func idleBackupAndRestore() async throws {
-        let repo = try Self.repository()
-        try await withSpool { spool in
-            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.3"])
-            defer { Task { await mcp.close() } }
-            let notices = await mcp.collectNotices()
+        try await Self.withBackups(idle: "0.3") { repo, mcp, notices in
             // A clean tree needs no backup (git has it): the first comes after a change.
             try await Task.sleep(for: .milliseconds(600))
             #expect((try? repo.git("rev-parse", "-q", "--verify", "refs/spool/backups")) == nil)
@@ -112,10 +120,7 @@ struct BackupTests {
         try repo.write("a.txt", "staged and more\n")
         try repo.write("untracked.txt", "u\n")
         let before = try repo.userState()
-        try await withSpool { spool in
-            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.2"])
-            defer { Task { await mcp.close() } }
-            let notices = await mcp.collectNotices()
+        try await Self.withBackups(repo, idle: "0.2") { repo, mcp, notices in
             try repo.write("sub/b.txt", "b changed\n")
             let idle = try await Self.notice(notices, type: "backup_completed", trigger: "idle")
             guard case .string(let commit)? = idle["commit"] else { return }
@@ -155,10 +160,7 @@ struct BackupTests {
 
     @Test("with --backup-before-jobs, a job that runs rm -rf of a subfolder can be undone")
     func beforeJob() async throws {
-        let repo = try Self.repository()
-        try await withSpool { spool in
-            let mcp = try await MCPHarness(spool: spool, workers: 1, extra: ["--backup", repo.path, "--backup-idle", "60", "--backup-before-jobs"])
-            defer { Task { await mcp.close() } }
+        try await Self.withBackups(idle: "60", workers: 1, extra: ["--backup-before-jobs"]) { repo, mcp, _ in
             try repo.write("sub/d.txt", "written by the agent\n")
             let run = try await mcp.call("run", ["command": "rm -rf sub", "cwd": .string(repo.path)])
             #expect(run["state"] == .string("succeeded"))
@@ -180,11 +182,7 @@ struct BackupTests {
 
     @Test("a rebase skips backups with the reason; a held index.lock is waited for and never removed")
     func gitBusy() async throws {
-        let repo = try Self.repository()
-        try await withSpool { spool in
-            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.2"])
-            defer { Task { await mcp.close() } }
-            let notices = await mcp.collectNotices()
+        try await Self.withBackups(idle: "0.2") { repo, mcp, notices in
             try FileManager.default.createDirectory(atPath: repo.path + "/.git/rebase-merge", withIntermediateDirectories: false)
             try repo.write("a.txt", "during rebase\n")
             let skipped = try await Self.notice(notices, type: "backup_skipped")
@@ -213,11 +211,7 @@ struct BackupTests {
 
     @Test("an ignored log that keeps growing does not hold idle backups off")
     func ignoredChangesAreNotChanges() async throws {
-        let repo = try Self.repository()
-        try await withSpool { spool in
-            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.5"])
-            defer { Task { await mcp.close() } }
-            let notices = await mcp.collectNotices()
+        try await Self.withBackups(idle: "0.5") { repo, mcp, notices in
             let writer = Task {
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: repo.path + "/debug.log"))
                 while !Task.isCancelled {
@@ -236,11 +230,7 @@ struct BackupTests {
 
     @Test("a file over 50 MiB is left out of the backup and named in its notice; the rest is backed up")
     func hugeFile() async throws {
-        let repo = try Self.repository()
-        try await withSpool { spool in
-            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.2"])
-            defer { Task { await mcp.close() } }
-            let notices = await mcp.collectNotices()
+        try await Self.withBackups(idle: "0.2") { repo, mcp, notices in
             // Sparse: 60 MB to git, no disk to the test.
             let fd = open(repo.path + "/big.bin", O_CREAT | O_WRONLY, 0o644)
             #expect(ftruncate(fd, 60 << 20) == 0)
