@@ -69,13 +69,19 @@ struct FrontendCommand: AsyncParsableCommand {
     var watch: [String] = Settings.list("SPOOL_WATCH")
 
     @Option(help: "A git work tree (its top folder) to back up onto refs/spool/backups while agents work; it is also watched (env SPOOL_BACKUP).")
-    var backup: String? = Settings.environment("SPOOL_BACKUP")
+    var backup: String?
+    private var backupFolder: String? { backup ?? Settings.environment("SPOOL_BACKUP") }
 
     @Option(help: "Seconds without changes under --backup after which a backup is taken (env SPOOL_BACKUP_IDLE).")
     var backupIdle: Double = Settings.double("SPOOL_BACKUP_IDLE", Settings.backupIdle)
 
     @Flag(help: "Also back up --backup before each job whose cwd is inside it (env SPOOL_BACKUP_BEFORE_JOBS=1).")
-    var backupBeforeJobs: Bool = Settings.flag("SPOOL_BACKUP_BEFORE_JOBS")
+    var backupBeforeJobs = false
+    // A flag's default cannot come from the environment (it could never be turned off).
+    private var beforeJobs: Bool { backupBeforeJobs || Settings.flag("SPOOL_BACKUP_BEFORE_JOBS") }
+
+    /// The backed-up tree is a root too: agents may read what they are protected in.
+    private var rootFolders: [String] { watch + [backupFolder].compactMap { $0 } }
 
     @OptionGroup(title: "Limits (passed to the workers spool-mcp starts)")
     var limitOptions: LimitOptions
@@ -98,8 +104,8 @@ struct FrontendCommand: AsyncParsableCommand {
         guard progressKeepalive >= 0.1 else { throw ValidationError("--progress-keepalive must be at least 0.1 seconds") }
         guard (1...100_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be between 1 and 100000") }
         guard backupIdle >= 0.05 else { throw ValidationError("--backup-idle must be at least 0.05 seconds") }
-        if backupBeforeJobs && backup == nil { throw ValidationError("--backup-before-jobs needs --backup DIR (the git work tree to back up)") }
-        do { _ = try WatchRoots(watch + [backup].compactMap { $0 }, workingDirectory: FileManager.default.currentDirectoryPath) } catch {
+        if beforeJobs && backupFolder == nil { throw ValidationError("--backup-before-jobs needs --backup DIR (the git work tree to back up)") }
+        do { _ = try WatchRoots(rootFolders, workingDirectory: FileManager.default.currentDirectoryPath) } catch {
             throw ValidationError(error.description)
         }
     }
@@ -120,15 +126,14 @@ struct FrontendCommand: AsyncParsableCommand {
         let peaks = Peaks()
         var factory = ServerFactory(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath,
                                     budget: OutputBudget(bytes: inlineOutput), progressKeepAlive: .milliseconds(Int64(progressKeepalive * 1000)))
-        // The backed-up tree is a root too: agents may read what they are protected in.
-        factory.roots = try WatchRoots(watch + [backup].compactMap { $0 }, workingDirectory: FileManager.default.currentDirectoryPath)
-        if let backup {
+        factory.roots = try WatchRoots(rootFolders, workingDirectory: FileManager.default.currentDirectoryPath)
+        if let backup = backupFolder {
             let repository: BackupRepository
             do { repository = try await BackupRepository.open(backup) } catch {
                 throw ValidationError("--backup \(backup): \(error)")
             }
             factory.backups = BackupKeeper(repository: repository, watcher: service.watcher, idle: .milliseconds(Int64(backupIdle * 1000)),
-                                           beforeJobs: backupBeforeJobs, excluding: [layout.root], logger: logger)
+                                           beforeJobs: beforeJobs, excluding: [layout.root], logger: logger)
         }
         let backups = factory.backups
         let pool = WorkerPool(

@@ -244,6 +244,22 @@ struct BackupTests {
         }
     }
 
+    @Test("SPOOL_WATCH, SPOOL_BACKUP and SPOOL_BACKUP_BEFORE_JOBS turn the features on as their flags do")
+    func environmentTwins() async throws {
+        let repo = try Self.repository()
+        try await withSpool { spool in
+            let logs = spool.root + "/../logs"
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+            let mcp = try await MCPHarness(spool: spool, workers: 1, environment: [
+                "SPOOL_WATCH": logs, "SPOOL_BACKUP": repo.path, "SPOOL_BACKUP_IDLE": "60", "SPOOL_BACKUP_BEFORE_JOBS": "1"])
+            defer { Task { await mcp.close() } }
+            let (tools, _) = try await mcp.client.listTools()
+            #expect(Set(tools.map(\.name)).isSuperset(of: ["file_tail", "file_read", "backup_list", "backup_diff", "backup_restore"]))
+            let run = try await mcp.call("run", ["command": "true", "cwd": .string(repo.path)])
+            #expect(run.text.contains("Backed up"), "SPOOL_BACKUP_BEFORE_JOBS=1: \(run.text)")
+        }
+    }
+
     @Test("--backup of a folder that is not a git work tree stops spool-mcp with a clear error")
     func notAWorkTree() async throws {
         try await withSpool { spool in

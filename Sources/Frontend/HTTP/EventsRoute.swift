@@ -26,12 +26,14 @@ enum EventsRoute {
                 guard let followers else {
                     return AccessGuard<Context>.refusal(.badRequest, "path=\(text.prefix(100)): no watched folders; start spool-mcp with --watch DIR to follow files")
                 }
-                do throws(WatchedPathError) { pathFilter = try roots.resolveForFollowing(text) } catch {
+                let path: String
+                do throws(WatchedPathError) { path = try roots.resolveForFollowing(text) } catch {
                     let status: HTTPResponse.Status = if case .notFound = error { .notFound } else { .forbidden }
                     return AccessGuard<Context>.refusal(status, "path=: \(error)")
                 }
                 // Followed from now on (and after this client leaves, so a resume misses nothing).
-                await followers.follow(pathFilter!)
+                await followers.follow(path)
+                pathFilter = path
             }
             var after: UInt64?
             if let text = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["lastEventId"].map(String.init) {

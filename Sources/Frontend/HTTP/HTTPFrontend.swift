@@ -17,7 +17,7 @@ struct HTTPFrontend {
     let sessionIdle: Double
     let limits: HTTPLimits
     let layout: SpoolLayout
-    var factory: ServerFactory
+    let factory: ServerFactory
     let background: @Sendable () async -> Void
     let logger: Logger
 

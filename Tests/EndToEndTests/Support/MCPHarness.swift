@@ -11,9 +11,9 @@ final class MCPHarness: @unchecked Sendable {
     let process: ChildProcess
     let client: Client
 
-    init(spool: TestSpool, workers: Int, extra: [String] = []) async throws {
+    init(spool: TestSpool, workers: Int, extra: [String] = [], environment: [String: String] = [:]) async throws {
         self.spool = spool
-        process = try spool.startFrontend(workers: workers, extra: extra)
+        process = try spool.startFrontend(workers: workers, extra: extra, environment: environment)
         let transport = EOFSafeTransport(input: process.stdoutFD!, output: process.stdinFD!)
         client = Client(name: "spool-tests", version: "1.0")
         _ = try await client.connect(transport: transport)
