@@ -14,6 +14,18 @@ struct WatchedFilesTests {
         return folder
     }
 
+    /// Runs `body` with spool-mcp watching a fresh logs folder, after `prepare` has put
+    /// what the test needs into it; everything is stopped and removed afterwards.
+    static func withWatched(prepare: (String) throws -> Void, _ body: (String, MCPHarness) async throws -> Void) async throws {
+        try await withSpool { spool in
+            let logs = try Self.logs(spool)
+            try prepare(logs)
+            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--watch", logs])
+            defer { Task { await mcp.close() } }
+            try await body(logs, mcp)
+        }
+    }
+
     static func append(_ path: String, _ text: String) throws {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         handle.seekToEndOfFile()
@@ -23,12 +35,10 @@ struct WatchedFilesTests {
 
     @Test("file_tail and file_read follow a log across a rotation and a truncation")
     func tailAndRead() async throws {
-        try await withSpool { spool in
-            let logs = try Self.logs(spool)
+        try await Self.withWatched(prepare: { logs in
+            try Data((1...100).map { "line \($0)\n" }.joined().utf8).write(to: URL(fileURLWithPath: logs + "/app.log"))
+        }) { logs, mcp in
             let log = logs + "/app.log"
-            try Data((1...100).map { "line \($0)\n" }.joined().utf8).write(to: URL(fileURLWithPath: log))
-            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--watch", logs])
-            defer { Task { await mcp.close() } }
             let tail = try await mcp.call("file_tail", ["path": .string(log), "lines": 2])
             #expect(tail.isError != true)
             #expect(tail["data"] == .string("line 99\nline 100\n"))
@@ -58,13 +68,11 @@ struct WatchedFilesTests {
 
     @Test("escapes are tool errors: .., a symlink out, /proc/self/root, a FIFO")
     func escapes() async throws {
-        try await withSpool { spool in
-            let logs = try Self.logs(spool)
+        try await Self.withWatched(prepare: { logs in
             try FileManager.default.createSymbolicLink(atPath: logs + "/passwd", withDestinationPath: "/etc/passwd")
             try FileManager.default.createSymbolicLink(atPath: logs + "/root", withDestinationPath: "/proc/self/root")
             #expect(mkfifo(logs + "/fifo", 0o600) == 0)
-            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--watch", logs])
-            defer { Task { await mcp.close() } }
+        }) { logs, mcp in
             for path in ["../spool/stats.json", logs + "/../spool/events/journal", logs + "/passwd", logs + "/root/etc/passwd",
                          "/proc/self/root/etc/passwd", "/etc/passwd"] {
                 for tool in ["file_tail", "file_read"] {
@@ -94,12 +102,10 @@ struct WatchedFilesTests {
 
     @Test("a subscribed spool://files resource gets resources/updated when the file grows")
     func subscription() async throws {
-        try await withSpool { spool in
-            let logs = try Self.logs(spool)
+        try await Self.withWatched(prepare: { logs in
+            try Data("one\n".utf8).write(to: URL(fileURLWithPath: logs + "/app.log"))
+        }) { logs, mcp in
             let log = logs + "/app.log"
-            try Data("one\n".utf8).write(to: URL(fileURLWithPath: log))
-            let mcp = try await MCPHarness(spool: spool, workers: 0, extra: ["--watch", logs])
-            defer { Task { await mcp.close() } }
             let uri = "spool://files" + log
             let updates = NoticeLog()
             _ = await mcp.client.onNotification(ResourceUpdatedNotification.self) { message in

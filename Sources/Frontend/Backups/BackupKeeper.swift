@@ -74,7 +74,7 @@ actor BackupKeeper {
     /// Whether a job in `cwd` gets a backup first.
     nonisolated func coversJob(in cwd: String) -> Bool {
         guard beforeJobs else { return false }
-        return Self.isInside(URL(fileURLWithPath: cwd).resolvingSymlinksInPath().path, repository.workTree)
+        return WatchRoots.isInside(URL(fileURLWithPath: cwd).resolvingSymlinksInPath().path, folder: repository.workTree)
     }
 
     // MARK: the schedule
@@ -111,9 +111,9 @@ actor BackupKeeper {
     }
 
     private func observe(_ event: WatchEvent) async {
-        if Self.isInside(event.directory, repository.gitDirectory) { return } // git's own files
+        if WatchRoots.isInside(event.directory, folder: repository.gitDirectory) { return } // git's own files
         if event.isOverflow { return changed() }
-        guard isInTree(event.directory), !excluded.contains(where: { Self.isInside(event.directory, $0) }) else { return }
+        guard isInTree(event.directory), !excluded.contains(where: { WatchRoots.isInside(event.directory, folder: $0) }) else { return }
         guard event.path != repository.workTree else { return changed() }
         let relative = String(event.path.dropFirst(repository.workTree.count + 1))
         if event.name == ".gitignore" { ignoredCache.removeAll() } // the rules changed
@@ -167,13 +167,7 @@ actor BackupKeeper {
         }
     }
 
-    private func isInTree(_ path: String) -> Bool { Self.isInside(path, repository.workTree) }
-
-    /// Whether `path` is `folder` or inside it, compared by components.
-    nonisolated static func isInside(_ path: String, _ folder: String) -> Bool {
-        let (have, top) = (path.split(separator: "/"), folder.split(separator: "/"))
-        return have.count >= top.count && Array(have.prefix(top.count)) == top
-    }
+    private func isInTree(_ path: String) -> Bool { WatchRoots.isInside(path, folder: repository.workTree) }
 
     private var watchedFolders = 0
 

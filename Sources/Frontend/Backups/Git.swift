@@ -34,18 +34,11 @@ struct Git: Sendable {
         ]
         for (key, value) in extra { environment[Environment.Key(stringLiteral: key)] = value }
         do {
-            let result: ExecutionResult<Void, BytesOutput, BytesOutput>
-            if let input {
-                result = try await Subprocess.run(
-                    .name("git"), arguments: Arguments(["-C", workTree, "-c", "core.quotepath=off"] + arguments),
-                    environment: .inherit.updating(environment), input: .array(input),
-                    output: .bytes(limit: Self.outputLimit), error: .bytes(limit: 1 << 20))
-            } else {
-                result = try await Subprocess.run(
-                    .name("git"), arguments: Arguments(["-C", workTree, "-c", "core.quotepath=off"] + arguments),
-                    environment: .inherit.updating(environment), input: .none,
-                    output: .bytes(limit: Self.outputLimit), error: .bytes(limit: 1 << 20))
-            }
+            // No input is an empty one: git reads stdin only when told to (`--stdin`, `-F -`).
+            let result = try await Subprocess.run(
+                .name("git"), arguments: Arguments(["-C", workTree, "-c", "core.quotepath=off"] + arguments),
+                environment: .inherit.updating(environment), input: .array(input ?? []),
+                output: .bytes(limit: Self.outputLimit), error: .bytes(limit: 1 << 20))
             let status: Int32
             switch result.terminationStatus {
             case .exited(let code): status = code

@@ -19,7 +19,7 @@ struct EventFrame: Encodable {
             gone = true
             return
         }
-        if let text = String(validating: bytes, as: UTF8.self) { data = text } else { dataBase64 = Data(bytes).base64EncodedString() }
+        (data, dataBase64) = TextOrBase64(bytes).pair
     }
 
     private enum Keys: String, CodingKey { case data, dataBase64, gone }

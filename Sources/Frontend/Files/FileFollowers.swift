@@ -127,12 +127,7 @@ actor FileFollowers {
                     start = known.offset // what was appended while no one recorded
                 } else {
                     start = 0 // replaced while no one recorded
-                    var rotated = SpoolEvent(type: .rotated)
-                    rotated.path = path
-                    rotated.inode = identity.inode
-                    rotated.offset = 0
-                    rotated.previousOffset = known.offset
-                    events.append(rotated)
+                    events.append(Self.restart(.rotated, path: path, inode: identity.inode, previousOffset: known.offset))
                 }
             } else {
                 start = fromStart ? 0 : identity.size
@@ -164,12 +159,7 @@ actor FileFollowers {
             case .read(let from, let to):
                 events += chunks(of: current, path: path, from: from, to: to, holdBack: !leaving, follow: &follow)
             case .truncated(let previous):
-                var event = SpoolEvent(type: .truncated)
-                event.path = path
-                event.inode = held.inode
-                event.offset = 0
-                event.previousOffset = previous
-                events.append(event)
+                events.append(Self.restart(.truncated, path: path, inode: held.inode, previousOffset: previous))
             case .rotated(let previousEnd):
                 rotatedFrom = previousEnd
             case .reopen:
@@ -177,12 +167,7 @@ actor FileFollowers {
                     logger.warning("files: \(path) was replaced by a file that cannot be read here; following stops until it can")
                     break
                 }
-                var event = SpoolEvent(type: .rotated)
-                event.path = path
-                event.inode = identity.inode
-                event.offset = 0
-                event.previousOffset = rotatedFrom
-                events.append(event)
+                events.append(Self.restart(.rotated, path: path, inode: identity.inode, previousOffset: rotatedFrom))
                 current = next
                 entry.file = next
                 for read in follow.reopened(identity) {
@@ -197,6 +182,16 @@ actor FileFollowers {
         entry.follow = follow
         followed[path] = entry
         await emit(events)
+    }
+
+    /// A `rotated` or `truncated` event: following goes on at offset 0 of `inode`.
+    private static func restart(_ type: SpoolEventType, path: String, inode: UInt64, previousOffset: Int64?) -> SpoolEvent {
+        var event = SpoolEvent(type: type)
+        event.path = path
+        event.inode = inode
+        event.offset = 0
+        event.previousOffset = previousOffset
+        return event
     }
 
     /// `file` events for `from..<to` of the file, each at most `maxEventBytes`; with
@@ -220,7 +215,7 @@ actor FileFollowers {
             event.inode = inode
             event.offset = offset
             event.length = Int64(bytes.count)
-            if let text = String(validating: bytes, as: UTF8.self) { event.data = text } else { event.dataBase64 = Data(bytes).base64EncodedString() }
+            (event.data, event.dataBase64) = TextOrBase64(bytes).pair
             events.append(event)
             offset += Int64(bytes.count)
         }

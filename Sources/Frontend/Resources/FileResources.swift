@@ -60,15 +60,7 @@ struct FileResources: Sendable {
         do { file = try roots.open(path) } catch { throw .invalidParams("\(error)") }
         let size = file.identity?.size ?? 0
         let bytes = (try? file.read(offset: 0, limit: OutputResources.readLimit)) ?? [] // unreadable now: an empty read
-        var meta: [String: Value] = ["size": .int(Int(size))]
-        if size > Int64(bytes.count) {
-            meta["truncated"] = .bool(true)
-            meta["note"] = .string("first \(bytes.count) of \(size) bytes; file_read reads the rest")
-        }
-        if let text = String(validating: bytes, as: UTF8.self) {
-            return ReadResource.Result(contents: [.text(text, uri: uri, mimeType: "text/plain", _meta: Metadata(additionalFields: meta))])
-        }
-        return ReadResource.Result(contents: [.binary(Data(bytes), uri: uri, mimeType: "application/octet-stream", _meta: Metadata(additionalFields: meta))])
+        return OutputResources.result(uri: uri, bytes: bytes, size: size, rest: "file_read")
     }
 
     /// What a subscription follows: the file by its name in its folder.

@@ -52,10 +52,16 @@ struct OutputResources: Sendable {
         }
         let size = service.records.outputSize(id, stream)
         let bytes = (try? service.read(id, stream, offset: 0, limit: Self.readLimit)) ?? [] // removed by retention just now: an empty read
+        return Self.result(uri: uri, bytes: bytes, size: size, rest: "the output tool")
+    }
+
+    /// A `resources/read` answer: text, or a blob for bytes that are not UTF-8, with the
+    /// file's `size` and, when `bytes` is only its start, a note on what reads the `rest`.
+    static func result(uri: String, bytes: [UInt8], size: Int64, rest: String) -> ReadResource.Result {
         var meta: [String: Value] = ["size": .int(Int(size))]
         if size > Int64(bytes.count) {
             meta["truncated"] = .bool(true)
-            meta["note"] = .string("first \(bytes.count) of \(size) bytes; the output tool reads the rest")
+            meta["note"] = .string("first \(bytes.count) of \(size) bytes; \(rest) reads the rest")
         }
         if let text = String(validating: bytes, as: UTF8.self) {
             return ReadResource.Result(contents: [.text(text, uri: uri, mimeType: "text/plain", _meta: Metadata(additionalFields: meta))])

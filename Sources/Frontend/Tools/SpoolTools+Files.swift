@@ -23,7 +23,7 @@ extension SpoolTools {
             try file.read(offset: offset, limit: limit)
         }
         var result = FileTailResult(path: file.realPath, lines: lines, size: size, truncated: truncated)
-        if let text = String(validating: bytes, as: UTF8.self) { result.data = text } else { result.dataBase64 = Data(bytes).base64EncodedString() }
+        (result.data, result.dataBase64) = TextOrBase64(bytes).pair
         let text = result.data ?? "(\(bytes.count) bytes that are not UTF-8: see dataBase64)"
         return try CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
     }
@@ -45,14 +45,10 @@ extension SpoolTools {
         let offset = Int64(try args.integer("offset", range: 0...Int(Int64.max / 2)) ?? 0)
         let limit = try args.integer("limit", range: 1...(1 << 20)) ?? (64 << 10)
         let size = file.identity?.size ?? 0
-        var bytes = try file.read(offset: offset, limit: limit)
         // Do not split a UTF-8 character across calls: an incomplete tail waits for the next.
-        if String(validating: bytes, as: UTF8.self) == nil {
-            let cut = UTF8Boundary.incompleteSuffix(bytes.suffix(4))
-            if cut > 0, bytes.count > cut { bytes.removeLast(cut) }
-        }
+        let bytes = UTF8Boundary.withoutIncompleteEnd(try file.read(offset: offset, limit: limit))
         var chunk = FileChunk(path: file.realPath, offset: offset, nextOffset: offset + Int64(bytes.count), size: size, eof: false)
-        if let text = String(validating: bytes, as: UTF8.self) { chunk.data = text } else { chunk.dataBase64 = Data(bytes).base64EncodedString() }
+        (chunk.data, chunk.dataBase64) = TextOrBase64(bytes).pair
         chunk.eof = chunk.nextOffset >= size
         let header = "\(file.realPath), bytes \(offset)..<\(chunk.nextOffset) of \(size)\(chunk.eof ? " (end)" : "")"
         return try CallTool.Result(content: [.text(text: header + "\n" + (chunk.data ?? "(not UTF-8: see dataBase64)"), annotations: nil, _meta: nil)],

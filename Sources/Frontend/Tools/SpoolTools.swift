@@ -34,7 +34,7 @@ struct SpoolTools: Sendable {
     func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
         let features = self.features
         guard let tool = ToolName(rawValue: name) else {
-            throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolName.allCases.filter { $0.feature.map(features.contains) ?? true }.map(\.rawValue).joined(separator: ", "))")
+            throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolCatalog.tools(with: features).map(\.name).joined(separator: ", "))")
         }
         do {
             if let feature = tool.feature, !features.contains(feature) {
@@ -211,15 +211,8 @@ struct SpoolTools: Sendable {
         var chunk = OutputChunk(job: id.rawValue, stream: stream, state: state, offset: offset,
                                 nextOffset: offset, size: size, eof: false)
         // Do not split a UTF-8 character across calls: hold back an incomplete tail.
-        if String(validating: bytes, as: UTF8.self) == nil, offset + Int64(bytes.count) < size || !state.isFinal {
-            let cut = UTF8Boundary.incompleteSuffix(bytes.suffix(4))
-            if cut > 0, bytes.count > cut { bytes.removeLast(cut) }
-        }
-        if let text = String(validating: bytes, as: UTF8.self) {
-            chunk.data = text
-        } else {
-            chunk.dataBase64 = Data(bytes).base64EncodedString()
-        }
+        if offset + Int64(bytes.count) < size || !state.isFinal { bytes = UTF8Boundary.withoutIncompleteEnd(bytes) }
+        (chunk.data, chunk.dataBase64) = TextOrBase64(bytes).pair
         chunk.nextOffset = offset + Int64(bytes.count)
         chunk.eof = state.isFinal && chunk.nextOffset >= size
         let header = "\(stream.rawValue) of job \(id), bytes \(offset)..<\(chunk.nextOffset) of \(size)\(chunk.eof ? " (end)" : "")"

@@ -51,11 +51,8 @@ public struct BackupSchedule<C: Clock>: Sendable where C.Duration == Duration, C
 
     /// A snapshot asked for outside the schedule (before a job, before a restore) starts.
     public mutating func snapshotStarted(at now: C.Instant) {
-        switch state {
-        case .clean: state = .snapshotting(startedAt: now, lastChange: nil)
-        case .dirty: state = .snapshotting(startedAt: now, lastChange: nil)
-        case .snapshotting: break
-        }
+        if case .snapshotting = state { return }
+        state = .snapshotting(startedAt: now, lastChange: nil)
     }
 
     /// The running snapshot ended.

@@ -51,8 +51,7 @@ public struct SpoolEvent: Codable, Sendable, Equatable {
     /// Whether `?path=P` selects this event: a file event for P, or for a file under P.
     public func concerns(path filter: String) -> Bool {
         guard type.isFileEvent, let path else { return false }
-        let want = filter.split(separator: "/"), have = path.split(separator: "/")
-        return have.count >= want.count && Array(have.prefix(want.count)) == want
+        return WatchRoots.isInside(path, folder: filter)
     }
 }
 

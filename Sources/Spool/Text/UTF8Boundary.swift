@@ -14,6 +14,15 @@ public enum UTF8Boundary {
         return 0
     }
 
+    /// `bytes` without the start of a character at its end whose remaining bytes have not
+    /// been read yet, so the next read begins with them; bytes that are all such a start,
+    /// or that are valid UTF-8, are returned as they are.
+    public static func withoutIncompleteEnd(_ bytes: [UInt8]) -> [UInt8] {
+        guard String(validating: bytes, as: UTF8.self) == nil else { return bytes }
+        let cut = incompleteSuffix(bytes.suffix(4))
+        return cut > 0 && bytes.count > cut ? Array(bytes.dropLast(cut)) : bytes
+    }
+
     /// How many continuation bytes open `bytes` (the rest of a character cut at the front).
     public static func continuationPrefix<Bytes: Collection>(_ bytes: Bytes) -> Int where Bytes.Element == UInt8 {
         bytes.prefix(3).prefix { $0 & 0xC0 == 0x80 }.count

@@ -40,11 +40,14 @@ public struct WatchRoots: Sendable, Equatable {
 
     /// The root holding `realPath`, if any.
     public func root(of realPath: String) -> String? {
-        let components = Self.components(realPath)
-        return paths.first { root in
-            let rootComponents = Self.components(root)
-            return components.count >= rootComponents.count && Array(components.prefix(rootComponents.count)) == rootComponents
-        }
+        paths.first { Self.isInside(realPath, folder: $0) }
+    }
+
+    /// Whether `path` is `folder` or inside it, compared folder by folder, never as a string
+    /// prefix (`/srv/app-secrets` is not inside `/srv/app`).
+    public static func isInside(_ path: String, folder: String) -> Bool {
+        let (have, top) = (components(path), components(folder))
+        return have.count >= top.count && Array(have.prefix(top.count)) == top
     }
 
     /// The real path of an agent's `path`: absolute, or relative to the first root.
