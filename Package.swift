@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "spool-mcp", targets: ["Frontend"]),
         .executable(name: "spool-supervisor", targets: ["SpoolSupervisor"]),
         .executable(name: "spool-bench", targets: ["Bench"]),
+        .executable(name: "spool-relay", targets: ["Relay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // libinotifytools ships no pkg-config file, so a plain module map links it.
@@ -52,6 +54,25 @@ let package = Package(
             // it saves the dynamic loading of libswiftCore and libstdc++ on every job.
             linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
+        // Keeping a child process running: restart with backoff (workers, relays).
+        .target(
+            name: "Supervision",
+            dependencies: [
+                "Spool",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `spool-relay`: the exchange between hosts' spools through PostgreSQL.
+        .executableTarget(
+            name: "Relay",
+            dependencies: [
+                "Spool",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Spawn attributes, and socket calls with descriptor passing (CMSG_* macros): for the
         // fork server's client and the test harness.
         .target(name: "CSpoolSpawn", path: "Sources/CSpoolSpawn"),
@@ -60,6 +81,7 @@ let package = Package(
             dependencies: [
                 "Spool",
                 "SpoolOptions",
+                "Supervision",
                 "CSpoolSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -71,6 +93,7 @@ let package = Package(
             dependencies: [
                 "Spool",
                 "SpoolOptions",
+                "Supervision",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -95,6 +118,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
+        // The relay's pure rules (mirroring, batching, claim recovery, URLs), without PostgreSQL.
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "Spool"]),
         // The worker's pure parts (the session state machine, its shell script), without processes.
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Spool"]),
         // Pure parts of the frontend (parsing, shape checks, state machines), without processes.

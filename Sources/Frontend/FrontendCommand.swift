@@ -4,6 +4,7 @@ import Logging
 import MCP
 import Spool
 import SpoolOptions
+import Supervision
 
 @main
 struct FrontendCommand: AsyncParsableCommand {
@@ -86,6 +87,9 @@ struct FrontendCommand: AsyncParsableCommand {
     @OptionGroup(title: "Limits (passed to the workers spool-mcp starts)")
     var limitOptions: LimitOptions
 
+    @OptionGroup(title: "Many hosts (jobs run by workers on other hosts, through PostgreSQL)")
+    var relayOptions: RelayOptions
+
     func validate() throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
         if let http = httpAddress {
@@ -145,12 +149,20 @@ struct FrontendCommand: AsyncParsableCommand {
                 + limits.arguments,
             logger: logger,
             onWorkerExit: { Recovery(layout: layout).sweepDeadWorkers() })
+        let relay = relayOptions.postgresURL.map { url in
+            KeptProcess(
+                name: "sending relay", executable: Executables.sibling("spool-relay"),
+                arguments: ["send", "--spool", layout.root, "--parent", String(getpid()), "--retain", String(limits.retain)]
+                    + relayOptions.relayArguments,
+                environment: ["SPOOL_POSTGRES": url], stopGrace: .seconds(3), logger: logger)
+        }
 
         // Finishes the bookkeeping of workers that died (also external ones), which no file
         // event announces: a released flock is silent.
         let background: @Sendable () async -> Void = {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await pool.run() }
+                if let relay { group.addTask { await relay.run() } }
                 group.addTask { await service.queueIndex.run(watcher: service.watcher) }
                 if let backups { group.addTask { await backups.run() } }
                 group.addTask {

@@ -19,7 +19,7 @@ public final class ChildProcess: @unchecked Sendable {
     private var status: Int32 = 0
 
     public init(_ path: String, _ arguments: [String], environment: [String: String] = [:],
-         pipeStdio: Bool = false, stderrPath: String? = nil) throws {
+         pipeStdio: Bool = false, stdoutPath: String? = nil, stderrPath: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -46,7 +46,7 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         }
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
 

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Spool
 import SpoolOptions
+import Supervision
 
 @main
 struct WorkerCommand: AsyncParsableCommand {
@@ -36,6 +37,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
+
+    @OptionGroup(title: "Many hosts (run jobs from other hosts, through PostgreSQL)")
+    var relayOptions: RelayOptions
 
     @Option(help: .hidden)
     var parent: Int32?
@@ -71,6 +75,17 @@ struct WorkerCommand: AsyncParsableCommand {
             }
         }
         defer { withExtendedLifetime(signals) {} }
+        // With --postgres this host also takes jobs from other hosts: the receiving relay
+        // claims up to --slots of them into this spool, where this worker runs them.
+        let relay = relayOptions.postgresURL.map { url in
+            KeptProcess(
+                name: "receiving relay", executable: Executables.sibling("spool-relay"),
+                arguments: ["receive", "--spool", layout.root, "--slots", String(slots), "--parent", String(getpid()),
+                            "--retain", String(limits.retain)] + relayOptions.relayArguments,
+                environment: ["SPOOL_POSTGRES": url], stopGrace: .seconds(3), logger: logger)
+        }
+        let relayTask = relay.map { relay in Task { await relay.run() } }
+        defer { relayTask?.cancel() }
         do {
             try await worker.run()
         } catch {

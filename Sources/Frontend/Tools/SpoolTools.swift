@@ -81,10 +81,11 @@ struct SpoolTools: Sendable {
         do {
             settings = try CommandSettings.check(cwd: cwdArgument, shell: shellArgument, env: envArgument, workingDirectory: workingDirectory)
         } catch { throw .problem(error, tool: args.tool) }
-        let request = JobRequest(
+        var request = JobRequest(
             command: command, cwd: settings.cwd, env: settings.env,
             timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
             stdin: stdin, shell: settings.shell, priority: priority)
+        request.retries = try args.integer("retries", range: 0...JobRequest.maxRetries)
         if let problem = request.requestProblem { throw .problem(problem, tool: args.tool) }
         return request
     }
@@ -102,6 +103,9 @@ struct SpoolTools: Sendable {
         }
         if stdin == JobRequest.stdinPipe {
             throw .invalid(tool: args.tool, argument: "stdin", reason: "\"pipe\" is not available for session commands (the session's shell owns its input); use start without session, or pass the input as a string")
+        }
+        if args.values["retries"] != nil {
+            throw .invalid(tool: args.tool, argument: "retries", reason: "does not apply to a session command: a session lives on one host")
         }
         let request = JobRequest(command: command, timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
                                  stdin: stdin, priority: .sync, session: session)

@@ -10,6 +10,7 @@ enum ToolCatalog {
         "timeout": ["type": "number", "description": "Seconds after which the whole process group is terminated (TERM, then KILL)."],
         "stdin": ["type": "string", "description": "Text given to the command on standard input, or \"pipe\" to keep its stdin open for send_input (not with session)."],
         "shell": ["type": "string", "description": "Absolute path of the shell; default /bin/sh."],
+        "retries": ["type": "integer", "minimum": 0, "maximum": 100, "default": 0, "description": "With workers on other hosts (--postgres): how many times the job may be claimed again when the host running it is lost (its lease runs out). 0: it is reported lost."],
         "session": ["type": "string", "description": "Run in this persistent session (from session_start): its shell keeps cwd, exported variables and functions between commands. cwd, env and shell do not apply."],
     ]
 

@@ -32,6 +32,12 @@ public enum JobLifecycle {
             if let error = facts.status.error { throw error }
             var status = facts.status.value
                 ?? JobStatus(job: id, state: .running, priority: .async, worker: worker, createdAt: id.createdAt)
+            // A relayed job's state is the one its relay mirrors (queued on another host, say).
+            if status.remote == true, !status.state.isFinal, facts.exit == .absent {
+                status.stdoutBytes = facts.stdoutBytes
+                status.stderrBytes = facts.stderrBytes
+                return (status, nil)
+            }
             switch facts.exit {
             case .present(let exit):
                 // The keeper recorded the end before the bookkeeping caught up.
@@ -96,6 +102,11 @@ public enum JobLifecycle {
         guard facts.place == .claimed(worker) else { return .none }
         // A live owner does its own bookkeeping and relays; only a dead one's jobs are ours.
         guard facts.owner == .dead || facts.owner == .previousLife else { return .leave(relayTo: nil) }
+        // Another host runs a relayed job: only its relay (whose next life resumes the
+        // mirror) may end it, so a dead relay's jobs are left as they are.
+        if let status = facts.status.value, status.remote == true, !status.state.isFinal, facts.owner == .dead {
+            return .leave(relayTo: nil)
+        }
         // Only the lock's holder decides: a job is never requeued while anything runs it.
         guard facts.lock == .heldByReader else { return .leave(relayTo: facts.status.value?.keeperPid) }
         let request: JobRequest

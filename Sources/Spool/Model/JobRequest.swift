@@ -20,6 +20,9 @@ public struct JobRequest: Codable, Sendable, Equatable {
     public var session: SessionID?
     /// What the request asks for: a command (default) or opening a persistent session.
     public var kind: RequestKind?
+    /// How many times a job run on another host may be claimed again when that host is
+    /// lost while running it (its lease ran out). 0 or nil: it is reported `lost`.
+    public var retries: Int?
 
     /// `stdin: "pipe"`: input arrives through `send_input` while the job runs.
     public var stdinIsPipe: Bool { stdin == Self.stdinPipe }
@@ -32,6 +35,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     /// and every reader accepts up to this, so no job id is handed out for a request that a
     /// worker could not read.
     public static let maxFileBytes = 2 << 20
+    public static let maxRetries = 100
 
     public init(
         job: JobID = .make(), command: String, cwd: String? = nil, env: [String: String]? = nil,
@@ -52,7 +56,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind
+        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries
     }
 
     /// Hand-written requests (a file dropped into the queue) may leave out everything but
@@ -77,6 +81,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
         createdAt = try c.decodeIfPresent(Timestamp.self, forKey: .createdAt) ?? job.createdAt
         session = try c.decodeIfPresent(SessionID.self, forKey: .session)
         kind = try c.decodeIfPresent(RequestKind.self, forKey: .kind)
+        retries = try c.decodeIfPresent(Int.self, forKey: .retries)
     }
 
     /// Why the request cannot be run, in words a user can act on; nil when fine.
@@ -96,6 +101,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
         if let cwd, cwd.utf8.contains(0) { return .nulIn(argument: "cwd") }
         if let shell, shell.utf8.contains(0) { return .nulIn(argument: "shell") }
         if let timeout, !(timeout > 0 && timeout.isFinite) { return .badTimeout }
+        if let retries, !(0...Self.maxRetries).contains(retries) { return .badRetries }
         if let cwd, cwd.first != "/" { return .relativePath(argument: "cwd", path: cwd) }
         if let shell, shell.first != "/" { return .relativePath(argument: "shell", path: shell) }
         if let env { return Self.envProblem(env) }
@@ -124,7 +130,7 @@ public struct RequestDefaults: Sendable {
 }
 
 extension CodingUserInfoKey {
-    static let requestDefaults = CodingUserInfoKey(rawValue: "spool.requestDefaults")!
+    public static let requestDefaults = CodingUserInfoKey(rawValue: "spool.requestDefaults")!
 }
 
 import Glibc

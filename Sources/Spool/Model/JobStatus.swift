@@ -29,6 +29,15 @@ public struct JobStatus: Codable, Sendable, Equatable {
     /// True when an output file stopped growing at the output limit.
     public var truncated: Bool?
 
+    /// True for a job a sending relay handed to PostgreSQL: another host runs it, and this
+    /// host's files mirror it. Recovery leaves such a job to the relay (its next life
+    /// resumes the mirror) instead of calling it lost when the relay process dies.
+    public var remote: Bool?
+    /// The host that runs (or ran) a remote job, as its receiving relay names itself.
+    public var host: String?
+    /// Which claim of a remote job this is (the fencing token; it grows with every claim).
+    public var attempt: Int64?
+
     public init(
         job: JobID, state: JobState, priority: Priority, worker: WorkerName? = nil,
         pid: Int32? = nil, supervisorPid: Int32? = nil, exitCode: Int32? = nil, signal: Int32? = nil,

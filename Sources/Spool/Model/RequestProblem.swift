@@ -6,6 +6,7 @@ public enum RequestProblem: Error, Sendable, Equatable, CustomStringConvertible 
     case nulInCommand
     case nulIn(argument: String)
     case badTimeout
+    case badRetries
     case relativePath(argument: String, path: String)
     case badEnvName(String)
     case nulInEnvValue
@@ -21,6 +22,7 @@ public enum RequestProblem: Error, Sendable, Equatable, CustomStringConvertible 
         case .emptyCommand, .commandTooLong, .nulInCommand, .sessionMismatch: "command"
         case .nulIn(let argument), .relativePath(let argument, _): argument
         case .badTimeout: "timeout"
+        case .badRetries: "retries"
         case .badEnvName, .nulInEnvValue: "env"
         case .notADirectory: "cwd"
         case .notExecutable: "shell"
@@ -35,6 +37,7 @@ public enum RequestProblem: Error, Sendable, Equatable, CustomStringConvertible 
         case .nulInCommand: "the command contains a NUL byte"
         case .nulIn(let argument): "\(argument) contains a NUL byte"
         case .badTimeout: "timeout must be a positive number of seconds"
+        case .badRetries: "retries must be a whole number from 0 to \(JobRequest.maxRetries)"
         case .relativePath("shell", let path): "shell must be an absolute path such as /bin/bash, got '\(path.prefix(200))'"
         case .relativePath(let argument, let path): "\(argument) must be an absolute path, got '\(path.prefix(200))'"
         case .badEnvName(let name): "env name '\(name.prefix(100))' is not a valid variable name"

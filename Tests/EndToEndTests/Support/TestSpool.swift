@@ -9,6 +9,16 @@ final class TestSpool: @unchecked Sendable {
     let root: String
     let layout: SpoolLayout
     private var children: [ChildProcess] = []
+    /// A command prefix for every process started here (`ip netns exec NS`: another "host").
+    var launcher: [String] = []
+
+    private func spawn(_ binary: String, _ arguments: [String], environment: [String: String] = [:], pipeStdio: Bool = false,
+                       stderrPath: String) throws -> ChildProcess {
+        let (path, argv) = launcher.isEmpty ? (binary, arguments) : (launcher[0], Array(launcher.dropFirst()) + [binary] + arguments)
+        let child = try ChildProcess(path, argv, environment: environment, pipeStdio: pipeStdio, stderrPath: stderrPath)
+        children.append(child)
+        return child
+    }
 
     static let binaries: String = {
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -39,10 +49,8 @@ final class TestSpool: @unchecked Sendable {
 
     /// Starts spool-mcp on stdio with `workers` workers.
     func startFrontend(workers: Int, extra: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
-        let child = try ChildProcess(Self.binary("spool-mcp"), ["--spool", root, "--workers", String(workers)] + extra,
-                                     environment: environment, pipeStdio: true, stderrPath: logPath)
-        children.append(child)
-        return child
+        try spawn(Self.binary("spool-mcp"), ["--spool", root, "--workers", String(workers)] + extra,
+                  environment: environment, pipeStdio: true, stderrPath: logPath)
     }
 
     private var httpStarts = 0
@@ -68,10 +76,7 @@ final class TestSpool: @unchecked Sendable {
 
     /// Starts an external spool-worker.
     func startWorker(id: String, slots: Int = 1, extra: [String] = []) throws -> ChildProcess {
-        let child = try ChildProcess(Self.binary("spool-worker"), ["--spool", root, "--id", id, "--slots", String(slots)] + extra,
-                                     stderrPath: logPath)
-        children.append(child)
-        return child
+        try spawn(Self.binary("spool-worker"), ["--spool", root, "--id", id, "--slots", String(slots)] + extra, stderrPath: logPath)
     }
 
     func read(_ path: String) -> String? {
@@ -111,7 +116,8 @@ final class TestSpool: @unchecked Sendable {
         for name in names("/proc") {
             guard let pid = Int32(name), pid != getpid(),
                   let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { continue }
-            if String(decoding: data, as: UTF8.self).contains(root + "/") { kill(pid, SIGKILL) }
+            let line = String(decoding: data, as: UTF8.self)
+            if line.contains(root + "/") || line.contains(root + "\u{0}") { kill(pid, SIGKILL) }
         }
     }
 }

@@ -1,16 +1,16 @@
 import Foundation
-import Spool
+import Glibc
 
 /// A worker's presence in the spool: the flock on `workers/<name>.lock` (held for the
 /// process's whole life; liveness is this lock) and `workers/<name>.json` for people.
-final class WorkerRegistration: Sendable {
-    let layout: SpoolLayout
-    let record: WorkerRecord
+public final class WorkerRegistration: Sendable {
+    public let layout: SpoolLayout
+    public let record: WorkerRecord
     private let lock: FileLock
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case nameTaken(WorkerName)
-        var description: String {
+        public var description: String {
             switch self {
             case .nameTaken(let name):
                 "another spool-worker named '\(name)' is running on this spool; pick another --id or omit it"
@@ -18,7 +18,7 @@ final class WorkerRegistration: Sendable {
         }
     }
 
-    init(layout: SpoolLayout, name: WorkerName, slots: Int) throws {
+    public init(layout: SpoolLayout, name: WorkerName, slots: Int) throws {
         self.layout = layout
         guard let lock = try FileLock.tryAcquire(layout.workerLock(name)) else { throw Failure.nameTaken(name) }
         self.lock = lock
@@ -29,7 +29,7 @@ final class WorkerRegistration: Sendable {
         try heartbeat()
     }
 
-    func heartbeat() throws {
+    public func heartbeat() throws {
         var current = record
         current.heartbeat = .now
         try AtomicFile.write(json: current, to: layout.workerRecord(record.worker), layout: layout, durable: false)
@@ -37,7 +37,7 @@ final class WorkerRegistration: Sendable {
 
     /// Called on a clean exit. The lock file is unlinked while still held, so no one can
     /// mistake it for a live lock (see `FileLock.tryAcquire`); the lock goes with the process.
-    func unregister() {
+    public func unregister() {
         FileSystem.remove(layout.workerRecord(record.worker))
         rmdir(layout.active(worker: record.worker))
         FileSystem.remove(layout.workerLock(record.worker))

@@ -1,0 +1,108 @@
+import PostgresNIO
+
+/// The tables the relays share. Every statement is idempotent, and they run in one
+/// transaction under an advisory lock, so any number of relays may start at once.
+///
+/// - `spool_job`: one row per relayed job: the request as its origin wrote it, where it
+///   runs (`host`), the claim (`token`, `lease_until`), the worker host's `status.json`,
+///   and the output sizes. `state`: queued → claimed → running → finished, or lost /
+///   cancelled. `token` comes from one sequence and grows with every claim and every
+///   takeover, so a write naming an older token matches no row.
+/// - `spool_output`: the output in chunks, keyed by job, token (attempt), stream, offset.
+/// - `spool_jobs`: the view people read with psql: the cross-host `ls`.
+enum RelaySchema {
+    static let lockKey: Int64 = 0x5350_4F4F_4C01
+
+    static let statements: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS spool_job (
+          id text PRIMARY KEY,
+          origin text NOT NULL,
+          priority smallint NOT NULL,
+          request bytea NOT NULL,
+          state text NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'claimed', 'running', 'finished', 'lost', 'cancelled')),
+          host text,
+          token bigint NOT NULL DEFAULT 0,
+          lease_until timestamptz,
+          attempts integer NOT NULL DEFAULT 0,
+          retries integer NOT NULL DEFAULT 0,
+          cancel_requested boolean NOT NULL DEFAULT false,
+          status jsonb,
+          reason text,
+          stdout_bytes bigint NOT NULL DEFAULT 0,
+          stderr_bytes bigint NOT NULL DEFAULT 0,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          claimed_at timestamptz,
+          started_at timestamptz,
+          finished_at timestamptz
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS spool_job_waiting ON spool_job (priority, id) WHERE state = 'queued'",
+        "CREATE INDEX IF NOT EXISTS spool_job_leased ON spool_job (lease_until) WHERE state IN ('claimed', 'running')",
+        "CREATE INDEX IF NOT EXISTS spool_job_by_host ON spool_job (host) WHERE state IN ('claimed', 'running')",
+        """
+        CREATE TABLE IF NOT EXISTS spool_output (
+          job text NOT NULL REFERENCES spool_job (id) ON DELETE CASCADE,
+          token bigint NOT NULL,
+          stream smallint NOT NULL,
+          "offset" bigint NOT NULL,
+          data bytea NOT NULL,
+          PRIMARY KEY (job, token, stream, "offset")
+        )
+        """,
+        "CREATE SEQUENCE IF NOT EXISTS spool_token",
+        // NOTIFY from the database itself, so every change wakes whoever waits for it,
+        // whichever relay (or person with psql) made it. Lease renewals alone stay silent.
+        """
+        CREATE OR REPLACE FUNCTION spool_job_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.state = 'queued' AND (TG_OP = 'INSERT' OR OLD.state <> 'queued') THEN
+            PERFORM pg_notify('spool_queue', NEW.id);
+          END IF;
+          IF TG_OP = 'UPDATE' AND NEW.cancel_requested AND NOT OLD.cancel_requested AND NEW.host IS NOT NULL THEN
+            PERFORM pg_notify('spool_control', NEW.host);
+          END IF;
+          IF TG_OP = 'UPDATE' AND (NEW.state, NEW.token, NEW.stdout_bytes, NEW.stderr_bytes, NEW.status)
+               IS DISTINCT FROM (OLD.state, OLD.token, OLD.stdout_bytes, OLD.stderr_bytes, OLD.status) THEN
+            PERFORM pg_notify('spool_job', NEW.origin || ' ' || NEW.id);
+          END IF;
+          RETURN NEW;
+        END
+        $$
+        """,
+        """
+        CREATE OR REPLACE TRIGGER spool_job_notify AFTER INSERT OR UPDATE ON spool_job
+          FOR EACH ROW EXECUTE FUNCTION spool_job_notify()
+        """,
+        """
+        CREATE OR REPLACE VIEW spool_jobs AS
+          SELECT id AS job, origin, host, state,
+                 CASE priority WHEN 0 THEN 'sync' ELSE 'async' END AS priority,
+                 token, lease_until, attempts, retries,
+                 (status ->> 'exitCode')::integer AS exit_code,
+                 stdout_bytes, stderr_bytes, cancel_requested, reason,
+                 created_at, claimed_at, started_at, finished_at
+          FROM spool_job
+          ORDER BY id DESC
+        """,
+    ]
+
+    /// On a connection of its own, not the pool's: a pool retries a refused login
+    /// silently, while this reports why (a pg_hba.conf entry missing, a wrong password).
+    static func install(_ url: PostgresURL, logger: Logger) async throws {
+        let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 0, logger: logger)
+        do {
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            for statement in statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+}

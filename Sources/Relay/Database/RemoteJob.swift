@@ -1,0 +1,58 @@
+import Spool
+
+/// Where a relayed job stands in PostgreSQL (`spool_job.state`).
+enum RemoteState: String, Sendable, Equatable {
+    case queued, claimed, running, finished, lost, cancelled
+
+    var isFinal: Bool { self == .finished || self == .lost || self == .cancelled }
+}
+
+/// One `spool_job` row as the sending relay reads it.
+struct RemoteJob: Sendable, Equatable {
+    var id: JobID
+    var state: RemoteState
+    var token: Int64
+    var host: String?
+    /// The worker host's `status.json` (its final one once `state` is finished).
+    var status: JobStatus?
+    var reason: String?
+    var stdoutBytes: Int64
+    var stderrBytes: Int64
+
+    func bytes(_ stream: JobStream) -> Int64 { stream == .stdout ? stdoutBytes : stderrBytes }
+}
+
+/// A job a receiving relay has just claimed.
+struct RemoteClaim: Sendable, Equatable {
+    var id: JobID
+    var token: Int64
+    var priority: Priority
+    /// The request file's bytes as its origin wrote them.
+    var request: [UInt8]
+}
+
+/// A piece of a job's output at its byte offset.
+struct OutputChunk: Sendable, Equatable {
+    var stream: JobStream
+    var offset: Int64
+    var data: [UInt8]
+
+    var end: Int64 { offset + Int64(data.count) }
+}
+
+extension Priority {
+    /// `spool_job.priority`: sync sorts first.
+    var rank: Int16 { self == .sync ? 0 : 1 }
+    init(rank: Int16) { self = rank == 0 ? .sync : .async }
+}
+
+extension JobStream {
+    var number: Int16 { self == .stdout ? 1 : 2 }
+    init?(number: Int16) {
+        switch number {
+        case 1: self = .stdout
+        case 2: self = .stderr
+        default: return nil
+        }
+    }
+}

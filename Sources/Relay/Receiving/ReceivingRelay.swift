@@ -1,0 +1,262 @@
+import Foundation
+import Logging
+import Spool
+
+/// The receiving relay: one more frontend to a worker host's spool. It claims jobs from
+/// PostgreSQL while the host has free slots, writes each request into the local `queue/`
+/// (where this host's `spool-worker`s run it as usual), and streams the job's files back:
+/// the running status, the output in chunks, and the final status. It renews its claims'
+/// leases; a claim found taken over (fenced) is stopped here.
+actor ReceivingRelay {
+    let layout: SpoolLayout
+    /// This host's name in PostgreSQL (`spool_job.host`): stable across restarts, so the
+    /// relay's next life finds its claims.
+    let host: String
+    let slots: Int
+    let database: RelayDatabase
+    let settings: RelaySettings
+    let logger: Logger
+    let wake = WakeSet()
+
+    /// A claim this host works on.
+    struct Held: Sendable {
+        var token: Int64
+        var sent: [JobStream: Int64] = [.stdout: 0, .stderr: 0]
+        var reportedRunning = false
+        var batch = OutputBatch()
+    }
+
+    private var held: [JobID: Held] = [:]
+    private var records: JobRecords { JobRecords(layout: layout) }
+
+    init(layout: SpoolLayout, host: String, slots: Int, database: RelayDatabase, settings: RelaySettings, logger: Logger) {
+        self.layout = layout
+        self.host = host
+        self.slots = slots
+        self.database = database
+        self.settings = settings
+        self.logger = logger
+    }
+
+    static let queueKey = "\u{0}queue", controlKey = "\u{0}control"
+
+    func run(watcher: SpoolWatcher) async throws {
+        let events = watcher.events()
+        try await watcher.watch(layout.done, mask: WatchMask.arrivals)
+        let wake = wake, jobs = layout.jobs, done = layout.done
+        let fileEvents = Task {
+            for await event in events {
+                if event.isOverflow { wake.addAll(); continue }
+                if event.directory == done, let id = JobID(fileName: event.name) { wake.add(id.rawValue); continue }
+                if (event.directory as NSString).deletingLastPathComponent == jobs {
+                    wake.add((event.directory as NSString).lastPathComponent)
+                }
+            }
+        }
+        defer { fileEvents.cancel() }
+        await recover(watcher: watcher)
+        logger.info("receiving relay for host \(host) ready on \(layout.root) with \(slots) slot(s)")
+        var lastRenew = ContinuousClock.now, lastSweep = ContinuousClock.now
+        wake.add(Self.queueKey)
+        while !Task.isCancelled {
+            let timeout = nextDue() ?? .milliseconds(Int64(settings.poll * 1000))
+            let batch = await wake.next(timeout: timeout)
+            let everything = batch.all || batch.isEmpty
+            for key in batch.keys {
+                if let id = JobID(key), held[id] != nil { await follow(id, watcher: watcher) }
+            }
+            if everything { for id in held.keys { await follow(id, watcher: watcher) } }
+            // Batches that came due.
+            let now = ContinuousClock.now
+            for (id, claim) in held where claim.batch.waitingSince.map({ now >= $0 + OutputBatch.delay }) == true {
+                await follow(id, watcher: watcher)
+            }
+            if everything || batch.keys.contains(Self.controlKey) || now - lastRenew > .milliseconds(Int64(settings.lease * 333)) {
+                lastRenew = now
+                await renew()
+            }
+            if everything || batch.keys.contains(Self.queueKey) || batch.keys.contains(where: { JobID($0) != nil }) {
+                await claim(watcher: watcher)
+            }
+            if now - lastSweep > .milliseconds(Int64(settings.lease * 500)) {
+                lastSweep = now
+                do { try await database.expireLeases() } catch { logger.warning("lease sweep: \(error)") }
+            }
+        }
+    }
+
+    private func nextDue() -> Duration? {
+        let now = ContinuousClock.now
+        let due = held.values.compactMap { $0.batch.waitingSince.map { $0 + OutputBatch.delay } }.min()
+        return due.map { max(.milliseconds(1), $0 - now) }
+    }
+
+    // MARK: claiming
+
+    private func claim(watcher: SpoolWatcher) async {
+        let free = slots - held.count
+        guard free > 0 else { return }
+        let claims: [RemoteClaim]
+        do { claims = try await database.claim(host: host, count: free, lease: settings.lease) } catch {
+            logger.warning("cannot claim from PostgreSQL: \(error)")
+            return
+        }
+        for claim in claims { await accept(claim, watcher: watcher) }
+        // Claimed a full round: there may be more.
+        if claims.count == free, free > 0 { wake.add(Self.queueKey) }
+    }
+
+    /// The claim record first, then the request into the local queue: a restart that finds
+    /// neither knows the job never reached this host.
+    private func accept(_ claim: RemoteClaim, watcher: SpoolWatcher) async {
+        let id = claim.id
+        do {
+            try FileSystem.makeDirectory(layout.job(id))
+            try await watcher.watch(layout.job(id), mask: WatchMask.contents)
+            try AtomicFile.write(json: RelayClaim(token: claim.token, host: host), to: layout.job(id) + "/" + RelayClaim.fileName,
+                                 layout: layout, durable: false)
+            var request = try SpoolJSON.decode(JobRequest.self, from: claim.request, path: "spool_job(\(id)).request",
+                                               userInfo: [.requestDefaults: RequestDefaults(job: id, priority: claim.priority)])
+            request.job = id
+            request.priority = claim.priority
+            held[id] = Held(token: claim.token)
+            _ = try SpoolQueue(layout: layout).submitDeferred(request)
+        } catch {
+            logger.error("cannot queue claimed job \(id) here: \(error); giving it back")
+            held[id] = nil
+            FileSystem.remove(layout.job(id) + "/" + RelayClaim.fileName)
+            try? await database.release(id, token: claim.token)
+        }
+    }
+
+    /// After a restart: the claims PostgreSQL says this host holds are followed again when
+    /// the local spool has them, and given back when nothing of them reached it.
+    private func recover(watcher: SpoolWatcher) async {
+        while !Task.isCancelled {
+            do {
+                let claims = try await database.held(by: host)
+                let rows = try await database.jobs(claims.map(\.id))
+                for claim in claims {
+                    let local = (try? SpoolJSON.load(RelayClaim.self, from: layout.job(claim.id) + "/" + RelayClaim.fileName)).flatMap { $0 }
+                    switch ClaimRecovery.fate(token: claim.token, local: local.map { .claimed(token: $0.token) } ?? .none) {
+                    case .release:
+                        logger.notice("job \(claim.id) was claimed but never reached this host: giving it back")
+                        try await database.release(claim.id, token: claim.token)
+                    case .resume:
+                        var entry = Held(token: claim.token)
+                        if let row = rows.first(where: { $0.id == claim.id }) {
+                            entry.sent = [.stdout: row.stdoutBytes, .stderr: row.stderrBytes]
+                            entry.reportedRunning = row.state == .running
+                        }
+                        held[claim.id] = entry
+                        try? await watcher.watch(layout.job(claim.id), mask: WatchMask.contents)
+                    case .ignore:
+                        continue
+                    }
+                }
+                if !held.isEmpty { logger.info("following \(held.count) claimed job(s) again") }
+                return
+            } catch {
+                logger.warning("cannot read this host's claims yet: \(error); retrying")
+                await Pause.for(.seconds(1))
+            }
+        }
+    }
+
+    // MARK: leases and cancels
+
+    private func renew() async {
+        let tokens = held.values.map(\.token)
+        guard !tokens.isEmpty else { return }
+        do {
+            let (current, cancelled) = try await database.renew(host: host, tokens: tokens, lease: settings.lease)
+            for (id, claim) in held {
+                if !current.contains(claim.token) {
+                    fenced(id, why: "its lease was taken over")
+                } else if cancelled.contains(claim.token), !records.isCancelRequested(id) {
+                    do {
+                        let outcome = try CancelRequest(layout: layout).carryOut(id, note: "cancel requested through PostgreSQL")
+                        logger.info("cancel of \(id) from its origin: \(outcome)")
+                    } catch {
+                        logger.warning("cannot cancel \(id): \(error)")
+                    }
+                }
+            }
+        } catch {
+            logger.warning("cannot renew leases: \(error)")
+        }
+    }
+
+    /// Another host has the job now (or it was reported lost): this host's run is stopped
+    /// and forgotten; its writes would change nothing anyway.
+    private func fenced(_ id: JobID, why: String) {
+        logger.warning("job \(id): \(why); stopping it here")
+        held[id] = nil
+        if !FileSystem.exists(layout.done(id)) {
+            _ = try? CancelRequest(layout: layout).carryOut(id, note: "fenced: \(why)")
+        }
+    }
+
+    // MARK: streaming back
+
+    private func follow(_ id: JobID, watcher: SpoolWatcher) async {
+        guard var claim = held[id] else { return }
+        let ended = FileSystem.exists(layout.done(id))
+        do {
+            let status = try records.status(id)
+            // An end already here makes a separate "running" report a wasted round trip.
+            if !claim.reportedRunning, !ended, let status, status.state == .running {
+                guard try await database.started(id, token: claim.token, status: status) else { return fenced(id, why: "the claim is outdated") }
+                claim.reportedRunning = true
+            }
+            let now = ContinuousClock.now
+            var waiting = false
+            for stream in JobStream.allCases {
+                let size = records.outputSize(id, stream)
+                let sent = claim.sent[stream] ?? 0
+                if size > sent { claim.batch.noteGrowth(at: now) }
+                switch claim.batch.decide(unsent: size - sent, ended: ended, now: now) {
+                case .nothing: break
+                case .sendAt: waiting = true
+                case .sendNow:
+                    var offset = sent
+                    while offset < size {
+                        guard let bytes = try FileSystem.read(layout.job(id, stream.file), offset: offset, limit: OutputBatch.chunk),
+                              !bytes.isEmpty else { break }
+                        guard try await database.append(id, token: claim.token, OutputChunk(stream: stream, offset: offset, data: bytes)) else {
+                            return fenced(id, why: "the claim is outdated")
+                        }
+                        offset += Int64(bytes.count)
+                    }
+                    claim.sent[stream] = offset
+                }
+            }
+            claim.batch.waitingSince = waiting ? (claim.batch.waitingSince ?? now) : nil
+            if ended, !waiting, let final = try records.status(id), final.state.isFinal {
+                var record = final
+                record.stdoutBytes = claim.sent[.stdout]
+                record.stderrBytes = claim.sent[.stderr]
+                record.host = host
+                guard try await database.finished(id, token: claim.token, status: record) else {
+                    return fenced(id, why: "the claim is outdated")
+                }
+                held[id] = nil
+                let directory = layout.job(id)
+                Task { await watcher.unwatch(directory) }
+                return
+            }
+            held[id] = claim
+        } catch {
+            held[id] = claim
+            logger.warning("cannot stream job \(id) back: \(error); retrying")
+        }
+    }
+}
+
+/// `jobs/<id>/claim.json` on a worker host: which claim of a relayed job this host's copy
+/// belongs to. Written before the request enters the local queue.
+struct RelayClaim: Codable, Sendable, Equatable {
+    static let fileName = "claim.json"
+    var token: Int64
+    var host: String
+}

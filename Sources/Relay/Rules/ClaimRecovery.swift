@@ -1,0 +1,27 @@
+/// What a receiving relay does, after a restart, with a claim PostgreSQL says its host
+/// holds: whether any of it reached the local spool decides.
+enum ClaimRecovery {
+    enum LocalTrace: Sendable, Equatable {
+        /// No claim record, request or status: it provably never started.
+        case none
+        /// The claim record is there (under this token or another).
+        case claimed(token: Int64)
+    }
+
+    enum Fate: Sendable, Equatable {
+        /// Give it back: it waits again for any host.
+        case release
+        /// Follow it again: stream what it printed and report its end.
+        case resume
+        /// The local files belong to another claim of the job: leave both to the lease.
+        case ignore
+    }
+
+    static func fate(token: Int64, local: LocalTrace) -> Fate {
+        switch local {
+        case .none: .release
+        case .claimed(let held) where held == token: .resume
+        case .claimed: .ignore
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+import Logging
+import Spool
+
+/// The sending relay: one more worker to the origin host's spool. It claims requests by
+/// rename into `active/<name>/`, hands them to PostgreSQL, and mirrors each remote job
+/// back into the local files (output at its offsets, `status.json`, finally the rename
+/// into `done/`), so every tool and event works unchanged on this host. Sessions and
+/// jobs with `stdin: "pipe"` stay for the local workers.
+actor SendingRelay {
+    let layout: SpoolLayout
+    let name: WorkerName
+    /// This host's name in PostgreSQL (`spool_job.origin`).
+    let origin: String
+    let database: RelayDatabase
+    let settings: RelaySettings
+    let logger: Logger
+    let wake = WakeSet()
+
+    private var mirrors: [JobID: Mirror] = [:]
+    /// Claimed here but not yet in PostgreSQL (it was unreachable): handed over again.
+    private var unsent: Set<JobID> = []
+    /// Waiting requests this relay leaves to local workers (sessions, piped stdin).
+    private var leftLocal: Set<JobID> = []
+    private var records: JobRecords { JobRecords(layout: layout) }
+    private var transitions: JobTransitions { JobTransitions(layout: layout) }
+
+    init(layout: SpoolLayout, name: WorkerName, origin: String, database: RelayDatabase, settings: RelaySettings, logger: Logger) {
+        self.layout = layout
+        self.name = name
+        self.origin = origin
+        self.database = database
+        self.settings = settings
+        self.logger = logger
+    }
+
+    static let queueKey = "\u{0}queue"
+
+    func run(watcher: SpoolWatcher) async throws {
+        let registration = try WorkerRegistration(layout: layout, name: name, slots: 0)
+        defer { registration.unregister() }
+        let events = watcher.events()
+        for priority in Priority.allCases { try await watcher.watch(layout.queue(priority), mask: WatchMask.arrivals) }
+        try await adoptOwnFolder(watcher: watcher)
+        let wake = wake, jobs = layout.jobs, queues = Set(Priority.allCases.map { layout.queue($0) })
+        let origin = origin
+        let fileEvents = Task {
+            for await event in events {
+                if event.isOverflow { wake.addAll() } else if queues.contains(event.directory) {
+                    wake.add(Self.queueKey)
+                } else if event.name == JobFile.cancel.rawValue,
+                          (event.directory as NSString).deletingLastPathComponent == jobs {
+                    wake.add("cancel " + (event.directory as NSString).lastPathComponent)
+                }
+            }
+        }
+        defer { fileEvents.cancel() }
+        logger.info("sending relay \(name) for host \(origin) ready on \(layout.root)")
+        wake.add(Self.queueKey)
+        var lastSweep = ContinuousClock.now
+        while !Task.isCancelled {
+            let batch = await wake.next(timeout: .milliseconds(Int64(settings.poll * 1000)))
+            try? registration.heartbeat()
+            if batch.all || batch.isEmpty || batch.keys.contains(Self.queueKey) { await handOver(watcher: watcher) }
+            var refresh: Set<JobID> = []
+            for key in batch.keys {
+                if key.hasPrefix("cancel "), let id = JobID(String(key.dropFirst(7))) { await forwardCancel(id) }
+                // spool_job notifications: "<origin> <id>".
+                let parts = key.split(separator: " ", maxSplits: 1)
+                if parts.count == 2, parts[0] == origin, let id = JobID(String(parts[1])), mirrors[id] != nil { refresh.insert(id) }
+            }
+            if batch.all || batch.isEmpty { refresh = Set(mirrors.keys) }
+            if !refresh.isEmpty { await self.refresh(Array(refresh), watcher: watcher) }
+            if ContinuousClock.now - lastSweep > .milliseconds(Int64(settings.lease * 500)) {
+                lastSweep = .now
+                do {
+                    if try await database.expireLeases() > 0 { refresh = Set(mirrors.keys) }
+                    if settings.retain > 0 { try await database.trim(origin: origin, olderThan: settings.retain) }
+                } catch {
+                    logger.warning("lease sweep: \(error)")
+                }
+            }
+        }
+    }
+
+    // MARK: handing over
+
+    /// Requests left in this relay's folder by its previous life: a remote one is
+    /// followed again (its insert repeated: it is idempotent), any other handed over.
+    private func adoptOwnFolder(watcher: SpoolWatcher) async throws {
+        for file in FileSystem.list(layout.active(worker: name)) {
+            guard let id = JobID(fileName: file) else { continue }
+            if let status = try? records.status(id), status.remote == true {
+                var mirror = Mirror(token: status.attempt, shown: status.state == .running ? .running : .queued, host: status.host)
+                mirror.stdoutBytes = records.outputSize(id, .stdout)
+                mirror.stderrBytes = records.outputSize(id, .stderr)
+                mirrors[id] = mirror
+                unsent.insert(id)
+                try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
+            } else {
+                await handOff(id, watcher: watcher)
+            }
+        }
+        if !mirrors.isEmpty { logger.info("following \(mirrors.count) relayed job(s) again") }
+        await insertUnsent()
+    }
+
+    private func handOver(watcher: SpoolWatcher) async {
+        await insertUnsent()
+        let queue = SpoolQueue(layout: layout)
+        for entry in QueueOrder().sorted(queue.entries()) where !leftLocal.contains(entry.id) {
+            let path = layout.queued(entry.id, entry.priority)
+            // Peek first: what only local workers can run is never claimed.
+            if let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: entry.id, priority: entry.priority)),
+               request.opensSession || request.stdinIsPipe || request.session != nil {
+                leftLocal.insert(entry.id)
+                continue
+            }
+            guard (try? queue.claim(entry, worker: name)) == true else { continue }
+            await handOff(entry.id, watcher: watcher)
+        }
+        if leftLocal.count > 10_000 { leftLocal.removeAll() }
+    }
+
+    /// A request just claimed into this relay's folder: its status says remote, then it
+    /// goes into PostgreSQL.
+    private func handOff(_ id: JobID, watcher: SpoolWatcher) async {
+        let path = layout.active(id, worker: name)
+        let request: JobRequest
+        do {
+            request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
+        } catch {
+            transitions.quarantine(path, reason: "\(error)")
+            return
+        }
+        do {
+            try FileSystem.makeDirectory(layout.job(id))
+            var status = JobStatus(job: id, state: .queued, priority: request.priority, worker: name, createdAt: request.createdAt,
+                                   reason: "waiting in PostgreSQL for a worker host")
+            status.remote = true
+            try records.writeStatus(status, durable: false)
+        } catch {
+            logger.error("cannot record \(id) as relayed: \(error); it goes back to its queue")
+            _ = try? transitions.requeue(id, priority: request.priority, from: name)
+            return
+        }
+        mirrors[id] = Mirror()
+        unsent.insert(id)
+        try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
+        await insertUnsent()
+    }
+
+    private func insertUnsent() async {
+        for id in unsent.sorted() {
+            let path = layout.active(id, worker: name)
+            do {
+                guard let bytes = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { unsent.remove(id); continue }
+                let request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
+                try await database.insert(request, bytes: bytes, origin: origin)
+                unsent.remove(id)
+            } catch {
+                logger.warning("cannot hand \(id) to PostgreSQL yet: \(error); retrying")
+                return
+            }
+        }
+    }
+
+    // MARK: cancel
+
+    private func forwardCancel(_ id: JobID) async {
+        guard mirrors[id] != nil, records.isCancelRequested(id) else { return }
+        do {
+            let result = try await database.cancel(id)
+            logger.info("cancel of relayed job \(id): \(result)")
+        } catch {
+            logger.warning("cannot pass on the cancel of \(id): \(error); retrying")
+            wake.add("cancel \(id)")
+        }
+    }
+
+    // MARK: mirroring
+
+    private func refresh(_ ids: [JobID], watcher: SpoolWatcher) async {
+        let rows: [RemoteJob]
+        do { rows = try await database.jobs(ids) } catch {
+            logger.warning("cannot read relayed jobs: \(error)")
+            return
+        }
+        // A row that should be there and is not (a database restored from before the
+        // insert, say): handed over again, so the job is not silently forgotten.
+        let found = Set(rows.map(\.id))
+        for id in ids where mirrors[id] != nil && !found.contains(id) && !unsent.contains(id) {
+            logger.warning("relayed job \(id) is missing from PostgreSQL; handing it over again")
+            unsent.insert(id)
+        }
+        if !unsent.isEmpty { await insertUnsent() }
+        for row in rows {
+            guard let mirror = mirrors[row.id] else { continue }
+            do {
+                try await apply(row, to: mirror, watcher: watcher)
+            } catch {
+                logger.warning("cannot mirror \(row.id): \(error); retrying")
+            }
+        }
+    }
+
+    private func apply(_ row: RemoteJob, to start: Mirror, watcher: SpoolWatcher) async throws {
+        var mirror = start
+        let id = row.id
+        defer { if mirrors[id] != nil { mirrors[id] = mirror } }
+        for action in MirrorRule.actions(mirror, row) {
+            switch action {
+            case .startOver(let token):
+                try OutputFiles.empty(id, layout: layout)
+                mirror.token = token
+                mirror.stdoutBytes = 0
+                mirror.stderrBytes = 0
+            case .fetch(let stream, _):
+                while mirror.bytes(stream) < row.bytes(stream) {
+                    let chunks = try await database.output(id, token: row.token, stream: stream, from: mirror.bytes(stream))
+                    guard !chunks.isEmpty else { break }
+                    for chunk in chunks {
+                        let end = try OutputFiles.write(chunk, of: id, at: mirror.bytes(stream), layout: layout)
+                        if stream == .stdout { mirror.stdoutBytes = end } else { mirror.stderrBytes = end }
+                    }
+                }
+            case .show(let state, let host, let remoteStatus, let reason):
+                var status = remoteStatus.map { MirrorRule.originRecord($0, host: host, token: row.token) }
+                    ?? JobStatus(job: id, state: .queued, priority: (try? records.status(id))?.priority ?? .async, worker: name,
+                                 createdAt: id.createdAt)
+                status.remote = true
+                status.host = host
+                status.attempt = row.token
+                status.state = state == .running ? .running : .queued
+                status.reason = state == .claimed ? "claimed by host \(host ?? "?"); starting" : reason ?? status.reason
+                if state == .queued { status.reason = reason ?? "waiting in PostgreSQL for a worker host" }
+                try records.writeStatus(status, durable: false)
+                mirror.shown = state
+                mirror.host = host
+            case .finish(let final):
+                guard mirror.stdoutBytes >= (final.stdoutBytes ?? 0), mirror.stderrBytes >= (final.stderrBytes ?? 0) else {
+                    // Not all of its output is here yet: the next look finishes it.
+                    wake.add("\(origin) \(id)")
+                    return
+                }
+                var record = MirrorRule.originRecord(final, host: row.host, token: row.token)
+                record.stdoutBytes = mirror.stdoutBytes
+                record.stderrBytes = mirror.stderrBytes
+                try records.writeStatus(record, durable: false)
+                try transitions.fileFinished(id, from: .claimed(name))
+                forget(id, watcher: watcher)
+            case .lose(let reason):
+                try end(id, outcome: .lost(reason: reason), watcher: watcher)
+            case .cancelBeforeStart:
+                try end(id, outcome: .cancelled(code: nil, signal: nil, started: false), watcher: watcher)
+            }
+        }
+    }
+
+    private func end(_ id: JobID, outcome: JobOutcome, watcher: SpoolWatcher) throws(SpoolError) {
+        let request = try? JobRequest.load(path: layout.active(id, worker: name), defaults: RequestDefaults(job: id, priority: .async))
+        let origin = request.map(JobOrigin.init) ?? JobOrigin(job: id, priority: .async)
+        let previous = try? records.status(id)
+        try transitions.finish(id, from: .claimed(name), origin: origin, worker: previous?.worker ?? name,
+                               ending: JobEnding(outcome: outcome, finishedAt: .now), previous: previous)
+        forget(id, watcher: watcher)
+    }
+
+    private func forget(_ id: JobID, watcher: SpoolWatcher) {
+        mirrors[id] = nil
+        unsent.remove(id)
+        let directory = layout.job(id)
+        Task { await watcher.unwatch(directory) }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import MCP
+import Spool
+import Testing
+
+/// Hosts A, B and C (network namespaces, or loopback where none can be made) with their
+/// own spools, joined by a private PostgreSQL cluster: spool-mcp --postgres on A,
+/// spool-worker --postgres on B and C.
+@Suite("many hosts", .serialized, .timeLimit(.minutes(4)), .enabled(if: PostgresCluster.isAvailable, "PostgreSQL is not installed"))
+struct ManyHostsTests {
+    /// What a job prints and how it exits depends only on n, so every result can be checked.
+    static func command(_ n: Int) -> String { "printf 'job %s\\n' \(n); printf 'e\(n)' >&2; exit \(n % 3)" }
+
+    func waitDone(_ spool: TestSpool, count: Int, timeout: Double) async -> Bool {
+        await eventually(timeout: timeout) { spool.names(spool.layout.done).count >= count }
+    }
+
+    @Test("1,000 async jobs from A run exactly once, spread over B and C, with identical output and exit codes")
+    func thousandJobs() async throws {
+        // A lease long enough that a busy 2-core machine never lets one run out here.
+        try await withRelayWorld(lease: 15) { world in
+            try world.startWorkerHost("b", slots: 4)
+            try world.startWorkerHost("c", slots: 4)
+            let mcp = try await world.frontend()
+            let a = world.spools["a"]!
+            var ids: [Int: String] = [:]
+            for n in 0..<1000 {
+                let started = try await mcp.call("start", ["command": .string(Self.command(n))])
+                ids[n] = try #require(started["job"]?.stringValue)
+            }
+            #expect(await waitDone(a, count: 1000, timeout: 150), "done at A: \(a.names(a.layout.done).count)")
+            var hostsUsed: [String: Int] = [:]
+            for (n, id) in ids {
+                let status = try #require(try a.status(id))
+                #expect(status.state == (n % 3 == 0 ? .succeeded : .failed), "job \(n)")
+                #expect(status.exitCode == Int32(n % 3))
+                #expect(a.read(a.layout.job(JobID(id)!, .stdout)) == "job \(n)\n")
+                #expect(a.read(a.layout.job(JobID(id)!, .stderr)) == "e\(n)")
+                #expect(status.remote == true)
+                hostsUsed[status.host ?? "?", default: 0] += 1
+            }
+            #expect(Set(hostsUsed.keys) == ["b", "c"], "\(hostsUsed)")
+            // Exactly once: each ran on one host, in one attempt.
+            let b = Set(world.spools["b"]!.names(world.spools["b"]!.layout.done))
+            let c = Set(world.spools["c"]!.names(world.spools["c"]!.layout.done))
+            #expect(b.isDisjoint(with: c))
+            #expect(b.count + c.count == 1000)
+            #expect(try await world.cluster.psql("SELECT count(*) FROM spool_jobs WHERE state = 'finished' AND attempts = 1") == "1000")
+            await mcp.close()
+        }
+    }
+
+    @Test("a sync run on A executes on B with progress at A; cancel from A ends the process group on B; psql shows it")
+    func syncRunAndCancel() async throws {
+        try await withRelayWorld { world in
+            try world.startWorkerHost("b", slots: 2)
+            let mcp = try await world.frontend()
+            let a = world.spools["a"]!, b = world.spools["b"]!
+            let (result, notes) = try await mcp.callWithProgress(
+                "run", ["command": "for i in 1 2 3; do echo tick $i; sleep 0.4; done", "wait": 30], expecting: 1)
+            #expect(result["state"] == "succeeded")
+            #expect(result["stdout"] == "tick 1\ntick 2\ntick 3\n")
+            #expect(notes >= 1, "progress notifications at A")
+            let id = try #require(result["job"]?.stringValue)
+            #expect(try a.status(id)?.host == "b")
+            #expect(b.names(b.layout.done).contains("\(id).json"), "it ran in B's spool")
+            #expect(try await world.cluster.psql("SELECT host || ' ' || state || ' ' || exit_code FROM spool_jobs WHERE job = '\(id)'") == "b finished 0")
+
+            let started = try await mcp.call("start", ["command": "echo started; sleep 120 & wait"])
+            let long = try #require(started["job"]?.stringValue)
+            #expect(await eventually(timeout: 20) { (try? b.status(long))??.state == .running && (try? a.status(long))??.state == .running })
+            let pid = try #require(try b.status(long)?.pid)
+            _ = try await mcp.call("cancel", ["job": .string(long)])
+            #expect(await eventually(timeout: 20) { (try? a.status(long))??.state == .cancelled }, "cancelled at A")
+            #expect(await ProcessTable.waitGone(group: pid), "the process group on B is gone")
+            await mcp.close()
+        }
+    }
+
+    @Test("kill -9 of each relay, of B's worker, and an immediate PostgreSQL restart mid-run lose and repeat nothing")
+    func crashes() async throws {
+        try await withRelayWorld(lease: 15) { world in
+            try world.startWorkerHost("b", slots: 3)
+            try world.startWorkerHost("c", slots: 3)
+            let mcp = try await world.frontend()
+            let a = world.spools["a"]!, b = world.spools["b"]!, c = world.spools["c"]!
+            var ids: [Int: String] = [:]
+            for n in 0..<150 {
+                let started = try await mcp.call("start", ["command": .string("sleep 0.05; " + Self.command(n))])
+                ids[n] = try #require(started["job"]?.stringValue)
+            }
+            _ = await eventually(timeout: 20) { a.names(a.layout.done).count >= 15 }
+            let sending = world.relayPids("a")
+            #expect(sending.count == 1 && a.names(a.layout.done).count < 150, "A's relay killed mid-run")
+            for pid in sending { kill(pid, SIGKILL) }
+            _ = await eventually(timeout: 20) { a.names(a.layout.done).count >= 40 }
+            let receiving = world.relayPids("b")
+            #expect(receiving.count == 1 && a.names(a.layout.done).count < 150, "B's relay killed mid-run")
+            for pid in receiving { kill(pid, SIGKILL) }
+            _ = await eventually(timeout: 20) { a.names(a.layout.done).count >= 60 }
+            // B's worker itself: its jobs finish under their supervisors; a new life adopts them.
+            if let worker = world.worker("b") { kill(worker.pid, SIGKILL) }
+            for pid in world.relayPids("b") { kill(pid, SIGKILL) }
+            try world.startWorkerHost("b", slots: 3)
+            _ = await eventually(timeout: 20) { a.names(a.layout.done).count >= 90 }
+            #expect(a.names(a.layout.done).count < 150, "PostgreSQL restarted mid-run")
+            try await world.cluster.restartImmediately()
+            #expect(await waitDone(a, count: 150, timeout: 120), "done at A: \(a.names(a.layout.done).count)")
+            for (n, id) in ids {
+                let status = try #require(try a.status(id))
+                #expect(status.exitCode == Int32(n % 3), "job \(n): \(status.state) \(status.reason ?? "")")
+                #expect(a.read(a.layout.job(JobID(id)!, .stdout)) == "job \(n)\n", "job \(n)")
+            }
+            let onB = Set(b.names(b.layout.done)), onC = Set(c.names(c.layout.done))
+            #expect(onB.isDisjoint(with: onC), "no job ran on both hosts")
+            #expect(onB.count + onC.count == 150)
+            #expect(try await world.cluster.psql("SELECT count(*) FROM spool_job WHERE state = 'finished'") == "150")
+            await mcp.close()
+        }
+    }
+
+    @Test("B cut off past its lease: its jobs are lost or retried on C, queued work goes to C, and B's late writes are fenced")
+    func partition() async throws {
+        try await withRelayWorld(lease: 3) { world in
+            try #require(world.hosts.isolated, "needs network namespaces")
+            try world.startWorkerHost("b", slots: 2)
+            let mcp = try await world.frontend()
+            let a = world.spools["a"]!
+            let once = try #require(try await mcp.call("start", ["command": "echo begun; sleep 7; echo late"])["job"]?.stringValue)
+            let retried = try #require(try await mcp.call("start", ["command": "echo attempt; sleep 7; echo done", "retries": 1])["job"]?.stringValue)
+            #expect(await eventually(timeout: 20) {
+                [once, retried].allSatisfy { (try? a.status($0))??.state == .running && (try? a.status($0))??.host == "b" }
+            })
+            await world.hosts.setLink("b", up: false)
+            try world.startWorkerHost("c", slots: 2)
+            let later = try #require(try await mcp.call("start", ["command": "echo on-c"])["job"]?.stringValue)
+            #expect(await eventually(timeout: 30) { (try? a.status(once))??.state == .lost }, "lost at A")
+            let lost = try #require(try a.status(once))
+            #expect(lost.reason?.contains("lease") == true, "\(lost.reason ?? "")")
+            #expect(await eventually(timeout: 30) { (try? a.status(later))??.state == .succeeded })
+            #expect(try a.status(later)?.host == "c")
+            #expect(await eventually(timeout: 40) { (try? a.status(retried))??.state == .succeeded }, "retried on C")
+            #expect(try a.status(retried)?.host == "c")
+            #expect(a.read(a.layout.job(JobID(retried)!, .stdout)) == "attempt\ndone\n")
+            let lostToken = try await world.cluster.psql("SELECT token FROM spool_job WHERE id = '\(once)'")
+            await world.hosts.setLink("b", up: true)
+            // B's copies end (or are stopped) once it is back; none of its writes lands.
+            try await Task.sleep(for: .seconds(9))
+            #expect(try await world.cluster.psql("SELECT state || ' ' || token FROM spool_job WHERE id = '\(once)'") == "lost \(lostToken)")
+            #expect(try await world.cluster.psql("SELECT count(*) FROM spool_output WHERE position('late' in convert_from(data, 'UTF8')) > 0") == "0")
+            #expect(try await world.cluster.psql("SELECT host || ' ' || state FROM spool_job WHERE id = '\(retried)'") == "c finished")
+            #expect(try a.status(once)?.state == .lost)
+            let bLog = world.spools["b"]!.read(world.spools["b"]!.logPath) ?? ""
+            #expect(bLog.contains("job \(once): "), "B's relay found its claim outdated once it was back")
+            await mcp.close()
+        }
+    }
+}
