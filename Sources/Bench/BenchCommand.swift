@@ -19,6 +19,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Virtual environment for mcp-shell-server (default: .build/compare-venv).") var peerVenv: String?
     @Flag(help: "Only measure watched files (append to event) and backups (a tree of --tree-files files).") var watched = false
     @Option(help: "Files in the backed-up tree of the --watched benchmark.") var treeFiles = 10_000
+    @Flag(help: "Only measure many hosts through a private PostgreSQL cluster (round trip, claim-to-start, drain by 1 and 2 worker hosts).") var hosts = false
+    @Option(help: "Slots per worker host in the --hosts drain.") var slots = 8
 
     func run() async throws {
         let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
@@ -26,6 +28,10 @@ struct BenchCommand: AsyncParsableCommand {
         if compare {
             let peer = try await PeerInstall.ensure(venv: peerVenv ?? PeerInstall.defaultVenv(bin: bin))
             try await CompareBench(bin: bin, peer: peer, calls: calls, jobs: jobs).run()
+            return
+        }
+        if hosts {
+            try await ManyHostsBench(bin: bin, calls: calls, jobs: jobs, slots: slots).run()
             return
         }
         if watched {

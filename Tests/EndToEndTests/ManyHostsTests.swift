@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import ProcessHarness
 import Spool
 import Testing
 
@@ -32,7 +33,7 @@ struct ManyHostsTests {
             var hostsUsed: [String: Int] = [:]
             for (n, id) in ids {
                 let status = try #require(try a.status(id))
-                #expect(status.state == (n % 3 == 0 ? .succeeded : .failed), "job \(n)")
+                #expect(status.state == (n % 3 == 0 ? .succeeded : .failed), "job \(n) \(id): \(status.reason ?? "")")
                 #expect(status.exitCode == Int32(n % 3))
                 #expect(a.read(a.layout.job(JobID(id)!, .stdout)) == "job \(n)\n")
                 #expect(a.read(a.layout.job(JobID(id)!, .stderr)) == "e\(n)")
@@ -45,12 +46,13 @@ struct ManyHostsTests {
             let c = Set(world.spools["c"]!.names(world.spools["c"]!.layout.done))
             #expect(b.isDisjoint(with: c))
             #expect(b.count + c.count == 1000)
+            if b.count + c.count != 1000 { world.printLogs() }
             #expect(try await world.cluster.psql("SELECT count(*) FROM spool_jobs WHERE state = 'finished' AND attempts = 1") == "1000")
             await mcp.close()
         }
     }
 
-    @Test("a sync run on A executes on B with progress at A; cancel from A ends the process group on B; psql shows it")
+    @Test("a sync run on A executes on B with progress at A; send_input and cancel from A reach B; psql shows it")
     func syncRunAndCancel() async throws {
         try await withRelayWorld { world in
             try world.startWorkerHost("b", slots: 2)
@@ -65,6 +67,17 @@ struct ManyHostsTests {
             #expect(try a.status(id)?.host == "b")
             #expect(b.names(b.layout.done).contains("\(id).json"), "it ran in B's spool")
             #expect(try await world.cluster.psql("SELECT host || ' ' || state || ' ' || exit_code FROM spool_jobs WHERE job = '\(id)'") == "b finished 0")
+
+            // send_input from A reaches the command on B, and its eof ends the input there.
+            let piped = try await mcp.call("start", ["command": "tr a-z A-Z", "stdin": "pipe"])
+            let pipedID = try #require(piped["job"]?.stringValue)
+            #expect(await eventually(timeout: 20) { (try? a.status(pipedID))??.state == .running })
+            let sent = try await mcp.call("send_input", ["job": .string(pipedID), "data": "hello\n"])
+            #expect(sent.isError != true, "\(sent.content)")
+            _ = try await mcp.call("send_input", ["job": .string(pipedID), "data": "from a\n", "eof": true])
+            #expect(await eventually(timeout: 20) { (try? a.status(pipedID))??.state == .succeeded })
+            #expect(a.read(a.layout.job(JobID(pipedID)!, .stdout)) == "HELLO\nFROM A\n")
+            #expect(try a.status(pipedID)?.host == "b")
 
             let started = try await mcp.call("start", ["command": "echo started; sleep 120 & wait"])
             let long = try #require(started["job"]?.stringValue)

@@ -84,6 +84,18 @@ struct RelayDatabase: Sendable {
         }
     }
 
+    /// Queues a piece of a relayed job's input (its origin is the only writer, so the
+    /// next number is the largest so far plus one).
+    func appendInput(_ id: JobID, data: [UInt8], eof: Bool) async throws {
+        let job = id.rawValue, buffer = ByteBuffer(bytes: data)
+        try await run("sending input of \(id)") { client, logger in
+            try await client.query("""
+                INSERT INTO spool_input (job, seq, data, eof)
+                SELECT \(job), coalesce(max(seq), 0) + 1, \(buffer), \(eof) FROM spool_input WHERE job = \(job)
+                """, logger: logger)
+        }
+    }
+
     enum CancelResult: Sendable, Equatable {
         /// It was still waiting: it is cancelled, and never runs.
         case dequeued
@@ -189,6 +201,21 @@ struct RelayDatabase: Sendable {
                 if cancel { cancelled.insert(token) }
             }
             return (current, cancelled)
+        }
+    }
+
+    /// Input pieces of a job from number `after` on (exclusive), in order.
+    func input(_ id: JobID, after seq: Int64) async throws -> [InputPiece] {
+        let job = id.rawValue
+        return try await run("reading input of \(id)") { client, logger in
+            let rows = try await client.query("""
+                SELECT seq, data, eof FROM spool_input WHERE job = \(job) AND seq > \(seq) ORDER BY seq LIMIT 256
+                """, logger: logger)
+            var pieces: [InputPiece] = []
+            for try await (number, data, eof) in rows.decode((Int64, ByteBuffer, Bool).self) {
+                pieces.append(InputPiece(seq: number, data: Array(data.readableBytesView), eof: eof))
+            }
+            return pieces
         }
     }
 

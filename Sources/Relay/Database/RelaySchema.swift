@@ -9,6 +9,7 @@ import PostgresNIO
 ///   cancelled. `token` comes from one sequence and grows with every claim and every
 ///   takeover, so a write naming an older token matches no row.
 /// - `spool_output`: the output in chunks, keyed by job, token (attempt), stream, offset.
+/// - `spool_input`: what `send_input` wrote to a relayed job, in order, and its end.
 /// - `spool_jobs`: the view people read with psql: the cross-host `ls`.
 enum RelaySchema {
     static let lockKey: Int64 = 0x5350_4F4F_4C01
@@ -50,6 +51,30 @@ enum RelaySchema {
           data bytea NOT NULL,
           PRIMARY KEY (job, token, stream, "offset")
         )
+        """,
+        // send_input of a relayed job: pieces in order (`seq`), the last one may close the input.
+        """
+        CREATE TABLE IF NOT EXISTS spool_input (
+          job text NOT NULL REFERENCES spool_job (id) ON DELETE CASCADE,
+          seq bigint NOT NULL,
+          data bytea NOT NULL,
+          eof boolean NOT NULL DEFAULT false,
+          PRIMARY KEY (job, seq)
+        )
+        """,
+        """
+        CREATE OR REPLACE FUNCTION spool_input_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE target text;
+        BEGIN
+          SELECT host INTO target FROM spool_job WHERE id = NEW.job;
+          IF target IS NOT NULL THEN PERFORM pg_notify('spool_control', target); END IF;
+          RETURN NEW;
+        END
+        $$
+        """,
+        """
+        CREATE OR REPLACE TRIGGER spool_input_notify AFTER INSERT ON spool_input
+          FOR EACH ROW EXECUTE FUNCTION spool_input_notify()
         """,
         "CREATE SEQUENCE IF NOT EXISTS spool_token",
         // NOTIFY from the database itself, so every change wakes whoever waits for it,

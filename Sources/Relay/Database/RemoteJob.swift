@@ -40,6 +40,13 @@ struct OutputChunk: Sendable, Equatable {
     var end: Int64 { offset + Int64(data.count) }
 }
 
+/// A piece of a relayed job's input, as `send_input` wrote it on the origin host.
+struct InputPiece: Sendable, Equatable {
+    var seq: Int64
+    var data: [UInt8]
+    var eof: Bool
+}
+
 extension Priority {
     /// `spool_job.priority`: sync sorts first.
     var rank: Int16 { self == .sync ? 0 : 1 }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import Spool
 
@@ -24,6 +25,13 @@ actor ReceivingRelay {
         var sent: [JobStream: Int64] = [.stdout: 0, .stderr: 0]
         var reportedRunning = false
         var batch = OutputBatch()
+        /// Started with `stdin: "pipe"`: its input comes from PostgreSQL.
+        var pipe = false
+        /// The last input piece taken from PostgreSQL, and what of it the FIFO has not taken yet.
+        var inputSeq: Int64 = 0
+        var unwritten: [UInt8] = []
+        var eofTaken = false
+        var eofWritten = false
     }
 
     private var held: [JobID: Held] = [:]
@@ -75,6 +83,9 @@ actor ReceivingRelay {
                 lastRenew = now
                 await renew()
             }
+            if everything || batch.keys.contains(Self.controlKey) {
+                for (id, claim) in held where claim.pipe { await pumpInput(id) }
+            }
             if everything || batch.keys.contains(Self.queueKey) || batch.keys.contains(where: { JobID($0) != nil }) {
                 await claim(watcher: watcher)
             }
@@ -113,13 +124,15 @@ actor ReceivingRelay {
         do {
             try FileSystem.makeDirectory(layout.job(id))
             try await watcher.watch(layout.job(id), mask: WatchMask.contents)
-            try AtomicFile.write(json: RelayClaim(token: claim.token, host: host), to: layout.job(id) + "/" + RelayClaim.fileName,
-                                 layout: layout, durable: false)
             var request = try SpoolJSON.decode(JobRequest.self, from: claim.request, path: "spool_job(\(id)).request",
                                                userInfo: [.requestDefaults: RequestDefaults(job: id, priority: claim.priority)])
             request.job = id
             request.priority = claim.priority
-            held[id] = Held(token: claim.token)
+            try AtomicFile.write(json: RelayClaim(token: claim.token, host: host, stdinPipe: request.stdinIsPipe), to: claimPath(id),
+                                 layout: layout, durable: false)
+            var entry = Held(token: claim.token)
+            entry.pipe = request.stdinIsPipe
+            held[id] = entry
             _ = try SpoolQueue(layout: layout).submitDeferred(request)
         } catch {
             logger.error("cannot queue claimed job \(id) here: \(error); giving it back")
@@ -144,6 +157,10 @@ actor ReceivingRelay {
                         try await database.release(claim.id, token: claim.token)
                     case .resume:
                         var entry = Held(token: claim.token)
+                        entry.pipe = local?.stdinPipe == true
+                        entry.inputSeq = local?.inputSeq ?? 0
+                        entry.eofWritten = FileSystem.exists(layout.job(claim.id, .stdinEOF))
+                        entry.eofTaken = entry.eofWritten
                         if let row = rows.first(where: { $0.id == claim.id }) {
                             entry.sent = [.stdout: row.stdoutBytes, .stderr: row.stderrBytes]
                             entry.reportedRunning = row.state == .running
@@ -160,6 +177,48 @@ actor ReceivingRelay {
                 logger.warning("cannot read this host's claims yet: \(error); retrying")
                 await Pause.for(.seconds(1))
             }
+        }
+    }
+
+    private func claimPath(_ id: JobID) -> String { layout.job(id) + "/" + RelayClaim.fileName }
+
+    // MARK: input
+
+    /// Takes new input pieces from PostgreSQL and writes them into the job's FIFO here
+    /// (without blocking: what the command has not read yet waits for the next look), then
+    /// its end as the `stdin.eof` marker, on which the keeper closes the command's input.
+    private func pumpInput(_ id: JobID) async {
+        guard var claim = held[id], claim.pipe, !claim.eofWritten else { return }
+        defer { if held[id] != nil { held[id] = claim } }
+        do {
+            if !claim.eofTaken {
+                for piece in try await database.input(id, after: claim.inputSeq) {
+                    claim.unwritten += piece.data
+                    claim.inputSeq = piece.seq
+                    if piece.eof { claim.eofTaken = true }
+                }
+            }
+            if !claim.unwritten.isEmpty {
+                let fd = open(layout.job(id, .stdin), O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+                // Not started yet (no FIFO, or no reader): the next look writes it.
+                guard fd >= 0 else { return }
+                defer { close(fd) }
+                var written = 0
+                while written < claim.unwritten.count {
+                    let n = claim.unwritten.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                    if n > 0 { written += n } else if n < 0 && errno == EINTR { continue } else { break }
+                }
+                claim.unwritten.removeFirst(written)
+            }
+            if claim.eofTaken, claim.unwritten.isEmpty {
+                try AtomicFile.write(Array("eof sent through PostgreSQL at \(Timestamp.now)\n".utf8), to: layout.job(id, .stdinEOF),
+                                     layout: layout, durable: false)
+                claim.eofWritten = true
+            }
+            try AtomicFile.write(json: RelayClaim(token: claim.token, host: host, stdinPipe: true, inputSeq: claim.inputSeq),
+                                 to: claimPath(id), layout: layout, durable: false)
+        } catch {
+            logger.warning("cannot pass input on to job \(id) yet: \(error)")
         }
     }
 
@@ -208,6 +267,12 @@ actor ReceivingRelay {
             if !claim.reportedRunning, !ended, let status, status.state == .running {
                 guard try await database.started(id, token: claim.token, status: status) else { return fenced(id, why: "the claim is outdated") }
                 claim.reportedRunning = true
+                if claim.pipe {
+                    held[id] = claim
+                    await pumpInput(id)
+                    guard let current = held[id] else { return }
+                    claim = current
+                }
             }
             let now = ContinuousClock.now
             var waiting = false
@@ -259,4 +324,7 @@ struct RelayClaim: Codable, Sendable, Equatable {
     static let fileName = "claim.json"
     var token: Int64
     var host: String
+    var stdinPipe: Bool?
+    /// The last input piece written into the job's FIFO here.
+    var inputSeq: Int64?
 }

@@ -5,8 +5,8 @@ import Spool
 /// The sending relay: one more worker to the origin host's spool. It claims requests by
 /// rename into `active/<name>/`, hands them to PostgreSQL, and mirrors each remote job
 /// back into the local files (output at its offsets, `status.json`, finally the rename
-/// into `done/`), so every tool and event works unchanged on this host. Sessions and
-/// jobs with `stdin: "pipe"` stay for the local workers.
+/// into `done/`), so every tool and event works unchanged on this host. What `send_input`
+/// writes goes on as rows. Sessions stay for the local workers.
 actor SendingRelay {
     let layout: SpoolLayout
     let name: WorkerName
@@ -22,6 +22,8 @@ actor SendingRelay {
     private var unsent: Set<JobID> = []
     /// Waiting requests this relay leaves to local workers (sessions, piped stdin).
     private var leftLocal: Set<JobID> = []
+    /// The input FIFOs of relayed jobs started with `stdin: "pipe"`.
+    private var inputs: [JobID: InputFIFO] = [:]
     private var records: JobRecords { JobRecords(layout: layout) }
     private var transitions: JobTransitions { JobTransitions(layout: layout) }
 
@@ -48,9 +50,10 @@ actor SendingRelay {
             for await event in events {
                 if event.isOverflow { wake.addAll() } else if queues.contains(event.directory) {
                     wake.add(Self.queueKey)
-                } else if event.name == JobFile.cancel.rawValue,
-                          (event.directory as NSString).deletingLastPathComponent == jobs {
-                    wake.add("cancel " + (event.directory as NSString).lastPathComponent)
+                } else if (event.directory as NSString).deletingLastPathComponent == jobs {
+                    let id = (event.directory as NSString).lastPathComponent
+                    if event.name == JobFile.cancel.rawValue { wake.add("cancel " + id) }
+                    if event.name == JobFile.stdinEOF.rawValue { wake.add("eof " + id) }
                 }
             }
         }
@@ -65,6 +68,7 @@ actor SendingRelay {
             var refresh: Set<JobID> = []
             for key in batch.keys {
                 if key.hasPrefix("cancel "), let id = JobID(String(key.dropFirst(7))) { await forwardCancel(id) }
+                if key.hasPrefix("eof "), let id = JobID(String(key.dropFirst(4))) { inputs[id]?.close(eof: true) }
                 // spool_job notifications: "<origin> <id>".
                 let parts = key.split(separator: " ", maxSplits: 1)
                 if parts.count == 2, parts[0] == origin, let id = JobID(String(parts[1])), mirrors[id] != nil { refresh.insert(id) }
@@ -91,6 +95,10 @@ actor SendingRelay {
         for file in FileSystem.list(layout.active(worker: name)) {
             guard let id = JobID(fileName: file) else { continue }
             if let status = try? records.status(id), status.remote == true {
+                if let request = try? JobRequest.load(path: layout.active(id, worker: name), defaults: RequestDefaults(job: id, priority: .async)),
+                   request.stdinIsPipe, !FileSystem.exists(layout.job(id, .stdinEOF)) {
+                    openInput(id)
+                }
                 var mirror = Mirror(token: status.attempt, shown: status.state == .running ? .running : .queued, host: status.host)
                 mirror.stdoutBytes = records.outputSize(id, .stdout)
                 mirror.stderrBytes = records.outputSize(id, .stderr)
@@ -112,7 +120,7 @@ actor SendingRelay {
             let path = layout.queued(entry.id, entry.priority)
             // Peek first: what only local workers can run is never claimed.
             if let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: entry.id, priority: entry.priority)),
-               request.opensSession || request.stdinIsPipe || request.session != nil {
+               request.opensSession || request.session != nil {
                 leftLocal.insert(entry.id)
                 continue
             }
@@ -146,6 +154,7 @@ actor SendingRelay {
         }
         mirrors[id] = Mirror()
         unsent.insert(id)
+        if request.stdinIsPipe { openInput(id) }
         try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
         await insertUnsent()
     }
@@ -161,6 +170,45 @@ actor SendingRelay {
             } catch {
                 logger.warning("cannot hand \(id) to PostgreSQL yet: \(error); retrying")
                 return
+            }
+        }
+    }
+
+    // MARK: input
+
+    private enum InputEvent: Sendable {
+        case data([UInt8])
+        case end(eof: Bool)
+    }
+
+    /// `jobs/<id>/stdin` becomes a FIFO here; what `send_input` writes into it is sent on,
+    /// in order, and its `eof` after the last byte.
+    private func openInput(_ id: JobID) {
+        guard inputs[id] == nil else { return }
+        let fifo: InputFIFO
+        do { fifo = try InputFIFO(path: layout.job(id, .stdin)) } catch {
+            logger.error("job \(id) takes input, but its FIFO cannot be made here: \(error)")
+            return
+        }
+        inputs[id] = fifo
+        let (stream, continuation) = AsyncStream<InputEvent>.makeStream()
+        fifo.start(deliver: { continuation.yield(.data($0)) },
+                   finished: { continuation.yield(.end(eof: fifo.eofRequested)); continuation.finish() })
+        let database = database, logger = logger
+        Task {
+            for await event in stream {
+                let (data, eof): ([UInt8], Bool)
+                switch event {
+                case .data(let bytes): (data, eof) = (bytes, false)
+                case .end(let requested): guard requested else { return }; (data, eof) = ([], true)
+                }
+                // In order, and never dropped: PostgreSQL being away only delays it.
+                while true {
+                    do { try await database.appendInput(id, data: data, eof: eof); break } catch {
+                        logger.warning("cannot send input of \(id) yet: \(error); retrying")
+                        await Pause.for(.milliseconds(500))
+                    }
+                }
             }
         }
     }
@@ -268,6 +316,7 @@ actor SendingRelay {
 
     private func forget(_ id: JobID, watcher: SpoolWatcher) {
         mirrors[id] = nil
+        inputs.removeValue(forKey: id)?.close(eof: false)
         unsent.remove(id)
         let directory = layout.job(id)
         Task { await watcher.unwatch(directory) }

@@ -63,6 +63,12 @@ final class RelayWorld: @unchecked Sendable {
         }
     }
 
+    func printLogs() {
+        for (name, spool) in spools.sorted(by: { $0.key < $1.key }) {
+            print("--- host \(name) log:\n\(spool.read(spool.logPath)?.suffix(6000) ?? "")")
+        }
+    }
+
     func teardown() async {
         for spool in spools.values { await spool.cleanup() }
         await cluster.stop()
@@ -78,7 +84,7 @@ func withRelayWorld<T>(lease: Double = 5, _ body: (RelayWorld) async throws -> T
         await world.teardown()
         return result
     } catch {
-        for (name, spool) in world.spools { print("--- host \(name) log:\n\(spool.read(spool.logPath)?.suffix(4000) ?? "")") }
+        world.printLogs()
         await world.teardown()
         throw error
     }

@@ -1,23 +1,23 @@
 import Foundation
 import ProcessHarness
 
-/// A private PostgreSQL cluster for one test: `initdb` in a temporary folder, the server
+/// A private PostgreSQL cluster for one test or benchmark run: `initdb` in a temporary folder, the server
 /// as a child process (as the `postgres` user when the tests run as root, through
 /// `setpriv`, which execs, so signals reach the postmaster itself). `stop()` ends it and
 /// removes the folder. fsync is off: the tests kill processes, not machines.
-final class PostgresCluster: @unchecked Sendable {
-    let directory: String
-    let port: Int
-    let addresses: [String]
-    private(set) var server: ChildProcess?
+public final class PostgresCluster: @unchecked Sendable {
+    public let directory: String
+    public let port: Int
+    public let addresses: [String]
+    public private(set) var server: ChildProcess?
     private var starts = 0
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The newest installed PostgreSQL's programs (Debian keeps them off PATH).
-    static let binaries: String? = {
+    public static let binaries: String? = {
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
         if let newest = versions.last { return "\(root)/\(newest)/bin" }
@@ -25,7 +25,7 @@ final class PostgresCluster: @unchecked Sendable {
         return nil
     }()
 
-    static var isAvailable: Bool { binaries != nil }
+    public static var isAvailable: Bool { binaries != nil }
     private static var asRoot: Bool { getuid() == 0 }
 
     private static func command(_ program: String, _ arguments: [String]) -> (String, [String]) {
@@ -34,7 +34,7 @@ final class PostgresCluster: @unchecked Sendable {
             : (path, arguments)
     }
 
-    init(addresses: [String] = ["127.0.0.1"]) async throws {
+    public init(addresses: [String] = ["127.0.0.1"]) async throws {
         guard Self.isAvailable else { throw Failure(description: "PostgreSQL is not installed: run scripts/ensure-dependencies") }
         var template = Array((NSTemporaryDirectory() + "spool-pg-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
@@ -58,11 +58,11 @@ final class PostgresCluster: @unchecked Sendable {
         try await start()
     }
 
-    var url: String { url(host: addresses.last ?? "127.0.0.1") }
-    func url(host: String) -> String { "postgres://postgres@\(host):\(port)/postgres" }
-    var log: String { read(directory + "/server-\(starts).log") }
+    public var url: String { url(host: addresses.last ?? "127.0.0.1") }
+    public func url(host: String) -> String { "postgres://postgres@\(host):\(port)/postgres" }
+    public var log: String { read(directory + "/server-\(starts).log") }
 
-    func start() async throws {
+    public func start() async throws {
         starts += 1
         let (program, arguments) = Self.command("postgres", [
             "-D", directory + "/data", "-k", directory, "-p", String(port),
@@ -70,21 +70,25 @@ final class PostgresCluster: @unchecked Sendable {
             "-c", "shared_buffers=32MB",
         ])
         server = try ChildProcess(program, arguments, stderrPath: directory + "/server-\(starts).log")
-        let ready = await eventually(timeout: 30) { [self] in
-            self.log.contains("ready to accept connections") || self.server?.isRunning == false
+        let deadline = Date().addingTimeInterval(30)
+        var ready = false
+        while Date() < deadline {
+            ready = log.contains("ready to accept connections")
+            if ready || server?.isRunning == false { break }
+            try? await Task.sleep(for: .milliseconds(25))
         }
         guard ready, server?.isRunning == true else { throw Failure(description: "postgres did not start: \(log)") }
     }
 
     /// Immediate shutdown (SIGQUIT: no checkpoint, as after a crash), then a new start.
-    func restartImmediately() async throws {
+    public func restartImmediately() async throws {
         server?.signal(SIGQUIT)
         _ = await server?.wait(timeout: 30)
         try await start()
     }
 
     /// Runs SQL through psql; the output is unaligned, `|`-separated, without headers.
-    func psql(_ sql: String) async throws -> String {
+    public func psql(_ sql: String) async throws -> String {
         let out = directory + "/psql-\(UUID().uuidString).out"
         let psql = (Self.binaries ?? "/usr/bin") + "/psql"
         let child = try ChildProcess(psql, ["-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres",
@@ -95,7 +99,7 @@ final class PostgresCluster: @unchecked Sendable {
         return read(out).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func stop() async {
+    public func stop() async {
         if let server, server.isRunning {
             server.signal(SIGINT)
             if await server.wait(timeout: 20) == nil { server.signal(SIGQUIT); _ = await server.wait(timeout: 10) }
