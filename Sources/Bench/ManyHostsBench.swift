@@ -75,7 +75,7 @@ struct ManyHostsBench {
         children.append(mcp)
         let client = try RawMCPClient(process: mcp)
         for _ in 0..<20 { _ = try client.callTool("run", ["command": "true", "wait": 60]) } // warm-up (and the relays' start)
-        return try (0..<calls).map { _ in
+        let samples = try (0..<calls).map { _ in
             try BenchCommand.time {
                 let result = try client.callTool("run", ["command": "true", "wait": 60])
                 guard (result["structuredContent"] as? [String: Any])?["state"] as? String == "succeeded" else {
@@ -83,6 +83,9 @@ struct ManyHostsBench {
                 }
             }
         }
+        // This phase's hosts stop here, so none of them claims the next phase's jobs.
+        for child in children { await child.killGroup() }
+        return samples
     }
 
     private func drain(cluster: PostgresCluster, hosts: Int, spools: inout [BenchSpool], children: inout [ChildProcess]) async throws -> Double {
@@ -114,6 +117,7 @@ struct ManyHostsBench {
         }
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(jobs) / elapsed
+        for child in children { await child.killGroup() }
         print(String(format: "  %d x 'sleep 0.2' drained by %d worker host(s) of %d slots: %.2f s = %.1f jobs/s (slot bound %.1f)",
                      jobs, hosts, slots, elapsed, rate, Double(hosts * slots) / 0.2))
         return rate

@@ -65,9 +65,13 @@ struct RelayCommand: AsyncParsableCommand {
             try await RelayCommand.serve(common, label: "spool-relay send") { database, logger in
                 let relay = SendingRelay(layout: SpoolLayout(root: common.spool), name: name, origin: common.hostName,
                                          database: database, settings: common.settings, logger: logger)
-                let wake = relay.wake, origin = common.hostName
+                let wake = relay.wake, origin = common.hostName, notified = relay.notified
                 return (["spool_job"], { channel, payload in
-                    if payload.hasPrefix(origin + " ") { wake.add(payload) }
+                    Trace.step("A notified \(payload.prefix(40))")
+                    let parts = payload.split(separator: " ", maxSplits: 2)
+                    guard parts.count >= 2, parts[0] == origin else { return }
+                    if let row = RemoteJob(notification: payload, origin: origin) { notified.keep(row) }
+                    wake.add("\(parts[0]) \(parts[1])")
                 }, { wake.addAll() }, { try await relay.run(watcher: try SpoolWatcher.shared()) })
             }
         }
@@ -90,6 +94,7 @@ struct RelayCommand: AsyncParsableCommand {
                                            database: database, settings: common.settings, logger: logger)
                 let wake = relay.wake, host = common.hostName
                 return (["spool_queue", "spool_control"], { channel, payload in
+                    Trace.step("B notified \(channel)")
                     if channel == "spool_queue" { wake.add(ReceivingRelay.queueKey) }
                     if channel == "spool_control", payload == host { wake.add(ReceivingRelay.controlKey) }
                 }, { wake.addAll() }, { try await relay.run(watcher: try SpoolWatcher.shared()) })

@@ -90,7 +90,15 @@ enum RelaySchema {
           END IF;
           IF TG_OP = 'UPDATE' AND (NEW.state, NEW.token, NEW.stdout_bytes, NEW.stderr_bytes, NEW.status)
                IS DISTINCT FROM (OLD.state, OLD.token, OLD.stdout_bytes, OLD.stderr_bytes, OLD.status) THEN
-            PERFORM pg_notify('spool_job', NEW.origin || ' ' || NEW.id);
+            -- The row itself rides along when it fits (NOTIFY payloads stop at 8000 bytes),
+            -- which spares the origin a query per change.
+            DECLARE
+              full_payload text := NEW.origin || ' ' || NEW.id || ' ' || NEW.state || ' ' || NEW.token || ' '
+                || NEW.stdout_bytes || ' ' || NEW.stderr_bytes || ' ' || coalesce(NEW.host, '-') || ' ' || coalesce(NEW.status::text, '');
+            BEGIN
+              PERFORM pg_notify('spool_job', CASE WHEN octet_length(full_payload) < 7000 THEN full_payload
+                                                  ELSE NEW.origin || ' ' || NEW.id END);
+            END;
           END IF;
           RETURN NEW;
         END

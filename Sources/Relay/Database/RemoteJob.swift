@@ -22,6 +22,25 @@ struct RemoteJob: Sendable, Equatable {
     func bytes(_ stream: JobStream) -> Int64 { stream == .stdout ? stdoutBytes : stderrBytes }
 }
 
+extension RemoteJob {
+    /// The row as a `spool_job` notification carries it: `origin id state token stdout
+    /// stderr host status-json` (nil when the payload holds only `origin id`, or a state
+    /// whose reason it leaves out).
+    init?(notification payload: String, origin: String) {
+        let parts = payload.split(separator: " ", maxSplits: 7, omittingEmptySubsequences: false)
+        guard parts.count == 8, parts[0] == origin, let id = JobID(String(parts[1])),
+              let state = RemoteState(rawValue: String(parts[2])), state != .lost, state != .cancelled, state != .queued,
+              let token = Int64(parts[3]), let stdout = Int64(parts[4]), let stderr = Int64(parts[5]) else { return nil }
+        var status: JobStatus?
+        if !parts[7].isEmpty {
+            guard let decoded = try? SpoolJSON.decode(JobStatus.self, from: Array(parts[7].utf8), path: "notification") else { return nil }
+            status = decoded
+        }
+        self.init(id: id, state: state, token: token, host: parts[6] == "-" ? nil : String(parts[6]), status: status, reason: nil,
+                  stdoutBytes: stdout, stderrBytes: stderr)
+    }
+}
+
 /// A job a receiving relay has just claimed.
 struct RemoteClaim: Sendable, Equatable {
     var id: JobID

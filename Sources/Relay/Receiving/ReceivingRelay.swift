@@ -70,6 +70,7 @@ actor ReceivingRelay {
             let timeout = nextDue() ?? .milliseconds(Int64(settings.poll * 1000))
             let batch = await wake.next(timeout: timeout)
             let everything = batch.all || batch.isEmpty
+            let heldBefore = held.count
             for key in batch.keys {
                 if let id = JobID(key), held[id] != nil { await follow(id, watcher: watcher) }
             }
@@ -86,7 +87,8 @@ actor ReceivingRelay {
             if everything || batch.keys.contains(Self.controlKey) {
                 for (id, claim) in held where claim.pipe { await pumpInput(id) }
             }
-            if everything || batch.keys.contains(Self.queueKey) || batch.keys.contains(where: { JobID($0) != nil }) {
+            // Claims when work was announced, a slot came free, or at the slow poll.
+            if everything || batch.keys.contains(Self.queueKey) || held.count < heldBefore {
                 await claim(watcher: watcher)
             }
             if now - lastSweep > .milliseconds(Int64(settings.lease * 500)) {
@@ -112,6 +114,7 @@ actor ReceivingRelay {
             logger.warning("cannot claim from PostgreSQL: \(error)")
             return
         }
+        Trace.step("B claimed \(claims.count)")
         for claim in claims { await accept(claim, watcher: watcher) }
         // Claimed a full round: there may be more.
         if claims.count == free, free > 0 { wake.add(Self.queueKey) }
@@ -123,7 +126,6 @@ actor ReceivingRelay {
         let id = claim.id
         do {
             try FileSystem.makeDirectory(layout.job(id))
-            try await watcher.watch(layout.job(id), mask: WatchMask.contents)
             var request = try SpoolJSON.decode(JobRequest.self, from: claim.request, path: "spool_job(\(id)).request",
                                                userInfo: [.requestDefaults: RequestDefaults(job: id, priority: claim.priority)])
             request.job = id
@@ -134,6 +136,15 @@ actor ReceivingRelay {
             entry.pipe = request.stdinIsPipe
             held[id] = entry
             _ = try SpoolQueue(layout: layout).submitDeferred(request)
+            Trace.step("B queued \(id)")
+            // Watched once the worker can start it (not on the way there); a look right
+            // after catches whatever happened before the watch was in place. Once queued
+            // here it is never given back (it may be running): without a watch, done/ and
+            // the poll still see it through.
+            do { try await watcher.watch(layout.job(id), mask: WatchMask.contents) } catch {
+                logger.warning("cannot watch \(layout.job(id)): \(error); following it by done/ and the poll")
+            }
+            wake.add(id.rawValue)
         } catch {
             logger.error("cannot queue claimed job \(id) here: \(error); giving it back")
             held[id] = nil
@@ -263,9 +274,19 @@ actor ReceivingRelay {
         let ended = FileSystem.exists(layout.done(id))
         do {
             let status = try records.status(id)
-            // An end already here makes a separate "running" report a wasted round trip.
-            if !claim.reportedRunning, !ended, let status, status.state == .running {
+            let now = ContinuousClock.now
+            var waiting = false
+            // "Running" is batched like output: a job that ends within the delay is reported
+            // once, ended, so a short command costs one round trip, not two. A job that
+            // takes input is reported at once (its input waits for it to run).
+            if !claim.reportedRunning, !ended, let status, status.state == .running, !claim.pipe {
+                claim.batch.noteGrowth(at: now)
+                if now < (claim.batch.waitingSince ?? now) + OutputBatch.delay { waiting = true }
+            }
+            if !claim.reportedRunning, !ended, !waiting, let status, status.state == .running {
+                Trace.step("B saw running \(id)")
                 guard try await database.started(id, token: claim.token, status: status) else { return fenced(id, why: "the claim is outdated") }
+                Trace.step("B reported running \(id)")
                 claim.reportedRunning = true
                 if claim.pipe {
                     held[id] = claim
@@ -274,8 +295,6 @@ actor ReceivingRelay {
                     claim = current
                 }
             }
-            let now = ContinuousClock.now
-            var waiting = false
             for stream in JobStream.allCases {
                 let size = records.outputSize(id, stream)
                 let sent = claim.sent[stream] ?? 0
@@ -302,9 +321,11 @@ actor ReceivingRelay {
                 record.stdoutBytes = claim.sent[.stdout]
                 record.stderrBytes = claim.sent[.stderr]
                 record.host = host
+                Trace.step("B saw end \(id)")
                 guard try await database.finished(id, token: claim.token, status: record) else {
                     return fenced(id, why: "the claim is outdated")
                 }
+                Trace.step("B reported end \(id)")
                 held[id] = nil
                 let directory = layout.job(id)
                 Task { await watcher.unwatch(directory) }

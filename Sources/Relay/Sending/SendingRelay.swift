@@ -16,6 +16,8 @@ actor SendingRelay {
     let settings: RelaySettings
     let logger: Logger
     let wake = WakeSet()
+    /// Rows that arrived with their notifications (the newest per job).
+    let notified = NotifiedRows()
 
     private var mirrors: [JobID: Mirror] = [:]
     /// Claimed here but not yet in PostgreSQL (it was unreachable): handed over again.
@@ -60,10 +62,14 @@ actor SendingRelay {
         defer { fileEvents.cancel() }
         logger.info("sending relay \(name) for host \(origin) ready on \(layout.root)")
         wake.add(Self.queueKey)
-        var lastSweep = ContinuousClock.now
+        var lastSweep = ContinuousClock.now, lastHeartbeat = ContinuousClock.now
         while !Task.isCancelled {
             let batch = await wake.next(timeout: .milliseconds(Int64(settings.poll * 1000)))
-            try? registration.heartbeat()
+            // For people reading workers/: once a second is plenty, and it is a file write.
+            if ContinuousClock.now - lastHeartbeat > .seconds(1) {
+                lastHeartbeat = .now
+                try? registration.heartbeat()
+            }
             if batch.all || batch.isEmpty || batch.keys.contains(Self.queueKey) { await handOver(watcher: watcher) }
             var refresh: Set<JobID> = []
             for key in batch.keys {
@@ -73,7 +79,10 @@ actor SendingRelay {
                 let parts = key.split(separator: " ", maxSplits: 1)
                 if parts.count == 2, parts[0] == origin, let id = JobID(String(parts[1])), mirrors[id] != nil { refresh.insert(id) }
             }
-            if batch.all || batch.isEmpty { refresh = Set(mirrors.keys) }
+            if batch.all || batch.isEmpty {
+                refresh = Set(mirrors.keys)
+                notified.clear()
+            }
             if !refresh.isEmpty { await self.refresh(Array(refresh), watcher: watcher) }
             if ContinuousClock.now - lastSweep > .milliseconds(Int64(settings.lease * 500)) {
                 lastSweep = .now
@@ -125,6 +134,7 @@ actor SendingRelay {
                 continue
             }
             guard (try? queue.claim(entry, worker: name)) == true else { continue }
+            Trace.step("A claimed \(entry.id)")
             await handOff(entry.id, watcher: watcher)
         }
         if leftLocal.count > 10_000 { leftLocal.removeAll() }
@@ -166,6 +176,7 @@ actor SendingRelay {
                 guard let bytes = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { unsent.remove(id); continue }
                 let request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
                 try await database.insert(request, bytes: bytes, origin: origin)
+                Trace.step("A inserted \(id)")
                 unsent.remove(id)
             } catch {
                 logger.warning("cannot hand \(id) to PostgreSQL yet: \(error); retrying")
@@ -229,15 +240,19 @@ actor SendingRelay {
     // MARK: mirroring
 
     private func refresh(_ ids: [JobID], watcher: SpoolWatcher) async {
-        let rows: [RemoteJob]
-        do { rows = try await database.jobs(ids) } catch {
-            logger.warning("cannot read relayed jobs: \(error)")
-            return
+        var rows = notified.take(ids)
+        let unknown = ids.filter { id in !rows.contains { $0.id == id } }
+        Trace.step("A refreshing \(ids.count), \(unknown.count) from PostgreSQL")
+        if !unknown.isEmpty {
+            do { rows += try await database.jobs(unknown) } catch {
+                logger.warning("cannot read relayed jobs: \(error)")
+                return
+            }
         }
         // A row that should be there and is not (a database restored from before the
         // insert, say): handed over again, so the job is not silently forgotten.
         let found = Set(rows.map(\.id))
-        for id in ids where mirrors[id] != nil && !found.contains(id) && !unsent.contains(id) {
+        for id in unknown where mirrors[id] != nil && !found.contains(id) && !unsent.contains(id) {
             logger.warning("relayed job \(id) is missing from PostgreSQL; handing it over again")
             unsent.insert(id)
         }
@@ -295,7 +310,8 @@ actor SendingRelay {
                 record.stdoutBytes = mirror.stdoutBytes
                 record.stderrBytes = mirror.stderrBytes
                 try records.writeStatus(record, durable: false)
-                try transitions.fileFinished(id, from: .claimed(name))
+                try transitions.fileFinished(id, from: .claimed(name), durable: false)
+                Trace.step("A filed \(id)")
                 forget(id, watcher: watcher)
             case .lose(let reason):
                 try end(id, outcome: .lost(reason: reason), watcher: watcher)

@@ -92,9 +92,12 @@ public struct JobTransitions: Sendable {
         return status
     }
 
-    /// Files a request whose final status is already written (its owner died before the rename).
-    public func fileFinished(_ id: JobID, from place: JobFacts.Place) throws(SpoolError) {
-        if try move(id, from: place, to: .done) { FileSystem.syncDirectory(layout.done) }
+    /// Files a request whose final status is already written (its owner died before the
+    /// rename, or a relay mirrored it).
+    /// - Parameter durable: false when the record is a mirror of one kept elsewhere (a
+    ///   relayed job's is in PostgreSQL), so a `run` waiting for it pays no fsync.
+    public func fileFinished(_ id: JobID, from place: JobFacts.Place, durable: Bool = true) throws(SpoolError) {
+        if try move(id, from: place, to: .done), durable { FileSystem.syncDirectory(layout.done) }
     }
 
     /// Ends a request that still waits at `place` as cancelled. The rename comes first, so
