@@ -62,6 +62,7 @@ struct ManyHostsTests {
                 "run", ["command": "for i in 1 2 3; do echo tick $i; sleep 0.4; done", "wait": 30], expecting: 1)
             #expect(result["state"] == "succeeded")
             #expect(result["stdout"] == "tick 1\ntick 2\ntick 3\n")
+            #expect(result["host"] == "b", "the result names the host that ran it")
             #expect(notes >= 1, "progress notifications at A")
             let id = try #require(result["job"]?.stringValue)
             #expect(try a.status(id)?.host == "b")

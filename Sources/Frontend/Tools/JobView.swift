@@ -10,6 +10,8 @@ struct JobView: Codable, Sendable {
     var etaSeconds: Double?
     var session: String?
     var worker: String?
+    /// The host that runs (or ran) a job relayed through PostgreSQL.
+    var host: String?
     var pid: Int32?
     var exitCode: Int32?
     var signal: Int32?
@@ -43,6 +45,7 @@ struct JobView: Codable, Sendable {
         priority = status.priority
         position = snapshot.position
         worker = status.worker?.rawValue
+        host = status.host
         pid = status.pid
         exitCode = status.exitCode
         signal = status.signal
@@ -55,7 +58,7 @@ struct JobView: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, state, priority, position, etaSeconds, session, worker, pid, exitCode, signal, createdAt, startedAt,
+        case job, state, priority, position, etaSeconds, session, worker, host, pid, exitCode, signal, createdAt, startedAt,
              finishedAt, stdoutBytes, stderrBytes, stdout, stderr, stdoutOffset, stderrOffset, truncated, stdoutDropped,
              stderrDropped, reason
     }
@@ -71,6 +74,7 @@ struct JobView: Codable, Sendable {
         if state == .queued { try c.encode(etaSeconds, forKey: .etaSeconds) } else { try c.encodeIfPresent(etaSeconds, forKey: .etaSeconds) }
         try c.encodeIfPresent(session, forKey: .session)
         try c.encodeIfPresent(worker, forKey: .worker)
+        try c.encodeIfPresent(host, forKey: .host)
         try c.encodeIfPresent(pid, forKey: .pid)
         try c.encodeIfPresent(exitCode, forKey: .exitCode)
         try c.encodeIfPresent(signal, forKey: .signal)
@@ -102,7 +106,7 @@ struct JobView: Codable, Sendable {
                 text += "; ETA unknown: no job has finished in this spool yet, so there is no run time to estimate from"
             }
         case .running:
-            if let pid { text += " (pid \(pid)" + (worker.map { " on \($0)" } ?? "") + ")" }
+            if let pid { text += " (pid \(pid)" + (worker.map { " on \($0)" } ?? "") + (host.map { " at host \($0)" } ?? "") + ")" }
         default:
             if let exitCode { text += ", exit code \(exitCode)" }
             if let signal { text += ", killed by signal \(signal)" }
