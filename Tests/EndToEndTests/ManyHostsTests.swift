@@ -69,6 +69,12 @@ struct ManyHostsTests {
             #expect(b.names(b.layout.done).contains("\(id).json"), "it ran in B's spool")
             #expect(try await world.cluster.psql("SELECT host || ' ' || state || ' ' || exit_code FROM spool_jobs WHERE job = '\(id)'") == "b finished 0")
 
+            // A request dropped by hand into queue/sync, without a priority field, keeps its folder's priority.
+            let dropped = JobID.make()
+            try Data(#"{"command": "echo dropped"}"#.utf8).write(to: URL(fileURLWithPath: a.layout.queued(dropped, .sync)))
+            #expect(await eventually(timeout: 20) { (try? a.status(dropped.rawValue))??.state == .succeeded })
+            #expect(try await world.cluster.psql("SELECT priority FROM spool_jobs WHERE job = '\(dropped)'") == "sync")
+
             // send_input from A reaches the command on B, and its eof ends the input there.
             let piped = try await mcp.call("start", ["command": "tr a-z A-Z", "stdin": "pipe"])
             let pipedID = try #require(piped["job"]?.stringValue)

@@ -115,7 +115,7 @@ actor SendingRelay {
                 unsent.insert(id)
                 try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
             } else {
-                await handOff(id, watcher: watcher)
+                await handOff(id, priority: (try? records.status(id))?.priority ?? .async, watcher: watcher)
             }
         }
         if !mirrors.isEmpty { logger.info("following \(mirrors.count) relayed job(s) again") }
@@ -135,18 +135,22 @@ actor SendingRelay {
             }
             guard (try? queue.claim(entry, worker: name)) == true else { continue }
             Trace.step("A claimed \(entry.id)")
-            await handOff(entry.id, watcher: watcher)
+            await handOff(entry.id, priority: entry.priority, watcher: watcher)
         }
         if leftLocal.count > 10_000 { leftLocal.removeAll() }
     }
 
     /// A request just claimed into this relay's folder: its status says remote, then it
     /// goes into PostgreSQL.
-    private func handOff(_ id: JobID, watcher: SpoolWatcher) async {
+    /// - Parameter priority: the queue it came from, which a hand-written request without
+    ///   a `priority` field takes (its status then keeps it for a later insert).
+    private func handOff(_ id: JobID, priority: Priority, watcher: SpoolWatcher) async {
         let path = layout.active(id, worker: name)
-        let request: JobRequest
+        let request: JobRequest, bytes: [UInt8]
         do {
-            request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
+            guard let read = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { return }
+            bytes = read
+            request = try JobRequest.decode(bytes, path: path, defaults: RequestDefaults(job: id, priority: priority))
         } catch {
             transitions.quarantine(path, reason: "\(error)")
             return
@@ -163,10 +167,15 @@ actor SendingRelay {
             return
         }
         mirrors[id] = Mirror()
-        unsent.insert(id)
         if request.stdinIsPipe { openInput(id) }
         try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
-        await insertUnsent()
+        do {
+            try await database.insert(request, bytes: bytes, origin: origin)
+            Trace.step("A inserted \(id)")
+        } catch {
+            logger.warning("cannot hand \(id) to PostgreSQL yet: \(error); retrying")
+            unsent.insert(id)
+        }
     }
 
     private func insertUnsent() async {
@@ -174,7 +183,9 @@ actor SendingRelay {
             let path = layout.active(id, worker: name)
             do {
                 guard let bytes = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { unsent.remove(id); continue }
-                let request = try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
+                // The status written at the hand-off keeps the priority of the queue it came from.
+                let priority = (try? records.status(id))?.priority ?? .async
+                let request = try JobRequest.decode(bytes, path: path, defaults: RequestDefaults(job: id, priority: priority))
                 try await database.insert(request, bytes: bytes, origin: origin)
                 Trace.step("A inserted \(id)")
                 unsent.remove(id)

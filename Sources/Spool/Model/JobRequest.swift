@@ -141,7 +141,13 @@ extension JobRequest {
         guard let bytes = try FileSystem.read(path, limit: maxFileBytes) else {
             throw .io(operation: "reading", path: path, errno: ENOENT)
         }
-        return try SpoolJSON.decode(JobRequest.self, from: bytes, path: path, userInfo: [.requestDefaults: defaults])
+        return try decode(bytes, path: path, defaults: defaults)
+    }
+
+    /// Decodes a request file's bytes (read already, or carried from another host);
+    /// `path` names them in errors.
+    public static func decode(_ bytes: [UInt8], path: String, defaults: RequestDefaults) throws(SpoolError) -> JobRequest {
+        try SpoolJSON.decode(JobRequest.self, from: bytes, path: path, userInfo: [.requestDefaults: defaults])
     }
 }
 
