@@ -126,8 +126,8 @@ actor ReceivingRelay {
         let id = claim.id
         do {
             try FileSystem.makeDirectory(layout.job(id))
-            var request = try SpoolJSON.decode(JobRequest.self, from: claim.request, path: "spool_job(\(id)).request",
-                                               userInfo: [.requestDefaults: RequestDefaults(job: id, priority: claim.priority)])
+            var request = try JobRequest.decode(claim.request, path: "spool_job(\(id)).request",
+                                                defaults: RequestDefaults(job: id, priority: claim.priority))
             request.job = id
             request.priority = claim.priority
             try AtomicFile.write(json: RelayClaim(token: claim.token, host: host, stdinPipe: request.stdinIsPipe), to: claimPath(id),
@@ -316,7 +316,8 @@ actor ReceivingRelay {
                 }
             }
             claim.batch.waitingSince = waiting ? (claim.batch.waitingSince ?? now) : nil
-            if ended, !waiting, let final = try records.status(id), final.state.isFinal {
+            // The final status is written before the rename into done/, so the one read above is it.
+            if ended, !waiting, let final = status, final.state.isFinal {
                 var record = final
                 record.stdoutBytes = claim.sent[.stdout]
                 record.stderrBytes = claim.sent[.stderr]

@@ -24,18 +24,8 @@ enum OutputFiles {
         guard fd >= 0 else { throw .io(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
         let skip = Int(local - chunk.offset)
-        let bytes = Array(chunk.data[skip...])
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                pwrite(fd, buffer.baseAddress! + written, buffer.count - written, off_t(local) + off_t(written))
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "write", path: path, errno: errno)
-            }
-            written += n
-        }
-        return local + Int64(written)
+        guard lseek(fd, off_t(local), SEEK_SET) >= 0 else { throw .io(operation: "seek", path: path, errno: errno) }
+        try FileSystem.write(fd: fd, chunk.data[skip...], path: path)
+        return chunk.end
     }
 }
