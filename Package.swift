@@ -128,7 +128,9 @@ let package = Package(
         ]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Spool", "ProcessHarness", .product(name: "MCP", package: "swift-sdk")]
+            dependencies: ["Spool", "ProcessHarness", .product(name: "MCP", package: "swift-sdk")],
+            // The Python client's driver script, run by PythonClientTests from its path.
+            exclude: ["Python"]
         ),
     ]
 )

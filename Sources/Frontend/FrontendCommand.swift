@@ -184,13 +184,15 @@ struct FrontendCommand: AsyncParsableCommand {
                 sessionIdle: httpSessionIdle,
                 limits: HTTPLimits(headerTimeout: httpHeaderTimeout, bodyTimeout: httpBodyTimeout, stallTimeout: httpStallTimeout,
                                    maxConnections: httpMaxConnections),
-                layout: layout, factory: factory, background: background, logger: logger
+                retain: limits.retain, layout: layout, factory: factory, background: background, logger: logger
             ).run()
             return
         }
 
         let (server, closeServer) = await factory.make()
         let transport = BlockingStdioTransport(logger: logger)
+        let modern = ModernStdio(writer: transport.writer, server: ModernServer(factory: factory, retain: limits.retain))
+        await transport.serveModern(with: modern)
         try await server.start(transport: transport)
         let stop = SignalWatch([SIGTERM, SIGINT, SIGHUP]) {
             Task { await transport.disconnect() }
@@ -200,6 +202,7 @@ struct FrontendCommand: AsyncParsableCommand {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await background() }
             group.addTask { await server.waitUntilCompleted() }
+            group.addTask { await modern.run() }
             // The server ends when stdin closes (the client went away) or on a signal.
             while let _ = await group.next() {
                 group.cancelAll()

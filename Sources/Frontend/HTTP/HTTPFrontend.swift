@@ -16,6 +16,8 @@ struct HTTPFrontend {
     let corsOrigin: String?
     let sessionIdle: Double
     let limits: HTTPLimits
+    /// `--retain`: a task's time to live after its job ends.
+    let retain: Double
     let layout: SpoolLayout
     let factory: ServerFactory
     let background: @Sendable () async -> Void
@@ -39,11 +41,13 @@ struct HTTPFrontend {
         if let corsOrigin {
             router.add(middleware: CORSMiddleware(
                 allowOrigin: CORSMiddleware<SpoolRequestContext>.AllowOriginExtended.oneOf(corsOrigin),
-                allowHeaders: [.contentType, .authorization, .accept, HTTPField.Name("Mcp-Session-Id")!, HTTPField.Name("MCP-Protocol-Version")!, HTTPField.Name("Last-Event-ID")!],
+                allowHeaders: [.contentType, .authorization, .accept, HTTPField.Name("Mcp-Session-Id")!, HTTPField.Name("MCP-Protocol-Version")!, HTTPField.Name("Last-Event-ID")!,
+                               HTTPField.Name("Mcp-Method")!, HTTPField.Name("Mcp-Name")!],
                 allowMethods: [.get, .post, .delete, .options],
                 exposedHeaders: ["Mcp-Session-Id"]))
         }
-        MCPRoute.register(on: router, sessions: sessions, bodyTimeout: .seconds(limits.bodyTimeout), stallTimeout: .seconds(limits.stallTimeout))
+        let modern = ModernHTTP(server: ModernServer(factory: factory, retain: retain), keepAlive: factory.progressKeepAlive)
+        MCPRoute.register(on: router, sessions: sessions, modern: modern, bodyTimeout: .seconds(limits.bodyTimeout), stallTimeout: .seconds(limits.stallTimeout))
         EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics, stallTimeout: .seconds(limits.stallTimeout),
                              roots: factory.roots, followers: followers)
         StatusRoutes.register(on: router, layout: layout, metrics: metrics, sessions: sessions)

@@ -12,7 +12,7 @@ enum MCPRoute {
     /// (a command is at most 128 KiB, stdin a few MiB), far below what could hurt.
     static let maxBody = 4 << 20
 
-    static func register(on router: Router<SpoolRequestContext>, sessions: MCPSessions, bodyTimeout: Duration, stallTimeout: Duration) {
+    static func register(on router: Router<SpoolRequestContext>, sessions: MCPSessions, modern: ModernHTTP, bodyTimeout: Duration, stallTimeout: Duration) {
         let handler: @Sendable (Request, SpoolRequestContext) async throws -> Response = { request, context in
             var request = request
             var body: Data?
@@ -32,6 +32,10 @@ enum MCPRoute {
             for field in request.headers {
                 let name = field.name.canonicalName
                 headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+            }
+            if ModernHTTP.claims(method: request.method, headers: headers, body: body) {
+                return await modern.respond(method: request.method, headers: headers, body: body,
+                                            stall: StallGuard(context, limit: stallTimeout))
             }
             let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
             return response(await sessions.handle(mcpRequest), request: request, stall: StallGuard(context, limit: stallTimeout))

@@ -9,8 +9,20 @@ import Spool
 /// their idle timers on progress (Claude Code's HTTP idle timeout is 5 minutes).
 struct ProgressReporter: Sendable {
     let token: ProgressToken
-    let server: Server
+    /// Sends one notification on the stream of the request it belongs to.
+    let deliver: @Sendable (ProgressNotification.Parameters) async throws -> Void
     let interval: Duration = .milliseconds(10)
+
+    init(token: ProgressToken, deliver: @escaping @Sendable (ProgressNotification.Parameters) async throws -> Void) {
+        self.token = token
+        self.deliver = deliver
+    }
+
+    init(token: ProgressToken, server: Server) {
+        self.init(token: token) { [weak server] parameters in
+            try await server?.notify(ProgressNotification.message(parameters))
+        }
+    }
 
     private enum Wake { case change, heartbeat }
 
@@ -32,9 +44,12 @@ struct ProgressReporter: Sendable {
                 }
                 wake.finish()
             }
+            // The first notification names the job at once, so a client whose call ends
+            // before the job does (a closed stream) can find it again.
+            await send(progress: 0, total: nil, message: "job \(id) queued")
             var last = ContinuousClock.now - interval
             var lastSent = ContinuousClock.now
-            var lastBytes: Int64 = -1
+            var lastBytes: Int64 = 0 // the first notification said 0
             for await reason in wakes {
                 if Task.isCancelled { break }
                 guard ContinuousClock.now - last >= interval else { continue }
@@ -65,8 +80,7 @@ struct ProgressReporter: Sendable {
 
     private func send(progress: Double, total: Double?, message: String) async {
         do {
-            try await server.notify(ProgressNotification.message(
-                .init(progressToken: token, progress: progress, total: total, message: message)))
+            try await deliver(.init(progressToken: token, progress: progress, total: total, message: message))
         } catch {
             // The client went away: the call's own answer will fail the same way and end it.
         }

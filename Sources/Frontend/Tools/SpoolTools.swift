@@ -31,7 +31,7 @@ struct SpoolTools: Sendable {
     static let defaultWait = Settings.toolWait
 
     /// - Throws: `invalidParams` for a name that is no tool (a protocol error, not a tool result).
-    func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
+    func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil, abandon: Abandon = .terminate) async throws -> CallTool.Result {
         let features = self.features
         guard let tool = ToolName(rawValue: name) else {
             throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolCatalog.tools(with: features).map(\.name).joined(separator: ", "))")
@@ -41,7 +41,7 @@ struct SpoolTools: Sendable {
                 throw ToolError.refused(tool: name, reason: "not available: start spool-mcp with \(feature.flag) to use it")
             }
             switch tool {
-            case .run: return try await run(arguments, progress: progress)
+            case .run: return try await run(arguments, progress: progress, abandon: abandon)
             case .start: return try await start(arguments)
             case .status: return try status(arguments)
             case .output: return try output(arguments)
@@ -113,7 +113,29 @@ struct SpoolTools: Sendable {
         return request
     }
 
-    func run(_ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
+    /// What happens to a `run`'s job when its call is cancelled before the job ends,
+    /// asked at that moment.
+    struct Abandon: Sendable {
+        let terminates: @Sendable () -> Bool
+
+        /// The client cancelled the call (`notifications/cancelled`: the user pressed stop).
+        static let terminate = Abandon { true }
+        /// The client stopped listening (a 2026 HTTP stream closed): the job keeps running.
+        static let detach = Abandon { false }
+    }
+
+    /// A `run`'s answer, with the job it queued and whether that job had ended.
+    struct RunOutcome: Sendable {
+        var result: CallTool.Result
+        var job: JobID
+        var final: Bool
+    }
+
+    func run(_ arguments: [String: Value]?, progress: ProgressReporter? = nil, abandon: Abandon = .terminate) async throws -> CallTool.Result {
+        try await runJob(arguments, progress: progress, abandon: abandon).result
+    }
+
+    func runJob(_ arguments: [String: Value]?, progress: ProgressReporter? = nil, abandon: Abandon = .terminate) async throws -> RunOutcome {
         let args = try ToolArguments(.run, values: arguments)
         let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
         let request = try request(args, priority: .sync)
@@ -137,6 +159,10 @@ struct SpoolTools: Sendable {
             snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
         }
         guard let snapshot = snapshots[request.job] else { throw ToolError.spool(.unknownJob(request.job)) }
+        if Task.isCancelled && !snapshot.status.state.isFinal {
+            if abandon.terminates() { _ = try? service.cancel(request.job) } // the job may have just ended; nothing to stop then
+            throw CancellationError() // nobody reads an answer to a cancelled call
+        }
         // Only a reply that hands out the job id for later promises the job survives a
         // power cut; a complete result promises only itself, so no flush is on its path.
         if !snapshot.status.state.isFinal { try await commit(pending, job: request.job, tool: args.tool) }
@@ -154,6 +180,16 @@ struct SpoolTools: Sendable {
         }
         if let backupNote { text += "\n" + backupNote }
         text += Self.outputText(view)
+        let result = try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view), isError: view.state.isFailure)
+        return RunOutcome(result: result, job: request.job, final: view.state.isFinal)
+    }
+
+    /// What `run` answers for a job that has ended: the summary, the output inline within
+    /// the budget, and `isError` for a failure (a task's `completed` result).
+    func finalResult(_ snapshot: JobInspector.Snapshot) throws -> CallTool.Result {
+        var view = JobView(snapshot, estimator: nil)
+        try attachOutput(&view)
+        let text = view.summary + Self.outputText(view)
         return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view), isError: view.state.isFailure)
     }
 
@@ -165,6 +201,10 @@ struct SpoolTools: Sendable {
     }
 
     func start(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+        try await startJob(arguments).result
+    }
+
+    func startJob(_ arguments: [String: Value]?) async throws -> (result: CallTool.Result, job: JobID) {
         let args = try ToolArguments(.start, values: arguments)
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
@@ -177,7 +217,7 @@ struct SpoolTools: Sendable {
         let estimator = service.estimator(queued: queued)
         await peaks.observe(estimator.census)
         let view = JobView(try service.inspector.snapshot(request.job, queued: queued), estimator: estimator)
-        return try CallTool.Result(content: [Tool.Content.text(text: view.summary + (backupNote.map { "\n" + $0 } ?? ""), annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view))
+        return (try CallTool.Result(content: [Tool.Content.text(text: view.summary + (backupNote.map { "\n" + $0 } ?? ""), annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view)), request.job)
     }
 
     // MARK: reading

@@ -14,7 +14,9 @@ import MCP
 /// server goes on either way.
 actor BlockingStdioTransport: Transport {
     nonisolated let logger: Logger
-    private let writer: LineWriter
+    nonisolated let writer: LineWriter
+    /// Takes the messages of a connection that speaks 2026-07-28 (`StdioEra`).
+    private var modern: ModernStdio?
     private let input: Int32
     private let stream: AsyncThrowingStream<Data, any Swift.Error>
     private let continuation: AsyncThrowingStream<Data, any Swift.Error>.Continuation
@@ -30,10 +32,15 @@ actor BlockingStdioTransport: Transport {
         (stream, continuation) = AsyncThrowingStream.makeStream()
     }
 
+    /// Before `connect`: where 2026-07-28 messages go.
+    func serveModern(with modern: ModernStdio) {
+        self.modern = modern
+    }
+
     func connect() async throws {
         guard !started else { return }
         started = true
-        let reader = LineReader(fd: input, writer: writer, continuation: continuation, logger: logger)
+        let reader = LineReader(fd: input, writer: writer, continuation: continuation, modern: modern, logger: logger)
         let thread = Thread {
             var reader = reader
             reader.run()
@@ -60,10 +67,12 @@ private struct LineReader: Sendable {
     let fd: Int32
     let writer: LineWriter
     let continuation: AsyncThrowingStream<Data, any Swift.Error>.Continuation
+    let modern: ModernStdio?
     let logger: Logger
 
     /// An initialize request has been handed to the server.
     var initialized = false
+    var era = StdioEra()
 
     mutating func run() {
         var pending: [UInt8] = []
@@ -94,6 +103,7 @@ private struct LineReader: Sendable {
         }
         if !pending.isEmpty && !discarding { handle(pending) }
         continuation.finish()
+        modern?.finish()
     }
 
     private mutating func handle(_ line: [UInt8]) {
@@ -109,6 +119,19 @@ private struct LineReader: Sendable {
             reply(code: code, message: message, id: id)
             return
         }
+        if let modern {
+            switch era.route(json) {
+            case .legacy: break
+            case .modern:
+                modern.submit(json)
+                return
+            case .reply(let code, let message, let data):
+                reply(code: code, message: message, id: json.objectValue?["id"] ?? .null, data: data)
+                return
+            case .drop:
+                return
+            }
+        }
         if case .reply(let code, let message, let id) = JSONRPCVetting.gate(json, initialized: initialized) {
             reply(code: code, message: message, id: id)
             return
@@ -117,8 +140,13 @@ private struct LineReader: Sendable {
         continuation.yield(data)
     }
 
-    private func reply(code: Int, message: String, id: Value) {
-        let response = JSONRPCVetting.errorResponse(code: code, message: message, id: id)
+    private func reply(code: Int, message: String, id: Value, data: Value? = nil) {
+        var response = JSONRPCVetting.errorResponse(code: code, message: message, id: id)
+        if let data, case .object(var object) = response, case .object(var error)? = object["error"] {
+            error["data"] = data
+            object["error"] = .object(error)
+            response = .object(object)
+        }
         // Encoding a Value of strings and numbers cannot fail.
         if let data = try? JSONEncoder().encode(response) { writer.writeLine(data) }
     }

@@ -34,6 +34,7 @@ public struct Retention: Sendable {
             FileSystem.remove(doomed)
             removed += 1
         }
+        if removed > 0 { TaskStore(layout: layout).prune() } // a task record goes with its job
         return removed
     }
 }

@@ -40,7 +40,7 @@ public struct SpoolLayout: Sendable, Hashable {
 
     /// The folders that must exist before anyone writes into the spool.
     public var directories: [String] {
-        [root, tmp, queue, queue(.sync), queue(.async), active, done, jobs, workers, sessions, bad, slots, events]
+        [root, tmp, queue, queue(.sync), queue(.async), active, done, jobs, workers, sessions, bad, slots, events, tasks]
     }
 
     /// Creates the spool's folders (like `mkdir -p`); safe to call from every process.

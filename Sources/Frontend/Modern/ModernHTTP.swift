@@ -1,0 +1,198 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MCP
+import NIOCore
+import Spool
+import Synchronization
+
+/// 2026-07-28 on `/mcp`: one POST is one request, answered with JSON, or with an SSE
+/// stream once it has something to say before its answer (progress, a listen stream) or
+/// has been silent for a keep-alive period. No `Mcp-Session-Id` is minted. A stream the
+/// client closes ends the request; a `run`'s job keeps running (its id was in the first
+/// progress notification).
+struct ModernHTTP: Sendable {
+    let server: ModernServer
+    /// Silence after which an answer still being worked on commits to SSE, and between
+    /// two keep-alive comments after that.
+    let keepAlive: Duration
+    /// Notifications held for a client that reads slower than they come.
+    static let backlog = 1024
+
+    /// Whether an `/mcp` request belongs to this era: no 2025 session, and a 2026
+    /// `MCP-Protocol-Version` header or a 2026 body.
+    static func claims(method: HTTPRequest.Method, headers: [String: String], body: Data?) -> Bool {
+        if headers["mcp-session-id"] != nil { return false }
+        if let version = headers["mcp-protocol-version"] { return !ModernProtocol.handshakeVersions.contains(version) }
+        guard method == .post, let body, let json = try? PlainJSON.decode(body) else { return method != .post }
+        return ModernEnvelope.isModern(json)
+    }
+
+    func respond(method: HTTPRequest.Method, headers: [String: String], body: Data?, stall: StallGuard) async -> Response {
+        guard method == .post else {
+            var response = Self.json(status: 405, ModernError(code: ModernProtocol.Code.invalidRequest,
+                message: "Method Not Allowed: \(ModernProtocol.version) is POST only (no GET stream: use subscriptions/listen; no sessions to DELETE)").response(id: .null))
+            response.headers[.allow] = "POST"
+            return response
+        }
+        let accept = headers["accept"] ?? ""
+        guard accept.contains("application/json") || accept.contains("*/*") else {
+            return Self.json(status: 406, ModernError(code: ModernProtocol.Code.invalidRequest, message: "Not Acceptable: send Accept: application/json, text/event-stream").response(id: .null))
+        }
+        guard let body, let message = try? PlainJSON.decode(body) else {
+            return Self.json(status: 400, ModernError(code: ModernProtocol.Code.parseError, message: "Parse error: the body is not JSON (one JSON-RPC request object)").response(id: .null))
+        }
+        if case .reply(let code, let text, let id) = JSONRPCVetting.vet(message) {
+            return Self.json(status: ModernProtocol.httpStatus(of: code), ModernError(code: code, message: text).response(id: id))
+        }
+        guard case .object(let object) = message, object["method"] != nil else {
+            return Self.json(status: 400, ModernError(code: ModernProtocol.Code.invalidRequest, message: "Invalid Request: POST a request, not a response").response(id: .null))
+        }
+        guard let id = object["id"] else {
+            // 2026-07-28 defines no client notifications over HTTP (closing the stream
+            // cancels); they are acknowledged and dropped, at a version this server speaks.
+            if let version = headers["mcp-protocol-version"], version != ModernProtocol.version {
+                return Self.json(status: 400, ModernError.unsupported(.string(version)).response(id: .null))
+            }
+            return Response(status: .accepted)
+        }
+        let request0: ModernRequest
+        switch ModernEnvelope.classify(message, headers: headers) {
+        case .failure(let error): return Self.json(status: ModernProtocol.httpStatus(of: error.code), error.response(id: id))
+        case .success(let value): request0 = value
+        }
+        let isListen = request0.method == "subscriptions/listen"
+        if isListen && !accept.contains("text/event-stream") {
+            return Self.json(status: 406, ModernError(code: ModernProtocol.Code.invalidRequest, message: "Not Acceptable: subscriptions/listen answers with a stream; send Accept: text/event-stream").response(id: id))
+        }
+        return await serve(request0, stall: stall, streamAtOnce: isListen)
+    }
+
+    private enum Frame: Sendable {
+        case notification(Data)
+        case answer(status: Int, Data)
+        /// A keep-alive period passed.
+        case tick
+    }
+
+    private func serve(_ modern: ModernRequest, stall: StallGuard, streamAtOnce: Bool) async -> Response {
+        let (frames, continuation) = AsyncStream<Frame>.makeStream(bufferingPolicy: .unbounded)
+        let pending = Mutex(0)
+        let overflowed = OverflowFlag()
+        let sink = ModernSink { method, params in
+            guard !overflowed.isSet else { return false }
+            // Bounded by counting: frames not yet written past `backlog` end the request.
+            guard pending.withLock({ count in count += 1; return count <= Self.backlog }) else {
+                overflowed.set()
+                return false
+            }
+            let message: Value = ["jsonrpc": "2.0", "method": .string(method), "params": params]
+            guard let data = try? JSONEncoder().encode(message) else { return true }
+            if case .terminated = continuation.yield(.notification(data)) { return false }
+            return true
+        }
+        let server = self.server
+        let id = modern.id
+        let keepAlive = self.keepAlive
+        // Unstructured: the answer is produced while the response body (which Hummingbird
+        // runs after this function returns) streams; the body cancels both on hang-up.
+        let work = Task {
+            let outcome = await server.handle(modern, sink: sink, abandon: .detach)
+            var frame: Frame
+            switch outcome {
+            case .success(let result):
+                frame = .answer(status: 200, Self.encode(["jsonrpc": "2.0", "id": id, "result": result]))
+            case .failure(let error):
+                frame = .answer(status: ModernProtocol.httpStatus(of: error.code), Self.encode(error.response(id: id)))
+            }
+            if overflowed.isSet {
+                let error = ModernError(code: ModernProtocol.Code.internalError,
+                                        message: "The response stream fell more than \(Self.backlog) notifications behind, so later ones were not sent; re-read what you follow (status, tasks/get)")
+                frame = .answer(status: 200, Self.encode(error.response(id: id)))
+            }
+            continuation.yield(frame)
+            continuation.finish()
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                await Pause.for(keepAlive)
+                if case .terminated = continuation.yield(.tick) { return }
+            }
+        }
+        var iterator = frames.makeAsyncIterator()
+        var first: Frame?
+        if !streamAtOnce {
+            first = await iterator.next()
+            if case .answer(let status, let data)? = first {
+                ticker.cancel()
+                return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            }
+        }
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform"]
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        let firstFrame = first
+        let box = IteratorBox(iterator)
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var iterator = box.take()
+            // The client hanging up ends the request (a run's job keeps running). The body
+            // was read already, so the connection's close is what tells.
+            stall.channel.closeFuture.whenComplete { _ in
+                work.cancel()
+                ticker.cancel()
+            }
+            defer {
+                work.cancel()
+                ticker.cancel()
+            }
+            var frame = firstFrame
+            if frame == nil || frame.map({ if case .tick = $0 { true } else { false } }) == true { frame = await iterator.next() }
+            while let current = frame {
+                switch current {
+                case .tick:
+                    try await stall.write(ByteBuffer(string: ": keep-alive\n\n"), to: &writer)
+                case .notification(let data):
+                    pending.withLock { $0 -= 1 }
+                    try await stall.write(Self.event(data), to: &writer)
+                case .answer(_, let data):
+                    try await stall.write(Self.event(data), to: &writer)
+                    frame = nil
+                    continue
+                }
+                frame = await iterator.next()
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    private static func event(_ data: Data) -> ByteBuffer {
+        var buffer = ByteBuffer(string: "event: message\ndata: ")
+        buffer.writeBytes(data)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+
+    static func encode(_ value: Value) -> Data {
+        (try? JSONEncoder().encode(value)) ?? Data("{}".utf8) // strings and numbers always encode
+    }
+
+    static func json(status: Int, _ message: Value) -> Response {
+        Response(status: .init(code: status), headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: encode(message))))
+    }
+}
+
+/// Hands the frames' iterator from the route handler, which read the first frame, to
+/// the response body, which reads the rest: one user at a time, by construction (an
+/// AsyncStream allows one iterator, and its iterator is not Sendable).
+private final class IteratorBox<Element: Sendable>: @unchecked Sendable {
+    private var iterator: AsyncStream<Element>.Iterator?
+    private let lock = NSLock()
+    init(_ iterator: AsyncStream<Element>.Iterator) { self.iterator = iterator }
+    func take() -> AsyncStream<Element>.Iterator { lock.withLock { let it = iterator!; iterator = nil; return it } }
+}
+
+extension ModernError {
+    func response(id: Value) -> Value {
+        ["jsonrpc": "2.0", "id": id, "error": value]
+    }
+}

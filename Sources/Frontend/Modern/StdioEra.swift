@@ -1,0 +1,50 @@
+import MCP
+
+/// Which revision a stdio connection speaks, decided by its first request and kept: a
+/// connection that starts with `initialize` is 2025-11-25 for good, one that starts with
+/// `server/discover` (or an enveloped request) is 2026-07-28 for good. Pure; the stdin
+/// reader carries out what `route` decides.
+struct StdioEra: Equatable {
+    enum State: Equatable { case undecided, legacy, modern }
+
+    enum Route: Equatable {
+        /// To the 2025-11-25 server (swift-sdk).
+        case legacy
+        /// To the 2026-07-28 dispatcher.
+        case modern
+        /// Answer with this error instead.
+        case reply(code: Int, message: String, data: Value?)
+        /// A notification neither path needs: dropped.
+        case drop
+    }
+
+    private(set) var state = State.undecided
+
+    mutating func route(_ message: Value) -> Route {
+        guard case .object(let object) = message else { return .legacy } // vetted before: cannot happen
+        let method = object["method"]?.stringValue
+        let isRequest = object["id"] != nil && method != nil
+        switch state {
+        case .legacy:
+            return .legacy
+        case .modern:
+            if method == "initialize" && isRequest {
+                // The client started modern; the Python SDK re-probes on this code.
+                let error = ModernError.unsupported(object["params"]?.objectValue?["protocolVersion"] ?? .null)
+                return .reply(code: error.code, message: "This connection speaks \(ModernProtocol.version) (it began with server/discover); initialize is not part of that revision", data: error.data)
+            }
+            if method == "notifications/initialized" { return .drop }
+            return .modern
+        case .undecided:
+            if method == "initialize" {
+                if isRequest { state = .legacy }
+                return .legacy
+            }
+            if ModernEnvelope.isModern(message) {
+                if isRequest { state = .modern }
+                return .modern
+            }
+            return .legacy // the legacy gate answers "initialize first"
+        }
+    }
+}
