@@ -21,6 +21,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Files in the backed-up tree of the --watched benchmark.") var treeFiles = 10_000
     @Flag(help: "Only measure many hosts through a private PostgreSQL cluster (round trip, claim-to-start, drain by 1 and 2 worker hosts).") var hosts = false
     @Option(help: "Slots per worker host in the --hosts drain.") var slots = 8
+    @Flag(help: "Only compare the protocol revisions on stdio: run true and start, 2025-11-25 next to 2026-07-28 (and start as a task).") var eras = false
 
     func run() async throws {
         let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
@@ -36,6 +37,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if watched {
             try await WatchedBench(bin: bin, lines: 300, files: treeFiles).run()
+            return
+        }
+        if eras {
+            try await ErasBench(bin: bin, calls: calls).run()
             return
         }
         try await roundTrip(bin: bin)

@@ -9,8 +9,24 @@ final class RawMCPClient {
     private var buffer: [UInt8] = []
     private var nextID = 1
 
+    /// The 2026-07-28 envelope stamped on every request, or nil for 2025-11-25.
+    private let envelope: [String: Any]?
+
+    /// A 2026-07-28 client: `server/discover` instead of the handshake, and the envelope
+    /// (with the tasks extension when `tasks`) on every request.
+    init(modern process: ChildProcess, tasks: Bool) throws {
+        self.process = process
+        var capabilities: [String: Any] = [:]
+        if tasks { capabilities["extensions"] = ["io.modelcontextprotocol/tasks": [String: Any]()] }
+        envelope = ["io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": capabilities,
+                    "io.modelcontextprotocol/clientInfo": ["name": "spool-bench", "version": "1"]]
+        _ = try request("server/discover", [:])
+    }
+
     init(process: ChildProcess) throws {
         self.process = process
+        envelope = nil
         _ = try request("initialize", [
             "protocolVersion": "2025-06-18", "capabilities": [String: Any](),
             "clientInfo": ["name": "spool-bench", "version": "1"],
@@ -57,6 +73,8 @@ final class RawMCPClient {
     private func post(_ method: String, _ params: [String: Any]) throws -> Int {
         let id = nextID
         nextID += 1
+        var params = params
+        if let envelope { params["_meta"] = envelope }
         try send(["jsonrpc": "2.0", "id": id, "method": method, "params": params])
         return id
     }

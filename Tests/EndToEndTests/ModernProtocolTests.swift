@@ -232,4 +232,21 @@ struct ModernProtocolTests {
             await spool.cleanup()
         }
     }
+
+    @Test("subscriptions/listen ends gracefully when spool-mcp shuts down: a final result tagged with the subscription")
+    func listenGracefulClose() async throws {
+        try await withSpool { spool in
+            let (process, port) = try await spool.startHTTP(workers: 0)
+            let stream = try ModernHTTPPeer(port: port).open(7, "subscriptions/listen", modernParams(["notifications": [String: Any]()]))
+            let ack = try #require(try await stream.nextEvent(timeout: 30)?.json)
+            #expect(ack["method"] as? String == "notifications/subscriptions/acknowledged")
+            process.signal(SIGTERM)
+            let end = try #require(try await stream.nextEvent(timeout: 30)?.json)
+            #expect(end["id"] as? Int == 7)
+            let meta = result(end)?["_meta"] as? [String: Any]
+            #expect(meta?["io.modelcontextprotocol/subscriptionId"] as? Int == 7, "\(end)")
+            #expect(await process.wait(timeout: 30) != nil)
+            await spool.cleanup()
+        }
+    }
 }
