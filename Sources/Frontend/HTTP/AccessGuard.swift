@@ -7,7 +7,8 @@ import Spool
 /// - `Origin` (sent by browsers) must be a loopback origin or one allowed with
 ///   `--allow-origin`; anything else gets 403, as the MCP spec asks against DNS rebinding;
 /// - when bound to loopback, `Host` must name loopback too (a rebinding page's requests
-///   carry the attacker's host name) — 421 otherwise;
+///   carry the attacker's host name) — 403 otherwise (421 for a missing, repeated or
+///   malformed Host);
 /// - with a token, every route but `/health` needs `Authorization: Bearer <token>` (401).
 struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
     let token: String?
@@ -43,8 +44,9 @@ struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
         return refusal(.forbidden, "Origin \(origin.prefix(200)) is not allowed; start spool-mcp with --allow-origin \(origin.prefix(200)) to allow it")
     }
 
-    /// Exactly one `Host`, in authority form; on a loopback bind it must name loopback
-    /// (a rebinding page's requests carry the attacker's name): 421 otherwise.
+    /// Exactly one `Host`, in authority form (421 otherwise); on a loopback bind it must
+    /// name loopback: a rebinding page's requests carry the attacker's name, and get 403,
+    /// as the MCP conformance suite's dns-rebinding-protection check asks.
     /// HTTP/1 puts the first `Host` into the authority and leaves any further ones as fields.
     static func checkHost(authority: String?, extraHosts: [String], loopbackOnly: Bool) -> Response? {
         guard let authority else {
@@ -57,7 +59,7 @@ struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
             return refusal(.misdirectedRequest, "Host \(authority.prefix(200)) is not a host name with an optional port")
         }
         if loopbackOnly && !parsed.isLoopback {
-            return refusal(.misdirectedRequest, "Host \(authority.prefix(200)) is not this loopback server; connect to 127.0.0.1, [::1] or localhost")
+            return refusal(.forbidden, "Host \(authority.prefix(200)) is not this loopback server; connect to 127.0.0.1, [::1] or localhost")
         }
         return nil
     }

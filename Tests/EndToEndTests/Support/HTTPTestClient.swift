@@ -28,7 +28,7 @@ final class HTTPTestConnection: @unchecked Sendable {
     deinit { close(fd) }
 
     func send(method: String, path: String, headers: [String: String] = [:], body: [UInt8] = []) throws {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\n" + (headers.keys.contains("Host") ? "" : "Host: 127.0.0.1\r\n")
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
