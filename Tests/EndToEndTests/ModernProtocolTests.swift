@@ -123,6 +123,9 @@ struct ModernProtocolTests {
             #expect(try await names("tools/list", "tools", "name") == tools && tools.count == 14)
             #expect(try await names("resources/list", "resources", "uri") == resources && !resources.isEmpty)
 
+            let stale = try await peer.post(23, "tools/list", modernParams(), headers: ["Mcp-Session-Id": "stale-session"])
+            #expect(stale.status == 200 && stale.headers["mcp-session-id"] == nil, "a stale session id beside a 2026 version is ignored")
+
             for method in ["GET", "DELETE"] {
                 let response = try await httpRequest(port: port, method, "/mcp", headers: ["MCP-Protocol-Version": "2026-07-28"])
                 #expect(response.status == 405 && response.headers["allow"] == "POST", "\(method): \(response.status)")

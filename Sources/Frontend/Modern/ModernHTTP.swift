@@ -19,12 +19,16 @@ struct ModernHTTP: Sendable {
     /// Notifications held for a client that reads slower than they come.
     static let backlog = 1024
 
-    /// Whether an `/mcp` request belongs to this era: no 2025 session, and a 2026
-    /// `MCP-Protocol-Version` header or a 2026 body.
+    /// Whether an `/mcp` request belongs to this era. A POST does when its
+    /// `MCP-Protocol-Version` names no handshake revision (a stale `Mcp-Session-Id` beside
+    /// it is ignored), or, with neither header, when its body is 2026-07-28. A GET or
+    /// DELETE does unless it carries a 2025-11-25 session (it is then refused with 405).
     static func claims(method: HTTPRequest.Method, headers: [String: String], body: Data?) -> Bool {
-        if headers["mcp-session-id"] != nil { return false }
-        if let version = headers["mcp-protocol-version"] { return !ModernProtocol.handshakeVersions.contains(version) }
-        guard method == .post, let body, let json = try? PlainJSON.decode(body) else { return method != .post }
+        guard method == .post else { return headers["mcp-session-id"] == nil }
+        let version = headers["mcp-protocol-version"]
+        if let version, !ModernProtocol.handshakeVersions.contains(version) { return true }
+        if version != nil || headers["mcp-session-id"] != nil { return false }
+        guard let body, let json = try? PlainJSON.decode(body) else { return false }
         return ModernEnvelope.isModern(json)
     }
 
