@@ -1,45 +1,36 @@
-import Dispatch
+import Foundation
 import Glibc
 
-/// Reads a pipe without holding a thread: Dispatch wakes a handler when bytes arrive
-/// (epoll underneath), and the bytes come out as a stream that ends at end of file.
-/// The read end is closed when the stream ends.
+/// Reads a pipe until end of file, as a stream of chunks, with a blocking read(2) on a
+/// thread of its own; the read end is closed at the end.
+///
+/// Not a Dispatch read source: creating and cancelling one per job (1,000 short jobs on a
+/// worker host) corrupts libdispatch's epoll bookkeeping on Linux, and its manager thread
+/// dies with SIGSEGV in `_dispatch_event_loop_drain` (swift-corelibs-libdispatch #949;
+/// swift-subprocess left DispatchIO for the same crash, #47). It took a worker down in the
+/// many-hosts test. The thread costs one per running job, and sleeps in read(2) until the
+/// supervisor writes its pids or exits.
 enum PipeReader {
     static func chunks(_ fd: Int32) -> AsyncStream<[UInt8]> {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        source.setEventHandler {
+        let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if n > 0 {
                     continuation.yield(Array(buffer[0..<n]))
-                } else if n < 0 && (errno == EINTR) {
+                } else if n < 0 && errno == EINTR {
                     continue
-                } else if n < 0 && errno == EAGAIN {
-                    return
                 } else {
-                    source.cancel() // end of file (or an error, which ends it too)
-                    return
+                    break // end of file (or an error, which ends it too)
                 }
             }
-        }
-        source.setCancelHandler {
             close(fd)
             continuation.finish()
         }
-        let box = SourceBox(source)
-        continuation.onTermination = { _ in box.source.cancel() }
-        source.resume()
+        thread.name = "spool-worker.pipe"
+        thread.stackSize = 64 << 10
+        thread.start()
         return stream
-    }
-
-    private static let queue = DispatchQueue(label: "spool-worker.pipes")
-
-    /// A dispatch source may be cancelled from any thread (Dispatch synchronizes it).
-    private final class SourceBox: @unchecked Sendable {
-        let source: any DispatchSourceRead
-        init(_ source: any DispatchSourceRead) { self.source = source }
     }
 }
