@@ -193,7 +193,7 @@ struct ModernProtocolTests {
             let first = try #require(try await hangUp.nextEvent()?.json)
             let message = ((first["params"] as? [String: Any])?["message"] as? String) ?? ""
             let job = try #require(message.split(separator: " ").dropFirst().first.map(String.init))
-            close(hangUp.fd)
+            hangUp.hangUp()
             #expect(await eventually(timeout: 30) { (try? spool.status(job))??.state == .succeeded })
             #expect(spool.read(spool.layout.jobs + "/\(job)/stdout") == "finished\n")
             await spool.cleanup()

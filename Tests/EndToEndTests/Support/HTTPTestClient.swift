@@ -27,6 +27,13 @@ final class HTTPTestConnection: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Hangs up as a client that goes away does (the server sees the connection end). The
+    /// descriptor itself is closed once, by deinit: closing it here too would close
+    /// whatever another test opened under the same number meanwhile.
+    func hangUp() {
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     func send(method: String, path: String, headers: [String: String] = [:], body: [UInt8] = []) throws {
         var head = "\(method) \(path) HTTP/1.1\r\n" + (headers.keys.contains("Host") ? "" : "Host: 127.0.0.1\r\n")
         for (name, value) in headers { head += "\(name): \(value)\r\n" }

@@ -1,6 +1,7 @@
 import Foundation
 import ProcessHarness
 import Spool
+import Testing
 
 /// A temporary spool for one test, plus the real binaries built next to the test bundle.
 /// `cleanup()` kills everything the test started, including jobs' process groups found
@@ -100,6 +101,7 @@ final class TestSpool: @unchecked Sendable {
 
     func cleanup() async {
         for child in children { await child.killGroup() }
+        reportCrashes()
         // Jobs run in their own sessions: stop any left over (pid = process group).
         for name in names(layout.jobs) {
             guard let id = JobID(name), let status = try? JobRecords(layout: layout).status(id) else { continue }
@@ -108,6 +110,19 @@ final class TestSpool: @unchecked Sendable {
         }
         killProcessesNamingRoot()
         try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent)
+    }
+
+    /// A product process that crashed during the test fails it, with its log: a crash
+    /// otherwise shows only as a confusing timeout, or as another test's server answering
+    /// on the port the dead one freed.
+    private func reportCrashes() {
+        let folder = (root as NSString).deletingLastPathComponent
+        for name in names(folder) where name.hasSuffix(".log") {
+            guard let text = read(folder + "/" + name),
+                  let mark = text.range(of: "Program crashed") ?? text.range(of: "Fatal error") else { continue }
+            let start = text.index(mark.lowerBound, offsetBy: -1500, limitedBy: text.startIndex) ?? text.startIndex
+            Issue.record("a process crashed (\(name)):\n\(text[start...].prefix(5000))")
+        }
     }
 
     /// Supervisors and keepers of this spool's jobs (their arguments name the job folder),
