@@ -11,6 +11,18 @@ struct TasksTests {
         Self.task(try await peer.post(n, "tasks/get", modernParams(["taskId": id], tasks: true), name: id))
     }
 
+    /// Polls `tasks/get` every 100 ms until the task reaches a terminal status, at most
+    /// `tries` times; returns the last answer.
+    func settled(_ peer: ModernHTTPPeer, _ id: String, tries: Int) async throws -> [String: Any]? {
+        var task: [String: Any]?
+        for n in 0..<tries {
+            task = try await get(peer, id, 1000 + n)
+            if let status = task?["status"] as? String, ["completed", "failed", "cancelled"].contains(status) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return task
+    }
+
     @Test("start gives a task (durable file, 128-bit id); tasks/get: working while queued (position) and running (last line), completed with a failing exit; tasks/cancel; unknown ids")
     func lifecycle() async throws {
         try await withSpool { spool in
@@ -56,12 +68,7 @@ struct TasksTests {
             let ack = try await peer.post(6, "tasks/cancel", modernParams(["taskId": longID], tasks: true), name: longID)
             #expect(ack.status == 200 && result(ack.answer)?["resultType"] as? String == "complete")
             #expect(await eventually(timeout: 30) { (try? JSONSerialization.jsonObject(with: Data((spool.read(spool.root + "/tasks/\(longID).json") ?? "").utf8))) != nil })
-            var cancelled: [String: Any]?
-            for n in 0..<50 {
-                cancelled = try await get(peer, longID, 100 + n)
-                if cancelled?["status"] as? String != "working" { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let cancelled = try await settled(peer, longID, tries: 50)
             #expect(cancelled?["status"] as? String == "cancelled")
 
             // tasks/update: acknowledged, nothing asked.
@@ -95,12 +102,7 @@ struct TasksTests {
             let slow = try #require(Self.task(try await peer.post(4, "tools/call", modernParams(["name": "run", "arguments": ["command": "sleep 1; echo late", "wait": 0.2]], tasks: true), name: "run")))
             #expect(slow["resultType"] as? String == "task")
             let id = try #require(slow["taskId"] as? String)
-            var final: [String: Any]?
-            for n in 0..<60 {
-                final = try await get(peer, id, 10 + n)
-                if final?["status"] as? String != "working" { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let final = try await settled(peer, id, tries: 60)
             #expect(final?["status"] as? String == "completed")
             #expect(((final?["result"] as? [String: Any])?["structuredContent"] as? [String: Any])?["stdout"] as? String == "late\n")
             #expect(spool.names(spool.root + "/tasks").count == 1, "only the task-bearing answer made a task")
@@ -119,12 +121,7 @@ struct TasksTests {
             _ = await first.wait(timeout: 10)
             let (_, newPort) = try await spool.startHTTP(workers: 1)
             let again = ModernHTTPPeer(port: newPort)
-            var final: [String: Any]?
-            for n in 0..<100 {
-                final = try await get(again, id, 10 + n)
-                if final?["status"] as? String == "completed" { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let final = try await settled(again, id, tries: 100)
             #expect(final?["taskId"] as? String == id)
             #expect(final?["status"] as? String == "completed")
             #expect(((final?["result"] as? [String: Any])?["structuredContent"] as? [String: Any])?["stdout"] as? String == "survived\n")
