@@ -6,7 +6,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int send_all(int sock, const char *bytes, size_t length) {
@@ -60,4 +63,33 @@ int spool_spawnattr_clean(posix_spawnattr_t *attributes, short extra_flags) {
     if (rc == 0) rc = posix_spawnattr_setsigdefault(attributes, &all);
     if (rc == 0) rc = posix_spawnattr_setflags(attributes, (short)(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | extra_flags));
     return rc;
+}
+
+int spool_child_state(pid_t pid, int *status) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc;
+    do { rc = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT); } while (rc < 0 && errno == EINTR);
+    if (rc < 0) return -1;
+    if (info.si_pid == 0) return 0;
+    *status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
+                                         : W_EXITCODE(0, info.si_status) | (info.si_code == CLD_DUMPED ? WCOREFLAG : 0);
+    return 1;
+}
+
+int spool_reap(pid_t pid) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return -errno;
+    }
+    return 0;
+}
+
+int spool_pidfd_open(pid_t pid) {
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int spool_become_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : -errno;
 }

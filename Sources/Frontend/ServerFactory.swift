@@ -20,7 +20,7 @@ struct ServerFactory: Sendable {
     /// A configured server, and the cleanup to run when its session ends.
     func make() async -> (server: Server, close: @Sendable () async -> Void) {
         let server = Server(
-            name: "spool", version: "0.3.0",
+            name: ServerIdentity.name, version: ServerIdentity.version,
             instructions: Self.instructions,
             capabilities: .init(logging: .init(), resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false)))
         let threshold = LogThreshold()

@@ -10,6 +10,9 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
     case watcherUnavailable(String)
     /// A file larger than its reader accepts; never cut short and parsed as if complete.
     case fileTooLarge(path: String, size: Int64, limit: Int)
+    /// A spool path that holds a FIFO, a device, a folder or a link where a file belongs
+    /// (put there by hand, or by a job running as the same user); never opened for reading.
+    case notRegularFile(path: String, kind: String)
     /// A request that could not be accepted because it is larger than a spool request may be.
     case requestTooLarge(bytes: Int, limit: Int)
 
@@ -30,6 +33,8 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path) is unreadable: \(reason)"
         case .fileTooLarge(let path, let size, let limit):
             return "\(path) is too large: \(size) bytes, more than the \(limit) bytes it may have"
+        case .notRegularFile(let path, let kind):
+            return "\(path) is \(kind), not a regular file; Spool does not read it (remove it, or move it aside, to use that record again)"
         case .requestTooLarge(let bytes, let limit):
             return "the request is \(bytes) bytes as JSON, more than the \(limit / 1024) KiB a spool request may be: write large input (stdin, env) to a file and have the command read it (for example `command < /path/to/input`)"
         case .watcherUnavailable(let reason):

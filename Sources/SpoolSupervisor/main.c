@@ -20,10 +20,12 @@
 // for an RCU grace period), so the worker, which already watches, relays the markers.
 //
 // Kill S: K goes on, enforces the timeout, honours a cancel and records the
-// exit; the job lock (flock on the job folder, held by both) stays held until then,
-// so the job is `running` exactly as long as the command is. Kill K: the command is
-// reparented to S, which becomes the keeper. Only killing both before the command
-// ends loses the exit status, and then the job is reported `lost`, not dropped.
+// exit; the job lock (flock on the job folder, held by both) stays held until then.
+// Kill K: the command is reparented to S, which becomes the keeper; S holds a write end
+// of the stdin FIFO too, so input goes on. Kill both: the command is reparented to the
+// fork server (forkserver.c), or to the worker when that is gone too; both are child
+// subreapers and keep it the same way. Only when every process that could reap the
+// command is gone, and its process group with it, is the job `lost`.
 //
 // Why C and not Swift: it starts once per job (forked by the worker's fork server,
 // forkserver.c, or exec'd when run by hand), so its start-up cost is on every job's
@@ -54,11 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "exit_record.h"
 
 static long long mono_ns(void) {
     struct timespec ts;
@@ -83,55 +81,10 @@ static int exists_in(const char *name) {
 // ---- the exit record -------------------------------------------------------------
 
 // The exit record is written into a file created, and filled with spaces, when the job
-// starts: at the end it is overwritten in place and renamed, which needs no new space.
-// Not fsync'ed: it survives any process crash (the page cache does), and the worker
-// makes the outcome durable at once in status.json.
-#define EXIT_RESERVE 1024
+// starts (exit_record.c): at the end it is overwritten in place and renamed, which needs
+// no new space. Not fsync'ed: it survives any process crash (the page cache does), and
+// the worker makes the outcome durable at once in status.json.
 static int exit_fd = -1;
-
-static void reserve_exit_record(void) {
-    exit_fd = open_in(".exit.json.tmp", O_RDWR | O_CREAT | O_TRUNC);
-    if (exit_fd < 0) return;
-    char spaces[EXIT_RESERVE];
-    memset(spaces, ' ', sizeof spaces);
-    if (pwrite(exit_fd, spaces, sizeof spaces, 0) != (ssize_t)sizeof spaces)
-        fprintf(stderr, "spool-supervisor: cannot reserve %s/exit.json: %s\n", dir, strerror(errno));
-}
-
-static int try_write_exit(const char *text) {
-    char tmp[4096], final[4096];
-    snprintf(tmp, sizeof tmp, "%s/.exit.json.tmp", dir);
-    snprintf(final, sizeof final, "%s/exit.json", dir);
-    if (exit_fd < 0) exit_fd = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (exit_fd < 0) return -1;
-    size_t len = strlen(text), off = 0;
-    while (off < len) {
-        ssize_t n = pwrite(exit_fd, text + off, len - off, (off_t)off);
-        if (n < 0) { if (errno == EINTR) continue; return -1; }
-        off += (size_t)n;
-    }
-    // Shrinking frees space; the JSON with trailing blanks would be valid as well.
-    if (ftruncate(exit_fd, (off_t)len) != 0) return -1;
-    return rename(tmp, final);
-}
-
-// Retries while the failure can pass (a full disk, say): the job's lock stays held
-// meanwhile, so the job is reported as what it is (ended, unrecorded) rather than as
-// lost. A job folder that is gone (removed by hand) has nobody left to tell.
-static void write_exit(const char *text) {
-    for (int attempt = 0;; attempt++) {
-        if (try_write_exit(text) == 0) return;
-        int code = errno;
-        int passing = code == ENOSPC || code == EDQUOT || code == EINTR || code == EAGAIN || code == ENOMEM || code == EIO;
-        if (!passing || access(dir, F_OK) != 0) {
-            fprintf(stderr, "spool-supervisor: cannot write %s/exit.json (%s); giving up\n", dir, strerror(code));
-            return;
-        }
-        if (attempt == 0 || attempt % 60 == 0)
-            fprintf(stderr, "spool-supervisor: cannot write %s/exit.json (%s); retrying every second\n", dir, strerror(code));
-        sleep(1);
-    }
-}
 
 // ---- output copying (with an output limit) --------------------------------------
 
@@ -278,24 +231,12 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
 }
 
 static void record(struct keep *k, long long out_dropped, long long err_dropped, int counts_known) {
-    char text[EXIT_RESERVE];
-    char code[64], counts[96], failure[400];
-    int st = k->status;
-    if (!k->have_status)
-        snprintf(code, sizeof code, "\"exitCode\":null,\"signal\":null");
-    else if (WIFEXITED(st))
-        snprintf(code, sizeof code, "\"exitCode\":%d,\"signal\":null", WEXITSTATUS(st));
-    else
-        snprintf(code, sizeof code, "\"exitCode\":null,\"signal\":%d", WTERMSIG(st));
+    char text[EXIT_RECORD_SIZE], counts[96];
     if (counts_known) snprintf(counts, sizeof counts, ",\"stdoutDropped\":%lld,\"stderrDropped\":%lld", out_dropped, err_dropped);
     else counts[0] = '\0';
-    if (k->failure) snprintf(failure, sizeof failure, ",\"failure\":\"%s\"", k->failure); // our own text: no quotes inside
-    else failure[0] = '\0';
-    snprintf(text, sizeof text,
-             "{\"pid\":%d,%s,\"timedOut\":%s,\"cancelled\":%s,\"startedAtNs\":%lld,\"finishedAtNs\":%lld%s%s}\n",
-             (int)k->child, code, k->timed_out ? "true" : "false", k->cancelled ? "true" : "false",
-             k->started, now_ns(), counts, failure);
-    write_exit(text);
+    exit_record_format(text, sizeof text, k->child, k->have_status, k->status, k->timed_out, k->cancelled,
+                       k->started, exit_record_now_ns(), counts, k->failure, NULL);
+    exit_record_write(dir, &exit_fd, text, 1);
 }
 
 // ---- start -----------------------------------------------------------------------
@@ -375,7 +316,7 @@ static int supervise(int argc, char **argv) {
         fprintf(stderr, "spool-supervisor: cannot open the files of %s: %s\n", dir, strerror(errno));
         return 2;
     }
-    reserve_exit_record();
+    exit_fd = exit_record_reserve(dir);
     struct pump pumps[2] = { { -1, out, 0, 0 }, { -1, err, 0, 0 } };
     int child_out = out, child_err = err;
     if (limit > 0) {
@@ -403,7 +344,7 @@ static int supervise(int argc, char **argv) {
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     struct keep k = { .child = -1, .deadline = -1, .grace = grace, .keep_open = keep_open, .sigfd = sigfd };
-    k.started = now_ns();
+    k.started = exit_record_now_ns();
     if (timeout > 0) k.deadline = mono_ns() + (long long)(timeout * 1e9);
 
     pid_t keeper = fork();
@@ -436,6 +377,9 @@ static int supervise(int argc, char **argv) {
             dup2(in, 0);
             dup2(child_out, 1);
             dup2(child_err, 2);
+            // A job inherits nothing but 0-2, whatever a worker or library left open
+            // without close-on-exec (an inotify instance was seen here).
+            close_range(3, ~0U, 0);
             if (cwd[0] != '\0' && chdir(cwd) != 0) {
                 dprintf(2, "spool: cannot change to directory %s: %s\n", cwd, strerror(errno));
                 _exit(126);
@@ -474,7 +418,8 @@ static int supervise(int argc, char **argv) {
     close(s2k[0]);
     close(in);
     if (limit > 0) { close(child_out); close(child_err); } else { close(out); close(err); }
-    if (keep_open >= 0) { close(keep_open); k.keep_open = -1; } // the keeper holds it
+    // The supervisor holds a write end of the stdin FIFO too, so that input does not end
+    // when the keeper dies; end of input (SIGUSR2) closes both.
     char buf[64];
     size_t have = 0;
     int reported = 0, ended = 0, took_over = 0;
@@ -529,7 +474,9 @@ static int supervise(int argc, char **argv) {
         while (read(sigfd, &info, sizeof info) == (ssize_t)sizeof info) {
             int sig = (int)info.ssi_signo;
             if (sig == SIGCHLD) continue;
-            // A cancel sent to us (or end of input) is the keeper's to carry out.
+            // A cancel sent to us (or end of input) is the keeper's to carry out; end of
+            // input also lets go of our own write end.
+            if (sig == SIGUSR2 && k.keep_open >= 0) { close(k.keep_open); k.keep_open = -1; }
             kill(keeper, sig == SIGUSR2 ? SIGUSR2 : SIGUSR1);
         }
     }

@@ -63,7 +63,7 @@ actor Worker {
         // Subscribe before the first scan so that nothing arriving in between is missed.
         let events = watcher.events()
         adoptOwnOrphans()
-        Recovery(layout: layout, caller: name).sweepDeadWorkers(except: name)
+        Recovery(layout: layout, caller: name, killGrace: runner.killGrace).sweepDeadWorkers(except: name)
         logger.info("worker \(name) ready on \(layout.root) with \(slots) slot(s)")
         fill()
         await withTaskGroup(of: Void.self) { group in
@@ -204,7 +204,8 @@ actor Worker {
         }
         do { try registration?.heartbeat() } catch { logger.warning("cannot refresh \(layout.workerRecord(name)): \(error)") }
         AveragesFile(layout: layout).flush()
-        let recovery = Recovery(layout: layout, caller: name)
+        OrphanReaper.sweep()
+        let recovery = Recovery(layout: layout, caller: name, killGrace: runner.killGrace)
         recovery.sweepDeadWorkers(except: name)
         for id in adopted {
             switch recovery.recover(id, worker: name) {
@@ -225,7 +226,7 @@ actor Worker {
 
     /// Requests left in our own folder by an earlier process with our name.
     private func adoptOwnOrphans() {
-        for (id, outcome) in Recovery(layout: layout, caller: name).recover(worker: name) {
+        for (id, outcome) in Recovery(layout: layout, caller: name, killGrace: runner.killGrace).recover(worker: name) {
             switch outcome {
             case .stillRunning, .retrying: adopted.insert(id)
             default: break

@@ -61,6 +61,11 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("spool-supervisor not found at \(supervisor): build the whole package (swift build) or set SPOOL_SUPERVISOR")
         }
         let limits = limitOptions.limits
+        // The last recorder of a job's exit when its keeper, supervisor and fork server are
+        // all gone (`OrphanReaper`).
+        if OrphanReaper.becomeSubreaper() != 0 {
+            logger.warning("cannot become a child subreaper (\(String(cString: strerror(errno)))); a job whose keeper, supervisor and fork server all die will be reported lost once its processes end")
+        }
         let runner = JobRunner(layout: layout, worker: name, killGrace: killGrace,
                                outputLimit: limits.outputLimit, logger: logger, committer: GroupCommitter(),
                                forkServer: ForkServer(path: supervisor))

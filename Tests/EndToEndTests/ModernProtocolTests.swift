@@ -5,12 +5,12 @@ import Testing
 /// rules, and `subscriptions/listen`, with raw JSON-RPC against real processes.
 @Suite("MCP 2026-07-28", .timeLimit(.minutes(3)))
 struct ModernProtocolTests {
-    @Test("stdio: server/discover, then every result has resultType and serverInfo; envelope faults are -32602 and -32022; initialize is refused once modern")
+    @Test("stdio: server/discover lists both revisions, then every result has resultType and serverInfo; envelope faults are -32602 and -32022")
     func stdioEnvelope() async throws {
         try await withSpool { spool in
             let peer = StdioPeer(try spool.startFrontend(workers: 1))
             let discover = try #require(result(try await peer.request(1, "server/discover", modernParams())))
-            #expect(discover["supportedVersions"] as? [String] == ["2026-07-28"])
+            #expect(discover["supportedVersions"] as? [String] == ["2026-07-28", "2025-11-25"])
             #expect(discover["resultType"] as? String == "complete")
             #expect(discover["cacheScope"] != nil && discover["ttlMs"] != nil)
             #expect(discover["instructions"] as? String != nil)
@@ -41,8 +41,6 @@ struct ModernProtocolTests {
             #expect(errorCode(future) == -32022)
             let data = (future?["error"] as? [String: Any])?["data"] as? [String: Any]
             #expect(data?["supported"] as? [String] == ["2026-07-28"] && data?["requested"] as? String == "2099-01-01")
-            let handshake = try await peer.request(8, "initialize", ["protocolVersion": "2025-11-25", "capabilities": [:] as [String: Any], "clientInfo": ["name": "t", "version": "1"]])
-            #expect(errorCode(handshake) == -32022, "\(String(describing: handshake))")
             let unknown = try await peer.request(9, "ping", modernParams())
             #expect(errorCode(unknown) == -32601)
 
@@ -51,6 +49,28 @@ struct ModernProtocolTests {
             let missing = try await peer.request(10, "resources/read", modernParams(["uri": uri]))
             #expect(errorCode(missing) == -32602)
             #expect(((missing?["error"] as? [String: Any])?["data"] as? [String: Any])?["uri"] as? String == uri)
+            await spool.cleanup()
+        }
+    }
+
+    @Test("stdio: server/discover, then initialize on the same connection (Claude Code's negotiation), then tools/list and run; one name and version in both revisions")
+    func discoverThenInitialize() async throws {
+        try await withSpool { spool in
+            let peer = StdioPeer(try spool.startFrontend(workers: 1))
+            let discover = try #require(result(try await peer.request(1, "server/discover", modernParams())))
+            let modernInfo = try #require((discover["_meta"] as? [String: Any])?["io.modelcontextprotocol/serverInfo"] as? [String: Any])
+            let initialize = try #require(result(try await peer.request(2, "initialize", ["protocolVersion": "2025-11-25", "capabilities": [:] as [String: Any], "clientInfo": ["name": "claude-code", "version": "2.1.280"]])),
+                                          "initialize after server/discover was refused")
+            #expect(initialize["protocolVersion"] as? String == "2025-11-25")
+            let legacyInfo = try #require(initialize["serverInfo"] as? [String: Any])
+            #expect(legacyInfo["name"] as? String == modernInfo["name"] as? String && legacyInfo["name"] as? String == "spool")
+            #expect(legacyInfo["version"] as? String == modernInfo["version"] as? String, "\(legacyInfo) against \(modernInfo)")
+            try peer.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+            let tools = try #require(result(try await peer.request(3, "tools/list", [:])))
+            #expect((tools["tools"] as? [[String: Any]])?.count == 14)
+            #expect(tools["resultType"] == nil, "a 2025-11-25 result carries no resultType")
+            let run = try #require(result(try await peer.request(4, "tools/call", ["name": "run", "arguments": ["command": "echo negotiated"]])))
+            #expect((run["structuredContent"] as? [String: Any])?["stdout"] as? String == "negotiated\n")
             await spool.cleanup()
         }
     }
@@ -102,7 +122,7 @@ struct ModernProtocolTests {
             let peer = ModernHTTPPeer(port: port)
             let discover = try await peer.post(1, "server/discover", modernParams())
             #expect(discover.status == 200 && discover.headers["mcp-session-id"] == nil)
-            #expect(result(discover.answer)?["supportedVersions"] as? [String] == ["2026-07-28"])
+            #expect(result(discover.answer)?["supportedVersions"] as? [String] == ["2026-07-28", "2025-11-25"])
 
             // server-stateless: a tools/call on a fresh connection, with no handshake before it.
             let call = try await peer.post(2, "tools/call", modernParams(["name": "run", "arguments": ["command": "echo stateless"]]), name: "run")

@@ -120,17 +120,131 @@ struct SupervisorCrashTests {
         }
     }
 
-    @Test("kill -9 of both the supervisor and the keeper: the job is reported lost, not left running")
+    /// Asserts, for as long as the command lives (until `release` ends it), that the job is
+    /// reported `running`; samples the report a few times over `seconds`.
+    static func staysRunning(_ mcp: MCPHarness, _ id: JobID, seconds: Double) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let status = try await mcp.call("status", ["job": .string(id.rawValue)])
+            #expect(status["state"] == "running", "reported \(String(describing: status["state"])) while its command lives: \(status.text)")
+            try await Task.sleep(for: .milliseconds(150))
+        }
+    }
+
+    @Test("kill -9 of the supervisor and the keeper: the fork server inherits the command and records exit code 7")
     func bothKilled() async throws {
         try await withMCP(workers: 1) { spool, mcp in
-            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 30"])
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": .string(spool.blocker("go") + "; echo on; exit 7")])
             let keeper = try #require(Self.keeperPid(ofCommand: command))
             kill(supervisor, SIGKILL)
             kill(keeper, SIGKILL)
-            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 15])
+            try await Self.staysRunning(mcp, id, seconds: 1)
+            spool.release("go")
+            _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .failed, "\(status)")
+            #expect(status.exitCode == 7)
+            #expect(spool.read(spool.layout.job(id, .stdout)) == "on\n")
+            #expect(spool.read(spool.layout.job(id, .exit))?.contains("\"recordedBy\":\"fork server\"") == true)
+        }
+    }
+
+    @Test("kill -9 of the supervisor and the keeper: the timeout still fires (the fork server carries it out)")
+    func bothKilledTimeout() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 30", "timeout": 2])
+            let keeper = try #require(Self.keeperPid(ofCommand: command))
+            kill(supervisor, SIGKILL)
+            kill(keeper, SIGKILL)
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
             #expect(result["completed"] == true, "\(result.text)")
-            #expect(try spool.status(id.rawValue)?.state == .lost)
-            kill(-command, SIGKILL)
+            #expect(try spool.status(id.rawValue)?.state == .timedOut)
+            #expect(await ProcessTable.waitGone(group: command))
+        }
+    }
+
+    @Test("kill -9 of the fork server, the supervisor and the keeper: the worker inherits the command, records exit code 7")
+    func forkServerSupervisorKeeperKilled() async throws {
+        try await withMCP(workers: 0) { spool, mcp in
+            let worker = try spool.startWorker(id: "w")
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": .string(spool.blocker("go") + "; exit 7")])
+            let keeper = try #require(Self.keeperPid(ofCommand: command))
+            let server = try #require(Self.forkServer(of: worker.pid))
+            for pid in [server, supervisor, keeper] { kill(pid, SIGKILL) }
+            try await Self.staysRunning(mcp, id, seconds: 1)
+            #expect(Self.keeperPid(ofCommand: command) == worker.pid, "the command was not reparented to the worker")
+            spool.release("go")
+            _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .failed, "\(status)")
+            #expect(status.exitCode == 7)
+            #expect(spool.read(spool.layout.job(id, .exit))?.contains("\"recordedBy\":\"worker\"") == true)
+        }
+    }
+
+    @Test("kill -9 of the fork server, the supervisor and the keeper: the timeout still fires (the worker carries it out)")
+    func forkServerSupervisorKeeperKilledTimeout() async throws {
+        try await withMCP(workers: 0) { spool, mcp in
+            let worker = try spool.startWorker(id: "w")
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 30", "timeout": 2])
+            let keeper = try #require(Self.keeperPid(ofCommand: command))
+            let server = try #require(Self.forkServer(of: worker.pid))
+            for pid in [server, supervisor, keeper] { kill(pid, SIGKILL) }
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            #expect(result["completed"] == true, "\(result.text)")
+            #expect(try spool.status(id.rawValue)?.state == .timedOut)
+            #expect(await ProcessTable.waitGone(group: command))
+        }
+    }
+
+    @Test("kill -9 of the worker, its fork server, the supervisor and the keeper: running while the command lives, then lost with the reason")
+    func everyRecorderKilled() async throws {
+        try await withMCP(workers: 0) { spool, mcp in
+            let worker = try spool.startWorker(id: "w")
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": .string(spool.blocker("go") + "; exit 7")])
+            let keeper = try #require(Self.keeperPid(ofCommand: command))
+            let server = try #require(Self.forkServer(of: worker.pid))
+            for pid in [worker.pid, server, supervisor, keeper] { kill(pid, SIGKILL) }
+            // Another worker does the dead one's bookkeeping.
+            _ = try spool.startWorker(id: "v")
+            try await Self.staysRunning(mcp, id, seconds: 3)
+            spool.release("go")
+            _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .lost, "\(status)")
+            #expect(status.reason?.contains("nobody could collect its exit status") == true, "\(status.reason ?? "")")
+        }
+    }
+
+    @Test("kill -9 of the keeper, then cancel: the command is terminated at once and the job is cancelled")
+    func cancelAfterKeeperKilled() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let (id, _, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 8"])
+            let keeper = try #require(Self.keeperPid(ofCommand: command))
+            kill(keeper, SIGKILL)
+            try await Task.sleep(for: .milliseconds(200))
+            let started = Date()
+            let cancel = try await mcp.call("cancel", ["job": .string(id.rawValue)])
+            #expect(Date().timeIntervalSince(started) < 5, "the cancel took \(Date().timeIntervalSince(started)) s")
+            #expect(cancel["outcome"] == "terminated", "\(cancel.text)")
+            #expect(cancel["state"] == "cancelled", "\(cancel.text)")
+            #expect(try spool.status(id.rawValue)?.state == .cancelled)
+        }
+    }
+
+    @Test("kill -9 of the keeper of a stdin pipe job: input still reaches it, and eof ends it")
+    func pipeAfterKeeperKilled() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let (id, _, command) = try await Self.startRunning(mcp, spool, ["command": "cat; echo done", "stdin": "pipe"])
+            let keeper = try #require(Self.keeperPid(ofCommand: command))
+            kill(keeper, SIGKILL)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try spool.status(id.rawValue)?.state == .running, "the job ended when its keeper died")
+            _ = try await mcp.call("send_input", ["job": .string(id.rawValue), "data": "hello\n"])
+            _ = try await mcp.call("send_input", ["job": .string(id.rawValue), "eof": true])
+            _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            #expect(try spool.status(id.rawValue)?.state == .succeeded)
+            #expect(spool.read(spool.layout.job(id, .stdout)) == "hello\ndone\n")
         }
     }
 

@@ -21,4 +21,20 @@ int spool_pipe_cloexec(int fds[2]);
 // socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC).
 int spool_socketpair_cloexec(int fds[2]);
 
+// How a child stands, without reaping it (waitid with WNOWAIT): -1 when `pid` is not
+// this process's child, 0 while it runs, 1 once it has ended, with its wait status in
+// `*status` (as waitpid gives it). A recorder writes the exit before reaping, so the
+// process (a zombie) and its group exist until the record does.
+int spool_child_state(pid_t pid, int *status);
+
+// Reaps an ended child (waitpid). Returns 0, or -errno.
+int spool_reap(pid_t pid);
+
+// pidfd_open(2): a descriptor that polls readable once the process has ended (after its
+// children were reparented). Returns it, or -errno.
+int spool_pidfd_open(pid_t pid);
+
+// Makes this process a child subreaper (prctl PR_SET_CHILD_SUBREAPER). Returns 0 or -errno.
+int spool_become_subreaper(void);
+
 #endif

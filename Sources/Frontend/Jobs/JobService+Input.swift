@@ -26,11 +26,17 @@ extension JobService {
         var written = 0
         if !data.isEmpty {
             // Non-blocking: ENXIO means nobody reads any more (the command has ended).
-            let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            // Never through a symlink, and only into a FIFO: a job may have replaced its own
+            // stdin with anything.
+            let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)
             guard fd >= 0 else {
                 throw .refused(tool: tool, reason: "job \(id) no longer reads its input (\(String(cString: strerror(errno))))")
             }
             defer { close(fd) }
+            var opened = stat()
+            guard fstat(fd, &opened) == 0, opened.st_mode & S_IFMT == S_IFIFO else {
+                throw .refused(tool: tool, reason: "job \(id)'s input (\(path)) is not the FIFO Spool made; nothing was sent")
+            }
             let deadline = Timestamp.now.seconds + timeout
             while written < data.count {
                 let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, data.count - written) }

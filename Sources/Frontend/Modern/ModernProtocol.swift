@@ -3,6 +3,8 @@ import MCP
 /// The names and numbers of MCP 2026-07-28 that Spool's modern path uses.
 enum ModernProtocol {
     static let version = "2026-07-28"
+    /// Every revision spool-mcp serves, newest first, as `server/discover` lists them.
+    static let servedVersions = [version, "2025-11-25"]
     /// Revisions reached through `initialize` (served by the 2025-11-25 path).
     static let handshakeVersions: Set<String> = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
 
@@ -14,7 +16,7 @@ enum ModernProtocol {
     static let subscriptionIDKey = "io.modelcontextprotocol/subscriptionId"
     static let tasksExtension = "io.modelcontextprotocol/tasks"
 
-    static let serverInfo: Value = ["name": "spool", "version": "0.4.0"]
+    static let serverInfo: Value = ["name": .string(ServerIdentity.name), "version": .string(ServerIdentity.version)]
 
     enum Code {
         static let parseError = -32700

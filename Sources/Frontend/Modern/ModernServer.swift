@@ -62,7 +62,7 @@ struct ModernServer: Sendable {
 
     private func discover() -> [String: Value] {
         [
-            "supportedVersions": [.string(ModernProtocol.version)],
+            "supportedVersions": .array(ModernProtocol.servedVersions.map { .string($0) }),
             "capabilities": [
                 "tools": ["listChanged": false],
                 "resources": ["listChanged": false, "subscribe": true],

@@ -1,9 +1,10 @@
 import MCP
 
-/// Which revision a stdio connection speaks, decided by its first request and kept: a
-/// connection that starts with `initialize` is 2025-11-25 for good, one that starts with
-/// `server/discover` (or an enveloped request) is 2026-07-28 for good. Pure; the stdin
-/// reader carries out what `route` decides.
+/// Which revision a stdio connection speaks: a connection that starts with `initialize` is
+/// 2025-11-25 for good; one that starts with `server/discover` (or an enveloped request)
+/// is 2026-07-28 until it sends `initialize`, which makes it 2025-11-25 from then on
+/// (Claude Code negotiates that way: discover, then initialize; anthropics/claude-code
+/// #96183). Pure; the stdin reader carries out what `route` decides.
 struct StdioEra: Equatable {
     enum State: Equatable { case undecided, legacy, modern }
 
@@ -29,9 +30,9 @@ struct StdioEra: Equatable {
             return .legacy
         case .modern:
             if method == "initialize" && isRequest {
-                // The client started modern; the Python SDK re-probes on this code.
-                let error = ModernError.unsupported(object["params"]?.objectValue?["protocolVersion"] ?? .null)
-                return .reply(code: error.code, message: "This connection speaks \(ModernProtocol.version) (it began with server/discover); initialize is not part of that revision", data: error.data)
+                // The client chose 2025-11-25 after discovering both: the handshake decides.
+                state = .legacy
+                return .legacy
             }
             if method == "notifications/initialized" { return .drop }
             return .modern

@@ -374,10 +374,22 @@ struct SpoolTools: Sendable {
             word = "dequeued"
             text = "job \(id) was waiting; removed from the queue (it never ran)"
         case .terminating:
-            word = "terminated"
-            text = "job \(id) was running; its process group got TERM, and KILL follows after the grace period"
-            // Report the outcome when it comes quickly; the grace period bounds it.
+            // Report the outcome when it comes quickly; the grace period bounds it. Only a
+            // job that ended cancelled is said to be terminated: one that ended on its own
+            // first says so, and one that has not ended yet is still being cancelled.
             _ = await service.waitFinal([id], any: true, timeout: 10)
+            let state = (try? service.snapshot(id))?.status.state
+            switch state {
+            case .cancelled?:
+                word = "terminated"
+                text = "job \(id) was running; its process group got TERM (and KILL after the grace period, if it was still there)"
+            case let ended? where ended.isFinal:
+                word = "already_finished"
+                text = "job \(id) ended (\(ended.rawValue)) before the cancel reached it"
+            default:
+                word = "cancelling"
+                text = "job \(id) is running; the cancel was requested and has not ended it yet (check status, or wait)"
+            }
         case .alreadyFinished(let state):
             word = "already_finished"
             text = "job \(id) had already ended (\(state.rawValue)); nothing to cancel"

@@ -123,8 +123,7 @@ public final class EventJournalReader {
     }
 
     private func open(_ path: String) -> Bool {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
+        guard let fd = try? FileSystem.openRegular(path) else { return false }
         if descriptor >= 0 { Glibc.close(descriptor) }
         var info = stat()
         fstat(fd, &info)

@@ -17,7 +17,7 @@ public final class FileLock: Sendable {
     ///   existing file or folder (a job locks its own folder: one file fewer per job).
     public static func tryAcquire(_ path: String, create: Bool = true) throws(SpoolError) -> FileLock? {
         while true {
-            let fd = create ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) : open(path, O_RDONLY | O_CLOEXEC)
+            let fd = create ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard fd >= 0 else { throw .io(operation: "opening lock", path: path, errno: errno) }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let code = errno
@@ -48,7 +48,7 @@ public final class FileLock: Sendable {
 
     /// True when some live process holds the lock at `path`.
     public static func isHeld(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) == 0 {

@@ -61,11 +61,7 @@ public enum FileSystem {
     /// throws `fileTooLarge` instead of being cut short (a cut JSON file would be reported
     /// as corrupt, which is not the truth).
     public static func read(_ path: String, limit: Int = 16 << 20) throws(SpoolError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw .io(operation: "opening", path: path, errno: errno)
-        }
+        guard let fd = try openRegular(path) else { return nil }
         defer { close(fd) }
         var info = stat()
         if fstat(fd, &info) == 0, Int64(info.st_size) > Int64(limit) {
@@ -79,13 +75,33 @@ public enum FileSystem {
 
     /// Reads up to `limit` bytes starting at `offset`.
     public static func read(_ path: String, offset: Int64, limit: Int) throws(SpoolError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw .io(operation: "opening", path: path, errno: errno)
-        }
+        guard let fd = try openRegular(path) else { return nil }
         defer { close(fd) }
         return try readAll(fd: fd, path: path, from: offset, limit: limit)
+    }
+
+    /// Opens a spool file for reading, or nil when it is missing. Anything in the spool may
+    /// have been put there by a job running as the same user, so the open never follows a
+    /// symlink and never waits (a FIFO opened for reading blocks until a writer comes, which
+    /// froze spool-mcp's threads), and what is not a regular file is refused.
+    public static func openRegular(_ path: String) throws(SpoolError) -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            if errno == ELOOP { throw .notRegularFile(path: path, kind: "a symbolic link") }
+            throw .io(operation: "opening", path: path, errno: errno)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw .io(operation: "inspecting", path: path, errno: code)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw .notRegularFile(path: path, kind: "a " + FileKind(mode: info.st_mode).rawValue)
+        }
+        return fd
     }
 
     private static func readAll(fd: Int32, path: String, from offset: Int64, limit: Int) throws(SpoolError) -> [UInt8] {

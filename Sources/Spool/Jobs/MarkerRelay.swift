@@ -1,27 +1,38 @@
 import Glibc
 
-/// Passes a running job's marker files to its keeper as signals: `cancel` as SIGUSR1
-/// (TERM, then KILL of the command's group) and `stdin.eof` as SIGUSR2 (the keeper lets
-/// go of the stdin FIFO). Only the job's owner calls it: its worker while it lives, and
-/// whoever recovers the job once that worker is dead. Signals are idempotent for the
-/// keeper, so relaying the same marker twice is harmless.
+/// Passes a running job's marker files to the processes that keep it, as signals:
+/// `cancel` as SIGUSR1 (TERM, then KILL of the command's group) and `stdin.eof` as SIGUSR2
+/// (they let go of the stdin FIFO). Both the supervisor and the keeper are told: the
+/// supervisor forwards to the keeper and holds a write end of the FIFO of its own, and
+/// carries the job on when the keeper has died; the keeper alone is left when the
+/// supervisor has died. Only the job's owner calls it: its worker while it lives, and
+/// whoever recovers the job once that worker is dead. Signals are idempotent for both, so
+/// relaying the same marker twice is harmless. When both are gone, the fork server or the
+/// worker that inherited the command reads the markers itself.
 public enum MarkerRelay {
     /// Whether the job has a marker to relay (two stats: cheaper than reading its status).
     public static func hasMarkers(_ id: JobID, records: JobRecords) -> Bool {
         records.isCancelRequested(id) || FileSystem.exists(records.layout.job(id, .stdinEOF))
     }
 
-    public static func relay(_ id: JobID, to keeper: Int32, records: JobRecords) {
+    /// - Returns: how many of the job's keeping processes were told.
+    @discardableResult
+    public static func relay(_ id: JobID, status: JobStatus, records: JobRecords) -> Int {
         let wantsCancel = records.isCancelRequested(id)
         let wantsEOF = FileSystem.exists(records.layout.job(id, .stdinEOF))
-        guard wantsCancel || wantsEOF, isKeeper(keeper), records.isSupervised(id) else { return }
-        if wantsCancel { kill(keeper, SIGUSR1) }
-        if wantsEOF { kill(keeper, SIGUSR2) }
+        guard wantsCancel || wantsEOF else { return 0 }
+        var told = 0
+        for pid in [status.supervisorPid, status.keeperPid].compactMap({ $0 }) where keeps(pid, id, records: records) {
+            if wantsCancel { kill(pid, SIGUSR1) }
+            if wantsEOF { kill(pid, SIGUSR2) }
+            told += 1
+        }
+        return told
     }
 
-    /// A recorded pid is signalled only while it still names a keeper (pids are reused).
-    static func isKeeper(_ pid: Int32) -> Bool {
-        guard pid > 0, let bytes = try? FileSystem.read("/proc/\(pid)/comm", limit: 64) else { return false } // gone: nothing to tell
-        return String(decoding: bytes, as: UTF8.self).hasPrefix("spool-keeper")
+    /// A recorded pid is signalled only while it still names a process that holds the
+    /// job's folder open (pids are reused; another job's supervisor must never be told).
+    static func keeps(_ pid: Int32, _ id: JobID, records: JobRecords) -> Bool {
+        ProcessProbe.holds(pid, directory: records.layout.job(id))
     }
 }

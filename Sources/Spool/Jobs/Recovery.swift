@@ -2,6 +2,8 @@
 /// their supervisors; this turns each request left in `active/<dead>/` into its true
 /// outcome, so nothing accepted is ever silently lost:
 /// - supervisor still alive → left alone (checked again next sweep);
+/// - keeper and supervisor gone, the command's group still alive → left running, with its
+///   cancel and timeout carried out on the group (`OrphanGroup`);
 /// - supervisor recorded an exit → finished with that exit;
 /// - the command had started but nobody recorded its end → `lost`;
 /// - the command never started → put back in its queue (it has not run, so this does not
@@ -11,9 +13,18 @@ public struct Recovery: Sendable {
     /// The worker that recovers: requests in its own folder are its previous life's.
     public let caller: WorkerName?
 
-    public init(layout: SpoolLayout, caller: WorkerName? = nil) {
+    /// Seconds between TERM and KILL when an orphaned job's group is cancelled or times out.
+    public let killGrace: Double
+
+    public init(layout: SpoolLayout, caller: WorkerName? = nil, killGrace: Double = 5) {
         self.layout = layout
         self.caller = caller
+        self.killGrace = killGrace
+    }
+
+    /// When the cancel marker was written, from its age.
+    private func cancelTime(_ id: JobID) -> Timestamp? {
+        FileSystem.age(layout.job(id, .cancel)).map { Timestamp(nanoseconds: Timestamp.now.nanoseconds - Int64($0 * 1e9)) }
     }
 
     /// What happened to one orphaned request.
@@ -95,9 +106,15 @@ public struct Recovery: Sendable {
             switch action {
             case .none:
                 return .gone
-            case .leave(let keeper):
+            case .leave(let relay):
                 // Its owner is dead: pass on a cancel or end of input that came meanwhile.
-                if let keeper { MarkerRelay.relay(id, to: keeper, records: JobRecords(layout: layout)) }
+                if relay, let status = facts.status.value { MarkerRelay.relay(id, status: status, records: JobRecords(layout: layout)) }
+                return .stillRunning
+            case .watchOrphan:
+                if let status = facts.status.value {
+                    OrphanGroup(status: status, timeout: facts.request.value?.timeout, grace: killGrace)
+                        .enforce(cancelRequestedAt: cancelTime(id), now: .now)
+                }
                 return .stillRunning
             case .retry(let error):
                 return .retrying(error)

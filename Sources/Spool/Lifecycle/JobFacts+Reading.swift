@@ -64,7 +64,16 @@ extension JobFacts {
         }
         facts.exit = Record { () throws(SpoolError) in try records.exit(id) }
         facts.cancelRequested = records.isCancelRequested(id)
+        if facts.exit == .absent, let status = facts.status.value, status.state == .running {
+            facts.group = probeGroup(status)
+        }
         return facts
+    }
+
+    /// Whether the command's process group lives, from the pids its running status recorded.
+    public static func probeGroup(_ status: JobStatus?) -> Group {
+        guard let pid = status?.pid else { return .gone }
+        return ProcessProbe.isGroupAlive(pid, session: status?.supervisorPid) ? .alive : .gone
     }
 
     /// The worker whose `active/` folder holds the request, if any.

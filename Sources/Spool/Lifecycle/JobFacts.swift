@@ -55,6 +55,15 @@ public struct JobFacts: Sendable, Equatable {
         case previousLife
     }
 
+    /// Whether the command's process group still has a process (checked against the
+    /// job's session, so a reused number is not mistaken for it). Probed only where a
+    /// decision needs it: after the keeper and supervisor are gone.
+    public enum Group: Sendable, Equatable {
+        case notProbed
+        case alive
+        case gone
+    }
+
     public var job: JobID
     public var place: Place
     /// The id names a session folder (`sessions/<id>/`), not a job.
@@ -64,6 +73,7 @@ public struct JobFacts: Sendable, Equatable {
     /// The request as found at `place`; only read by those who act on it (recovery).
     public var request: Record<JobRequest>
     public var lock: Lock
+    public var group: Group
     public var owner: Owner
     /// 1-based place in the serving order while it waits.
     public var position: Int?
@@ -73,7 +83,7 @@ public struct JobFacts: Sendable, Equatable {
 
     public init(job: JobID, place: Place, isSession: Bool = false, status: Record<JobStatus> = .absent,
                 exit: Record<SupervisorExit> = .absent, request: Record<JobRequest> = .absent,
-                lock: Lock = .notProbed, owner: Owner = .notProbed, position: Int? = nil, cancelRequested: Bool = false, stdoutBytes: Int64 = 0, stderrBytes: Int64 = 0) {
+                lock: Lock = .notProbed, group: Group = .notProbed, owner: Owner = .notProbed, position: Int? = nil, cancelRequested: Bool = false, stdoutBytes: Int64 = 0, stderrBytes: Int64 = 0) {
         self.job = job
         self.place = place
         self.isSession = isSession
@@ -81,6 +91,7 @@ public struct JobFacts: Sendable, Equatable {
         self.exit = exit
         self.request = request
         self.lock = lock
+        self.group = group
         self.owner = owner
         self.position = position
         self.cancelRequested = cancelRequested

@@ -80,8 +80,12 @@ public enum JobLifecycle {
         /// The request is no longer there: someone else recovered it.
         case none
         /// A command of the job is alive (its lock is held elsewhere): leave it, and pass a
-        /// cancel or end of input to its keeper, whose pid the status recorded.
-        case leave(relayTo: Int32?)
+        /// cancel or end of input to its supervisor and keeper (`relay`).
+        case leave(relay: Bool)
+        /// Nobody keeps the job any more (its keeper and supervisor are gone, so is the
+        /// worker that could have inherited it), but its process group lives: it stays
+        /// `running`, and the recovering owner carries out its cancel and timeout on the group.
+        case watchOrphan
         /// The spool cannot be read: change nothing and try again later.
         case retry(SpoolError)
         /// The request file cannot be used; it goes to `bad/`.
@@ -101,14 +105,14 @@ public enum JobLifecycle {
     public static func recovery(_ facts: JobFacts, worker: WorkerName) -> RecoveryAction {
         guard facts.place == .claimed(worker) else { return .none }
         // A live owner does its own bookkeeping and relays; only a dead one's jobs are ours.
-        guard facts.owner == .dead || facts.owner == .previousLife else { return .leave(relayTo: nil) }
+        guard facts.owner == .dead || facts.owner == .previousLife else { return .leave(relay: false) }
         // Another host runs a relayed job: only its relay (whose next life resumes the
         // mirror) may end it, so a dead relay's jobs are left as they are.
         if let status = facts.status.value, status.remote == true, !status.state.isFinal, facts.owner == .dead {
-            return .leave(relayTo: nil)
+            return .leave(relay: false)
         }
         // Only the lock's holder decides: a job is never requeued while anything runs it.
-        guard facts.lock == .heldByReader else { return .leave(relayTo: facts.status.value?.keeperPid) }
+        guard facts.lock == .heldByReader else { return .leave(relay: true) }
         let request: JobRequest
         switch facts.request {
         case .present(let value): request = value
@@ -124,7 +128,9 @@ public enum JobLifecycle {
         case .unreadable(let error): return .retry(error)
         case .present(let status) where status.state.isFinal: return .file
         case .present(let status) where status.state == .running:
-            return .lose(reason: "worker \(worker) and the job's supervisor died while it ran; its exit status is unknown")
+            // Never `lost` while a process of the job may live: it is still running.
+            if facts.group != .gone { return .watchOrphan }
+            return .lose(reason: "its keeper, its supervisor and worker \(worker) (with its fork server) all died while it ran, so nobody could collect its exit status; its processes have ended")
         case .present, .absent: break
         }
         if facts.cancelRequested { return .cancelBeforeStart }
@@ -136,17 +142,18 @@ public enum JobLifecycle {
     /// What the worker does once its supervisor process has ended.
     public enum SupervisorEndAction: Sendable, Equatable {
         case file(JobEnding)
-        /// The supervisor died, its keeper did not: the command runs on, and the keeper
-        /// enforces the timeout and records the exit.
-        case awaitKeeper
+        /// No exit record yet, but something of the job lives: its keeper (which records
+        /// the exit), or its command, inherited by the fork server or by this worker (both
+        /// child subreapers, which record it). Wait for the record.
+        case awaitRecord
         case lose(reason: String)
         /// The exit record exists but cannot be read: never `lost`, retry.
         case retry(SpoolError)
     }
 
     /// - Parameters:
-    ///   - facts: read after the worker's own hold on the job's lock ended, so a held lock
-    ///     means a live keeper.
+    ///   - facts: read after the worker's own hold on the job's lock ended (a held lock
+    ///     means a live keeper), with `group` probed when the lock is free.
     ///   - termination: how the supervisor process ended, for the record.
     public static func afterSupervisor(_ facts: JobFacts, termination: String) -> SupervisorEndAction {
         switch facts.exit {
@@ -154,8 +161,8 @@ public enum JobLifecycle {
         case .unreadable(let error): return .retry(error)
         case .absent: break
         }
-        if facts.lock == .heldElsewhere { return .awaitKeeper }
-        return .lose(reason: "spool-supervisor ended (\(termination)) without recording an exit status; see the worker's log")
+        if facts.lock == .heldElsewhere || facts.group != .gone { return .awaitRecord }
+        return .lose(reason: "spool-supervisor ended (\(termination)) without recording an exit status, and no process of the job is left that could; see the worker's log")
     }
 
     // MARK: cancel

@@ -76,6 +76,9 @@ public struct SupervisorExit: Codable, Sendable, Equatable {
     /// Set when the supervisor could not watch the job to its end (it then killed the
     /// process group): the job failed for this reason, whatever its exit code.
     public var failure: String?
+    /// Who recorded the exit when it was not the keeper: "fork server" or "worker", which
+    /// inherited the command after its keeper and supervisor died.
+    public var recordedBy: String?
 
     public init(pid: Int32, exitCode: Int32?, signal: Int32?, timedOut: Bool, cancelled: Bool,
                 startedAtNs: Int64, finishedAtNs: Int64, stdoutDropped: Int64? = nil, stderrDropped: Int64? = nil) {

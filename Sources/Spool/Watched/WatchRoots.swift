@@ -152,13 +152,18 @@ public enum FileKind: String, Sendable {
     public static func of(_ path: String) -> FileKind {
         var info = stat()
         guard lstat(path, &info) == 0 else { return .missing }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return .regular
-        case S_IFDIR: return .directory
-        case S_IFIFO: return .fifo
-        case S_IFCHR, S_IFBLK: return .device
-        case S_IFSOCK: return .socket
-        default: return .symlink
+        return FileKind(mode: info.st_mode)
+    }
+
+    public init(mode: mode_t) {
+        self = switch mode & S_IFMT {
+        case S_IFREG: .regular
+        case S_IFDIR: .directory
+        case S_IFIFO: .fifo
+        case S_IFCHR, S_IFBLK: .device
+        case S_IFSOCK: .socket
+        default: .symlink
         }
     }
 }
+

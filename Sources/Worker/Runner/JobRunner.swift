@@ -78,11 +78,16 @@ struct JobRunner: Sendable {
             (termination, running) = spawned
             withExtendedLifetime(lock) {}
         }
+        defer { if let pid = running?.pid { OrphanReaper.release(pid) } }
         // Our own hold on the lock has ended: from now on it is held only by a live keeper.
+        if let supervisor = running?.supervisorPid { OrphanReaper.collectSupervisor(supervisor) }
         var facts = JobFacts(job: id, place: .claimed(worker))
         facts.exit = JobFacts.Record { () throws(SpoolError) in try records.exit(id) }
         // The lock matters only without an exit record (a probe costs an open and a flock per job).
-        if facts.exit == .absent { facts.lock = records.isSupervised(id) ? .heldElsewhere : .free }
+        if facts.exit == .absent {
+            facts.lock = records.isSupervised(id) ? .heldElsewhere : .free
+            if facts.lock == .free { facts.group = JobFacts.probeGroup(running) }
+        }
         switch JobLifecycle.afterSupervisor(facts, termination: "\(termination)") {
         case .file(let ending):
             // The running status is the one this worker wrote: no need to read it back.
@@ -91,13 +96,15 @@ struct JobRunner: Sendable {
             throw error
         case .lose(let reason):
             try file(request, .lost(reason: reason))
-        case .awaitKeeper:
-            // Cancels are still relayed to the keeper meanwhile.
-            logger.warning("job \(id): spool-supervisor ended (\(termination)) while the command runs on under its keeper; waiting for its exit record")
-            if let exit = await awaitKeeper(id) {
-                try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit))
-            } else {
-                try file(request, .lost(reason: "spool-supervisor and its keeper died while the job ran; its exit status is unknown"))
+        case .awaitRecord:
+            // Cancels are still carried out meanwhile, by whoever keeps the command.
+            logger.warning("job \(id): spool-supervisor ended (\(termination)) while the job runs on (under its keeper, or inherited by the fork server or this worker); waiting for its exit record")
+            switch await awaitRecord(request, running: running) {
+            case .recorded(let exit):
+                try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit), previous: running)
+            case .lost(let reason):
+                logger.error("job \(id): lost: \(reason)")
+                try file(request, .lost(reason: reason))
             }
         }
     }
@@ -188,10 +195,12 @@ struct JobRunner: Sendable {
             job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
             supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now)
         status.keeperPid = pids.dropFirst().first
+        // Never collected by this worker's sweep of orphans before its exit is recorded.
+        OrphanReaper.keep(pid)
         try records.writeStatus(status, durable: false)
         // Markers that came before there was a keeper to tell; later ones are relayed
         // by `relayMarkers` as they arrive.
-        if let keeper = status.keeperPid { MarkerRelay.relay(id, to: keeper, records: records) }
+        MarkerRelay.relay(id, status: status, records: records)
         return status
     }
 
@@ -209,41 +218,72 @@ struct JobRunner: Sendable {
         let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue, JobFile.status.rawValue]
         for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
             guard MarkerRelay.hasMarkers(id, records: records),
-                  let keeper = (try? records.status(id))?.keeperPid else { continue } // not started yet: status.json's arrival brings us back
-            MarkerRelay.relay(id, to: keeper, records: records)
+                  let status = try? records.status(id), status.keeperPid != nil else { continue } // not started yet: status.json's arrival brings us back
+            MarkerRelay.relay(id, status: status, records: records)
         }
     }
 
-    /// Waits for the exit record of a job whose keeper outlived its supervisor: woken by
-    /// its arrival, and every 2 s re-checks that the keeper (the lock's holder) still lives.
-    private func awaitKeeper(_ id: JobID) async -> SupervisorExit? {
+    enum RecordWait {
+        case recorded(SupervisorExit)
+        case lost(String)
+    }
+
+    /// Waits for the exit record of a job whose supervisor has ended while something of
+    /// it lives: its keeper (which records the exit), or its command, inherited by the fork
+    /// server (which records it) or by this worker, which then keeps it as the keeper
+    /// would (timeout, cancel) and records its real exit status before reaping it.
+    /// Woken by the record's or a cancel's arrival, by the command's end (a pidfd), at the
+    /// next timeout or grace deadline, and at the latest every second to re-check the rest.
+    private func awaitRecord(_ request: JobRequest, running: JobStatus?) async -> RecordWait {
+        let id = request.job
         let directory = layout.job(id)
-        guard let watcher = try? SpoolWatcher.shared() else { return nil } // the worker itself runs on it
+        guard let watcher = try? SpoolWatcher.shared() else { return .lost("spool-worker cannot watch the spool any more") }
         let events = watcher.events(limit: 64)
-        try? await watcher.watch(directory, mask: WatchMask.arrivals) // without it the 2 s re-check still ends the wait
+        try? await watcher.watch(directory, mask: WatchMask.arrivals) // without it the re-checks still end the wait
         defer { Task { await watcher.unwatch(directory) } }
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let exitName = JobFile.exit.rawValue
+        let names: Set<String> = [JobFile.exit.rawValue, JobFile.cancel.rawValue]
         let forward = Task {
-            for await event in events where event.isOverflow || (event.directory == directory && event.name == exitName) {
+            for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
                 wake.yield()
             }
         }
-        let ticker = Task {
-            while !Task.isCancelled {
-                await Pause.for(.seconds(2))
-                wake.yield()
-            }
-        }
+        let ended = running?.pid.flatMap { ProcessExitWatch(pid: $0) { wake.yield() } }
         defer {
             forward.cancel()
-            ticker.cancel()
+            ended?.cancel()
         }
-        var iterator = wakes.makeAsyncIterator()
-        repeat {
-            if let exit = try? records.exit(id) { return exit } // unreadable: wait for the next write
-            if !records.isSupervised(id) { return try? records.exit(id) }
-        } while await iterator.next() != nil
-        return nil
+        var keeper = OrphanKeeper(status: running, timeout: request.timeout, grace: killGrace)
+        while true {
+            if let exit = try? records.exit(id) { return .recorded(exit) } // unreadable: wait for the next write
+            if let exit = keeper.check(cancelRequestedAt: cancelTime(id), now: .now) {
+                // This worker inherited the command and it has ended: record, then reap.
+                do {
+                    try AtomicFile.write(json: exit, to: layout.job(id, .exit), layout: layout, durable: false)
+                } catch {
+                    logger.error("job \(id): cannot write its exit record: \(error); retrying")
+                    await Pause.for(.seconds(1))
+                    continue
+                }
+                keeper.reap()
+                return .recorded(exit)
+            }
+            if !keeper.isChild && !records.isSupervised(id) && JobFacts.probeGroup(running) == .gone {
+                if let exit = try? records.exit(id) { return .recorded(exit) }
+                return .lost("the job's keeper and supervisor died while it ran and nobody recorded its exit status; its processes have ended")
+            }
+            let wait = min(1, keeper.secondsToNextDeadline(now: .now) ?? 1)
+            let timer = Task {
+                await Pause.for(.milliseconds(Int(max(wait, 0.01) * 1000)))
+                wake.yield()
+            }
+            var iterator = wakes.makeAsyncIterator()
+            _ = await iterator.next()
+            timer.cancel()
+        }
+    }
+
+    private func cancelTime(_ id: JobID) -> Timestamp? {
+        FileSystem.age(layout.job(id, .cancel)).map { Timestamp(nanoseconds: Timestamp.now.nanoseconds - Int64($0 * 1e9)) }
     }
 }

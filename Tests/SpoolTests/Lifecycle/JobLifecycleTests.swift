@@ -40,16 +40,17 @@ struct JobLifecycleTests {
     ]
     static let locks: [JobFacts.Lock] = [.notProbed, .heldElsewhere, .heldByReader, .free]
     static let owners: [JobFacts.Owner] = [.notProbed, .alive, .dead, .previousLife]
+    static let groups: [JobFacts.Group] = [.notProbed, .alive, .gone]
 
     static let allFacts: [JobFacts] = makeAllFacts()
 
     static func makeAllFacts() -> [JobFacts] {
         var all: [JobFacts] = []
         for place in places { for status in statuses { for exit in exits { for request in requests {
-            for lock in locks { for owner in owners { for cancel in [false, true] { for isSession in [false, true] {
+            for lock in locks { for owner in owners { for cancel in [false, true] { for isSession in [false, true] { for group in groups {
                 all.append(JobFacts(job: job, place: place, isSession: isSession, status: status, exit: exit, request: request,
-                                    lock: lock, owner: owner, position: 1, cancelRequested: cancel, stdoutBytes: 5, stderrBytes: 7))
-            } } } }
+                                    lock: lock, group: group, owner: owner, position: 1, cancelRequested: cancel, stdoutBytes: 5, stderrBytes: 7))
+            } } } } }
         } } } }
         return all
     }
@@ -61,9 +62,9 @@ struct JobLifecycleTests {
     /// Rows: (name, condition, expected action).
     static let recoveryRules: [(String, @Sendable (JobFacts) -> Bool, @Sendable (JobFacts) -> Recovery)] = [
         ("not in this worker's folder", { $0.place != .claimed(worker) }, { _ in .none }),
-        ("in the folder of a live (or unprobed) owner", { $0.place == .claimed(worker) && !ownerGone($0) }, { _ in .leave(relayTo: nil) }),
+        ("in the folder of a live (or unprobed) owner", { $0.place == .claimed(worker) && !ownerGone($0) }, { _ in .leave(relay: false) }),
         ("owner gone, lock not ours", { $0.place == .claimed(worker) && ownerGone($0) && $0.lock != .heldByReader },
-         { .leave(relayTo: $0.status.value?.keeperPid) }),
+         { _ in .leave(relay: true) }),
         ("ours, request gone", { $0.place == .claimed(worker) && ownerGone($0) && $0.lock == .heldByReader && $0.request == .absent }, { _ in .none }),
         ("ours, request unreadable", { $0.place == .claimed(worker) && ownerGone($0) && $0.lock == .heldByReader && $0.request.error != nil },
          { .quarantine(reason: "\($0.request.error!)") }),
@@ -71,8 +72,10 @@ struct JobLifecycleTests {
         ("ours, exit unreadable", { isOurs($0) && $0.exit.error != nil }, { .retry($0.exit.error!) }),
         ("ours, no exit, status unreadable", { isOurs($0) && $0.exit == .absent && $0.status.error != nil }, { .retry($0.status.error!) }),
         ("ours, no exit, final status", { isOurs($0) && $0.exit == .absent && $0.status.value?.state.isFinal == true }, { _ in .file }),
-        ("ours, no exit, running status", { isOurs($0) && $0.exit == .absent && $0.status.value?.state == .running },
-         { _ in .lose(reason: "worker w1 and the job's supervisor died while it ran; its exit status is unknown") }),
+        ("ours, no exit, running status, group gone", { isOurs($0) && $0.exit == .absent && $0.status.value?.state == .running && $0.group == .gone },
+         { _ in .lose(reason: "its keeper, its supervisor and worker w1 (with its fork server) all died while it ran, so nobody could collect its exit status; its processes have ended") }),
+        ("ours, no exit, running status, group alive or not known", { isOurs($0) && $0.exit == .absent && $0.status.value?.state == .running && $0.group != .gone },
+         { _ in .watchOrphan }),
         ("ours, never started, cancelled", { isOurs($0) && $0.exit == .absent && $0.status == .absent && $0.cancelRequested },
          { _ in .cancelBeforeStart }),
         ("ours, never started", { isOurs($0) && $0.exit == .absent && $0.status == .absent && !$0.cancelRequested },
@@ -88,11 +91,11 @@ struct JobLifecycleTests {
     /// Recovery never sees a session id (`Recovery` hands those to its session path).
     static let recoveryFacts = allFacts.filter { !$0.isSession }
     /// Reporting never asks the lock or the owner (only their holders may probe them).
-    static let reportFacts = allFacts.filter { $0.lock == .notProbed && $0.owner == .notProbed }
+    static let reportFacts = allFacts.filter { $0.lock == .notProbed && $0.owner == .notProbed && $0.group == .notProbed }
 
-    @Test("recovery: exactly one rule answers each of the 18,432 combinations, and the lifecycle gives its answer")
+    @Test("recovery: exactly one rule answers each of the 55,296 combinations, and the lifecycle gives its answer")
     func recovery() {
-        #expect(Self.recoveryFacts.count == 18_432)
+        #expect(Self.recoveryFacts.count == 55_296)
         let failures = Self.check(Self.recoveryFacts, against: Self.recoveryRules) { facts, _ in
             JobLifecycle.recovery(facts, worker: Self.worker)
         }
@@ -191,16 +194,19 @@ struct JobLifecycleTests {
 
     // MARK: after the supervisor
 
-    @Test("after the supervisor: an exit record is filed, a live keeper awaited, else lost; unreadable is retried")
+    @Test("after the supervisor: an exit record is filed; a live keeper or a live group awaited; lost only when both are gone; unreadable is retried")
     func afterSupervisor() {
-        for exit in Self.exits { for lock in [JobFacts.Lock.heldElsewhere, .free] {
-            let facts = JobFacts(job: Self.job, place: .claimed(Self.worker), exit: exit, lock: lock)
+        for exit in Self.exits { for lock in [JobFacts.Lock.heldElsewhere, .free] { for group in Self.groups {
+            let facts = JobFacts(job: Self.job, place: .claimed(Self.worker), exit: exit, lock: lock, group: group)
             let action = JobLifecycle.afterSupervisor(facts, termination: "exited(1)")
             switch exit {
             case .present(let record): #expect(action == .file(JobEnding(record)))
             case .unreadable(let error): #expect(action == .retry(error))
-            case .absent: #expect(action == (lock == .heldElsewhere ? .awaitKeeper : .lose(reason: "spool-supervisor ended (exited(1)) without recording an exit status; see the worker's log")))
+            case .absent:
+                let expected: JobLifecycle.SupervisorEndAction = lock == .heldElsewhere || group != .gone ? .awaitRecord
+                    : .lose(reason: "spool-supervisor ended (exited(1)) without recording an exit status, and no process of the job is left that could; see the worker's log")
+                #expect(action == expected)
             }
-        } }
+        } } }
     }
 }

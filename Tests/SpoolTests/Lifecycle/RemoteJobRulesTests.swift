@@ -22,7 +22,7 @@ struct RemoteJobRulesTests {
     @Test("a dead relay's remote jobs are left for its next life, never lost or run here")
     func deadRelay() {
         for state in [JobState.queued, .running] {
-            #expect(JobLifecycle.recovery(facts(remote(state), owner: .dead), worker: relay) == .leave(relayTo: nil))
+            #expect(JobLifecycle.recovery(facts(remote(state), owner: .dead), worker: relay) == .leave(relay: false))
         }
     }
 
@@ -35,7 +35,9 @@ struct RemoteJobRulesTests {
     func localRules() {
         var status = remote(.running)
         status.remote = nil
-        if case .lose = JobLifecycle.recovery(facts(status, owner: .dead), worker: relay) {} else { Issue.record("expected lose") }
+        var local = facts(status, owner: .dead)
+        local.group = .gone
+        if case .lose = JobLifecycle.recovery(local, worker: relay) {} else { Issue.record("expected lose") }
     }
 
     @Test("status reports the state the relay mirrors (queued on another host), with the local sizes")
