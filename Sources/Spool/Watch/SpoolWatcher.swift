@@ -22,7 +22,8 @@ public final class SpoolWatcher: Sendable {
         var subscribers: [Int: WatchEventStream.BoundedQueue] = [:]
         var nextSubscriber = 0
         var pending: [Pending] = []
-        var watched: [String: UInt32] = [:]
+        /// Each watched folder's mask and watch descriptor.
+        var watched: [String: (mask: UInt32, wd: Int32)] = [:]
     }
 
     private let state = Mutex(State())
@@ -68,6 +69,7 @@ public final class SpoolWatcher: Sendable {
                 ready.signal()
                 return
             }
+            Self.closeInotifyOnExec()
             ready.signal()
             loop()
         }
@@ -83,14 +85,31 @@ public final class SpoolWatcher: Sendable {
     /// call) and returns once the watch is in place, so nothing after this call is missed.
     public func watch(_ directory: String, mask: UInt32) async throws(SpoolError) {
         let normalized = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        if state.withLock({ $0.watched[normalized].map { $0 & mask == mask } ?? false }) { return }
+        if state.withLock({ $0.watched[normalized].map { $0.mask & mask == mask } ?? false }) { return }
         try await enqueue(directory: normalized, mask: mask).get()
     }
 
     /// Stops watching `directory` (for per-job folders, so watches do not pile up).
     public func unwatch(_ directory: String) async {
-        guard state.withLock({ $0.watched[directory] != nil }) else { return }
-        _ = await enqueue(directory: directory, mask: 0)
+        let normalized = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        guard state.withLock({ $0.watched[normalized] != nil }) else { return }
+        _ = await enqueue(directory: normalized, mask: 0)
+    }
+
+    /// How many folders are watched now (one kernel watch each).
+    public var watchCount: Int { state.withLock { $0.watched.count } }
+
+    /// libinotifytools makes its inotify instance without close-on-exec and does not say
+    /// which descriptor it is: find it among ours, so no child (a job's fork server, a
+    /// session shell) inherits it.
+    private static func closeInotifyOnExec() {
+        for name in FileSystem.list("/proc/self/fd") {
+            guard let fd = Int32(name) else { continue }
+            var buffer = [CChar](repeating: 0, count: 64)
+            let n = readlink("/proc/self/fd/\(name)", &buffer, buffer.count - 1)
+            guard n > 0, String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == "anon_inode:inotify" else { continue }
+            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        }
     }
 
     /// Hands a watch change to the owner thread, wakes it, and waits for the outcome.
@@ -131,14 +150,19 @@ public final class SpoolWatcher: Sendable {
         }
         for request in pending {
             if request.mask == 0 {
-                _ = inotifytools_remove_watch_by_filename(request.directory)
-                state.withLock { $0.watched[request.directory] = nil }
+                // By descriptor: libinotifytools keeps a folder as "DIR/", so removing it by
+                // the name without the slash removed nothing (and still returned 1).
+                if let wd = state.withLock({ $0.watched.removeValue(forKey: request.directory)?.wd }), wd >= 0 {
+                    _ = inotifytools_remove_watch_by_wd(wd)
+                }
                 request.done(.success(()))
                 continue
             }
-            let combined = request.mask | (state.withLock { $0.watched[request.directory] } ?? 0)
+            let combined = request.mask | (state.withLock { $0.watched[request.directory]?.mask } ?? 0)
             if inotifytools_watch_file(request.directory, Int32(bitPattern: combined)) != 0 {
-                state.withLock { $0.watched[request.directory] = combined }
+                var wd = inotifytools_wd_from_filename(request.directory + "/")
+                if wd < 0 { wd = inotifytools_wd_from_filename(request.directory) }
+                state.withLock { $0.watched[request.directory] = (combined, wd) }
                 request.done(.success(()))
             } else {
                 let code = inotifytools_error()
@@ -166,6 +190,13 @@ public final class SpoolWatcher: Sendable {
                 if directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
             }
             if directory == wakeDirectory { continue }
+            if mask & UInt32(IN_IGNORED) != 0 {
+                // The folder is gone (retention removed it): the kernel dropped the watch.
+                state.withLock { state in
+                    if state.watched[directory]?.wd == wd { state.watched[directory] = nil }
+                }
+                _ = inotifytools_remove_watch_by_wd(wd) // forgets the library's record of it
+            }
             let event = WatchEvent(directory: directory, name: name, mask: mask)
             let subscribers = state.withLock { Array($0.subscribers.values) }
             for subscriber in subscribers { subscriber.offer(event) }
