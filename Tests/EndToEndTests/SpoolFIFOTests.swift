@@ -4,9 +4,10 @@ import Spool
 import Testing
 
 /// A job running as the same user can put a FIFO where spool-mcp reads a file. Opening a
-/// FIFO for reading blocks until a writer comes, which froze spool-mcp: now every call
-/// answers (an error naming the path, where the file was needed) within a second, and the
-/// next call works.
+/// FIFO for reading blocks until a writer comes, which froze spool-mcp for good: now every
+/// call answers (an error naming the path, where the file was needed), and the next call
+/// works. The bound below tells an answer from a hang, under the suite's parallel load;
+/// it is no speed claim (alone, each call takes milliseconds).
 @Suite("FIFOs in the spool", .timeLimit(.minutes(3)))
 struct SpoolFIFOTests {
     static func fifo(at path: String) throws {
@@ -21,7 +22,9 @@ struct SpoolFIFOTests {
         return (result, Date().timeIntervalSince(started))
     }
 
-    @Test("a FIFO at a job's stdout, its status.json, stats.json and a session's session.json: calls answer within a second, the next works")
+    static let bound = 5.0
+
+    @Test("a FIFO at a job's stdout, its status.json, stats.json and a session's session.json: calls answer at once, the next works")
     func stdioPaths() async throws {
         // Two workers: the open session holds one.
         try await withMCP(workers: 2) { spool, mcp in
@@ -32,27 +35,29 @@ struct SpoolFIFOTests {
 
             try Self.fifo(at: spool.layout.job(id, .stdout))
             let (output, outputTime) = try await Self.timed(mcp, "output", ["job": .string(id.rawValue)])
-            #expect(outputTime < 1 && output.isError == true, "output: \(output.text) in \(outputTime) s")
+            #expect(outputTime < Self.bound, "output took \(outputTime) s")
+            #expect(output.isError == true, "output: \(output.text)")
             #expect(output.text.contains("not a regular file"), "\(output.text)")
 
             try Self.fifo(at: spool.layout.job(id, .status))
             let (status, statusTime) = try await Self.timed(mcp, "status", ["job": .string(id.rawValue)])
-            #expect(statusTime < 1 && status.isError == true, "status: \(status.text) in \(statusTime) s")
+            #expect(statusTime < Self.bound, "status took \(statusTime) s")
+            #expect(status.isError == true, "status: \(status.text)")
 
             try Self.fifo(at: spool.layout.stats)
             let (started, startTime) = try await Self.timed(mcp, "start", ["command": "echo after"])
-            #expect(startTime < 1, "start with a FIFO at stats.json took \(startTime) s: \(started.text)")
+            #expect(startTime < Self.bound, "start with a FIFO at stats.json took \(startTime) s: \(started.text)")
 
             try Self.fifo(at: spool.layout.session(sessionID, .record))
             let (sessions, sessionsTime) = try await Self.timed(mcp, "session_list", [:])
-            #expect(sessionsTime < 1, "session_list took \(sessionsTime) s: \(sessions.text)")
+            #expect(sessionsTime < Self.bound, "session_list took \(sessionsTime) s: \(sessions.text)")
 
             let next = try await mcp.call("run", ["command": "echo still-served"])
             #expect(next["stdout"] == "still-served\n", "\(next.text)")
         }
     }
 
-    @Test("a FIFO at tasks/<id>.json: tasks/get answers -32602 at once, twice, and the server still serves")
+    @Test("a FIFO at tasks/<id>.json: tasks/get answers an error at once, twice, and the server still serves")
     func taskFile() async throws {
         try await withSpool { spool in
             let peer = StdioPeer(try spool.startFrontend(workers: 1))
@@ -62,7 +67,7 @@ struct SpoolFIFOTests {
             for n in 1...2 {
                 let started = Date()
                 let answer = try await peer.request(n, "tasks/get", modernParams(["taskId": id], tasks: true))
-                #expect(Date().timeIntervalSince(started) < 1)
+                #expect(Date().timeIntervalSince(started) < Self.bound)
                 #expect(errorCode(answer) != nil, "\(String(describing: answer))")
             }
             let run = try #require(result(try await peer.request(3, "tools/call", modernParams(["name": "run", "arguments": ["command": "echo served"]]))))
