@@ -65,15 +65,16 @@ int spool_spawnattr_clean(posix_spawnattr_t *attributes, short extra_flags) {
     return rc;
 }
 
-int spool_child_state(pid_t pid, int *status) {
+int spool_child_state(pid_t pid, int *code, int *signal) {
     siginfo_t info;
     memset(&info, 0, sizeof info);
     int rc;
     do { rc = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT); } while (rc < 0 && errno == EINTR);
     if (rc < 0) return -1;
     if (info.si_pid == 0) return 0;
-    *status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
-                                         : W_EXITCODE(0, info.si_status) | (info.si_code == CLD_DUMPED ? WCOREFLAG : 0);
+    int exited = info.si_code == CLD_EXITED;
+    *code = exited ? info.si_status : -1;
+    *signal = exited ? 0 : info.si_status;
     return 1;
 }
 

@@ -200,18 +200,25 @@ static void adopt(struct job *j, pid_t command) {
 }
 
 // After a supervisor or keeper of ours died: adopts the commands that are our children
-// now, and forgets the jobs that nobody of theirs is left in.
+// now, and forgets the jobs that nobody of theirs is left in. A job that ended as usual
+// (its exit recorded) costs one access(2); the list of children is read only when a
+// job's record is missing.
 static void review_jobs(void) {
-    char path[64], list[65536];
-    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, list, sizeof list - 1) : -1;
-    if (fd >= 0) close(fd);
-    list[n > 0 ? n : 0] = '\0';
+    char list[65536];
+    int listed = 0;
     for (size_t i = 0; i < job_count;) {
         struct job *j = &jobs[i];
         if (!j->supervisor_gone || j->command > 0) { i++; continue; }
         if (has_file(j->dir, "exit.json")) { remove_job(i); continue; }
+        if (!listed) {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            ssize_t n = fd >= 0 ? read(fd, list, sizeof list - 1) : -1;
+            if (fd >= 0) close(fd);
+            list[n > 0 ? n : 0] = '\0';
+            listed = 1;
+        }
         int anyone = 0;
         for (char *p = list; *p;) {
             char *end;

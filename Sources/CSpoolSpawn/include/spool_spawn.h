@@ -22,10 +22,10 @@ int spool_pipe_cloexec(int fds[2]);
 int spool_socketpair_cloexec(int fds[2]);
 
 // How a child stands, without reaping it (waitid with WNOWAIT): -1 when `pid` is not
-// this process's child, 0 while it runs, 1 once it has ended, with its wait status in
-// `*status` (as waitpid gives it). A recorder writes the exit before reaping, so the
-// process (a zombie) and its group exist until the record does.
-int spool_child_state(pid_t pid, int *status);
+// this process's child, 0 while it runs, 1 once it has ended, with its exit code in
+// `*code` (or -1) and the signal that ended it in `*signal` (or 0). A recorder writes the
+// exit before reaping, so the process (a zombie) and its group exist until the record does.
+int spool_child_state(pid_t pid, int *code, int *signal);
 
 // Reaps an ended child (waitpid). Returns 0, or -errno.
 int spool_reap(pid_t pid);

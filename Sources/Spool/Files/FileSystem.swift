@@ -80,6 +80,14 @@ public enum FileSystem {
         return try readAll(fd: fd, path: path, from: offset, limit: limit)
     }
 
+    /// What a symbolic link points to (`readlink`), or nil when `path` is none.
+    public static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Opens a spool file for reading, or nil when it is missing. Anything in the spool may
     /// have been put there by a job running as the same user, so the open never follows a
     /// symlink and never waits (a FIFO opened for reading blocks until a writer comes, which

@@ -34,6 +34,11 @@ public struct JobRecords: Sendable {
         FileSystem.exists(layout.job(id, .cancel))
     }
 
+    /// When the `cancel` marker was written (from its age), or nil without one.
+    public func cancelRequestedAt(_ id: JobID) -> Timestamp? {
+        FileSystem.age(layout.job(id, .cancel)).map { Timestamp(nanoseconds: Timestamp.now.nanoseconds - Int64($0 * 1e9)) }
+    }
+
     /// Why a request for `id` would be a second copy of a job this spool already has (a
     /// finished job's `done/` file copied back into `queue/`, say), or nil. Running it
     /// would overwrite the first job's record, so such a copy is never run.

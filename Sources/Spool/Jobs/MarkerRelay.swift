@@ -15,19 +15,14 @@ public enum MarkerRelay {
         records.isCancelRequested(id) || FileSystem.exists(records.layout.job(id, .stdinEOF))
     }
 
-    /// - Returns: how many of the job's keeping processes were told.
-    @discardableResult
-    public static func relay(_ id: JobID, status: JobStatus, records: JobRecords) -> Int {
+    public static func relay(_ id: JobID, status: JobStatus, records: JobRecords) {
         let wantsCancel = records.isCancelRequested(id)
         let wantsEOF = FileSystem.exists(records.layout.job(id, .stdinEOF))
-        guard wantsCancel || wantsEOF else { return 0 }
-        var told = 0
+        guard wantsCancel || wantsEOF else { return }
         for pid in [status.supervisorPid, status.keeperPid].compactMap({ $0 }) where keeps(pid, id, records: records) {
             if wantsCancel { kill(pid, SIGUSR1) }
             if wantsEOF { kill(pid, SIGUSR2) }
-            told += 1
         }
-        return told
     }
 
     /// A recorded pid is signalled only while it still names a process that holds the

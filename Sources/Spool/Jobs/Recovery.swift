@@ -22,10 +22,6 @@ public struct Recovery: Sendable {
         self.killGrace = killGrace
     }
 
-    /// When the cancel marker was written, from its age.
-    private func cancelTime(_ id: JobID) -> Timestamp? {
-        FileSystem.age(layout.job(id, .cancel)).map { Timestamp(nanoseconds: Timestamp.now.nanoseconds - Int64($0 * 1e9)) }
-    }
 
     /// What happened to one orphaned request.
     public enum Outcome: Sendable, Equatable {
@@ -113,7 +109,7 @@ public struct Recovery: Sendable {
             case .watchOrphan:
                 if let status = facts.status.value {
                     OrphanGroup(status: status, timeout: facts.request.value?.timeout, grace: killGrace)
-                        .enforce(cancelRequestedAt: cancelTime(id), now: .now)
+                        .enforce(cancelRequestedAt: JobRecords(layout: layout).cancelRequestedAt(id), now: .now)
                 }
                 return .stillRunning
             case .retry(let error):

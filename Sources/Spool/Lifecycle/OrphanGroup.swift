@@ -22,13 +22,16 @@ public struct OrphanGroup: Sendable, Equatable {
         case kill
     }
 
+    /// When the timeout falls due, if the job has one.
+    public var timeoutDue: Timestamp? {
+        guard let timeout, timeout > 0, let started = status.startedAt else { return nil }
+        return Timestamp(nanoseconds: started.nanoseconds + Int64(timeout * 1e9))
+    }
+
     /// TERM from the cancel or the timeout on, KILL once the grace period has passed too.
     public func signal(cancelRequestedAt: Timestamp?, now: Timestamp) -> Signal {
         var since = cancelRequestedAt
-        if let timeout, timeout > 0, let started = status.startedAt {
-            let due = Timestamp(nanoseconds: started.nanoseconds + Int64(timeout * 1e9))
-            if !(now < due) { since = since.map { min($0, due) } ?? due }
-        }
+        if let due = timeoutDue, !(now < due) { since = since.map { min($0, due) } ?? due }
         guard let since else { return .none }
         return now.seconds - since.seconds >= grace ? .kill : .terminate
     }

@@ -50,13 +50,7 @@ public enum ProcessProbe {
     public static func holds(_ pid: Int32, directory: String) -> Bool {
         guard pid > 0, let target = realPath(directory) else { return false }
         let fds = "/proc/\(pid)/fd"
-        for name in FileSystem.list(fds) {
-            var buffer = [CChar](repeating: 0, count: 4096)
-            let n = readlink(fds + "/" + name, &buffer, buffer.count - 1)
-            guard n > 0 else { continue }
-            if String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == target { return true }
-        }
-        return false
+        return FileSystem.list(fds).contains { FileSystem.linkTarget(fds + "/" + $0) == target }
     }
 
     static func realPath(_ path: String) -> String? {

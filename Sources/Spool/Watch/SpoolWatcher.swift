@@ -84,30 +84,29 @@ public final class SpoolWatcher: Sendable {
     /// Starts watching `directory` (not recursively; folders created later need their own
     /// call) and returns once the watch is in place, so nothing after this call is missed.
     public func watch(_ directory: String, mask: UInt32) async throws(SpoolError) {
-        let normalized = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        let normalized = Self.normalize(directory)
         if state.withLock({ $0.watched[normalized].map { $0.mask & mask == mask } ?? false }) { return }
         try await enqueue(directory: normalized, mask: mask).get()
     }
 
+    /// A folder's name without a trailing slash: the one key for it in `watched`.
+    private static func normalize(_ directory: String) -> String {
+        directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    }
+
     /// Stops watching `directory` (for per-job folders, so watches do not pile up).
     public func unwatch(_ directory: String) async {
-        let normalized = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        let normalized = Self.normalize(directory)
         guard state.withLock({ $0.watched[normalized] != nil }) else { return }
         _ = await enqueue(directory: normalized, mask: 0)
     }
-
-    /// How many folders are watched now (one kernel watch each).
-    public var watchCount: Int { state.withLock { $0.watched.count } }
 
     /// libinotifytools makes its inotify instance without close-on-exec and does not say
     /// which descriptor it is: find it among ours, so no child (a job's fork server, a
     /// session shell) inherits it.
     private static func closeInotifyOnExec() {
         for name in FileSystem.list("/proc/self/fd") {
-            guard let fd = Int32(name) else { continue }
-            var buffer = [CChar](repeating: 0, count: 64)
-            let n = readlink("/proc/self/fd/\(name)", &buffer, buffer.count - 1)
-            guard n > 0, String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == "anon_inode:inotify" else { continue }
+            guard let fd = Int32(name), FileSystem.linkTarget("/proc/self/fd/\(name)") == "anon_inode:inotify" else { continue }
             _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
         }
     }

@@ -256,7 +256,7 @@ struct JobRunner: Sendable {
         var keeper = OrphanKeeper(status: running, timeout: request.timeout, grace: killGrace)
         while true {
             if let exit = try? records.exit(id) { return .recorded(exit) } // unreadable: wait for the next write
-            if let exit = keeper.check(cancelRequestedAt: cancelTime(id), now: .now) {
+            if let exit = keeper.check(cancelRequestedAt: records.cancelRequestedAt(id), now: .now) {
                 // This worker inherited the command and it has ended: record, then reap.
                 do {
                     try AtomicFile.write(json: exit, to: layout.job(id, .exit), layout: layout, durable: false)
@@ -281,9 +281,5 @@ struct JobRunner: Sendable {
             _ = await iterator.next()
             timer.cancel()
         }
-    }
-
-    private func cancelTime(_ id: JobID) -> Timestamp? {
-        FileSystem.age(layout.job(id, .cancel)).map { Timestamp(nanoseconds: Timestamp.now.nanoseconds - Int64($0 * 1e9)) }
     }
 }

@@ -23,8 +23,8 @@ struct OrphanKeeper {
     /// The exit record once the inherited command has ended; otherwise carries out what is due.
     mutating func check(cancelRequestedAt: Timestamp?, now: Timestamp) -> SupervisorExit? {
         guard let status, let pid = status.pid, let rule else { return nil }
-        var wait: Int32 = 0
-        switch spool_child_state(pid, &wait) {
+        var code: Int32 = -1, signal: Int32 = 0
+        switch spool_child_state(pid, &code, &signal) {
         case -1:
             isChild = false
             return nil
@@ -38,9 +38,8 @@ struct OrphanKeeper {
             return nil
         default:
             isChild = true
-            let exited = wait & 0x7f == 0
             var exit = SupervisorExit(
-                pid: pid, exitCode: exited ? (wait >> 8) & 0xff : nil, signal: exited ? nil : wait & 0x7f,
+                pid: pid, exitCode: code >= 0 ? code : nil, signal: code >= 0 ? nil : signal,
                 timedOut: timedOut, cancelled: cancelled,
                 startedAtNs: status.startedAt?.nanoseconds ?? now.nanoseconds, finishedAtNs: now.nanoseconds)
             exit.recordedBy = "worker"
@@ -58,9 +57,8 @@ struct OrphanKeeper {
 
     /// Seconds until the timeout or the end of the grace period, while this worker keeps it.
     func secondsToNextDeadline(now: Timestamp) -> Double? {
-        guard isChild, let rule, let started = status?.startedAt else { return nil }
+        guard isChild, let rule else { return nil }
         if cancelled || timedOut { return rule.grace / 4 }
-        guard let timeout = rule.timeout, timeout > 0 else { return nil }
-        return max(0, started.seconds + timeout - now.seconds)
+        return rule.timeoutDue.map { max(0, $0.seconds - now.seconds) }
     }
 }

@@ -43,7 +43,7 @@ enum OrphanReaper {
     /// Collects a supervisor that became the worker's child (its fork server died) once it
     /// has exited; its end of the pid pipe is closed by then, so this does not wait long.
     static func collectSupervisor(_ pid: Int32) {
-        var status: Int32 = 0
-        if spool_child_state(pid, &status) >= 0 { _ = spool_reap(pid) }
+        var code: Int32 = 0, signal: Int32 = 0
+        if spool_child_state(pid, &code, &signal) >= 0 { _ = spool_reap(pid) }
     }
 }
