@@ -106,6 +106,12 @@ struct BackupTests {
             let outside = try await mcp.call("backup_restore", ["backup": .string(commit), "path": "../etc"])
             #expect(outside.isError == true)
             #expect(outside.text.contains("not inside the backed-up tree"))
+            // A NUL would cut the path short and restore a.txt: it is refused, nothing is written.
+            let before = repo.read("a.txt")
+            let nul = try await mcp.call("backup_restore", ["backup": .string(commit), "path": "a.txt\u{0}x"])
+            #expect(nul.isError == true, "\(nul.text)")
+            #expect(nul.text.contains("NUL"), "\(nul.text)")
+            #expect(repo.read("a.txt") == before)
         }
     }
 

@@ -39,7 +39,7 @@ struct BadInputTests {
         }
     }
 
-    @Test("lines that are not JSON get -32700 with id null; the server goes on")
+    @Test("lines that are not JSON get -32700 with id null; a notification with malformed params gets no answer at all; the server goes on")
     func parseErrors() async throws {
         try await withSpool { spool in
             let process = try spool.startFrontend(workers: 0)
@@ -48,6 +48,7 @@ struct BadInputTests {
                 Array("this is not json\n".utf8),
                 [0xFF, 0xFE, 0x7B, 0x0A], // not UTF-8
                 Array("{\"jsonrpc\":\"2.0\",\"id\":7}\n".utf8),
+                Array("{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":[]}\n".utf8), // a notification: never answered
                 Array("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}\n".utf8),
             ]
             for line in lines { input.write(Data(line)) }

@@ -142,4 +142,25 @@ struct HTTPTransportTests {
             spool.release("never")
         }
     }
+
+    @Test("a POST whose body is JSON but no message (a batch, a string, a number) gets -32600; only a body that is not JSON gets -32700")
+    func invalidRequestBodies() async throws {
+        try await withSpool { spool in
+            let (_, port) = try await spool.startHTTP(workers: 0)
+            let cases: [(String, Int)] = [
+                (#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, -32600), (#"" ""#, -32600), ("5", -32600), ("not json", -32700),
+            ]
+            for (body, code) in cases {
+                let connection = try HTTPTestConnection(port: port)
+                try connection.send(method: "POST", path: "/mcp", headers: [
+                    "Host": "127.0.0.1:\(port)", "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+                ], body: Array(body.utf8))
+                let text = try await connection.readBody()
+                #expect(connection.status == 400, "\(body): \(connection.status)")
+                let answer = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                #expect((answer?["error"] as? [String: Any])?["code"] as? Int == code, "\(body): \(text)")
+            }
+            await spool.cleanup()
+        }
+    }
 }

@@ -11,6 +11,8 @@ enum BackupError: Error, Sendable, Equatable, CustomStringConvertible {
     case noBackups
     case unknownBackup(String)
     case pathOutsideTree(path: String, tree: String)
+    /// A path git cannot be given as it is (a NUL byte would cut it short).
+    case invalidPath(path: String, reason: String)
     case notInBackup(path: String, commit: String)
     /// Backups are off: spool-mcp was started without `--backup`.
     case disabled
@@ -35,6 +37,8 @@ enum BackupError: Error, Sendable, Equatable, CustomStringConvertible {
             "'\(text.prefix(80))' is not a backup: give a commit id from backup_list"
         case .pathOutsideTree(let path, let tree):
             "\(path.prefix(300)) is not inside the backed-up tree \(tree)"
+        case .invalidPath(let path, let reason):
+            "'\(path.prefix(300))' is not a usable path: \(reason); nothing was restored"
         case .notInBackup(let path, let commit):
             "\(path.prefix(300)) is not in backup \(commit.prefix(12)) (use backup_diff to see what it holds)"
         case .disabled:

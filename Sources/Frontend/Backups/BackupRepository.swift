@@ -221,6 +221,8 @@ struct BackupRepository: Sendable {
     /// the tree itself); parsed by components, without resolving it, since it may no
     /// longer exist.
     func relativePath(_ path: String) throws(BackupError) -> String {
+        // Refused, not cut: the part before a NUL names another file (a.txt for "a.txt\0x").
+        guard !path.utf8.contains(0) else { throw .invalidPath(path: path, reason: "it holds a NUL byte") }
         let absolute = path.hasPrefix("/") ? path : workTree + "/" + path
         let parts = absolute.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
         let top = workTree.split(separator: "/", omittingEmptySubsequences: true)

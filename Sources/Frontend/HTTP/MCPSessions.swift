@@ -37,7 +37,13 @@ actor MCPSessions {
         let noSession = MCP.HTTPResponse.error(statusCode: 400, .invalidRequest("Bad Request: missing Mcp-Session-Id header; start with an initialize request"))
         guard request.method.uppercased() == "POST", let body = request.body else { return noSession }
         guard let shape = JSONRPCShape(body) else {
-            return .error(statusCode: 400, .parseError("Not a JSON-RPC message: POST one JSON object with jsonrpc, method and id"))
+            // JSON that is no message (a batch, a string, a number) is an invalid request,
+            // as JSON-RPC says; only what is not JSON at all is a parse error.
+            guard let message = try? PlainJSON.decode(body) else {
+                return .error(statusCode: 400, .parseError("Parse error: the body is not valid JSON (POST one JSON-RPC message, UTF-8)"))
+            }
+            if case .reply(_, let text, _) = JSONRPCVetting.vet(message) { return .error(statusCode: 400, .invalidRequest(text)) }
+            return .error(statusCode: 400, .invalidRequest("Invalid Request: not a JSON-RPC message; POST one JSON object with jsonrpc, method and id"))
         }
         guard shape.isInitialize else { return noSession }
         guard !closing else {

@@ -123,7 +123,9 @@ actor SpoolHTTPTransport: MCP.Transport {
         guard let message = try? PlainJSON.decode(body) else { // not JSON: answered with a parse error below
             return .error(statusCode: 400, .parseError("Parse error: the body is not valid JSON (one JSON-RPC message, UTF-8)"), sessionID: sessionID)
         }
-        if case .reply(let code, let text, let id) = JSONRPCVetting.vet(message) {
+        let verdict = JSONRPCVetting.vet(message)
+        if verdict == .ignore { return .accepted(headers: [HTTPHeaderName.sessionID: sessionID]) }
+        if case .reply(let code, let text, let id) = verdict {
             guard code == JSONRPCVetting.invalidParams,
                   let data = try? JSONEncoder().encode(JSONRPCVetting.errorResponse(code: code, message: text, id: id)) // a Value always encodes
             else {
@@ -133,7 +135,7 @@ actor SpoolHTTPTransport: MCP.Transport {
         }
         let shape = JSONRPCShape(body)
         guard let shape else {
-            return .error(statusCode: 400, .parseError("Not a JSON-RPC message: send one JSON object with jsonrpc, method and id"), sessionID: sessionID)
+            return .error(statusCode: 400, .invalidRequest("Invalid Request: not a JSON-RPC message; send one JSON object with jsonrpc, method and id"), sessionID: sessionID)
         }
         let initializing = shape.isInitialize
         if initializing && initialized {

@@ -46,8 +46,13 @@ struct ModernHTTP: Sendable {
         guard let body, let message = try? PlainJSON.decode(body) else {
             return Self.json(status: 400, ModernError(code: ModernProtocol.Code.parseError, message: "Parse error: the body is not JSON (one JSON-RPC request object)").response(id: .null))
         }
-        if case .reply(let code, let text, let id) = JSONRPCVetting.vet(message) {
+        switch JSONRPCVetting.vet(message) {
+        case .reply(let code, let text, let id):
             return Self.json(status: ModernProtocol.httpStatus(of: code), ModernError(code: code, message: text).response(id: id))
+        case .ignore:
+            return Response(status: .accepted)
+        case .forward:
+            break
         }
         guard case .object(let object) = message, object["method"] != nil else {
             return Self.json(status: 400, ModernError(code: ModernProtocol.Code.invalidRequest, message: "Invalid Request: POST a request, not a response").response(id: .null))

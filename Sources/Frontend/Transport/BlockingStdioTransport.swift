@@ -115,9 +115,14 @@ private struct LineReader: Sendable {
             reply(code: -32700, message: "Parse error: the line is not valid JSON (one JSON-RPC message per line, UTF-8)", id: .null)
             return
         }
-        if case .reply(let code, let message, let id) = JSONRPCVetting.vet(json) {
+        switch JSONRPCVetting.vet(json) {
+        case .reply(let code, let message, let id):
             reply(code: code, message: message, id: id)
             return
+        case .ignore:
+            return
+        case .forward:
+            break
         }
         if let modern {
             switch era.route(json) {

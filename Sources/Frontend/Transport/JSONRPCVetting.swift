@@ -10,6 +10,9 @@ enum JSONRPCVetting {
         case forward
         /// Answer with this error instead (`id` is null when the message's own id is unusable).
         case reply(code: Int, message: String, id: Value)
+        /// A notification that cannot be used: dropped without an answer, since a
+        /// notification is never answered (JSON-RPC 2.0, section 4.1).
+        case ignore
     }
 
     static let parseError = -32700
@@ -39,7 +42,9 @@ enum JSONRPCVetting {
             guard case .string(let name) = method else {
                 return .reply(code: invalidRequest, message: "Invalid Request: \"method\" must be a string, got \(describe(method))", id: usableID)
             }
-            return vetParams(method: name, params: object["params"], id: usableID)
+            let verdict = vetParams(method: name, params: object["params"], id: usableID)
+            if id == nil, case .reply = verdict { return .ignore }
+            return verdict
         }
         let isResponse = id != nil && (object["result"] != nil || object["error"] != nil)
         guard isResponse else {
@@ -49,7 +54,7 @@ enum JSONRPCVetting {
     }
 
     /// The params of the methods whose shape the SDK would otherwise report as an
-    /// internal error. `id` is null for notifications, which get no answer anyway.
+    /// internal error. For notifications (`id` null) `vet` turns a fault into `ignore`.
     private static func vetParams(method: String, params: Value?, id: Value) -> Verdict {
         let object: [String: Value]
         switch params {

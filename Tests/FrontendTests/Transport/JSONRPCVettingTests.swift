@@ -17,6 +17,13 @@ struct JSONRPCVettingTests {
         if case .reply(_, _, let id) = verdict { id } else { nil }
     }
 
+    @Test("a notification with malformed params is ignored, never answered; the same as a request gets -32602")
+    func malformedNotification() {
+        #expect(Self.vet(#"{"jsonrpc":"2.0","method":"tools/call","params":[]}"#) == .ignore)
+        #expect(Self.vet(#"{"jsonrpc":"2.0","method":"resources/read","params":{"uri":5}}"#) == .ignore)
+        #expect(Self.code(Self.vet(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]}"#)) == -32602)
+    }
+
     @Test("well-formed messages pass")
     func passes() {
         for text in [
