@@ -190,11 +190,14 @@ public final class SpoolWatcher: Sendable {
             }
             if directory == wakeDirectory { continue }
             if mask & UInt32(IN_IGNORED) != 0 {
-                // The folder is gone (retention removed it): the kernel dropped the watch.
+                // The watch is gone: removed by `unwatch`, or by the kernel with its folder
+                // (retention). Bookkeeping only: no subscriber needs it, and each job's
+                // unwatch would otherwise wake every subscriber once more.
                 state.withLock { state in
                     if state.watched[directory]?.wd == wd { state.watched[directory] = nil }
                 }
                 _ = inotifytools_remove_watch_by_wd(wd) // forgets the library's record of it
+                continue
             }
             let event = WatchEvent(directory: directory, name: name, mask: mask)
             let subscribers = state.withLock { Array($0.subscribers.values) }
