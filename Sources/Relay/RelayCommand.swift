@@ -88,16 +88,43 @@ struct RelayCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let slots = slots
+            let slots = slots, url = try common.url()
+            let layout = SpoolLayout(root: common.spool)
+            try layout.create()
+            // The spool remembers the name it serves, and refuses another while jobs of
+            // the old one are in it.
+            let record = try HostRecord.serve(common.hostName, layout: layout)
             try await RelayCommand.serve(common, label: "spool-relay receive") { database, logger in
-                let relay = ReceivingRelay(layout: SpoolLayout(root: common.spool), host: common.hostName, slots: slots,
+                let relay = ReceivingRelay(layout: layout, host: common.hostName, spool: record.spool, slots: slots,
                                            database: database, settings: common.settings, logger: logger)
                 let wake = relay.wake, host = common.hostName
                 return (["spool_queue", "spool_control"], { channel, payload in
                     Trace.step("B notified \(channel)")
                     if channel == "spool_queue" { wake.add(ReceivingRelay.queueKey) }
                     if channel == "spool_control", payload == host { wake.add(ReceivingRelay.controlKey) }
-                }, { wake.addAll() }, { try await relay.run(watcher: try SpoolWatcher.shared()) })
+                }, { wake.addAll() }, {
+                    // One name, one relay: held from before the first claim until the end.
+                    // Both ends of it are final for this process: it exits (EX_CONFIG, 78)
+                    // rather than unwind its PostgreSQL connections, and spool-worker starts
+                    // it again after a pause, when the name may be free.
+                    let lock: HostLock
+                    do {
+                        lock = try await HostLock.acquire(url: url, name: host, spool: record.spool, spoolPath: layout.root, logger: logger)
+                    } catch let refusal as HostLock.Failure {
+                        logger.critical("\(refusal)")
+                        Foundation.exit(78)
+                    }
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await relay.run(watcher: try SpoolWatcher.shared()) }
+                        group.addTask {
+                            await lock.lost()
+                            logger.error("\(HostLock.Failure.lost(name: host))")
+                            Foundation.exit(78)
+                        }
+                        try await group.next()
+                        group.cancelAll()
+                    }
+                })
             }
         }
     }

@@ -12,6 +12,26 @@ struct ManyHostsTests {
     /// What a job prints and how it exits depends only on n, so every result can be checked.
     static func command(_ n: Int) -> String { "printf 'job %s\\n' \(n); printf 'e\(n)' >&2; exit \(n % 3)" }
 
+    /// Starts `command(n)` for n in 0..<count through `mcp` (after `before`, when given);
+    /// returns the job ids by n.
+    static func startJobs(_ mcp: MCPHarness, count: Int, before: String = "") async throws -> [Int: String] {
+        var ids: [Int: String] = [:]
+        for n in 0..<count {
+            let started = try await mcp.call("start", ["command": .string(before + command(n))])
+            ids[n] = try #require(started["job"]?.stringValue)
+        }
+        return ids
+    }
+
+    /// Each job `n` of `ids` ended at `origin` as `command(n)` does: its exit code and output.
+    static func expectResults(_ ids: [Int: String], at origin: TestSpool) throws {
+        for (n, id) in ids {
+            let status = try #require(try origin.status(id))
+            #expect(status.exitCode == Int32(n % 3), "job \(n): \(status.state) \(status.reason ?? "")")
+            #expect(origin.read(origin.layout.job(JobID(id)!, .stdout)) == "job \(n)\n", "job \(n)")
+        }
+    }
+
     func waitDone(_ spool: TestSpool, count: Int, timeout: Double) async -> Bool {
         await eventually(timeout: timeout) { spool.names(spool.layout.done).count >= count }
     }
@@ -24,11 +44,7 @@ struct ManyHostsTests {
             try world.startWorkerHost("c", slots: 4)
             let mcp = try await world.frontend()
             let a = world.spools["a"]!
-            var ids: [Int: String] = [:]
-            for n in 0..<1000 {
-                let started = try await mcp.call("start", ["command": .string(Self.command(n))])
-                ids[n] = try #require(started["job"]?.stringValue)
-            }
+            let ids = try await Self.startJobs(mcp, count: 1000)
             #expect(await waitDone(a, count: 1000, timeout: 150), "done at A: \(a.names(a.layout.done).count)")
             var hostsUsed: [String: Int] = [:]
             for (n, id) in ids {
@@ -97,6 +113,38 @@ struct ManyHostsTests {
         }
     }
 
+    /// How often `spool`'s log says its receiving relay refused a host name someone else serves.
+    static func refusals(_ spool: TestSpool) -> Int {
+        (spool.read(spool.logPath) ?? "").components(separatedBy: "is already served by another receiving relay").count - 1
+    }
+
+    @Test("a second worker host with B's name, started while B's jobs are in flight: its relay refuses again and again, naming B's spool and --host; every job runs once, on B")
+    func sharedName() async throws {
+        try await withRelayWorld(lease: 15) { world in
+            try world.startWorkerHost("b", slots: 4)
+            let mcp = try await world.frontend()
+            let a = world.spools["a"]!, b = world.spools["b"]!, c = world.spools["c"]!
+            let ids = try await Self.startJobs(mcp, count: 120, before: "sleep 0.1; ")
+            _ = await eventually(timeout: 20) { a.names(a.layout.done).count >= 10 }
+            #expect(a.names(a.layout.done).count < 120, "C started while B's jobs were in flight")
+            // C, a spool of its own on another machine, but told it is b.
+            _ = try c.startWorker(id: "c-worker", slots: 4, extra: world.relayFlags("b"))
+            // spool-worker restarts its relay after each refusal: three of them, at least.
+            let refusedThrice = await eventually(timeout: 60) { Self.refusals(c) >= 3 }
+            #expect(refusedThrice, "refusals in C's log: \(Self.refusals(c))")
+            let log = c.read(c.logPath) ?? ""
+            #expect(log.contains(b.root), "the refusal names the spool that holds the name")
+            #expect(log.contains("--host NAME"), "the refusal says what to do")
+            #expect(await waitDone(a, count: 120, timeout: 120), "done at A: \(a.names(a.layout.done).count)")
+            try Self.expectResults(ids, at: a)
+            #expect(c.names(c.layout.done).isEmpty && c.names(c.layout.jobs).isEmpty, "C ran jobs: \(c.names(c.layout.done).count)")
+            #expect(b.names(b.layout.done).count == 120)
+            #expect(try await world.cluster.psql("SELECT count(*) FROM spool_job WHERE state = 'finished' AND attempts = 1") == "120")
+            if b.names(b.layout.done).count != 120 { world.printLogs() }
+            await mcp.close()
+        }
+    }
+
     @Test("kill -9 of each relay, of B's worker, and an immediate PostgreSQL restart mid-run lose and repeat nothing")
     func crashes() async throws {
         try await withRelayWorld(lease: 15) { world in
@@ -104,11 +152,7 @@ struct ManyHostsTests {
             try world.startWorkerHost("c", slots: 3)
             let mcp = try await world.frontend()
             let a = world.spools["a"]!, b = world.spools["b"]!, c = world.spools["c"]!
-            var ids: [Int: String] = [:]
-            for n in 0..<150 {
-                let started = try await mcp.call("start", ["command": .string("sleep 0.05; " + Self.command(n))])
-                ids[n] = try #require(started["job"]?.stringValue)
-            }
+            let ids = try await Self.startJobs(mcp, count: 150, before: "sleep 0.05; ")
             _ = await eventually(timeout: 20) { a.names(a.layout.done).count >= 15 }
             let sending = world.relayPids("a")
             #expect(sending.count == 1 && a.names(a.layout.done).count < 150, "A's relay killed mid-run")
@@ -126,11 +170,7 @@ struct ManyHostsTests {
             #expect(a.names(a.layout.done).count < 150, "PostgreSQL restarted mid-run")
             try await world.cluster.restartImmediately()
             #expect(await waitDone(a, count: 150, timeout: 120), "done at A: \(a.names(a.layout.done).count)")
-            for (n, id) in ids {
-                let status = try #require(try a.status(id))
-                #expect(status.exitCode == Int32(n % 3), "job \(n): \(status.state) \(status.reason ?? "")")
-                #expect(a.read(a.layout.job(JobID(id)!, .stdout)) == "job \(n)\n", "job \(n)")
-            }
+            try Self.expectResults(ids, at: a)
             let onB = Set(b.names(b.layout.done)), onC = Set(c.names(c.layout.done))
             #expect(onB.isDisjoint(with: onC), "no job ran on both hosts")
             #expect(onB.count + onC.count == 150)

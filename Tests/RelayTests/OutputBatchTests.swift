@@ -32,15 +32,23 @@ import Testing
 
 @Suite struct ClaimRecoveryTests {
     @Test func aClaimWithNoLocalTraceNeverStartedAndIsGivenBack() {
-        #expect(ClaimRecovery.fate(token: 5, local: .none) == .release)
+        #expect(ClaimRecovery.fate(token: 5, local: .none, ownSpool: true) == .release)
     }
 
     @Test func aClaimThisHostRecordedIsFollowedAgain() {
-        #expect(ClaimRecovery.fate(token: 5, local: .claimed(token: 5)) == .resume)
+        #expect(ClaimRecovery.fate(token: 5, local: .claimed(token: 5), ownSpool: true) == .resume)
     }
 
     @Test func localFilesOfAnotherClaimAreLeftToTheLease() {
-        #expect(ClaimRecovery.fate(token: 6, local: .claimed(token: 5)) == .ignore)
+        #expect(ClaimRecovery.fate(token: 6, local: .claimed(token: 5), ownSpool: true) == .ignore)
+    }
+
+    /// Another spool that served the same name made the claim: no local trace proves
+    /// nothing there, so it is never given back (it may be running on that spool).
+    @Test func anotherSpoolsClaimIsNeverGivenBack() {
+        for local in [ClaimRecovery.LocalTrace.none, .claimed(token: 5), .claimed(token: 6)] {
+            #expect(ClaimRecovery.fate(token: 5, local: local, ownSpool: false) == .ignore)
+        }
     }
 }
 

@@ -136,12 +136,13 @@ struct RelayDatabase: Sendable {
 
     // MARK: receiving side (worker hosts)
 
-    /// Claims up to `count` waiting jobs for `host`: sync first, then by id (FIFO), each
-    /// under a new token and a lease of `lease` seconds. Claimers never wait on each other.
-    func claim(host: String, count: Int, lease: Double) async throws -> [RemoteClaim] {
+    /// Claims up to `count` waiting jobs for `host` (whose spool has the id `spool`): sync
+    /// first, then by id (FIFO), each under a new token and a lease of `lease` seconds.
+    /// Claimers never wait on each other.
+    func claim(host: String, spool: String, count: Int, lease: Double) async throws -> [RemoteClaim] {
         try await run("claiming") { client, logger in
             let rows = try await client.query("""
-                UPDATE spool_job SET state = 'claimed', host = \(host), token = nextval('spool_token'),
+                UPDATE spool_job SET state = 'claimed', host = \(host), spool = \(spool), token = nextval('spool_token'),
                        lease_until = now() + make_interval(secs => \(lease)), attempts = attempts + 1,
                        claimed_at = now(), reason = NULL, status = NULL, stdout_bytes = 0, stderr_bytes = 0
                 WHERE id IN (SELECT id FROM spool_job WHERE state = 'queued' ORDER BY priority, id
@@ -157,15 +158,17 @@ struct RelayDatabase: Sendable {
         }
     }
 
-    /// The jobs PostgreSQL says `host` holds (what its relay recovers after a restart).
-    func held(by host: String) async throws -> [(id: JobID, token: Int64, state: RemoteState)] {
+    /// The jobs PostgreSQL says `host` holds (what its relay recovers after a restart),
+    /// with the id of the spool whose relay claimed each ("" for claims made before spools
+    /// had ids).
+    func held(by host: String) async throws -> [(id: JobID, token: Int64, state: RemoteState, spool: String)] {
         try await run("listing claims of \(host)") { client, logger in
             let rows = try await client.query("""
-                SELECT id, token, state FROM spool_job WHERE host = \(host) AND state IN ('claimed', 'running')
+                SELECT id, token, state, coalesce(spool, '') FROM spool_job WHERE host = \(host) AND state IN ('claimed', 'running')
                 """, logger: logger)
-            var result: [(id: JobID, token: Int64, state: RemoteState)] = []
-            for try await (id, token, state) in rows.decode((String, Int64, String).self) {
-                if let job = JobID(id), let remoteState = RemoteState(rawValue: state) { result.append((job, token, remoteState)) }
+            var result: [(id: JobID, token: Int64, state: RemoteState, spool: String)] = []
+            for try await (id, token, state, spool) in rows.decode((String, Int64, String, String).self) {
+                if let job = JobID(id), let remoteState = RemoteState(rawValue: state) { result.append((job, token, remoteState, spool)) }
             }
             return result
         }

@@ -11,6 +11,10 @@ import PostgresNIO
 /// - `spool_output`: the output in chunks, keyed by job, token (attempt), stream, offset.
 /// - `spool_input`: what `send_input` wrote to a relayed job, in order, and its end.
 /// - `spool_jobs`: the view people read with psql: the cross-host `ls`.
+/// - `spool_host`: who serves each worker host name now (its spool and process), for the
+///   message that refuses a second relay with that name; the name itself is held by a
+///   session-level advisory lock (`HostLock`). `spool_job.spool` is the id of the spool
+///   (`spool/host.json`) whose relay made the current claim.
 enum RelaySchema {
     static let lockKey: Int64 = 0x5350_4F4F_4C01
 
@@ -37,6 +41,15 @@ enum RelaySchema {
           claimed_at timestamptz,
           started_at timestamptz,
           finished_at timestamptz
+        )
+        """,
+        "ALTER TABLE spool_job ADD COLUMN IF NOT EXISTS spool text",
+        """
+        CREATE TABLE IF NOT EXISTS spool_host (
+          name text PRIMARY KEY,
+          spool text NOT NULL,
+          holder text NOT NULL,
+          since timestamptz NOT NULL DEFAULT now()
         )
         """,
         "CREATE INDEX IF NOT EXISTS spool_job_waiting ON spool_job (priority, id) WHERE state = 'queued'",

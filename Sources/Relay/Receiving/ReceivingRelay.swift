@@ -13,6 +13,8 @@ actor ReceivingRelay {
     /// This host's name in PostgreSQL (`spool_job.host`): stable across restarts, so the
     /// relay's next life finds its claims.
     let host: String
+    /// This spool's id (`spool/host.json`), written into every claim it makes.
+    let spool: String
     let slots: Int
     let database: RelayDatabase
     let settings: RelaySettings
@@ -37,9 +39,10 @@ actor ReceivingRelay {
     private var held: [JobID: Held] = [:]
     private var records: JobRecords { JobRecords(layout: layout) }
 
-    init(layout: SpoolLayout, host: String, slots: Int, database: RelayDatabase, settings: RelaySettings, logger: Logger) {
+    init(layout: SpoolLayout, host: String, spool: String, slots: Int, database: RelayDatabase, settings: RelaySettings, logger: Logger) {
         self.layout = layout
         self.host = host
+        self.spool = spool
         self.slots = slots
         self.database = database
         self.settings = settings
@@ -110,7 +113,7 @@ actor ReceivingRelay {
         let free = slots - held.count
         guard free > 0 else { return }
         let claims: [RemoteClaim]
-        do { claims = try await database.claim(host: host, count: free, lease: settings.lease) } catch {
+        do { claims = try await database.claim(host: host, spool: spool, count: free, lease: settings.lease) } catch {
             logger.warning("cannot claim from PostgreSQL: \(error)")
             return
         }
@@ -162,7 +165,7 @@ actor ReceivingRelay {
                 let rows = try await database.jobs(claims.map(\.id))
                 for claim in claims {
                     let local = (try? SpoolJSON.load(RelayClaim.self, from: layout.job(claim.id) + "/" + RelayClaim.fileName)).flatMap { $0 }
-                    switch ClaimRecovery.fate(token: claim.token, local: local.map { .claimed(token: $0.token) } ?? .none) {
+                    switch ClaimRecovery.fate(token: claim.token, local: local.map { .claimed(token: $0.token) } ?? .none, ownSpool: claim.spool == spool) {
                     case .release:
                         logger.notice("job \(claim.id) was claimed but never reached this host: giving it back")
                         try await database.release(claim.id, token: claim.token)
@@ -179,6 +182,9 @@ actor ReceivingRelay {
                         held[claim.id] = entry
                         try? await watcher.watch(layout.job(claim.id), mask: WatchMask.contents)
                     case .ignore:
+                        if claim.spool != spool {
+                            logger.notice("job \(claim.id) is claimed under host \(host) by another spool (\(claim.spool.isEmpty ? "an older relay" : claim.spool)); leaving it to its lease")
+                        }
                         continue
                     }
                 }

@@ -37,6 +37,8 @@ public struct SpoolLayout: Sendable, Hashable {
     public var sessions: String { root + "/sessions" }
     public var bad: String { root + "/bad" }
     public var stats: String { root + "/stats.json" }
+    /// The host name this spool serves in a many-hosts setup, and the spool's own id.
+    public var hostRecord: String { root + "/host.json" }
 
     /// The folders that must exist before anyone writes into the spool.
     public var directories: [String] {
