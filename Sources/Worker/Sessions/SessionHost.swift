@@ -64,8 +64,10 @@ actor SessionHost {
         self.request = request
         self.worker = worker
         self.logger = logger
+        // A session reopened after its worker died has run commands if it saved state.
         machine = SessionMachine(clock: ContinuousClock(), idleLimit: .seconds(idleLimit), killGrace: .seconds(killGrace),
-                                 shellLog: layout.session(SessionID(opening: request.job), .shellLog))
+                                 shellLog: layout.session(SessionID(opening: request.job), .shellLog),
+                                 used: FileSystem.exists(layout.session(SessionID(opening: request.job), .env)))
     }
 
     func serve() async {

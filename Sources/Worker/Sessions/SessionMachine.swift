@@ -65,18 +65,30 @@ struct SessionMachine<C: Clock>: Sendable where C.Duration == Duration {
     let quickDeath: Duration = .seconds(2)
     /// Quick deaths in a row after which the session is given up.
     let quickDeathLimit = 5
+    /// The most a session that has run no command yet stays open while idle: its
+    /// session_start reply may never have reached the agent (a dropped connection), and it
+    /// would hold a worker slot for all of `--session-idle` (an hour by default). From its
+    /// first command on, `idleLimit` applies.
+    static var unusedLimit: Duration { .seconds(300) }
 
     private(set) var state: State = .starting
     private var lastActivity: C.Instant
     private var abandonedReported = false
     private var shellStartedAt: C.Instant
     private var quickDeaths = 0
+    /// Whether the session has run a command (in this life or, when reopened, a former one).
+    private var used: Bool
+
+    /// The idle time after which the session is closed now.
+    private var limit: Duration { used ? idleLimit : min(idleLimit, Self.unusedLimit) }
 
     /// Where the shell's own messages are, named when the session is given up.
     let shellLog: String?
 
-    init(clock: C, idleLimit: Duration, killGrace: Duration, shellLog: String? = nil) {
+    /// - Parameter used: the session has run a command before (it is being reopened).
+    init(clock: C, idleLimit: Duration, killGrace: Duration, shellLog: String? = nil, used: Bool = false) {
         self.clock = clock
+        self.used = used
         self.shellLog = shellLog
         self.idleLimit = idleLimit
         self.killGrace = killGrace
@@ -109,14 +121,18 @@ struct SessionMachine<C: Clock>: Sendable where C.Duration == Duration {
             if endRequested { return end("ended by session_end or cancel") }
             if let job = nextQueued {
                 activity(now)
+                used = true
                 state = .running(Command(job: job, deadline: nil))
                 return [.startCommand(job)]
             }
             let idle = lastActivity.duration(to: now)
-            if idle >= idleLimit {
+            if idle >= limit {
+                if limit < idleLimit {
+                    return end("no command came within \(Int(limit / .seconds(1))) s of session_start (was its reply lost?); closed to free its worker slot (--session-idle applies once a session has run a command)")
+                }
                 return end("idle for \(Int(idle / .seconds(1))) s (--session-idle \(Int(idleLimit / .seconds(1))))")
             }
-            if idle >= idleLimit / 2, !abandonedReported {
+            if idle >= limit / 2, !abandonedReported {
                 abandonedReported = true
                 return [.reportAbandoned(idleSeconds: Int(idle / .seconds(1)))]
             }
@@ -215,7 +231,7 @@ struct SessionMachine<C: Clock>: Sendable where C.Duration == Duration {
     /// a command's deadline, or the KILL after the grace period.
     var nextWake: C.Instant? {
         switch state {
-        case .idle: lastActivity.advanced(by: abandonedReported ? idleLimit : idleLimit / 2)
+        case .idle: lastActivity.advanced(by: abandonedReported ? limit : limit / 2)
         case .running(let command): command.deadline
         case .stopping(_, _, let killAt): killAt
         case .starting, .ending, .closed: nil

@@ -36,6 +36,38 @@ struct SessionMachineTests {
         #expect(machine.isClosed)
     }
 
+    @Test("a session that has run no command is closed after 300 s idle, not after --session-idle; one that has (or is reopened) after --session-idle")
+    func unused() {
+        var fresh = Machine(clock: clock, idleLimit: .seconds(3600), killGrace: .seconds(2))
+        #expect(fresh.beginShell(endRequested: false) == [.startShell])
+        fresh.shellReady()
+        #expect(fresh.nextWake == clock.now.advanced(by: .seconds(150)))
+        clock.advance(by: .seconds(150))
+        #expect(observe(&fresh) == [.reportAbandoned(idleSeconds: 150)])
+        clock.advance(by: .seconds(150))
+        #expect(observe(&fresh) == [.exitShell])
+        #expect(fresh.shellEnded(.exited(0), exitCode: nil) == [.close(reason: "no command came within 300 s of session_start (was its reply lost?); closed to free its worker slot (--session-idle applies once a session has run a command)")])
+
+        var reopened = Machine(clock: clock, idleLimit: .seconds(3600), killGrace: .seconds(2), used: true)
+        #expect(reopened.beginShell(endRequested: false) == [.startShell])
+        reopened.shellReady()
+        clock.advance(by: .seconds(300))
+        #expect(observe(&reopened).isEmpty, "a reopened session keeps --session-idle")
+        clock.advance(by: .seconds(1500))
+        #expect(observe(&reopened) == [.reportAbandoned(idleSeconds: 1800)])
+        clock.advance(by: .seconds(1800))
+        #expect(observe(&reopened) == [.exitShell])
+
+        var used = Machine(clock: clock, idleLimit: .seconds(3600), killGrace: .seconds(2))
+        #expect(used.beginShell(endRequested: false) == [.startShell])
+        used.shellReady()
+        #expect(observe(&used, queued: job) == [.startCommand(job)])
+        used.commandStarted(timeout: nil)
+        #expect(observe(&used, code: 0) == [.record(job, .exited(code: 0), commit: true, reason: nil)])
+        clock.advance(by: .seconds(301))
+        #expect(observe(&used).isEmpty, "a used session keeps --session-idle")
+    }
+
     @Test("a command resets the idle time and the abandoned report")
     func activity() {
         var machine = ready()
