@@ -196,7 +196,12 @@ actor Worker {
 
     /// Periodic duties; returns false once the worker should exit.
     private func tick() -> Bool {
-        if stopping { return !running.isEmpty ? true : false }
+        // A stopping worker claims nothing more, but it still files the ends of the jobs it
+        // adopted: while it lives (a session can keep it alive for long), nobody else may.
+        if stopping {
+            fileAdopted(Recovery(layout: layout, caller: name, killGrace: runner.killGrace))
+            return !running.isEmpty
+        }
         if let parent, getppid() != parent {
             logger.notice("the spool-mcp that started this worker is gone; stopping")
             beginStop()
@@ -207,13 +212,7 @@ actor Worker {
         OrphanReaper.sweep()
         let recovery = Recovery(layout: layout, caller: name, killGrace: runner.killGrace)
         recovery.sweepDeadWorkers(except: name)
-        for id in adopted {
-            switch recovery.recover(id, worker: name) {
-            case .stillRunning: break
-            case .retrying(let error): logger.warning("job \(id): its bookkeeping failed (\(error)); retrying")
-            default: adopted.remove(id)
-            }
-        }
+        fileAdopted(recovery)
         if limits.retain > 0, lastRetention.map({ ContinuousClock.now - $0 > .seconds(min(60, limits.retain)) }) ?? true {
             lastRetention = .now
             let removed = Retention(layout: layout, retain: limits.retain).sweep()
@@ -222,6 +221,17 @@ actor Worker {
         queueChanged() // aging may have reordered it; and what no event announced
         fill()
         return true
+    }
+
+    /// Files the ends of adopted jobs that have ended (or retries their bookkeeping).
+    private func fileAdopted(_ recovery: Recovery) {
+        for id in adopted {
+            switch recovery.recover(id, worker: name) {
+            case .stillRunning: break
+            case .retrying(let error): logger.warning("job \(id): its bookkeeping failed (\(error)); retrying")
+            default: adopted.remove(id)
+            }
+        }
     }
 
     /// Requests left in our own folder by an earlier process with our name.

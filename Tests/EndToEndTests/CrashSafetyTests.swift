@@ -80,6 +80,35 @@ struct CrashSafetyTests {
         }
     }
 
+    @Test("a worker that adopted its previous life's job and then lost spool-mcp (its session keeps it alive) still files that job's end")
+    func stoppingWorkerFilesAdopted() async throws {
+        try await withSpool { spool in
+            let mcp = try await MCPHarness(spool: spool, workers: 1)
+            let started = try await mcp.call("start", ["command": .string(spool.blocker("go") + "; exit 4"), "priority": "sync"])
+            let id = try #require(JobID(started["job"]?.stringValue ?? ""))
+            let running = await eventually(timeout: 20) { (try? spool.status(id.rawValue))?.state == .running }
+            #expect(running)
+            let worker = try #require(try spool.status(id.rawValue)?.worker)
+            let first = try #require(try SpoolJSON.load(WorkerRecord.self, from: spool.layout.workerRecord(worker))).pid
+            // Its next life (spool-mcp restarts it under the same name) adopts the job, then
+            // takes a session into its only slot.
+            kill(first, SIGKILL)
+            let restarted = await eventually(timeout: 20) {
+                (try? SpoolJSON.load(WorkerRecord.self, from: spool.layout.workerRecord(worker)))?.pid ?? first != first
+            }
+            #expect(restarted)
+            let session = try await mcp.call("session_start", [:])
+            #expect(session["session"] != nil, "\(session.text)")
+            // spool-mcp goes: the worker stops claiming, but its session keeps it alive.
+            kill(mcp.process.pid, SIGKILL)
+            spool.release("go")
+            let filed = await eventually(timeout: 20) { FileManager.default.fileExists(atPath: spool.layout.done(id)) }
+            #expect(filed, "the job's end (exit 4, recorded by its keeper) was never filed")
+            #expect(try spool.status(id.rawValue)?.exitCode == 4)
+            await spool.cleanup()
+        }
+    }
+
     @Test("kill -9 of spool-mcp while its run waits: the request, written without fsync, is kept and runs exactly once")
     func killFrontendDuringRun() async throws {
         try await withSpool { spool in
