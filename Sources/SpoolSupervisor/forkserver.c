@@ -250,9 +250,27 @@ static void record_adopted(size_t index, int status) {
     remove_job(index);
 }
 
-// Reaps every child that has ended: a command we adopted gets its exit recorded; a
-// supervisor's end marks its job for review; anything else (a keeper, a process the
-// command left behind) is only reaped.
+// The job whose command `pid` is: one adopted already, or one whose keeper and supervisor
+// have died just now (so the command is our child) but was not reviewed yet. A command
+// leads its own group in its job's session (the supervisor's pid); the keeper does too,
+// and says its name. Returns the job's index, or -1.
+static long command_job(pid_t pid) {
+    for (size_t i = 0; i < job_count; i++)
+        if (jobs[i].command == pid) return (long)i;
+    struct proc_facts facts;
+    if (read_proc(pid, &facts) != 0 || facts.pgrp != pid || strcmp(facts.comm, "spool-keeper") == 0) return -1;
+    for (size_t i = 0; i < job_count; i++) {
+        if (jobs[i].supervisor != facts.session || jobs[i].supervisor == pid || jobs[i].command > 0) continue;
+        adopt(&jobs[i], pid);
+        return (long)i;
+    }
+    return -1;
+}
+
+// Reaps every child that has ended: a command we keep gets its exit recorded first, while
+// its zombie still holds its process group (so nobody who finds no record and no group
+// takes the job for lost in between); a supervisor's end marks its job for review;
+// anything else (a keeper, a process the command left behind) is only reaped.
 static void reap(void) {
     int review = 0;
     for (;;) {
@@ -260,14 +278,16 @@ static void reap(void) {
         memset(&info, 0, sizeof info);
         if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
         pid_t pid = info.si_pid;
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        int handled = 0;
-        for (size_t i = 0; i < job_count; i++) {
-            if (jobs[i].command == pid) { record_adopted(i, status); handled = 1; break; }
-            if (jobs[i].supervisor == pid) { jobs[i].supervisor_gone = 1; break; }
+        long command = command_job(pid);
+        if (command >= 0) {
+            int status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0) : W_EXITCODE(0, info.si_status);
+            record_adopted((size_t)command, status);
         }
-        if (!handled) review = 1;
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        if (command >= 0) continue;
+        for (size_t i = 0; i < job_count; i++)
+            if (jobs[i].supervisor == pid) { jobs[i].supervisor_gone = 1; break; }
+        review = 1;
     }
     if (review) review_jobs();
 }

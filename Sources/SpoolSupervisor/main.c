@@ -172,9 +172,16 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
     long long kill_at = -1;
     check_markers(k, &kill_at);
     for (;;) {
-        int st;
-        pid_t got = waitpid(k->child, &st, WNOHANG);
-        if (got == k->child) { k->status = st; k->have_status = 1; break; }
+        // Not reaped here: the exit is recorded first (`finish`), so a keeper killed in
+        // between leaves a zombie that whoever inherits it still records.
+        siginfo_t ended;
+        memset(&ended, 0, sizeof ended);
+        int got = waitid(P_PID, (id_t)k->child, &ended, WEXITED | WNOHANG | WNOWAIT);
+        if (got == 0 && ended.si_pid == k->child) {
+            k->status = ended.si_code == CLD_EXITED ? W_EXITCODE(ended.si_status, 0) : W_EXITCODE(0, ended.si_status);
+            k->have_status = 1;
+            break;
+        }
         if (got < 0 && errno == ECHILD) {
             // Not our child (it was reparented elsewhere): nothing to wait on.
             k->failure = "the command was no longer a child of its supervisor; its exit status is unknown";
@@ -410,6 +417,7 @@ static int supervise(int argc, char **argv) {
                 sscanf(reply, "%lld %lld", &dropped[0], &dropped[1]) == 2) known = 1;
         }
         record(&k, dropped[0], dropped[1], known);
+        while (waitpid(k.child, NULL, 0) < 0 && errno == EINTR) {}
         _exit(0);
     }
 
@@ -487,6 +495,7 @@ static int supervise(int argc, char **argv) {
         keep_loop(&k, limit > 0 ? pumps : NULL, limit);
         drain_pumps(pumps, limit);
         record(&k, pumps[0].dropped, pumps[1].dropped, 1);
+        while (waitpid(k.child, NULL, 0) < 0 && errno == EINTR) {}
         return 0;
     }
     int status = 0;
