@@ -95,6 +95,7 @@ struct JobRunner: Sendable {
         case .retry(let error):
             throw error
         case .lose(let reason):
+            logger.error("job \(id): lost: \(reason)") // the reason points here
             try file(request, .lost(reason: reason))
         case .awaitRecord:
             // Cancels are still carried out meanwhile, by whoever keeps the command.
@@ -180,7 +181,7 @@ struct JobRunner: Sendable {
                 }
             }
             if reported { return ("the supervisor exited", running) }
-            if supervisorPid != nil { return ("the supervisor exited before it started the command", nil) }
+            if supervisorPid != nil { return ("the supervisor exited before it reported the command's start, so whether the command ran is unknown", nil) }
             logger.warning("job \(id): the fork server went away before it answered; starting the job anew")
         }
         throw SpoolError.io(operation: "starting the supervisor (the fork server kept going away)", path: directory, errno: EPIPE)
