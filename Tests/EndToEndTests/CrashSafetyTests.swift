@@ -71,6 +71,9 @@ struct CrashSafetyTests {
             spool.release("go")
             let waited = try await mcp.call("wait", ["jobs": [.string(id)], "timeout": 20])
             #expect(waited["completed"] == true)
+            // `wait` reports the end from the keeper's exit record at once; the worker that
+            // adopted the job files status.json at its next tick.
+            #expect(await eventually(timeout: 10) { (try? spool.status(id))?.state.isFinal == true })
             let status = try #require(try spool.status(id))
             #expect(status.state == .succeeded)
             #expect(spool.read(spool.root + "/jobs/\(id)/stdout") == "survived\n")

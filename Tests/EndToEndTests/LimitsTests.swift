@@ -80,8 +80,8 @@ struct LimitsTests {
             let oldID = try #require(JobID(oldText))
             let long = try await mcp.call("start", ["command": .string(spool.blocker("go"))])
             let longID = try #require(long["job"]?.stringValue)
-            #expect(try await eventually(timeout: 10) { !FileSystem.exists(spool.layout.done(oldID)) })
-            #expect(!FileSystem.exists(spool.layout.job(oldID)))
+            // Retention renames the done/ file away first, then removes the job's folder.
+            #expect(try await eventually(timeout: 10) { !FileSystem.exists(spool.layout.done(oldID)) && !FileSystem.exists(spool.layout.job(oldID)) })
             let gone = try await mcp.call("status", ["job": .string(oldID.rawValue)])
             #expect(gone.isError == true)
             #expect(try spool.status(longID)?.state == .running, "a running job is never removed")
