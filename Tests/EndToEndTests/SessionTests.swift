@@ -162,4 +162,25 @@ struct SessionTests {
             #expect(await eventually(timeout: 5) { spool.names(spool.layout.done).contains("\(session).json") })
         }
     }
+
+    @Test("a session put back in the queue after its worker died, then ended, says so (not 'ended before it opened')")
+    func endedWhileRequeued() async throws {
+        try await withMCP(workers: 0) { spool, mcp in
+            let worker = try spool.startWorker(id: "w")
+            let started = try await mcp.call("session_start", [:])
+            let session = try #require(started["session"]?.stringValue)
+            let id = try #require(SessionID(session))
+            let ready = await eventually(timeout: 20) { (try? SessionStore(layout: spool.layout).record(id))?.state == .ready }
+            #expect(ready)
+            worker.signal(SIGKILL)
+            // spool-mcp's sweep puts it back in the queue once its shell has ended; no worker takes it.
+            let requeued = await eventually(timeout: 20) { FileManager.default.fileExists(atPath: spool.layout.queue(.sync) + "/" + id.opener.fileName) }
+            #expect(requeued)
+            let ended = try await mcp.call("session_end", ["session": .string(session)])
+            #expect(ended.isError != true, "\(ended.text)")
+            let record = try #require(try SessionStore(layout: spool.layout).record(id))
+            #expect(record.state == .closed)
+            #expect(record.reason == "ended while it waited to be reopened (its worker had died)", "\(record.reason ?? "")")
+        }
+    }
 }

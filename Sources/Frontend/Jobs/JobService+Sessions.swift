@@ -29,7 +29,10 @@ extension JobService {
             try sessions.requestEnd(id)
             // queue/sync → done/ (not `dequeue`: a session's request gets no job record).
             if try JobTransitions(layout: layout).fileSession(id, from: .queued(.sync)) {
-                try sessions.close(id, reason: "ended before it opened")
+                // Waiting in the queue is also where a session goes back to when its worker
+                // died: that one had opened, and says so.
+                try sessions.close(id, reason: record.readyAt == nil ? "ended before it opened"
+                    : "ended while it waited to be reopened (its worker had died)")
                 return .dequeued
             }
         } catch { throw .spool(error) }
