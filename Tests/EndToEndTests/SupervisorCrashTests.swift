@@ -152,11 +152,12 @@ struct SupervisorCrashTests {
     @Test("kill -9 of the supervisor and the keeper: the timeout still fires (the fork server carries it out)")
     func bothKilledTimeout() async throws {
         try await withMCP(workers: 1) { spool, mcp in
-            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 30", "timeout": 2])
+            // Time for the kills before the timeout, also under the suite's load.
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 60", "timeout": 8])
             let keeper = try #require(Self.keeperPid(ofCommand: command))
             kill(supervisor, SIGKILL)
             kill(keeper, SIGKILL)
-            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 30])
             #expect(result["completed"] == true, "\(result.text)")
             #expect(try spool.status(id.rawValue)?.state == .timedOut)
             #expect(await ProcessTable.waitGone(group: command))
@@ -186,11 +187,12 @@ struct SupervisorCrashTests {
     func forkServerSupervisorKeeperKilledTimeout() async throws {
         try await withMCP(workers: 0) { spool, mcp in
             let worker = try spool.startWorker(id: "w")
-            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 30", "timeout": 2])
+            // Time for the kills before the timeout, also under the suite's load.
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 60", "timeout": 8])
             let keeper = try #require(Self.keeperPid(ofCommand: command))
             let server = try #require(Self.forkServer(of: worker.pid))
             for pid in [server, supervisor, keeper] { kill(pid, SIGKILL) }
-            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 30])
             #expect(result["completed"] == true, "\(result.text)")
             #expect(try spool.status(id.rawValue)?.state == .timedOut)
             #expect(await ProcessTable.waitGone(group: command))
@@ -219,7 +221,8 @@ struct SupervisorCrashTests {
     @Test("kill -9 of the keeper, then cancel: the command is terminated at once and the job is cancelled")
     func cancelAfterKeeperKilled() async throws {
         try await withMCP(workers: 1) { spool, mcp in
-            let (id, _, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 8"])
+            // A command that never ends by itself: under load, a `sleep` could end first.
+            let (id, _, command) = try await Self.startRunning(mcp, spool, ["command": .string(spool.blocker("never"))])
             let keeper = try #require(Self.keeperPid(ofCommand: command))
             kill(keeper, SIGKILL)
             try await Task.sleep(for: .milliseconds(200))
