@@ -51,6 +51,16 @@ struct HTTPSecurityTests {
                                                 extra: extra + ["Origin: http://127.0.0.1.evil.example:\(port)"], body: body)
                 #expect(origin == 403, "\(method) \(path) with a rebinding Origin answered \(origin)")
             }
+            // An absolute-form target names its own host, which counts instead of Host
+            // (RFC 9112, 3.2.2): a rebinding name there is refused as it is in Host.
+            for (method, path, extra, body) in routes {
+                let absolute = "http://evil.example" + path
+                let status = try await Self.raw(port: port, method, absolute, hostLines: ["Host: 127.0.0.1:\(port)"], extra: extra, body: body)
+                #expect(status == 403, "\(method) \(absolute) with a loopback Host answered \(status)")
+            }
+            #expect(try await Self.raw(port: port, "GET", "http://127.0.0.1:\(port)/metrics", hostLines: ["Host: evil.example"]) == 200,
+                    "a loopback absolute-form target is this server, whatever Host says")
+            #expect(!FileManager.default.fileExists(atPath: marker), "a request through an absolute-form target ran")
             // The good names still work.
             for host in ["127.0.0.1:\(port)", "localhost:\(port)", "[::ffff:127.0.0.1]:\(port)"] {
                 #expect(try await Self.raw(port: port, "GET", "/metrics", hostLines: ["Host: \(host)"]) == 200, "Host \(host)")

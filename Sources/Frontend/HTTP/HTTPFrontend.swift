@@ -55,7 +55,8 @@ struct HTTPFrontend {
         let logger = self.logger
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(limits.headerTimeout * 1000)))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [AbsoluteFormTarget.Installer()],
+                                                idleTimeout: .milliseconds(Int64(limits.headerTimeout * 1000)))),
             configuration: .init(address: .hostname(bind.host, port: bind.port), serverName: "spool-mcp",
                                  availableConnectionsDelegate: ConnectionCap(limit: limits.maxConnections, logger: logger)),
             onServerRunning: { channel in
