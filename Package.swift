@@ -35,6 +35,12 @@ let package = Package(
             path: "Sources/CInotifyTools",
             providers: [.apt(["libinotifytools0-dev"])]
         ),
+        // libseccomp builds the filter of jobs under a policy (SpoolSupervisor/seccomp_filter.c).
+        .systemLibrary(
+            name: "CSeccomp",
+            path: "Sources/CSeccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
         .target(
             name: "Spool",
             dependencies: [
@@ -46,16 +52,22 @@ let package = Package(
         // The command-line settings both executables share (flags with SPOOL_* twins).
         .target(
             name: "SpoolOptions",
-            dependencies: ["Spool", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Spool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
         // The per-job supervisor is C on purpose: it starts once per job, so it must
         // start in well under a millisecond and must not need the Swift runtime.
         .executableTarget(
             name: "SpoolSupervisor",
+            dependencies: ["CSeccomp"],
             path: "Sources/SpoolSupervisor",
             // Plain C needs none of the Swift runtime that swiftc links by default; dropping
             // it saves the dynamic loading of libswiftCore and libstdc++ on every job.
-            linkerSettings: [.unsafeFlags(["-static-executable"])]
+            // A C target gets no autolinking from CSeccomp's module map, so it names the library.
+            linkerSettings: [.unsafeFlags(["-static-executable"]), .linkedLibrary("seccomp")]
         ),
         // Keeping a child process running: restart with backoff (workers, relays).
         .target(

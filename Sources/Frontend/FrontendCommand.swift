@@ -87,6 +87,12 @@ struct FrontendCommand: AsyncParsableCommand {
     @OptionGroup(title: "Limits (passed to the workers spool-mcp starts)")
     var limitOptions: LimitOptions
 
+    @OptionGroup(title: "Job policy (passed to the workers spool-mcp starts; enforced by the kernel, see README, Confining jobs)")
+    var policyOptions: PolicyOptions
+
+    @Option(help: "Days the audit log (spool/audit/<date>.jsonl) is kept; 0 = forever (env SPOOL_AUDIT_RETAIN).")
+    var auditRetain: Double = Settings.double("SPOOL_AUDIT_RETAIN", 30)
+
     @OptionGroup(title: "Many hosts (jobs run by workers on other hosts, through PostgreSQL)")
     var relayOptions: RelayOptions
 
@@ -107,6 +113,7 @@ struct FrontendCommand: AsyncParsableCommand {
         guard (0...(1 << 20)).contains(inlineOutput) else { throw ValidationError("--inline-output must be between 0 and 1048576 bytes") }
         guard progressKeepalive >= 0.1 else { throw ValidationError("--progress-keepalive must be at least 0.1 seconds") }
         guard (1...100_000).contains(httpMaxConnections) else { throw ValidationError("--http-max-connections must be between 1 and 100000") }
+        guard auditRetain >= 0 else { throw ValidationError("--audit-retain must be 0 (forever) or more days") }
         guard backupIdle >= 0.05 else { throw ValidationError("--backup-idle must be at least 0.05 seconds") }
         if beforeJobs && backupFolder == nil { throw ValidationError("--backup-before-jobs needs --backup DIR (the git work tree to back up)") }
         do { _ = try WatchRoots(rootFolders, workingDirectory: FileManager.default.currentDirectoryPath) } catch {
@@ -125,7 +132,23 @@ struct FrontendCommand: AsyncParsableCommand {
         }
         let order = QueueOrder(asyncAging: asyncAging)
         let limits = limitOptions.limits
-        let service = JobService(layout: layout, order: order, watcher: try SpoolWatcher.shared(), maxRunning: limits.maxRunning)
+        var jobService = JobService(layout: layout, order: order, watcher: try SpoolWatcher.shared(), maxRunning: limits.maxRunning)
+        // What the kernel enforces of the policy is asked once, of the supervisor that applies it.
+        let policy: PolicyReport
+        do {
+            policy = try await PolicyProbe.report(supervisor: Executables.sibling("spool-supervisor"), policy: try policyOptions.policy(),
+                                                  required: policyOptions.required)
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(3)
+        }
+        jobService.policy = policy
+        let service = jobService
+        logger.notice("\(policy.description)")
+        var policyLine = AuditEntry(.policy, host: AuditLog.host)
+        policyLine.policy = policy.policy
+        service.audit.record(policyLine, committer: service.committer)
+        let audit = service.audit, auditRetain = self.auditRetain
         try await service.startWatching()
         let peaks = Peaks()
         var factory = ServerFactory(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath,
@@ -146,7 +169,7 @@ struct FrontendCommand: AsyncParsableCommand {
             // A short shutdown grace: jobs still running when spool-mcp exits go on under
             // their supervisors and are recovered later, so there is no reason to linger.
             extraArguments: ["--kill-grace", String(killGrace), "--async-aging", String(asyncAging), "--shutdown-grace", "3"]
-                + limits.arguments,
+                + limits.arguments + policyOptions.arguments,
             logger: logger,
             onWorkerExit: { Recovery(layout: layout).sweepDeadWorkers() })
         let relay = relayOptions.postgresURL.map { url in
@@ -169,6 +192,7 @@ struct FrontendCommand: AsyncParsableCommand {
                     while !Task.isCancelled {
                         Recovery(layout: layout).sweepDeadWorkers()
                         AveragesFile(layout: layout).flush()
+                        audit.trim(retainDays: auditRetain)
                         await peaks.observe(SpoolCensus.take(layout))
                         await Pause.for(.seconds(2))
                     }
@@ -189,11 +213,12 @@ struct FrontendCommand: AsyncParsableCommand {
             return
         }
 
-        let (server, closeServer) = await factory.make()
+        let client = ClientIdentity(AuditClient(transport: .stdio))
+        let (server, closeServer) = await factory.make(client: client)
         let transport = BlockingStdioTransport(logger: logger)
         let modern = ModernStdio(writer: transport.writer, server: ModernServer(factory: factory, retain: limits.retain))
         await transport.serveModern(with: modern)
-        try await server.start(transport: transport)
+        try await server.start(transport: transport, initializeHook: client.hook)
         let stop = SignalWatch([SIGTERM, SIGINT, SIGHUP]) {
             Task { await transport.disconnect() }
         }

@@ -15,13 +15,19 @@ struct ServerFactory: Sendable {
     var followers: FileFollowers?
     var backups: BackupKeeper?
 
-    static let instructions = "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell. Job output is also readable as resources spool://jobs/<id>/stdout and .../stderr. With --watch, file_tail/file_read read logs your commands did not write (resources spool://files/<absolute path>); with --backup, backup_list/backup_diff/backup_restore undo changes to the work tree."
+    /// What the server tells every client, with the job policy in force (DESIGN.md: it says
+    /// exactly what is enforced).
+    var instructions: String {
+        Self.baseInstructions + " " + (service.policy?.description ?? PolicyReport.unknown)
+    }
+
+    static let baseInstructions = "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell. Job output is also readable as resources spool://jobs/<id>/stdout and .../stderr. With --watch, file_tail/file_read read logs your commands did not write (resources spool://files/<absolute path>); with --backup, backup_list/backup_diff/backup_restore undo changes to the work tree."
 
     /// A configured server, and the cleanup to run when its session ends.
-    func make() async -> (server: Server, close: @Sendable () async -> Void) {
+    func make(client: ClientIdentity) async -> (server: Server, close: @Sendable () async -> Void) {
         let server = Server(
             name: ServerIdentity.name, version: ServerIdentity.version,
-            instructions: Self.instructions,
+            instructions: instructions,
             capabilities: .init(logging: .init(), resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false)))
         let threshold = LogThreshold()
         var tools = SpoolTools(
@@ -34,6 +40,7 @@ struct ServerFactory: Sendable {
             })
         tools.roots = roots
         tools.backups = backups
+        tools.client = client
         let configured = tools
         let features = tools.features
         let resources = OutputResources(service: service)

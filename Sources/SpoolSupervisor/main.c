@@ -32,8 +32,12 @@
 // critical path, and it must depend on nothing that could fail after the worker is gone.
 //
 // Usage (called by spool-worker, not by people):
-//   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file|pipe) CWD SHELL LIMIT COMMAND
-//   spool-supervisor serve    (the fork server: forkserver.c)
+//   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file|pipe) CWD SHELL LIMIT COMMAND [POLICY]
+//   spool-supervisor serve [POLICY]                 (the fork server: forkserver.c)
+//   spool-supervisor probe [POLICY]                 (prints what the kernel here enforces)
+//   spool-supervisor confine [POLICY] -- PROGRAM ARGS (a session's shell, under the policy)
+// POLICY is flag pairs (policy.c): --write DIR, --read-only DIR, --network off,
+// --memory BYTES, --processes N, --file-size BYTES; it comes from the operator's flags.
 // LIMIT is the most bytes kept per output stream; 0 means no limit (the command then
 // writes straight into the files, with no copy at all).
 // File descriptors on entry: 0 = the job folder, already flock'ed by the worker
@@ -57,6 +61,8 @@
 #include <unistd.h>
 
 #include "exit_record.h"
+#include "job_cgroup.h"
+#include "policy.h"
 
 static long long mono_ns(void) {
     struct timespec ts;
@@ -137,7 +143,12 @@ struct keep {
     int sigfd;
     const char *failure;  // set when the loop could not go on
     char failure_text[256];
+    enum job_limit limit; // a cgroup limit the job hit
 };
+
+// The job's cgroup (limits), made by the supervisor before it forks the keeper, so that
+// whichever of the two keeps the command can tell a limit it hit and remove it.
+static struct job_cgroup cgroup = { .procs = { -1, -1, -1 }, .events = -1 };
 
 static int signal_fd(void) {
     sigset_t set;
@@ -193,12 +204,17 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
             long long left = next - mono_ns();
             wait_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
         }
-        struct pollfd fds[3] = {
+        // cgroup v2 wakes us when the processes limit is hit; v1 does not notify, so
+        // it is checked every second.
+        int watch_limit = cgroup.events >= 0 && k->limit == LIMIT_NONE;
+        if (watch_limit && cgroup.version == 1 && (wait_ms < 0 || wait_ms > 1000)) wait_ms = 1000;
+        struct pollfd fds[4] = {
             { k->sigfd, POLLIN, 0 },
             { pumps ? pumps[0].from : -1, POLLIN, 0 },
             { pumps ? pumps[1].from : -1, POLLIN, 0 },
+            { watch_limit ? cgroup.events : -1, POLLPRI, 0 },
         };
-        int ready = poll(fds, 3, wait_ms);
+        int ready = poll(fds, 4, wait_ms);
         if (ready < 0 && errno != EINTR) {
             // Without poll nothing can be enforced: end the command rather than leave it
             // running unsupervised, and record why.
@@ -223,6 +239,13 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
                 kill_at = mono_ns() + (long long)(k->grace * 1e9);
             }
         }
+        // A job that hit its processes limit is ended: a fork failed somewhere in it, so
+        // nothing it reports can be trusted, and a fork bomb would never end by itself.
+        if (watch_limit && job_cgroup_hit(&cgroup) == LIMIT_PROCESSES) {
+            k->limit = LIMIT_PROCESSES;
+            killpg(k->child, SIGKILL);
+            job_cgroup_kill(&cgroup);
+        }
         long long now = mono_ns();
         if (kill_at >= 0 && now >= kill_at) {
             killpg(k->child, SIGKILL);
@@ -238,9 +261,15 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
 }
 
 static void record(struct keep *k, long long out_dropped, long long err_dropped, int counts_known) {
-    char text[EXIT_RECORD_SIZE], counts[96];
+    char text[EXIT_RECORD_SIZE], counts[160];
     if (counts_known) snprintf(counts, sizeof counts, ",\"stdoutDropped\":%lld,\"stderrDropped\":%lld", out_dropped, err_dropped);
     else counts[0] = '\0';
+    // The limit is read before the cgroup goes; what is left of the job goes with it.
+    if (k->limit == LIMIT_NONE) k->limit = job_cgroup_hit(&cgroup);
+    if (k->limit != LIMIT_NONE)
+        snprintf(counts + strlen(counts), sizeof counts - strlen(counts), ",\"limit\":\"%s\"",
+                 k->limit == LIMIT_MEMORY ? "memory" : "processes");
+    if (cgroup.version) job_cgroup_remove(&cgroup);
     exit_record_format(text, sizeof text, k->child, k->have_status, k->status, k->timed_out, k->cancelled,
                        k->started, exit_record_now_ns(), counts, k->failure, NULL);
     exit_record_write(dir, &exit_fd, text, 1);
@@ -250,10 +279,54 @@ static void record(struct keep *k, long long out_dropped, long long err_dropped,
 
 int serve(void);
 static int supervise(int argc, char **argv);
+static int confine(int argc, char **argv);
+
+static int parse_policy(int argc, char **argv, int start) {
+    char error[256];
+    int end = policy_parse(&the_policy, argc, argv, start, error, sizeof error);
+    if (end < 0) fprintf(stderr, "spool-supervisor: %s\n", error);
+    return end;
+}
 
 int main(int argc, char **argv) {
-    if (argc == 2 && strcmp(argv[1], "serve") == 0) return serve();
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
+        if (parse_policy(argc, argv, 2) < 0) return 2;
+        // The jobs of this server share one network namespace, made once (see policy.h).
+        if (the_policy.network_off && policy_share_network_namespace() != 0)
+            fprintf(stderr, "spool-supervisor serve: no network namespace (%s); jobs rely on the seccomp filter\n", strerror(errno));
+        policy_prepare();
+        return serve();
+    }
+    if (argc >= 2 && strcmp(argv[1], "probe") == 0) {
+        if (parse_policy(argc, argv, 2) < 0) return 2;
+        struct enforcement e;
+        policy_probe(&the_policy, &e);
+        policy_print(&the_policy, &e);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "confine") == 0) return confine(argc, argv);
     return supervise(argc, argv);
+}
+
+// A session's shell: the policy, then exec. (Its commands run inside it, so they inherit
+// the policy; its limits are rlimits, since a session outlives any one command.)
+static int confine(int argc, char **argv) {
+    int end = parse_policy(argc, argv, 2);
+    if (end < 0) return 2;
+    if (end >= argc || strcmp(argv[end - 1], "--") != 0) {
+        fprintf(stderr, "spool-supervisor confine: expected POLICY -- PROGRAM ARGS\n");
+        return 2;
+    }
+    const char *tmpdir = getenv("SPOOL_PRIVATE_TMPDIR");
+    char error[512];
+    if (policy_apply(&the_policy, NULL, tmpdir && tmpdir[0] ? tmpdir : NULL, error, sizeof error) != 0) {
+        fprintf(stderr, "spool: the policy could not be applied, so the shell did not start: %s\n", error);
+        return 126;
+    }
+    unsetenv("SPOOL_PRIVATE_TMPDIR");
+    execv(argv[end], argv + end);
+    fprintf(stderr, "spool: cannot run %s: %s\n", argv[end], strerror(errno));
+    return 127;
 }
 
 // The fork server's children start here.
@@ -263,11 +336,13 @@ int supervise_entry(int argc, char **argv) {
 
 // Also entered in a child of the fork server, with the same descriptors and arguments.
 static int supervise(int argc, char **argv) {
-    if (argc != 9) {
+    if (argc < 9) {
         fprintf(stderr, "spool-supervisor: internal program of spool-worker; "
-                        "expected 8 arguments, got %d\n", argc - 1);
+                        "expected 8 arguments and a policy, got %d\n", argc - 1);
         return 2;
     }
+    // A fork server's children have the server's policy already.
+    if (argc > 9 && parse_policy(argc, argv, 9) < 0) return 2;
     dir = argv[1];
     double timeout = atof(argv[2]);
     double grace = atof(argv[3]);
@@ -350,6 +425,26 @@ static int supervise(int argc, char **argv) {
     // A command whose keeper dies is reparented to us, so we can carry on as its keeper.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+    // Under a policy with write roots, a private TMPDIR in the job's folder (writable by
+    // the job alone; the worker removes it with the job). Limits get a cgroup.
+    char tmpdir[4200], policy_error[512];
+    int policed = policy_is_set(&the_policy);
+    const char *job_tmp = NULL;
+    if (policed && the_policy.write_count > 0) {
+        snprintf(tmpdir, sizeof tmpdir, "%s/tmp", dir);
+        if (mkdir(tmpdir, 0700) == 0 || errno == EEXIST) job_tmp = tmpdir;
+    }
+    policy_error[0] = '\0';
+    if (policed && (the_policy.memory || the_policy.processes) && job_cgroup_available(&the_policy)) {
+        const char *slash = strrchr(dir, '/');
+        char name[300];
+        snprintf(name, sizeof name, "spool-%s-%d", slash ? slash + 1 : dir, (int)getpid());
+        if (job_cgroup_create(&cgroup, &the_policy, name, policy_error, sizeof policy_error) != 0 && policy_error[0] == '\0')
+            snprintf(policy_error, sizeof policy_error, "cannot make the job's cgroup");
+    }
+    if (policed && the_policy.write_count > 0 && !job_tmp && policy_error[0] == '\0')
+        snprintf(policy_error, sizeof policy_error, "cannot make the job's private TMPDIR %s: %s", tmpdir, strerror(errno));
+
     struct keep k = { .child = -1, .deadline = -1, .grace = grace, .keep_open = keep_open, .sigfd = sigfd };
     k.started = exit_record_now_ns();
     if (timeout > 0) k.deadline = mono_ns() + (long long)(timeout * 1e9);
@@ -385,8 +480,14 @@ static int supervise(int argc, char **argv) {
             dup2(child_out, 1);
             dup2(child_err, 2);
             // A job inherits nothing but 0-2, whatever a worker or library left open
-            // without close-on-exec (an inotify instance was seen here).
-            close_range(3, ~0U, 0);
+            // without close-on-exec (an inotify instance was seen here); the cgroup's
+            // procs files are close-on-exec and used just below.
+            close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+            if (policed && (policy_error[0] != '\0' ||
+                            policy_apply(&the_policy, cgroup.procs, job_tmp, policy_error, sizeof policy_error) != 0)) {
+                dprintf(2, "spool: the policy could not be applied, so the command did not run: %s\n", policy_error);
+                _exit(126);
+            }
             if (cwd[0] != '\0' && chdir(cwd) != 0) {
                 dprintf(2, "spool: cannot change to directory %s: %s\n", cwd, strerror(errno));
                 _exit(126);

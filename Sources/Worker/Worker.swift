@@ -164,7 +164,7 @@ actor Worker {
         case .openSession(let request):
             grants[entry.id] = grant
             let host = SessionHost(layout: layout, request: request, worker: name, idleLimit: limits.sessionIdle,
-                                   killGrace: runner.killGrace, committer: runner.committer, logger: logger)
+                                   killGrace: runner.killGrace, committer: runner.committer, confinement: runner.confinement, logger: logger)
             running[entry.id] = Task {
                 await host.serve()
                 self.finished(entry.id)

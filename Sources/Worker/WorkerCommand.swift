@@ -38,6 +38,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
 
+    @OptionGroup(title: "Job policy (enforced by the kernel; see README, Confining jobs)")
+    var policyOptions: PolicyOptions
+
     @OptionGroup(title: "Many hosts (run jobs from other hosts, through PostgreSQL)")
     var relayOptions: RelayOptions
 
@@ -61,6 +64,15 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("spool-supervisor not found at \(supervisor): build the whole package (swift build) or set SPOOL_SUPERVISOR")
         }
         let limits = limitOptions.limits
+        let report: PolicyReport
+        do {
+            report = try await PolicyProbe.report(supervisor: supervisor, policy: try policyOptions.policy(), required: policyOptions.required)
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(3)
+        }
+        if report.policy.isSet { logger.notice("\(report.description)") }
+        let confinement = Confinement(supervisor: supervisor, policy: report.policy)
         // The last recorder of a job's exit when its keeper, supervisor and fork server are
         // all gone (`OrphanReaper`).
         if OrphanReaper.becomeSubreaper() != 0 {
@@ -68,7 +80,8 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let runner = JobRunner(layout: layout, worker: name, killGrace: killGrace,
                                outputLimit: limits.outputLimit, logger: logger, committer: GroupCommitter(),
-                               forkServer: ForkServer(path: supervisor))
+                               forkServer: ForkServer(path: supervisor, policyArguments: report.policy.supervisorArguments),
+                               confinement: confinement)
         let worker = Worker(layout: layout, name: name, slots: slots, order: QueueOrder(asyncAging: asyncAging),
                             runner: runner, limits: limits, parent: parent, logger: logger)
         let shutdownGrace = self.shutdownGrace

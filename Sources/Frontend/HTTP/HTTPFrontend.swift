@@ -47,10 +47,10 @@ struct HTTPFrontend {
                 exposedHeaders: ["Mcp-Session-Id"]))
         }
         let modern = ModernHTTP(server: ModernServer(factory: factory, retain: retain), keepAlive: factory.progressKeepAlive)
-        MCPRoute.register(on: router, sessions: sessions, modern: modern, bodyTimeout: .seconds(limits.bodyTimeout), stallTimeout: .seconds(limits.stallTimeout))
+        MCPRoute.register(on: router, sessions: sessions, modern: modern, token: token != nil, bodyTimeout: .seconds(limits.bodyTimeout), stallTimeout: .seconds(limits.stallTimeout))
         EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics, stallTimeout: .seconds(limits.stallTimeout),
                              roots: factory.roots, followers: followers)
-        StatusRoutes.register(on: router, layout: layout, metrics: metrics, sessions: sessions)
+        StatusRoutes.register(on: router, layout: layout, policy: factory.service.policy, metrics: metrics, sessions: sessions)
 
         let logger = self.logger
         let app = Application(

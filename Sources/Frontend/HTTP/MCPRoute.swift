@@ -12,8 +12,11 @@ enum MCPRoute {
     /// (a command is at most 128 KiB, stdin a few MiB), far below what could hurt.
     static let maxBody = 4 << 20
 
-    static func register(on router: Router<SpoolRequestContext>, sessions: MCPSessions, modern: ModernHTTP, bodyTimeout: Duration, stallTimeout: Duration) {
+    /// - Parameter token: whether `--token` is set (a request that got here then carried it).
+    static func register(on router: Router<SpoolRequestContext>, sessions: MCPSessions, modern: ModernHTTP, token: Bool,
+                         bodyTimeout: Duration, stallTimeout: Duration) {
         let handler: @Sendable (Request, SpoolRequestContext) async throws -> Response = { request, context in
+            let origin = AuditClient(transport: .http, peer: context.channel.remoteAddress.map(Self.address), token: token)
             var request = request
             var body: Data?
             if request.method == .post {
@@ -34,15 +37,22 @@ enum MCPRoute {
                 headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
             }
             if ModernHTTP.claims(method: request.method, headers: headers, body: body) {
-                return await modern.respond(method: request.method, headers: headers, body: body,
+                return await modern.respond(method: request.method, headers: headers, body: body, origin: origin,
                                             stall: StallGuard(context, limit: stallTimeout))
             }
             let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
-            return response(await sessions.handle(mcpRequest), request: request, stall: StallGuard(context, limit: stallTimeout))
+            return response(await sessions.handle(mcpRequest, origin: origin), request: request, stall: StallGuard(context, limit: stallTimeout))
         }
         router.post("mcp", use: handler)
         router.get("mcp", use: handler)
         router.delete("mcp", use: handler)
+    }
+
+    /// "127.0.0.1:54321" or "[::1]:54321".
+    static func address(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress else { return "\(address)" }
+        let host = ip.contains(":") ? "[\(ip)]" : ip
+        return address.port.map { "\(host):\($0)" } ?? host
     }
 
     static let tooLarge = "request body larger than \(maxBody) bytes: a JSON-RPC message may be at most 4 MiB (write large input to a file and have the command read it)"

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCP
+import Spool
 
 /// The MCP sessions of the HTTP endpoint, by `Mcp-Session-Id`: each has its own transport
 /// and server. Sessions idle longer than `idleLimit` expire; shutdown ends them all.
@@ -25,7 +26,7 @@ actor MCPSessions {
 
     var count: Int { entries.count }
 
-    func handle(_ request: MCP.HTTPRequest) async -> MCP.HTTPResponse {
+    func handle(_ request: MCP.HTTPRequest, origin: AuditClient) async -> MCP.HTTPResponse {
         if let id = request.header(HTTPHeaderName.sessionID) {
             guard let entry = entries[id] else {
                 return .error(statusCode: 404, .invalidRequest("Not Found: no session \(id.prefix(80)) (it ended or expired); send a new initialize request without Mcp-Session-Id"))
@@ -51,9 +52,12 @@ actor MCPSessions {
         }
         let id = UUID().uuidString.lowercased()
         let transport = SpoolHTTPTransport(sessionID: id, logger: logger)
-        let (server, close) = await factory.make()
+        var client = origin
+        client.mcpSession = id
+        let identity = ClientIdentity(client)
+        let (server, close) = await factory.make(client: identity)
         do {
-            try await server.start(transport: transport)
+            try await server.start(transport: transport, initializeHook: identity.hook)
         } catch {
             return .error(statusCode: 500, .internalError("cannot start an MCP session: \(error)"))
         }

@@ -2,10 +2,19 @@ import Spool
 
 /// Persistent sessions as the tools see them.
 extension JobService {
-    func startSession(cwd: String?, env: [String: String]?, shell: String?) throws(ToolError) -> SessionID {
+    /// Opens a session after its `accepted` audit line (returned for the caller to flush
+    /// before it hands out the session id).
+    func startSession(cwd: String?, env: [String: String]?, shell: String?, client: AuditClient) throws(ToolError) -> (SessionID, PendingSync) {
         let record = SessionRecord(session: .make(), state: .queued, cwd: cwd, env: env, shell: shell, createdAt: .now)
-        do { try sessions.create(record) } catch { throw .spool(error) }
-        return record.session
+        var line = AuditEntry(.accepted, host: AuditLog.host, client: client, session: record.session)
+        line.tool = ToolName.sessionStart.rawValue
+        line.cwd = cwd
+        line.shell = shell
+        line.env = env.map { $0.keys.sorted() }
+        let pending: PendingSync
+        do { pending = try audit.append(line) } catch { throw .spool(error) }
+        do { try sessions.create(record, client: client) } catch { throw .spool(error) }
+        return (record.session, pending)
     }
 
     /// The session's record, or a tool error an agent can act on.

@@ -13,6 +13,9 @@ struct JobService: Sendable {
     let committer = GroupCommitter()
     /// The waiting requests, kept from inotify (`start` counts from it).
     let queueIndex: QueueIndex
+    /// The job policy this spool-mcp hands its workers, and what the kernel here enforces
+    /// of it (`stats`, `/health`, the server instructions).
+    var policy: PolicyReport?
 
     init(layout: SpoolLayout, order: QueueOrder, watcher: SpoolWatcher, maxRunning: Int = 0) {
         self.layout = layout
@@ -32,12 +35,36 @@ struct JobService: Sendable {
         try await watcher.watch(layout.done, mask: WatchMask.arrivals)
     }
 
+    var audit: AuditLog { AuditLog(layout: layout) }
+
+    /// A queued request and its `accepted` audit line, each still to be flushed.
+    struct Submission: Sendable {
+        let request: PendingSync
+        let audit: PendingSync
+    }
+
     /// Queues a request (a session's command in its session's queue, others in the
-    /// spool's) without fsync. Whoever replies with its job id before it has ended first
-    /// commits the returned flush (DESIGN.md: durability follows the promise).
-    func submit(_ request: JobRequest) throws(SpoolError) -> PendingSync {
-        if request.session != nil, let pending = try sessions.submitDeferred(request) { return pending }
-        return try queue.submitDeferred(request)
+    /// spool's) without fsync, after its `accepted` audit line: a request the log cannot
+    /// record is not queued. Whoever replies with its job id before it has ended first
+    /// commits both flushes (DESIGN.md: durability follows the promise).
+    func submit(_ request: JobRequest, tool: String) throws(SpoolError) -> Submission {
+        let line = try audit.append(.accepted(request, tool: tool))
+        do {
+            if request.session != nil, let pending = try sessions.submitDeferred(request) { return Submission(request: pending, audit: line) }
+            return Submission(request: try queue.submitDeferred(request), audit: line)
+        } catch {
+            var refused = AuditEntry(.refused, host: AuditLog.host, client: request.client, job: request.job, session: request.session)
+            refused.tool = tool
+            refused.reason = "accepted, but it could not be queued: \(error)"
+            audit.record(refused, committer: committer)
+            throw error
+        }
+    }
+
+    /// Flushes a submission nobody was promised (a `run` that ended within its wait).
+    func commitLater(_ submission: Submission) {
+        committer.commitLater(submission.request)
+        committer.commitLater(submission.audit)
     }
 
     func snapshot(_ id: JobID) throws(SpoolError) -> JobInspector.Snapshot {

@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import Spool
 
 /// A 2026-07-28 request whose envelope (`params._meta`) passed every check.
 struct ModernRequest: Sendable {
@@ -10,6 +11,20 @@ struct ModernRequest: Sendable {
     var capabilities: [String: Value]
     /// `io.modelcontextprotocol/logLevel`: without it no `notifications/message` may be sent.
     var logLevel: String?
+    /// `io.modelcontextprotocol/clientInfo`'s name and version, when the request has one.
+    var clientName: String?
+    var clientVersion: String?
+    /// How the request came (set by the transport; stdio unless the HTTP route says otherwise).
+    var origin = AuditClient(transport: .stdio)
+
+    /// Who asked, for the audit log.
+    var client: AuditClient {
+        var client = origin
+        client.name = clientName
+        client.version = clientVersion
+        client.protocolVersion = ModernProtocol.version
+        return client
+    }
 
     var progressToken: Value? {
         guard case .object(let meta)? = params["_meta"], let token = meta["progressToken"] else { return nil }
@@ -79,8 +94,13 @@ enum ModernEnvelope {
         guard case .object(let capabilities) = meta[ModernProtocol.clientCapabilitiesKey]! else {
             return .failure(.invalidParams("\(ModernProtocol.clientCapabilitiesKey) must be an object"))
         }
-        return .success(ModernRequest(id: id, method: method, params: params, capabilities: capabilities,
-                                      logLevel: meta[ModernProtocol.logLevelKey]?.stringValue))
+        var request = ModernRequest(id: id, method: method, params: params, capabilities: capabilities,
+                                    logLevel: meta[ModernProtocol.logLevelKey]?.stringValue)
+        if case .object(let info)? = meta[ModernProtocol.clientInfoKey] {
+            request.clientName = info["name"]?.stringValue
+            request.clientVersion = info["version"]?.stringValue
+        }
+        return .success(request)
     }
 }
 

@@ -32,7 +32,7 @@ struct ModernHTTP: Sendable {
         return ModernEnvelope.isModern(json)
     }
 
-    func respond(method: HTTPRequest.Method, headers: [String: String], body: Data?, stall: StallGuard) async -> Response {
+    func respond(method: HTTPRequest.Method, headers: [String: String], body: Data?, origin: AuditClient, stall: StallGuard) async -> Response {
         guard method == .post else {
             var response = Self.json(status: 405, ModernError(code: ModernProtocol.Code.invalidRequest,
                 message: "Method Not Allowed: \(ModernProtocol.version) is POST only (no GET stream: use subscriptions/listen; no sessions to DELETE)").response(id: .null))
@@ -65,11 +65,12 @@ struct ModernHTTP: Sendable {
             }
             return Response(status: .accepted)
         }
-        let request0: ModernRequest
+        var request0: ModernRequest
         switch ModernEnvelope.classify(message, headers: headers) {
         case .failure(let error): return Self.json(status: ModernProtocol.httpStatus(of: error.code), error.response(id: id))
         case .success(let value): request0 = value
         }
+        request0.origin = origin
         let isListen = request0.method == "subscriptions/listen"
         if isListen && !accept.contains("text/event-stream") {
             return Self.json(status: 406, ModernError(code: ModernProtocol.Code.invalidRequest, message: "Not Acceptable: subscriptions/listen answers with a stream; send Accept: text/event-stream").response(id: id))

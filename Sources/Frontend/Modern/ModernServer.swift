@@ -69,7 +69,7 @@ struct ModernServer: Sendable {
                 "logging": [:],
                 "extensions": [.init(stringLiteral: ModernProtocol.tasksExtension): [:]],
             ],
-            "instructions": .string(ServerFactory.instructions + " With the tasks extension, start (and a run that outlasts its wait) returns a task: poll tasks/get."),
+            "instructions": .string(factory.instructions + " With the tasks extension, start (and a run that outlasts its wait) returns a task: poll tasks/get."),
             "ttlMs": 300_000,
             "cacheScope": "public",
         ]
@@ -89,6 +89,7 @@ struct ModernServer: Sendable {
             })
         tools.roots = factory.roots
         tools.backups = factory.backups
+        tools.client = ClientIdentity(request.client)
         return tools
     }
 

@@ -32,6 +32,7 @@ struct JobView: Codable, Sendable {
     var stdoutDropped: Int64?
     var stderrDropped: Int64?
     var reason: String?
+    var policy: JobPolicy?
 
     init(_ snapshot: JobInspector.Snapshot, estimator: QueueEstimator? = nil) {
         let status = snapshot.status
@@ -55,12 +56,13 @@ struct JobView: Codable, Sendable {
         stdoutBytes = status.stdoutBytes
         stderrBytes = status.stderrBytes
         reason = status.reason
+        policy = status.policy
     }
 
     enum CodingKeys: String, CodingKey {
         case job, state, priority, position, etaSeconds, session, worker, host, pid, exitCode, signal, createdAt, startedAt,
              finishedAt, stdoutBytes, stderrBytes, stdout, stderr, stdoutOffset, stderrOffset, truncated, stdoutDropped,
-             stderrDropped, reason
+             stderrDropped, reason, policy
     }
 
     /// As synthesized, except that a queued job always carries `etaSeconds`, as `null`
@@ -91,6 +93,7 @@ struct JobView: Codable, Sendable {
         try c.encodeIfPresent(stdoutDropped, forKey: .stdoutDropped)
         try c.encodeIfPresent(stderrDropped, forKey: .stderrDropped)
         try c.encodeIfPresent(reason, forKey: .reason)
+        try c.encodeIfPresent(policy, forKey: .policy)
     }
 
     /// One line a person (or agent) reads first.
@@ -118,6 +121,10 @@ struct JobView: Codable, Sendable {
             text += "; output limit reached: \(stdoutDropped) stdout and \(stderrDropped) stderr bytes were dropped"
         }
         if let reason { text += "; \(reason)" }
+        // An agent must know a denied write or connection is the policy, not a bug in its command.
+        if let policy, policy.isSet, [.failed, .timedOut].contains(state) {
+            text += "; it ran under the job policy: \(policy.summary)"
+        }
         return text
     }
 }

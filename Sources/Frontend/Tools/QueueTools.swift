@@ -15,6 +15,7 @@ extension SpoolTools {
         let id = try args.job()
         let target = try args.choice("priority", Priority.self) ?? .sync
         let outcome = try service.promote(id, to: target)
+        if case .moved = outcome { audit(.promoted, job: id, tool: .promote) { $0.priority = target } }
         let view = JobView(try service.snapshot(id), estimator: service.estimator())
         let result: PromoteResult
         let text: String
@@ -75,6 +76,8 @@ extension SpoolTools {
         /// Durable flushes this spool-mcp made for the replies that promised them.
         var flushes: Flushes
         struct Flushes: Codable { var rounds: Int; var files: Int }
+        /// The job policy and what the kernel here enforces of it.
+        var policy: PolicyReport?
     }
 
     func stats(_ arguments: [String: Value]?) async throws -> CallTool.Result {
@@ -89,7 +92,8 @@ extension SpoolTools {
             averages: estimator.averages,
             etaSeconds: .init(sync: estimator.etaForNext(.sync), async: estimator.etaForNext(.async)),
             sessions: sessions, peaks: peaks,
-            flushes: .init(rounds: service.committer.rounds, files: service.committer.filesFlushed))
+            flushes: .init(rounds: service.committer.rounds, files: service.committer.filesFlushed),
+            policy: service.policy)
         func seconds(_ value: Double?) -> String { value.map { ToolArguments.format(($0 * 100).rounded() / 100) + " s" } ?? "unknown" }
         var lines = [
             "queue: \(census.queuedSync) sync, \(census.queuedAsync) async; running: \(census.running) of \(estimator.capacity) slot(s) on \(census.workers) worker(s)",
@@ -102,6 +106,7 @@ extension SpoolTools {
         }
         lines.append("open sessions: \(sessions)")
         lines.append("durable flushes by this spool-mcp: \(result.flushes.files) request(s) in \(result.flushes.rounds) round(s)")
+        lines.append(service.policy?.description ?? PolicyReport.unknown)
         lines.append("peaks since \(peaks.since): queue \(peaks.queuedSync) sync / \(peaks.queuedAsync) async, running \(peaks.running)")
         return try CallTool.Result(content: [Tool.Content.text(text: lines.joined(separator: "\n"), annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
     }

@@ -16,7 +16,10 @@ extension SpoolTools {
             settings = try CommandSettings.check(cwd: cwdArgument, shell: shellArgument, env: envArgument, workingDirectory: workingDirectory)
         } catch { throw ToolError.problem(error, tool: args.tool) }
         let (cwd, shell, env) = (settings.cwd, settings.shell, settings.env)
-        let id = try service.startSession(cwd: cwd, env: env, shell: shell)
+        let (id, line) = try service.startSession(cwd: cwd, env: env, shell: shell, client: client.current)
+        do { try await service.committer.commit(line) } catch {
+            throw ToolError.refused(tool: args.tool, reason: "session \(id) was opened, but its audit line could not be made durable (\(error)); check the spool's disk")
+        }
         let record = await service.waitReady(id, timeout: Self.sessionReadyWait)
             ?? SessionRecord(session: id, state: .queued, cwd: cwd, env: env, shell: shell, createdAt: .now)
         follow(id, announced: record.state != .queued)

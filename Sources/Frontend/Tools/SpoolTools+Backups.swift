@@ -44,6 +44,10 @@ extension SpoolTools {
         let path = try args.string("path")
         let restored: BackupKeeper.Restore
         do { restored = try await keeper(args.tool).restore(backup, path: path) } catch let error as BackupError { throw ToolError.backup(error, tool: args.tool) }
+        audit(.restored, tool: .backupRestore) {
+            $0.commit = restored.backup
+            $0.paths = [restored.path ?? "."]
+        }
         var text = "restored \(restored.path ?? "the whole tree") from backup \(restored.backup.prefix(12)): \(restored.filesWritten) file(s) written, \(restored.filesRemoved.count) removed"
         if let undo = restored.undo { text += "\nTo undo, restore backup \(undo) (the state just before)." }
         return try CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: restored))

@@ -19,6 +19,8 @@ struct SpoolTools: Sendable {
     var roots = WatchRoots.none
     /// `--backup`.
     var backups: BackupKeeper?
+    /// Who calls (for the audit log and the request file).
+    var client = ClientIdentity(AuditClient(transport: .stdio))
 
     /// The optional parts that are on, whose tools are listed.
     var features: Set<ToolFeature> {
@@ -62,10 +64,30 @@ struct SpoolTools: Sendable {
             case .backupRestore: return try await backupRestore(arguments)
             }
         } catch let error as ToolError {
+            refused(tool, arguments, reason: error.description)
             return CallTool.Result(content: [Tool.Content.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
         } catch let error as SpoolError {
+            refused(tool, arguments, reason: error.description)
             return CallTool.Result(content: [Tool.Content.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
         }
+    }
+
+    /// The audit log's `refused` line for a request Spool would not accept (DESIGN.md).
+    private func refused(_ tool: ToolName, _ arguments: [String: Value]?, reason: String) {
+        guard [.run, .start, .sessionStart].contains(tool) else { return }
+        var line = AuditEntry(.refused, host: AuditLog.host, client: client.current)
+        line.tool = tool.rawValue
+        line.reason = reason
+        if case .string(let command)? = arguments?["command"] { line.command = String(command.prefix(4096)) }
+        service.audit.record(line, committer: service.committer)
+    }
+
+    /// A line for something a client did to a job (cancelled, promoted).
+    func audit(_ event: AuditEntry.Event, job: JobID? = nil, session: SessionID? = nil, tool: ToolName, update: (inout AuditEntry) -> Void = { _ in }) {
+        var line = AuditEntry(event, host: AuditLog.host, client: client.current, job: job, session: session)
+        line.tool = tool.rawValue
+        update(&line)
+        service.audit.record(line, committer: service.committer)
     }
 
     // MARK: run / start
@@ -86,6 +108,7 @@ struct SpoolTools: Sendable {
             timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
             stdin: stdin, shell: settings.shell, priority: priority)
         request.retries = try args.integer("retries", range: 0...JobRequest.maxRetries)
+        request.client = client.current
         if let problem = request.requestProblem { throw .problem(problem, tool: args.tool) }
         return request
     }
@@ -107,8 +130,9 @@ struct SpoolTools: Sendable {
         if args.values["retries"] != nil {
             throw .invalid(tool: args.tool, argument: "retries", reason: "does not apply to a session command: a session lives on one host")
         }
-        let request = JobRequest(command: command, timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
+        var request = JobRequest(command: command, timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
                                  stdin: stdin, priority: .sync, session: session)
+        request.client = client.current
         if let problem = request.requestProblem { throw .problem(problem, tool: args.tool) }
         return request
     }
@@ -140,7 +164,7 @@ struct SpoolTools: Sendable {
         let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
         let request = try request(args, priority: .sync)
         let backupNote = await backUpBefore(request)
-        let pending: PendingSync
+        let pending: JobService.Submission
         let snapshots: [JobID: JobInspector.Snapshot]
         if let progress {
             // The job folder exists before the request is queued, so its watch sees
@@ -149,13 +173,13 @@ struct SpoolTools: Sendable {
             try FileSystem.makeDirectory(directory)
             try await service.watcher.watch(directory, mask: WatchMask.arrivals | WatchMask.changes)
             let events = service.watcher.events()
-            pending = try service.submit(request)
+            pending = try service.submit(request, tool: args.tool)
             let follower = Task { await progress.follow(request.job, service: service, events: events, keepAlive: progressKeepAlive) }
             snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
             follower.cancel()
             await service.watcher.unwatch(directory)
         } else {
-            pending = try service.submit(request)
+            pending = try service.submit(request, tool: args.tool)
             snapshots = await service.waitFinal([request.job], any: true, timeout: wait)
         }
         guard let snapshot = snapshots[request.job] else { throw ToolError.spool(.unknownJob(request.job)) }
@@ -165,7 +189,7 @@ struct SpoolTools: Sendable {
         }
         // Only a reply that hands out the job id for later promises the job survives a
         // power cut; a complete result promises only itself, so no flush is on its path.
-        if !snapshot.status.state.isFinal { try await commit(pending, job: request.job, tool: args.tool) }
+        if !snapshot.status.state.isFinal { try await commit(pending, job: request.job, tool: args.tool) } else { service.commitLater(pending) }
         let estimator = snapshot.status.state == .queued ? service.estimator() : nil
         var view = JobView(snapshot, estimator: estimator)
         try attachOutput(&view)
@@ -194,8 +218,13 @@ struct SpoolTools: Sendable {
     }
 
     /// Makes a queued request durable before its job id is handed out.
-    private func commit(_ pending: PendingSync, job: JobID, tool: String) async throws(ToolError) {
-        do { try await service.committer.commit(pending) } catch {
+    private func commit(_ pending: JobService.Submission, job: JobID, tool: String) async throws(ToolError) {
+        // The accepted line is as durable as the reply that hands out the job id.
+        do {
+            async let line: Void = service.committer.commit(pending.audit)
+            try await service.committer.commit(pending.request)
+            try await line
+        } catch {
             throw .refused(tool: tool, reason: "job \(job) was queued and will run, but it could not be made durable (\(error)), so it may not survive a power cut; check the spool's disk, then use status with job \(job)")
         }
     }
@@ -209,7 +238,7 @@ struct SpoolTools: Sendable {
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
         let backupNote = await backUpBefore(request)
-        try await commit(service.submit(request), job: request.job, tool: args.tool)
+        try await commit(service.submit(request, tool: args.tool), job: request.job, tool: args.tool)
         // The index (or one listing) serves the census, the ETA and the position; a job the
         // index has not seen yet is looked up in the folders.
         var queued = await service.queueIndex.entries() ?? service.queue.entries()
@@ -367,6 +396,7 @@ struct SpoolTools: Sendable {
         }
         let id = try args.job()
         let outcome = try service.cancel(id)
+        audit(.cancelled, job: id, tool: .cancel) { $0.reason = "\(outcome)" }
         var text: String
         let word: String
         switch outcome {

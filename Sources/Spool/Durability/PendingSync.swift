@@ -13,9 +13,14 @@ public struct PendingSync: Sendable {
     public private(set) var directories: [String]
 
     init(file: OwnedDescriptor, path: String, directory: String) {
+        self.init(file: file, path: path, directories: [directory])
+    }
+
+    /// A file whose name is on disk already (an append) needs no folder flush.
+    init(file: OwnedDescriptor, path: String, directories: [String]) {
         self.file = file
         self.path = path
-        self.directories = [directory]
+        self.directories = directories
     }
 
     /// The same flush, also covering the entries of `directory` (where the file moved next).

@@ -36,13 +36,15 @@ public struct SpoolLayout: Sendable, Hashable {
     public func workerLock(_ name: WorkerName) -> String { workers + "/" + name.rawValue + ".lock" }
     public var sessions: String { root + "/sessions" }
     public var bad: String { root + "/bad" }
+    /// `audit/<YYYY-MM-DD>.jsonl`: who ran what (DESIGN.md, "Audit log").
+    public var audit: String { root + "/audit" }
     public var stats: String { root + "/stats.json" }
     /// The host name this spool serves in a many-hosts setup, and the spool's own id.
     public var hostRecord: String { root + "/host.json" }
 
     /// The folders that must exist before anyone writes into the spool.
     public var directories: [String] {
-        [root, tmp, queue, queue(.sync), queue(.async), active, done, jobs, workers, sessions, bad, slots, events, tasks]
+        [root, tmp, queue, queue(.sync), queue(.async), active, done, jobs, workers, sessions, bad, slots, events, tasks, audit]
     }
 
     /// Creates the spool's folders (like `mkdir -p`); safe to call from every process.
@@ -117,4 +119,6 @@ public enum SessionFile: String, Sendable, CaseIterable {
     case shellLog = "shell.log"
     /// Present once someone asked for the session to end.
     case end
+    /// The session's private TMPDIR under a policy with write roots.
+    case tmp
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The job lifecycle's rules, as pure functions of `JobFacts`: what state a job is in, what
 /// recovering it means, what a cancel does, and what its final record says. No I/O:
 /// `JobInspector`, `Recovery`, `JobService` and the worker read the facts, ask here, and
@@ -215,7 +217,9 @@ public enum JobLifecycle {
         status.exitCode = outcome.exitCode
         status.signal = outcome.signal
         status.finishedAt = ending.finishedAt
-        if let reason = ending.reason ?? defaultReason(outcome, timeout: origin.timeout) { status.reason = reason }
+        if let reason = ending.reason ?? defaultReason(outcome, timeout: origin.timeout) ?? policyReason(outcome, status.policy) {
+            status.reason = reason
+        }
         status.recordDropped(ending)
         switch outcome {
         case .rejected: (status.stdoutBytes, status.stderrBytes) = (0, 0)
@@ -223,6 +227,14 @@ public enum JobLifecycle {
         default: (status.stdoutBytes, status.stderrBytes) = (stdoutBytes, stderrBytes)
         }
         return status
+    }
+
+    /// A file-size limit shows as SIGXFSZ, or as 128 + SIGXFSZ from the shell that ran the killed program.
+    static func policyReason(_ outcome: JobOutcome, _ policy: JobPolicy?) -> String? {
+        guard let limit = policy?.fileSize else { return nil }
+        let xfsz = SIGXFSZ
+        guard outcome.signal == xfsz || outcome.exitCode == 128 + xfsz else { return nil }
+        return "a file reached the job file-size limit (--job-file-size \(limit) bytes), so the kernel stopped the write (SIGXFSZ)"
     }
 
     static func defaultReason(_ outcome: JobOutcome, timeout: Double?) -> String? {

@@ -5,6 +5,8 @@ public struct JobOrigin: Sendable, Equatable {
     public var createdAt: Timestamp
     public var session: SessionID?
     public var timeout: Double?
+    /// Who asked, for the audit log's `finished` line.
+    public var client: AuditClient?
 
     public init(job: JobID, priority: Priority, createdAt: Timestamp? = nil, session: SessionID? = nil, timeout: Double? = nil) {
         self.job = job
@@ -17,5 +19,6 @@ public struct JobOrigin: Sendable, Equatable {
     public init(_ request: JobRequest) {
         self.init(job: request.job, priority: request.priority, createdAt: request.createdAt,
                   session: request.session, timeout: request.timeout)
+        client = request.client
     }
 }

@@ -45,6 +45,10 @@ public enum JobOutcome: Sendable, Equatable {
     public init(_ exit: SupervisorExit) {
         if let failure = exit.failure {
             self = .failed(reason: failure, code: exit.exitCode, signal: exit.signal)
+        } else if let limit = exit.limit, !exit.cancelled, !exit.timedOut {
+            // Whatever its exit code: a process of it was killed, or a fork failed.
+            let why = limit == "memory" ? "the kernel killed a process of it at its memory limit" : "a fork failed at its processes limit, and the job was ended"
+            self = .failed(reason: "it reached the job \(limit) limit (--job-\(limit)): \(why)", code: exit.exitCode, signal: exit.signal)
         } else if exit.cancelled {
             self = .cancelled(code: exit.exitCode, signal: exit.signal, started: true)
         } else if exit.timedOut {

@@ -84,6 +84,15 @@ public struct JobTransitions: Sendable {
             if moved { FileSystem.syncDirectory(layout.done) }
         }
         if moved {
+            // The one place every end passes: its audit line (DESIGN.md, "Audit log").
+            var line = AuditEntry(.finished, host: AuditLog.host, client: origin.client, job: id, session: origin.session,
+                                  time: status.finishedAt ?? .now)
+            line.state = status.state
+            line.exitCode = status.exitCode
+            line.signal = status.signal
+            line.reason = status.reason
+            line.worker = worker
+            AuditLog(layout: layout).record(line, committer: committer)
             if let startedAt = status.startedAt, let finishedAt = status.finishedAt, ending.startedAt != nil {
                 AveragesFile(layout: layout).record(status.priority, wait: startedAt.seconds(since: status.createdAt),
                                                     run: finishedAt.seconds(since: startedAt))
@@ -108,9 +117,13 @@ public struct JobTransitions: Sendable {
         guard try move(id, from: place, to: .done) else { return false }
         try FileSystem.makeDirectory(layout.job(id))
         let ending = JobEnding(outcome: .cancelled(code: nil, signal: nil, started: false), finishedAt: .now, reason: reason)
-        try records.writeStatus(JobLifecycle.finalStatus(origin, worker: nil, previous: nil, ending: ending,
-                                                         stdoutBytes: 0, stderrBytes: 0))
+        let status = JobLifecycle.finalStatus(origin, worker: nil, previous: nil, ending: ending, stdoutBytes: 0, stderrBytes: 0)
+        try records.writeStatus(status)
         FileSystem.syncDirectory(layout.done)
+        var line = AuditEntry(.finished, host: AuditLog.host, client: origin.client, job: id, session: origin.session)
+        line.state = status.state
+        line.reason = status.reason
+        AuditLog(layout: layout).record(line, committer: committer)
         return true
     }
 

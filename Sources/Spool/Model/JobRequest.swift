@@ -23,6 +23,9 @@ public struct JobRequest: Codable, Sendable, Equatable {
     /// How many times a job run on another host may be claimed again when that host is
     /// lost while running it (its lease ran out). 0 or nil: it is reported `lost`.
     public var retries: Int?
+    /// The MCP client that asked for it (DESIGN.md, "Audit log"); nil for a request
+    /// dropped into the queue by hand.
+    public var client: AuditClient?
 
     /// `stdin: "pipe"`: input arrives through `send_input` while the job runs.
     public var stdinIsPipe: Bool { stdin == Self.stdinPipe }
@@ -56,7 +59,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries
+        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries, client
     }
 
     /// Hand-written requests (a file dropped into the queue) may leave out everything but
@@ -82,6 +85,8 @@ public struct JobRequest: Codable, Sendable, Equatable {
         session = try c.decodeIfPresent(SessionID.self, forKey: .session)
         kind = try c.decodeIfPresent(RequestKind.self, forKey: .kind)
         retries = try c.decodeIfPresent(Int.self, forKey: .retries)
+        // Only a record of who asked: a malformed one does not make the request unrunnable.
+        client = (try? c.decodeIfPresent(AuditClient.self, forKey: .client)) ?? nil
     }
 
     /// Why the request cannot be run, in words a user can act on; nil when fine.

@@ -37,6 +37,8 @@ public struct JobStatus: Codable, Sendable, Equatable {
     public var host: String?
     /// Which claim of a remote job this is (the fencing token; it grows with every claim).
     public var attempt: Int64?
+    /// The job policy it ran under (with what the kernel did not enforce of it).
+    public var policy: JobPolicy?
 
     public init(
         job: JobID, state: JobState, priority: Priority, worker: WorkerName? = nil,
@@ -79,6 +81,8 @@ public struct SupervisorExit: Codable, Sendable, Equatable {
     /// Who recorded the exit when it was not the keeper: "fork server" or "worker", which
     /// inherited the command after its keeper and supervisor died.
     public var recordedBy: String?
+    /// A limit of the job policy the job hit ("memory" or "processes"), read from its cgroup.
+    public var limit: String?
 
     public init(pid: Int32, exitCode: Int32?, signal: Int32?, timedOut: Bool, cancelled: Bool,
                 startedAtNs: Int64, finishedAtNs: Int64, stdoutDropped: Int64? = nil, stderrDropped: Int64? = nil) {
@@ -95,7 +99,7 @@ public struct SupervisorExit: Codable, Sendable, Equatable {
 
     /// The final state this exit means.
     public var state: JobState {
-        if failure != nil { return .failed }
+        if failure != nil || limit != nil { return .failed }
         if cancelled { return .cancelled }
         if timedOut { return .timedOut }
         return exitCode == 0 ? .succeeded : .failed

@@ -13,7 +13,7 @@ public struct SessionStore: Sendable {
     }
 
     /// Creates the session folder and queues the request that opens it.
-    public func create(_ record: SessionRecord) throws(SpoolError) {
+    public func create(_ record: SessionRecord, client: AuditClient? = nil) throws(SpoolError) {
         let id = record.session
         try FileSystem.makeDirectory(layout.sessionQueue(id))
         try FileSystem.makeDirectory(layout.sessionRunning(id))
@@ -21,9 +21,11 @@ public struct SessionStore: Sendable {
             try AtomicFile.write(Array((cwd + "\n").utf8), to: layout.session(id, .cwd), layout: layout)
         }
         try write(record)
-        try SpoolQueue(layout: layout).submit(JobRequest(
+        var request = JobRequest(
             job: id.opener, command: "", cwd: record.cwd, env: record.env, shell: record.shell,
-            priority: .sync, createdAt: record.createdAt, session: id, kind: .session))
+            priority: .sync, createdAt: record.createdAt, session: id, kind: .session)
+        request.client = client
+        try SpoolQueue(layout: layout).submit(request)
     }
 
     public func record(_ id: SessionID) throws(SpoolError) -> SessionRecord? {

@@ -13,11 +13,14 @@ import Spool
 /// on its pid pipe, not through the server.
 actor ForkServer {
     let path: String
+    /// The job policy's flags: the server applies them to every job it forks (policy.c).
+    let policyArguments: [String]
     private var socket: Int32 = -1
     private var pid: pid_t = 0
 
-    init(path: String) {
+    init(path: String, policyArguments: [String] = []) {
         self.path = path
+        self.policyArguments = policyArguments
     }
 
     enum Failure: Error, CustomStringConvertible {
@@ -90,7 +93,7 @@ actor ForkServer {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         _ = spool_spawnattr_clean(&attributes, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("serve"), nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path, "serve"] + policyArguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
         let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)

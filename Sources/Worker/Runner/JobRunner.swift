@@ -23,6 +23,8 @@ struct JobRunner: Sendable {
     let committer: GroupCommitter
     /// Forks each job's supervisor.
     let forkServer: ForkServer
+    /// The job policy (the fork server applies it; status.json carries it).
+    let confinement: Confinement
 
     var records: JobRecords { JobRecords(layout: layout) }
     var transitions: JobTransitions { JobTransitions(layout: layout, committer: committer) }
@@ -79,6 +81,8 @@ struct JobRunner: Sendable {
             withExtendedLifetime(lock) {}
         }
         defer { if let pid = running?.pid { OrphanReaper.release(pid) } }
+        // The job's private TMPDIR goes with the job (its command has ended: the lock is free or the record is there).
+        defer { if confinement.policy.isSet { FileSystem.removeTree(directory + "/tmp") } }
         // Our own hold on the lock has ended: from now on it is held only by a live keeper.
         if let supervisor = running?.supervisorPid { OrphanReaper.collectSupervisor(supervisor) }
         var facts = JobFacts(job: id, place: .claimed(worker))
@@ -196,9 +200,11 @@ struct JobRunner: Sendable {
             job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
             supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now)
         status.keeperPid = pids.dropFirst().first
+        if confinement.policy.isSet { status.policy = confinement.policy }
         // Never collected by this worker's sweep of orphans before its exit is recorded.
         OrphanReaper.keep(pid)
         try records.writeStatus(status, durable: false)
+        AuditLog(layout: layout).record(.started(request, worker: worker, pid: pid), committer: committer)
         // Markers that came before there was a keeper to tell; later ones are relayed
         // by `relayMarkers` as they arrive.
         MarkerRelay.relay(id, status: status, records: records)

@@ -46,8 +46,11 @@ extension SessionHost {
         }
         let startedAt = Timestamp.now
         attempt("writing the running status of command \(job)") { () throws(SpoolError) in
-            try records.writeStatus(JobStatus(job: job, state: .running, priority: request.priority, worker: worker,
-                pid: shell.pid, createdAt: request.createdAt, startedAt: startedAt, session: id), durable: false)
+            var status = JobStatus(job: job, state: .running, priority: request.priority, worker: worker,
+                pid: shell.pid, createdAt: request.createdAt, startedAt: startedAt, session: id)
+            if confinement.policy.isSet { status.policy = confinement.policy }
+            try records.writeStatus(status, durable: false)
+            AuditLog(layout: layout).record(.started(request, worker: worker, pid: shell.pid), committer: committer)
         }
         // If the shell is gone the write fails; its death event then ends the command.
         _ = Self.send(shell.script.run(job, hasInput: request.stdin != nil), to: shell.control)

@@ -24,15 +24,35 @@ extension SessionHost {
         for (key, value) in request.env ?? [:] {
             if let key = Environment.Key(rawValue: key) { extra[key] = value }
         }
-        let environment: Environment = restoring ? .custom([:]) : Environment.inherit.updating(extra)
+        // Under a policy the shell starts through `spool-supervisor confine`, which applies
+        // it and execs the shell: every command of the session inherits it.
+        var executable = shellPath
+        var arguments = script.isBash ? ["--noprofile", "--norc"] : []
+        var confined: [Environment.Key: String?] = [:]
+        if confinement.policy.isSet {
+            // The shell itself opens each command's output files and writes the session's
+            // state, so it may also write in jobs/ and its session folder (README).
+            var policy = confinement.policy
+            policy.write += policy.write.isEmpty ? [] : [Confinement.absolute(layout.jobs), Confinement.absolute(layout.session(id))]
+            arguments = ["confine"] + policy.supervisorArguments + ["--", shellPath] + arguments
+            executable = confinement.supervisor
+            if !confinement.policy.write.isEmpty {
+                let tmp = layout.session(id, .tmp)
+                _ = mkdir(tmp, 0o700)
+                confined["SPOOL_PRIVATE_TMPDIR"] = tmp
+            }
+        }
+        let environment: Environment = restoring
+            ? .custom(Dictionary(uniqueKeysWithValues: confined.compactMap { key, value in value.map { (key, $0) } }))
+            : Environment.inherit.updating(extra.merging(confined) { $1 })
         var options = PlatformOptions()
         options.createSession = true
         let startDirectory = request.cwd.flatMap { FileSystem.isDirectory($0) ? $0 : nil } ?? "/"
         let events = watcher.events()
         do {
             let result = try await Subprocess.run(
-                .path(FilePath(shellPath)),
-                arguments: Arguments(script.isBash ? ["--noprofile", "--norc"] : []),
+                .path(FilePath(executable)),
+                arguments: Arguments(arguments),
                 environment: environment,
                 workingDirectory: FilePath(startDirectory),
                 platformOptions: options,

@@ -21,6 +21,8 @@ actor SessionHost {
     let logger: Logger
     /// Flushes each command's final record after it is filed (see `JobTransitions.committer`).
     let committer: GroupCommitter
+    /// The job policy the shell (and so every command of the session) runs under.
+    let confinement: Confinement
     var machine: SessionMachine<ContinuousClock>
 
     var id: SessionID { SessionID(opening: request.job) }
@@ -58,8 +60,9 @@ actor SessionHost {
     ///   - idleLimit: seconds without a command after which the session is closed (half: reported).
     ///   - killGrace: seconds between TERM and KILL when a command is stopped.
     init(layout: SpoolLayout, request: JobRequest, worker: WorkerName, idleLimit: Double, killGrace: Double,
-         committer: GroupCommitter, logger: Logger) {
+         committer: GroupCommitter, confinement: Confinement, logger: Logger) {
         self.layout = layout
+        self.confinement = confinement
         self.committer = committer
         self.request = request
         self.worker = worker

@@ -1,0 +1,2 @@
+// Debian's libseccomp-dev (the supervisor's seccomp filter: seccomp_filter.c).
+#include <seccomp.h>
