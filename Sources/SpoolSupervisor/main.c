@@ -435,7 +435,7 @@ static int supervise(int argc, char **argv) {
         if (mkdir(tmpdir, 0700) == 0 || errno == EEXIST) job_tmp = tmpdir;
     }
     policy_error[0] = '\0';
-    if (policed && (the_policy.memory || the_policy.processes) && job_cgroup_available(&the_policy)) {
+    if (policed && (the_policy.memory || the_policy.processes) && policy_cgroup_version(&the_policy)) {
         const char *slash = strrchr(dir, '/');
         char name[300];
         snprintf(name, sizeof name, "spool-%s-%d", slash ? slash + 1 : dir, (int)getpid());

@@ -126,6 +126,7 @@ void policy_print(const struct policy *p, const struct enforcement *e) {
 }
 
 int policy_share_network_namespace(void) {
+    if (simulated_missing("network")) { errno = ENOSYS; return -1; }
     if (unshare(CLONE_NEWNET) != 0) return -1;
     shared_network_namespace = 1;
     return 0;
@@ -135,6 +136,11 @@ int policy_share_network_namespace(void) {
 
 static struct enforcement known;
 static int probed;
+
+int policy_cgroup_version(const struct policy *p) {
+    if (!probed) { policy_probe(p, &known); probed = 1; }
+    return known.cgroup_version;
+}
 
 // Each mechanism the probe found is required: one that then fails ends the job (it never
 // runs with less than was reported); one the probe did not find is reported as not

@@ -51,6 +51,9 @@ void policy_print(const struct policy *p, const struct enforcement *e);
 // about 0.4 ms). Returns 0 when made; jobs then skip their own.
 int policy_share_network_namespace(void);
 
+// The cgroup version job folders are made in (0: rlimits), as the probe found it.
+int policy_cgroup_version(const struct policy *p);
+
 // In the command's process, before exec: joins the job's cgroup (`cgroup_procs` are
 // descriptors to write "0" to, -1 ends), sets rlimits, the read-only mounts, the network,
 // no_new_privs, Landlock (with `tmpdir` writable) and seccomp. Returns 0, or -1 with

@@ -76,8 +76,9 @@ final class TestSpool: @unchecked Sendable {
     }
 
     /// Starts an external spool-worker.
-    func startWorker(id: String, slots: Int = 1, extra: [String] = []) throws -> ChildProcess {
-        try spawn(Self.binary("spool-worker"), ["--spool", root, "--id", id, "--slots", String(slots)] + extra, stderrPath: logPath)
+    func startWorker(id: String, slots: Int = 1, extra: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
+        try spawn(Self.binary("spool-worker"), ["--spool", root, "--id", id, "--slots", String(slots)] + extra,
+                  environment: environment, stderrPath: logPath)
     }
 
     func read(_ path: String) -> String? {
