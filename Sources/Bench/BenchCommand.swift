@@ -21,6 +21,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Files in the backed-up tree of the --watched benchmark.") var treeFiles = 10_000
     @Flag(help: "Only measure many hosts through a private PostgreSQL cluster (round trip, claim-to-start, drain by 1 and 2 worker hosts).") var hosts = false
     @Option(help: "Slots per worker host in the --hosts drain.") var slots = 8
+    @Flag(help: "Only measure the job policy's cost: run true without a policy, under --write/--read-only/--network off, and with limits.") var policy = false
     @Flag(help: "Only compare the protocol revisions on stdio: run true and start, 2025-11-25 next to 2026-07-28 (and start as a task).") var eras = false
 
     func run() async throws {
@@ -43,7 +44,12 @@ struct BenchCommand: AsyncParsableCommand {
             try await ErasBench(bin: bin, calls: calls).run()
             return
         }
+        if policy {
+            try await PolicyBench(bin: bin, calls: calls).run()
+            return
+        }
         try await roundTrip(bin: bin)
+        try await PolicyBench(bin: bin, calls: calls).run()
         try await HTTPBench(bin: bin, calls: calls).run()
         try await CancelBench(bin: bin, samples: 50).run()
         for workers in [1, 2] { try await throughput(bin: bin, workers: workers) }

@@ -147,7 +147,7 @@ struct FrontendCommand: AsyncParsableCommand {
         logger.notice("\(policy.description)")
         var policyLine = AuditEntry(.policy, host: AuditLog.host)
         policyLine.policy = policy.policy
-        service.audit.record(policyLine, committer: service.committer)
+        service.audit.record(policyLine)
         let audit = service.audit, auditRetain = self.auditRetain
         try await service.startWatching()
         let peaks = Peaks()

@@ -97,10 +97,10 @@ struct AcceptedMeansKeptTests {
             #expect(try await flushed() == 0, "a complete result promises only itself: no flush on its path")
             let started = try await mcp.call("start", ["command": "true"])
             #expect(started["job"]?.stringValue != nil)
-            #expect(try await flushed() == 1, "start hands out a job id: its request is flushed first")
+            #expect(try await flushed() == 2, "start hands out a job id: its request and its accepted audit line are flushed first")
             let open = try await mcp.call("run", ["command": "sleep 5", "wait": 0.2])
             #expect(open["state"] == "running" || open["state"] == "queued")
-            #expect(try await flushed() == 2, "a run answered before its command ended hands out its job id too")
+            #expect(try await flushed() == 4, "a run answered before its command ended hands out its job id too")
             if let job = open["job"]?.stringValue { _ = try await mcp.call("cancel", ["job": .string(job)]) }
             withExtendedLifetime(spool) {}
         }

@@ -56,16 +56,11 @@ struct JobService: Sendable {
             var refused = AuditEntry(.refused, host: AuditLog.host, client: request.client, job: request.job, session: request.session)
             refused.tool = tool
             refused.reason = "accepted, but it could not be queued: \(error)"
-            audit.record(refused, committer: committer)
+            audit.record(refused)
             throw error
         }
     }
 
-    /// Flushes a submission nobody was promised (a `run` that ended within its wait).
-    func commitLater(_ submission: Submission) {
-        committer.commitLater(submission.request)
-        committer.commitLater(submission.audit)
-    }
 
     func snapshot(_ id: JobID) throws(SpoolError) -> JobInspector.Snapshot {
         try inspector.snapshot(id)

@@ -79,7 +79,7 @@ struct SpoolTools: Sendable {
         line.tool = tool.rawValue
         line.reason = reason
         if case .string(let command)? = arguments?["command"] { line.command = String(command.prefix(4096)) }
-        service.audit.record(line, committer: service.committer)
+        service.audit.record(line)
     }
 
     /// A line for something a client did to a job (cancelled, promoted).
@@ -87,7 +87,7 @@ struct SpoolTools: Sendable {
         var line = AuditEntry(event, host: AuditLog.host, client: client.current, job: job, session: session)
         line.tool = tool.rawValue
         update(&line)
-        service.audit.record(line, committer: service.committer)
+        service.audit.record(line)
     }
 
     // MARK: run / start
@@ -189,7 +189,7 @@ struct SpoolTools: Sendable {
         }
         // Only a reply that hands out the job id for later promises the job survives a
         // power cut; a complete result promises only itself, so no flush is on its path.
-        if !snapshot.status.state.isFinal { try await commit(pending, job: request.job, tool: args.tool) } else { service.commitLater(pending) }
+        if !snapshot.status.state.isFinal { try await commit(pending, job: request.job, tool: args.tool) }
         let estimator = snapshot.status.state == .queued ? service.estimator() : nil
         var view = JobView(snapshot, estimator: estimator)
         try attachOutput(&view)

@@ -57,11 +57,12 @@ public struct AuditLog: Sendable {
         return PendingSync(file: owned, path: path, directories: created ? [layout.audit] : [])
     }
 
-    /// Appends and flushes later (nobody waits for it); a failure is logged, loudly.
-    public func record(_ entry: AuditEntry, committer: GroupCommitter?) {
+    /// Appends a line no reply promises anything about: it survives any crash of Spool's
+    /// processes (the page cache has it) and reaches the disk with the kernel's writeback;
+    /// an fdatasync per line would cost every job. A failure is logged, loudly.
+    public func record(_ entry: AuditEntry) {
         do {
-            let pending = try append(entry)
-            committer?.commitLater(pending)
+            _ = try append(entry)
         } catch {
             SpoolLog.logger.error("cannot write the audit log: \(error); the \(entry.event.rawValue) line of \(entry.job?.rawValue ?? entry.session?.rawValue ?? "spool") is missing")
         }

@@ -92,7 +92,7 @@ public struct JobTransitions: Sendable {
             line.signal = status.signal
             line.reason = status.reason
             line.worker = worker
-            AuditLog(layout: layout).record(line, committer: committer)
+            AuditLog(layout: layout).record(line)
             if let startedAt = status.startedAt, let finishedAt = status.finishedAt, ending.startedAt != nil {
                 AveragesFile(layout: layout).record(status.priority, wait: startedAt.seconds(since: status.createdAt),
                                                     run: finishedAt.seconds(since: startedAt))
@@ -123,7 +123,7 @@ public struct JobTransitions: Sendable {
         var line = AuditEntry(.finished, host: AuditLog.host, client: origin.client, job: id, session: origin.session)
         line.state = status.state
         line.reason = status.reason
-        AuditLog(layout: layout).record(line, committer: committer)
+        AuditLog(layout: layout).record(line)
         return true
     }
 

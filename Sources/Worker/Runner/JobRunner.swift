@@ -204,7 +204,7 @@ struct JobRunner: Sendable {
         // Never collected by this worker's sweep of orphans before its exit is recorded.
         OrphanReaper.keep(pid)
         try records.writeStatus(status, durable: false)
-        AuditLog(layout: layout).record(.started(request, worker: worker, pid: pid), committer: committer)
+        AuditLog(layout: layout).record(.started(request, worker: worker, pid: pid))
         // Markers that came before there was a keeper to tell; later ones are relayed
         // by `relayMarkers` as they arrive.
         MarkerRelay.relay(id, status: status, records: records)

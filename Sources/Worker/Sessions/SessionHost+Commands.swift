@@ -50,7 +50,7 @@ extension SessionHost {
                 pid: shell.pid, createdAt: request.createdAt, startedAt: startedAt, session: id)
             if confinement.policy.isSet { status.policy = confinement.policy }
             try records.writeStatus(status, durable: false)
-            AuditLog(layout: layout).record(.started(request, worker: worker, pid: shell.pid), committer: committer)
+            AuditLog(layout: layout).record(.started(request, worker: worker, pid: shell.pid))
         }
         // If the shell is gone the write fails; its death event then ends the command.
         _ = Self.send(shell.script.run(job, hasInput: request.stdin != nil), to: shell.control)
