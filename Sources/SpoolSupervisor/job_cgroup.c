@@ -149,6 +149,26 @@ fail:
     return -1;
 }
 
+int job_cgroup_find(struct job_cgroup *c, const struct policy *p, const char *name) {
+    memset(c, 0, sizeof *c);
+    c->procs[0] = c->procs[1] = c->procs[2] = -1;
+    c->events = -1;
+    char pids_parent[1024], memory_parent[1024];
+    int version = parents(p, pids_parent, memory_parent, sizeof pids_parent);
+    if (version == 0) return -1;
+    struct stat st;
+    if (p->processes) {
+        snprintf(c->pids, sizeof c->pids, "%s/%s", pids_parent, name);
+        if (stat(c->pids, &st) != 0) c->pids[0] = '\0';
+    }
+    if (p->memory) {
+        snprintf(c->memory, sizeof c->memory, "%s/%s", memory_parent, name);
+        if (stat(c->memory, &st) != 0) c->memory[0] = '\0';
+    }
+    c->version = version;
+    return c->pids[0] || c->memory[0] ? 0 : -1;
+}
+
 // The number after `key` in a "key value" lines file (0 when absent).
 static long long counter(const char *dir, const char *file, const char *key) {
     char path[1200], text[4096];

@@ -26,6 +26,10 @@ int job_cgroup_available(const struct policy *p);
 // `error` set (the job must then not run: its limits would not hold).
 int job_cgroup_create(struct job_cgroup *c, const struct policy *p, const char *name, char *error, size_t size);
 
+// Finds the folders a job named `name` was given (for removing them later, from another
+// process). Returns 0 when at least one exists.
+int job_cgroup_find(struct job_cgroup *c, const struct policy *p, const char *name);
+
 // The limit the job has hit so far, if any.
 enum job_limit job_cgroup_hit(const struct job_cgroup *c);
 

@@ -305,13 +305,24 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "confine") == 0) return confine(argc, argv);
+    if (argc >= 3 && strcmp(argv[1], "cgroup-remove") == 0) {
+        // After a session's shell has ended: its cgroup, and whatever is left in it.
+        if (parse_policy(argc, argv, 3) < 0) return 2;
+        struct job_cgroup c;
+        if (job_cgroup_find(&c, &the_policy, argv[2]) == 0) job_cgroup_remove(&c);
+        return 0;
+    }
     return supervise(argc, argv);
 }
 
-// A session's shell: the policy, then exec. (Its commands run inside it, so they inherit
-// the policy; its limits are rlimits, since a session outlives any one command.)
+// A session's shell: the policy, then exec. Its commands run inside it, so they inherit
+// the policy; its limits bind the whole session, in one cgroup named by `--cgroup NAME`
+// (the worker removes it with `cgroup-remove` when the shell has ended).
 static int confine(int argc, char **argv) {
-    int end = parse_policy(argc, argv, 2);
+    int start = 2;
+    const char *cgroup_name = NULL;
+    if (argc >= 4 && strcmp(argv[2], "--cgroup") == 0) { cgroup_name = argv[3]; start = 4; }
+    int end = parse_policy(argc, argv, start);
     if (end < 0) return 2;
     if (end >= argc || strcmp(argv[end - 1], "--") != 0) {
         fprintf(stderr, "spool-supervisor confine: expected POLICY -- PROGRAM ARGS\n");
@@ -319,7 +330,14 @@ static int confine(int argc, char **argv) {
     }
     const char *tmpdir = getenv("SPOOL_PRIVATE_TMPDIR");
     char error[512];
-    if (policy_apply(&the_policy, NULL, tmpdir && tmpdir[0] ? tmpdir : NULL, error, sizeof error) != 0) {
+    error[0] = '\0';
+    struct job_cgroup session = { .procs = { -1, -1, -1 }, .events = -1 };
+    if (cgroup_name && (the_policy.memory || the_policy.processes) && policy_cgroup_version(&the_policy) &&
+        job_cgroup_create(&session, &the_policy, cgroup_name, error, sizeof error) != 0) {
+        fprintf(stderr, "spool: the policy could not be applied, so the shell did not start: %s\n", error);
+        return 126;
+    }
+    if (policy_apply(&the_policy, session.version ? session.procs : NULL, tmpdir && tmpdir[0] ? tmpdir : NULL, error, sizeof error) != 0) {
         fprintf(stderr, "spool: the policy could not be applied, so the shell did not start: %s\n", error);
         return 126;
     }

@@ -93,6 +93,18 @@ struct AuditTests {
         }
     }
 
+    @Test("a request dropped into the queue by hand that Spool will not accept is a refused line with the reason")
+    func quarantined() async throws {
+        try await withMCP(workers: 1) { spool, _ in
+            let id = JobID.make()
+            try Data("{not json".utf8).write(to: URL(fileURLWithPath: spool.layout.tmp + "/bad"))
+            #expect(rename(spool.layout.tmp + "/bad", spool.layout.queued(id, .async)) == 0)
+            #expect(try await eventually { Self.line(spool, .refused, job: id.rawValue) != nil })
+            let line = try #require(Self.line(spool, .refused, job: id.rawValue))
+            #expect(line.reason?.contains("bad/") == true && line.client == nil, "\(line)")
+        }
+    }
+
     @Test("a backup restore is a restored line with the commit and the client")
     func restore() async throws {
         let repo = try GitRepository()

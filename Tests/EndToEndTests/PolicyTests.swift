@@ -143,6 +143,21 @@ struct PolicyTests {
         }
     }
 
+    @Test("session commands run under the same limits: one cgroup per session shell, removed when the session ends")
+    func sessionLimits() async throws {
+        try await withPolicyMCP({ ["--write", $0.work, "--job-processes", "30"] }) { spool, mcp, folders in
+            let opened = try await mcp.call("session_start", ["cwd": .string(folders.work)])
+            let session = try #require(opened["session"]?.stringValue)
+            let forks = try await mcp.call("run", ["command": "for i in $(seq 1 60); do sleep 3 & done; wait", "session": .string(session), "wait": 30])
+            let stderr = forks["stderr"]?.stringValue ?? ""
+            #expect(stderr.contains("Cannot fork") || stderr.contains("Resource temporarily unavailable"), "\(forks.text)")
+            #expect(!Self.cgroupFolders(containing: session).isEmpty, "the session's shell lives in a cgroup of its own")
+            _ = try await mcp.call("session_end", ["session": .string(session)])
+            #expect(try await eventually(timeout: 20) { Self.cgroupFolders(containing: session).isEmpty },
+                    "the cgroup, and the sleeps left in it, go when the session ends")
+        }
+    }
+
     /// The job cgroup folders (v1 pids and memory hierarchies, or v2) named for `job`.
     static func cgroupFolders(containing job: String) -> [String] {
         let roots = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory", "/sys/fs/cgroup"]

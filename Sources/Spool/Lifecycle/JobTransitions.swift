@@ -160,6 +160,11 @@ public struct JobTransitions: Sendable {
             SpoolLog.logger.error("cannot move \(path) aside to bad/ (\(reason)): \(error)")
             return false
         }
+        // A request Spool would not accept (dropped into the queue by hand, say): who
+        // wrote it is unknown, so the line has no client.
+        var line = AuditEntry(.refused, host: AuditLog.host, job: JobID(fileName: name))
+        line.reason = "\(reason) (found at \(path); moved to bad/\(name))"
+        AuditLog(layout: layout).record(line)
         let text = "\(reason)\nfound at \(path) on \(Timestamp.now)\n"
         do {
             try AtomicFile.write(Array(text.utf8), to: target + ".reason", layout: layout)

@@ -34,7 +34,7 @@ extension SessionHost {
             // state, so it may also write in jobs/ and its session folder (README).
             var policy = confinement.policy
             policy.write += policy.write.isEmpty ? [] : [Confinement.absolute(layout.jobs), Confinement.absolute(layout.session(id))]
-            arguments = ["confine"] + policy.supervisorArguments + ["--", shellPath] + arguments
+            arguments = ["confine", "--cgroup", cgroupName] + policy.supervisorArguments + ["--", shellPath] + arguments
             executable = confinement.supervisor
             if !confinement.policy.write.isEmpty {
                 let tmp = layout.session(id, .tmp)
@@ -82,6 +82,7 @@ extension SessionHost {
                 await self.drive(events: &iterator, watcher: watcher)
             }
             setShell(nil, wake: nil)
+            await removeCgroup()
             switch result.terminationStatus {
             case .exited(let code): return .exited(code)
             case .signaled(let signal): return .signalled(signal)
@@ -91,6 +92,24 @@ extension SessionHost {
             logger.error("session \(id): cannot run \(shellPath): \(error)")
             await carryOut(machine.failed("cannot run its shell \(shellPath): \(error)"), watcher: watcher)
             return nil
+        }
+    }
+
+    /// The cgroup that holds the session's shell and commands under `--job-memory` or
+    /// `--job-processes` (one per shell life).
+    var cgroupName: String { "spool-\(id.rawValue)-\(getpid())" }
+
+    /// Removes the shell's cgroup, and whatever of the session is left in it, once the
+    /// shell has ended.
+    func removeCgroup() async {
+        let policy = confinement.policy
+        guard policy.memory != nil || policy.processes != nil else { return }
+        do {
+            _ = try await Subprocess.run(.path(FilePath(confinement.supervisor)),
+                                         arguments: Arguments(["cgroup-remove", cgroupName] + policy.supervisorArguments),
+                                         output: .discarded, error: .discarded)
+        } catch {
+            logger.warning("session \(id): cannot remove its cgroup \(cgroupName): \(error)")
         }
     }
 

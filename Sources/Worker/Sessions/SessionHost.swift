@@ -160,6 +160,7 @@ actor SessionHost {
             case .close(let reason):
                 attempt("recording session \(id) as closed") { () throws(SpoolError) in try store.close(id, reason: reason) }
                 attempt("filing session \(id) in done/") { () throws(SpoolError) in _ = try transitions.fileSession(id, from: .claimed(worker)) }
+                FileSystem.removeTree(layout.session(id, .tmp)) // its private TMPDIR goes with it
                 logger.info("session \(id) closed: \(reason)")
             }
         }
