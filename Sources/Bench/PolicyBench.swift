@@ -2,9 +2,9 @@ import Foundation
 import ProcessHarness
 import Spool
 
-/// `--policy`: `run true` with no policy, under the common recipe (`--write`, `--read-only`,
-/// `--network off`: Landlock, a mount namespace, seccomp) and with limits on top (a cgroup
-/// per job), each against its own spool-mcp, in alternating rounds so all three see the
+/// `--policy`: `run true` with no policy, with `--write --network off` (Landlock, seccomp),
+/// under the common recipe (`--read-only` too: a mount namespace per job) and with limits
+/// on top (a cgroup per job), each against its own spool-mcp, in alternating rounds so all three see the
 /// same machine. The policy's cost per job is the difference of the p50s.
 struct PolicyBench {
     let bin: String
@@ -12,6 +12,7 @@ struct PolicyBench {
 
     enum Variant: String, CaseIterable {
         case none = "no policy"
+        case writeNetwork = "--write --network off"
         case recipe = "--write --read-only --network off"
         case limits = "recipe + --job-memory/-processes/-file-size"
     }
@@ -20,6 +21,7 @@ struct PolicyBench {
         let recipe = ["--write", work, "--read-only", work + "/.git", "--network", "off"]
         switch variant {
         case .none: return []
+        case .writeNetwork: return ["--write", work, "--network", "off"]
         case .recipe: return recipe
         case .limits: return recipe + ["--job-memory", String(1 << 30), "--job-processes", "256", "--job-file-size", String(1 << 30)]
         }
@@ -56,7 +58,7 @@ struct PolicyBench {
         print("job policy, run true, \(calls) calls each (milliseconds)  p50      p95      p99")
         for variant in Variant.allCases { print(BenchCommand.row(variant.rawValue, samples[variant]!)) }
         let base = BenchCommand.percentile(samples[.none]!, 50)
-        for variant in [Variant.recipe, .limits] {
+        for variant in [Variant.writeNetwork, .recipe, .limits] {
             print(String(format: "  policy cost per job (p50 difference), %@: %.2f ms", variant.rawValue, BenchCommand.percentile(samples[variant]!, 50) - base))
         }
         for (_, (_, spool, mcp)) in clients {

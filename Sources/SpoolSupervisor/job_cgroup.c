@@ -169,14 +169,15 @@ int job_cgroup_find(struct job_cgroup *c, const struct policy *p, const char *na
     return c->pids[0] || c->memory[0] ? 0 : -1;
 }
 
-// The number after `key` in a "key value" lines file (0 when absent).
-static long long counter(const char *dir, const char *file, const char *key) {
+// The number after `key` in a "key value" lines file (0 when absent). Read through
+// `open_fd` when given: a read is what re-arms a polled cgroup file's notification.
+static long long counter(const char *dir, const char *file, const char *key, int open_fd) {
     char path[1200], text[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_fd >= 0 ? open_fd : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    if (fd != open_fd) close(fd);
     if (n <= 0) return 0;
     text[n] = '\0';
     size_t len = strlen(key);
@@ -191,9 +192,9 @@ static long long counter(const char *dir, const char *file, const char *key) {
 
 enum job_limit job_cgroup_hit(const struct job_cgroup *c) {
     if (c->version == 0) return LIMIT_NONE;
-    if (c->memory[0] && counter(c->memory, c->version == 2 ? "memory.events" : "memory.oom_control", "oom_kill") > 0)
+    if (c->memory[0] && counter(c->memory, c->version == 2 ? "memory.events" : "memory.oom_control", "oom_kill", -1) > 0)
         return LIMIT_MEMORY;
-    if (c->pids[0] && counter(c->pids, "pids.events", "max") > 0) return LIMIT_PROCESSES;
+    if (c->pids[0] && counter(c->pids, "pids.events", "max", c->events) > 0) return LIMIT_PROCESSES;
     return LIMIT_NONE;
 }
 

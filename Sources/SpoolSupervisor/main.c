@@ -204,15 +204,15 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
             long long left = next - mono_ns();
             wait_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
         }
-        // cgroup v2 wakes us when the processes limit is hit; v1 does not notify, so
-        // it is checked every second.
+        // cgroup v2 wakes us (POLLPRI) when the processes limit is hit; v1 does not
+        // notify (its events file polls as always ready), so there it is checked every second.
         int watch_limit = cgroup.events >= 0 && k->limit == LIMIT_NONE;
         if (watch_limit && cgroup.version == 1 && (wait_ms < 0 || wait_ms > 1000)) wait_ms = 1000;
         struct pollfd fds[4] = {
             { k->sigfd, POLLIN, 0 },
             { pumps ? pumps[0].from : -1, POLLIN, 0 },
             { pumps ? pumps[1].from : -1, POLLIN, 0 },
-            { watch_limit ? cgroup.events : -1, POLLPRI, 0 },
+            { watch_limit && cgroup.version == 2 ? cgroup.events : -1, POLLPRI, 0 },
         };
         int ready = poll(fds, 4, wait_ms);
         if (ready < 0 && errno != EINTR) {
@@ -264,15 +264,20 @@ static void record(struct keep *k, long long out_dropped, long long err_dropped,
     char text[EXIT_RECORD_SIZE], counts[160];
     if (counts_known) snprintf(counts, sizeof counts, ",\"stdoutDropped\":%lld,\"stderrDropped\":%lld", out_dropped, err_dropped);
     else counts[0] = '\0';
-    // The limit is read before the cgroup goes; what is left of the job goes with it.
+    // The limit is read here; the cgroup goes once the command is reaped (`release_cgroup`).
     if (k->limit == LIMIT_NONE) k->limit = job_cgroup_hit(&cgroup);
     if (k->limit != LIMIT_NONE)
         snprintf(counts + strlen(counts), sizeof counts - strlen(counts), ",\"limit\":\"%s\"",
                  k->limit == LIMIT_MEMORY ? "memory" : "processes");
-    if (cgroup.version) job_cgroup_remove(&cgroup);
     exit_record_format(text, sizeof text, k->child, k->have_status, k->status, k->timed_out, k->cancelled,
                        k->started, exit_record_now_ns(), counts, k->failure, NULL);
     exit_record_write(dir, &exit_fd, text, 1);
+}
+
+// After the command is reaped (the record comes first, as always): kills what is left of
+// the job and removes its cgroup.
+static void release_cgroup(void) {
+    if (cgroup.version) job_cgroup_remove(&cgroup);
 }
 
 // ---- start -----------------------------------------------------------------------
@@ -537,6 +542,7 @@ static int supervise(int argc, char **argv) {
         }
         record(&k, dropped[0], dropped[1], known);
         while (waitpid(k.child, NULL, 0) < 0 && errno == EINTR) {}
+        release_cgroup();
         _exit(0);
     }
 
@@ -615,6 +621,7 @@ static int supervise(int argc, char **argv) {
         drain_pumps(pumps, limit);
         record(&k, pumps[0].dropped, pumps[1].dropped, 1);
         while (waitpid(k.child, NULL, 0) < 0 && errno == EINTR) {}
+        release_cgroup();
         return 0;
     }
     int status = 0;

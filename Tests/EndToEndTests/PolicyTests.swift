@@ -143,6 +143,23 @@ struct PolicyTests {
         }
     }
 
+    @Test("a keeper watching a job's processes limit waits; it does not spin on the cgroup's events file")
+    func keeperWaitsUnderLimits() async throws {
+        try await withPolicyMCP({ _ in ["--job-processes", "50"] }) { spool, mcp, folders in
+            let marker = folders.work + "/two-seconds"
+            let started = try await mcp.call("start", ["command": .string("sleep 2; touch \(marker); sleep 5")])
+            let id = try #require(started["job"]?.stringValue)
+            #expect(try await eventually { try spool.status(id)?.keeperPid != nil })
+            let keeper = try #require(try spool.status(id)?.keeperPid)
+            // The marker proves two seconds of the job have passed under the keeper's watch.
+            #expect(try await eventually(timeout: 20) { FileManager.default.fileExists(atPath: marker) })
+            let fields = (spool.read("/proc/\(keeper)/stat") ?? "").split(separator: ")").last?.split(separator: " ") ?? []
+            let ticks = fields.count > 12 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : -1
+            #expect(ticks >= 0 && ticks < 30, "the keeper used \(ticks) clock ticks of CPU in two seconds")
+            _ = try await mcp.call("cancel", ["job": .string(id)])
+        }
+    }
+
     @Test("session commands run under the same limits: one cgroup per session shell, removed when the session ends")
     func sessionLimits() async throws {
         try await withPolicyMCP({ ["--write", $0.work, "--job-processes", "30"] }) { spool, mcp, folders in
