@@ -6,11 +6,15 @@ import Spool
 /// under the common recipe (`--read-only` too: a mount namespace per job) and with limits
 /// on top (a cgroup per job), each against its own spool-mcp, in alternating rounds so all three see the
 /// same machine. The policy's cost per job is the difference of the p50s.
+/// With `--baseline DIR`, the same `run true` against the spool-mcp built in DIR (an
+/// earlier commit, say) joins the rounds: before and after, in one run.
 struct PolicyBench {
     let bin: String
     let calls: Int
+    var baseline: String?
 
     enum Variant: String, CaseIterable {
+        case baseline = "no policy, --baseline binaries"
         case none = "no policy"
         case writeNetwork = "--write --network off"
         case recipe = "--write --read-only --network off"
@@ -20,7 +24,7 @@ struct PolicyBench {
     func flags(_ variant: Variant, work: String) -> [String] {
         let recipe = ["--write", work, "--read-only", work + "/.git", "--network", "off"]
         switch variant {
-        case .none: return []
+        case .none, .baseline: return []
         case .writeNetwork: return ["--write", work, "--network", "off"]
         case .recipe: return recipe
         case .limits: return recipe + ["--job-memory", String(1 << 30), "--job-processes", "256", "--job-file-size", String(1 << 30)]
@@ -29,11 +33,13 @@ struct PolicyBench {
 
     func run() async throws {
         var clients: [Variant: (RawMCPClient, BenchSpool, ChildProcess)] = [:]
-        for variant in Variant.allCases {
+        let variants = Variant.allCases.filter { $0 != .baseline || baseline != nil }
+        for variant in variants {
             let spool = try BenchSpool()
             let work = spool.root + "/work"
             try FileManager.default.createDirectory(atPath: work + "/.git", withIntermediateDirectories: true)
-            let mcp = try ChildProcess(bin + "/spool-mcp", ["--spool", spool.root + "/spool", "--workers", "1"] + flags(variant, work: work),
+            let binaries = variant == .baseline ? baseline! : bin
+            let mcp = try ChildProcess(binaries + "/spool-mcp", ["--spool", spool.root + "/spool", "--workers", "1"] + flags(variant, work: work),
                                        pipeStdio: true)
             let client = try RawMCPClient(process: mcp)
             for _ in 0..<20 { _ = try client.callTool("run", ["command": "true", "cwd": work]) } // warm-up
@@ -42,7 +48,7 @@ struct PolicyBench {
         var samples: [Variant: [Double]] = [:]
         let rounds = 10
         for _ in 0..<rounds {
-            for variant in Variant.allCases {
+            for variant in variants {
                 let (client, spool, _) = clients[variant]!
                 samples[variant, default: []] += try (0..<(calls / rounds)).map { _ in
                     try BenchCommand.time {
@@ -56,7 +62,11 @@ struct PolicyBench {
         }
         print("")
         print("job policy, run true, \(calls) calls each (milliseconds)  p50      p95      p99")
-        for variant in Variant.allCases { print(BenchCommand.row(variant.rawValue, samples[variant]!)) }
+        for variant in variants { print(BenchCommand.row(variant.rawValue, samples[variant]!)) }
+        if baseline != nil {
+            print(String(format: "  this build against the baseline, no policy (p50 difference): %+.2f ms",
+                         BenchCommand.percentile(samples[.none]!, 50) - BenchCommand.percentile(samples[.baseline]!, 50)))
+        }
         let base = BenchCommand.percentile(samples[.none]!, 50)
         for variant in [Variant.writeNetwork, .recipe, .limits] {
             print(String(format: "  policy cost per job (p50 difference), %@: %.2f ms", variant.rawValue, BenchCommand.percentile(samples[variant]!, 50) - base))

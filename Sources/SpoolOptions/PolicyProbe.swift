@@ -31,10 +31,18 @@ public enum PolicyProbe {
         }
     }
 
+    /// Without a policy there is nothing to enforce, so nothing to ask (a start stays fast).
+    static func enforcement(supervisor: String, policy: JobPolicy) async throws(Failure) -> PolicyEnforcement {
+        guard policy.isSet else {
+            return PolicyEnforcement(landlockABI: 0, mountNamespace: false, networkNamespace: false, seccomp: false, cgroupVersion: 0, noNewPrivs: false)
+        }
+        return try await run(supervisor: supervisor, policy: policy)
+    }
+
     /// The policy as jobs carry it (with what is not enforced here), its parts, and the
     /// refusal `--policy-required` asks for when a part cannot be enforced.
     public static func report(supervisor: String, policy: JobPolicy, required: Bool) async throws -> PolicyReport {
-        let enforcement = try await run(supervisor: supervisor, policy: policy)
+        let enforcement = try await enforcement(supervisor: supervisor, policy: policy)
         let report = PolicyReport(policy: policy, enforcement: enforcement, runsAsRoot: getuid() == 0)
         if required, !report.notEnforced.isEmpty {
             throw PolicyReport.Refusal(notEnforced: report.notEnforced)
