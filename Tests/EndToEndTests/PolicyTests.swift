@@ -120,7 +120,7 @@ struct PolicyTests {
     @Test("limits: a fork bomb and an allocation end with the limit they hit, a big file stops at its limit, and the worker serves the next job")
     func limits() async throws {
         let flags = { (folders: PolicyFolders) in
-            ["--write", folders.work, "--job-processes", "50", "--job-memory", String(200 << 20), "--job-file-size", "100000"]
+            ["--write", folders.work, "--job-processes", "50", "--job-memory", String(64 << 20), "--job-file-size", "100000"]
         }
         try await withPolicyMCP(flags) { spool, mcp, folders in
             let bomb = try await mcp.call("run", ["command": "bomb() { bomb | bomb & }; bomb; sleep 60", "timeout": 40, "wait": 60])
@@ -129,7 +129,7 @@ struct PolicyTests {
             let bombID = try #require(bomb["job"]?.stringValue)
             #expect(try await eventually { Self.cgroupFolders(containing: bombID).isEmpty }, "the job's cgroup is removed with whatever was left of it")
 
-            let memory = try await mcp.call("run", ["command": "python3 -c \"b = bytearray(1 << 30); print(len(b))\"", "wait": 60])
+            let memory = try await mcp.call("run", ["command": "python3 -c \"b = bytearray(256 << 20); print(len(b))\"", "wait": 60])
             #expect(memory["state"] == "failed", "\(memory.text)")
             #expect(memory.text.contains("memory limit"), "\(memory.text)")
 
