@@ -32,7 +32,7 @@ struct AuditTests {
             #expect(accepted.command == "echo hi" && accepted.env == ["SECRET_TOKEN"] && accepted.tool == "run")
             let client = try #require(accepted.client)
             #expect(client.name == "spool-tests" && client.version == "1.0" && client.transport == .stdio)
-            #expect(client.protocolVersion == "2025-11-25" && client.token == false)
+            #expect(client.revision == "2025-11-25" && client.token == false)
             #expect(Self.line(spool, .started, job: ranID)?.client?.name == "spool-tests")
             let finished = try #require(Self.line(spool, .finished, job: ranID))
             #expect(finished.state == .succeeded && finished.exitCode == 0 && finished.client?.name == "spool-tests")
@@ -70,7 +70,7 @@ struct AuditTests {
             process.signal(SIGKILL)
             let accepted = try #require(Self.line(spool, .accepted, job: id))
             #expect(accepted.client?.name == "spool-tests" && accepted.client?.version == "1")
-            #expect(accepted.client?.protocolVersion == "2026-07-28" && accepted.client?.transport == .stdio)
+            #expect(accepted.client?.revision == "2026-07-28" && accepted.client?.transport == .stdio)
             #expect(accepted.command == "sleep 30")
         }
     }
@@ -90,6 +90,23 @@ struct AuditTests {
             #expect(client.peer?.hasPrefix("127.0.0.1:") == true, "\(String(describing: client.peer))")
             let everything = spool.names(spool.layout.audit).map { spool.read(spool.layout.audit + "/" + $0) ?? "" }.joined()
             #expect(!everything.contains("audit-secret-token"))
+        }
+    }
+
+    @Test("a 2025-11-25 client over HTTP: the line has its MCP session id, its peer, and no token")
+    func legacyHTTPSession() async throws {
+        try await withSpool { spool in
+            let (_, port) = try await spool.startHTTP(workers: 1)
+            let client = HTTPMCPClient(port: port)
+            try await client.initialize()
+            let messages = try await client.callTool("run", ["command": "echo session"])
+            let result = try #require(messages.last?["result"] as? [String: Any])
+            let id = try #require((result["structuredContent"] as? [String: Any])?["job"] as? String)
+            let line = try #require(Self.line(spool, .accepted, job: id))
+            let audited = try #require(line.client)
+            #expect(audited.mcpSession == client.sessionID && !client.sessionID.isEmpty)
+            #expect(audited.transport == .http && audited.token == false && audited.peer?.hasPrefix("127.0.0.1:") == true)
+            #expect(audited.name == "spool-tests" && audited.version == "1" && audited.revision == "2025-11-25")
         }
     }
 

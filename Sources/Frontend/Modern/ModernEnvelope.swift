@@ -22,7 +22,7 @@ struct ModernRequest: Sendable {
         var client = origin
         client.name = clientName
         client.version = clientVersion
-        client.protocolVersion = ModernProtocol.version
+        client.revision = ModernProtocol.version
         return client
     }
 

@@ -14,17 +14,17 @@ final class ClientIdentity: Sendable {
 
     var current: AuditClient { client.withLock { $0 } }
 
-    /// `initialize`'s clientInfo and protocol version.
-    func introduce(name: String, version: String, protocolVersion: String? = nil) {
+    /// `initialize`'s clientInfo, on the 2025-11-25 path.
+    func introduce(name: String, version: String, revision: String? = nil) {
         client.withLock {
             $0.name = name
             $0.version = version
-            if let protocolVersion { $0.protocolVersion = protocolVersion }
+            if let revision { $0.revision = revision }
         }
     }
 
     /// For swift-sdk's `Server.start(transport:initializeHook:)`.
     var hook: @Sendable (Client.Info, Client.Capabilities) async throws -> Void {
-        { [self] info, _ in introduce(name: info.name, version: info.version, protocolVersion: "2025-11-25") }
+        { [self] info, _ in introduce(name: info.name, version: info.version, revision: "2025-11-25") }
     }
 }

@@ -17,18 +17,20 @@ public struct AuditClient: Codable, Sendable, Equatable {
     public var token: Bool
     /// The MCP session id (2025-11-25 over HTTP).
     public var mcpSession: String?
-    /// The protocol revision the request came in.
-    public var protocolVersion: String?
+    /// Which of the two revisions Spool serves the request came in: "2025-11-25" (an
+    /// `initialize`d connection, whatever older version it may have negotiated) or
+    /// "2026-07-28" (a request with its own envelope).
+    public var revision: String?
 
     public init(name: String? = nil, version: String? = nil, transport: Transport, peer: String? = nil, token: Bool = false,
-                mcpSession: String? = nil, protocolVersion: String? = nil) {
+                mcpSession: String? = nil, revision: String? = nil) {
         self.name = name
         self.version = version
         self.transport = transport
         self.peer = peer
         self.token = token
         self.mcpSession = mcpSession
-        self.protocolVersion = protocolVersion
+        self.revision = revision
     }
 
     /// Bounds what a client's own words may take in each line (a name is free text).
@@ -36,7 +38,7 @@ public struct AuditClient: Codable, Sendable, Equatable {
         var copy = self
         copy.name = name.map { String($0.prefix(200)) }
         copy.version = version.map { String($0.prefix(100)) }
-        copy.protocolVersion = protocolVersion.map { String($0.prefix(40)) }
+        copy.revision = revision.map { String($0.prefix(40)) }
         return copy
     }
 }
