@@ -249,7 +249,9 @@ struct ModernProtocolTests {
         try await withSpool { spool in
             let (_, port) = try await spool.startHTTP(workers: 1)
             let peer = ModernHTTPPeer(port: port)
-            let started = try await peer.post(1, "tools/call", modernParams(["name": "start", "arguments": ["command": "sleep 0.5; for i in 1 2 3; do echo $i; sleep 0.1; done"]]), name: "start")
+            // The job writes only once the test has its subscription (a fixed sleep lost that race under load).
+            let command = spool.blocker("subscribed") + "; for i in 1 2 3; do echo $i; sleep 0.1; done"
+            let started = try await peer.post(1, "tools/call", modernParams(["name": "start", "arguments": ["command": command]]), name: "start")
             let job = try #require((result(started.answer)?["structuredContent"] as? [String: Any])?["job"] as? String)
             let uri = "spool://jobs/\(job)/stdout"
             let stream = try peer.open("listen-1", "subscriptions/listen",
@@ -261,6 +263,7 @@ struct ModernProtocolTests {
             let honored = try #require(params["notifications"] as? [String: Any])
             #expect(honored["resourceSubscriptions"] as? [String] == [uri])
             #expect(honored["toolsListChanged"] == nil, "list changes are never sent, so they are not acknowledged")
+            spool.release("subscribed")
             var updates: [[String: Any]] = []
             while updates.count < 2, let event = try await stream.nextEvent(timeout: 30), let json = event.json {
                 updates.append(json)

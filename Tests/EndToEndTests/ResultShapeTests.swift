@@ -130,7 +130,7 @@ struct ResultShapeTests {
             let ended = Double(spool.read(spool.root + "/../ended")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
             // Measured in the test process, which shares two cores with every other test:
             // the bound catches a lost wake-up (the run would sit out its 120 s wait), not jitter.
-            #expect(returned - ended < 5.0, "run returned \(returned - ended) s after the job's end")
+            #expect(returned - ended < 15.0, "run returned \(returned - ended) s after the job's end")
         }
     }
 }
