@@ -4,6 +4,11 @@
 #include <stddef.h>
 #include "policy.h"
 
+// The write rights a ruleset handles for an ABI version (`probe` prints them; a test
+// checks them), and those a rule on a single file may carry.
+unsigned long long landlock_write_rights(int abi);
+unsigned long long landlock_file_rights(int abi);
+
 // The kernel's Landlock ABI version; 0 when it has none (or it is disabled).
 int landlock_abi(void);
 

@@ -63,8 +63,4 @@ int policy_apply(const struct policy *p, const int *cgroup_procs, const char *tm
 // For a fork server: probe and compile the filter once, so each job's child only applies.
 void policy_prepare(void);
 
-// The Landlock ruleset's access masks for an ABI version (exported for the unit test in
-// `spool-supervisor probe --rules`).
-unsigned long long landlock_write_rights(int abi);
-unsigned long long landlock_file_rights(int abi);
 #endif

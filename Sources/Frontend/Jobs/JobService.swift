@@ -53,10 +53,8 @@ struct JobService: Sendable {
             if request.session != nil, let pending = try sessions.submitDeferred(request) { return Submission(request: pending, audit: line) }
             return Submission(request: try queue.submitDeferred(request), audit: line)
         } catch {
-            var refused = AuditEntry(.refused, host: AuditLog.host, client: request.client, job: request.job, session: request.session)
-            refused.tool = tool
-            refused.reason = "accepted, but it could not be queued: \(error)"
-            audit.record(refused)
+            audit.record(.refused("accepted, but it could not be queued: \(error)", client: request.client, tool: tool,
+                                  job: request.job, session: request.session))
             throw error
         }
     }

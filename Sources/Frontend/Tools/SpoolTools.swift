@@ -75,11 +75,10 @@ struct SpoolTools: Sendable {
     /// The audit log's `refused` line for a request Spool would not accept (DESIGN.md).
     private func refused(_ tool: ToolName, _ arguments: [String: Value]?, reason: String) {
         guard [.run, .start, .sessionStart].contains(tool) else { return }
-        var line = AuditEntry(.refused, host: AuditLog.host, client: client.current)
-        line.tool = tool.rawValue
-        line.reason = reason
-        if case .string(let command)? = arguments?["command"] { line.command = String(command.prefix(4096)) }
-        service.audit.record(line)
+        audit(.refused, tool: tool) { line in
+            line.reason = reason
+            if case .string(let command)? = arguments?["command"] { line.command = String(command.prefix(4096)) }
+        }
     }
 
     /// A line for something a client did to a job (cancelled, promoted).

@@ -43,6 +43,27 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         self.session = session
     }
 
+    /// `finished`: the job's final record, as filed.
+    public static func finished(_ status: JobStatus, client: AuditClient?, worker: WorkerName?) -> AuditEntry {
+        var entry = AuditEntry(.finished, host: AuditLog.host, client: client, job: status.job, session: status.session,
+                               time: status.finishedAt ?? .now)
+        entry.state = status.state
+        entry.exitCode = status.exitCode
+        entry.signal = status.signal
+        entry.reason = status.reason
+        entry.worker = worker
+        return entry
+    }
+
+    /// `refused`: a request Spool would not accept, and why.
+    public static func refused(_ reason: String, client: AuditClient?, tool: String? = nil, job: JobID? = nil,
+                               session: SessionID? = nil) -> AuditEntry {
+        var entry = AuditEntry(.refused, host: AuditLog.host, client: client, job: job, session: session)
+        entry.tool = tool
+        entry.reason = reason
+        return entry
+    }
+
     /// `started`: a worker started the job's command (or sent it to its session's shell).
     public static func started(_ request: JobRequest, worker: WorkerName, pid: Int32?) -> AuditEntry {
         var entry = AuditEntry(.started, host: AuditLog.host, client: request.client, job: request.job, session: request.session)

@@ -85,14 +85,7 @@ public struct JobTransitions: Sendable {
         }
         if moved {
             // The one place every end passes: its audit line (DESIGN.md, "Audit log").
-            var line = AuditEntry(.finished, host: AuditLog.host, client: origin.client, job: id, session: origin.session,
-                                  time: status.finishedAt ?? .now)
-            line.state = status.state
-            line.exitCode = status.exitCode
-            line.signal = status.signal
-            line.reason = status.reason
-            line.worker = worker
-            AuditLog(layout: layout).record(line)
+            AuditLog(layout: layout).record(.finished(status, client: origin.client, worker: worker))
             if let startedAt = status.startedAt, let finishedAt = status.finishedAt, ending.startedAt != nil {
                 AveragesFile(layout: layout).record(status.priority, wait: startedAt.seconds(since: status.createdAt),
                                                     run: finishedAt.seconds(since: startedAt))
@@ -120,10 +113,7 @@ public struct JobTransitions: Sendable {
         let status = JobLifecycle.finalStatus(origin, worker: nil, previous: nil, ending: ending, stdoutBytes: 0, stderrBytes: 0)
         try records.writeStatus(status)
         FileSystem.syncDirectory(layout.done)
-        var line = AuditEntry(.finished, host: AuditLog.host, client: origin.client, job: id, session: origin.session)
-        line.state = status.state
-        line.reason = status.reason
-        AuditLog(layout: layout).record(line)
+        AuditLog(layout: layout).record(.finished(status, client: origin.client, worker: nil))
         return true
     }
 
@@ -162,9 +152,8 @@ public struct JobTransitions: Sendable {
         }
         // A request Spool would not accept (dropped into the queue by hand, say): who
         // wrote it is unknown, so the line has no client.
-        var line = AuditEntry(.refused, host: AuditLog.host, job: JobID(fileName: name))
-        line.reason = "\(reason) (found at \(path); moved to bad/\(name))"
-        AuditLog(layout: layout).record(line)
+        AuditLog(layout: layout).record(.refused("\(reason) (found at \(path); moved to bad/\(name))", client: nil,
+                                                 job: JobID(fileName: name)))
         let text = "\(reason)\nfound at \(path) on \(Timestamp.now)\n"
         do {
             try AtomicFile.write(Array(text.utf8), to: target + ".reason", layout: layout)

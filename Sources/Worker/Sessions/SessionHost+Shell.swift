@@ -28,7 +28,7 @@ extension SessionHost {
         // it and execs the shell: every command of the session inherits it.
         var executable = shellPath
         var arguments = script.isBash ? ["--noprofile", "--norc"] : []
-        var confined: [Environment.Key: String?] = [:]
+        var confined: [Environment.Key: String] = [:]
         if confinement.policy.isSet {
             // The shell itself opens each command's output files and writes the session's
             // state, so it may also write in jobs/ and its session folder (README).
@@ -43,8 +43,8 @@ extension SessionHost {
             }
         }
         let environment: Environment = restoring
-            ? .custom(Dictionary(uniqueKeysWithValues: confined.compactMap { key, value in value.map { (key, $0) } }))
-            : Environment.inherit.updating(extra.merging(confined) { $1 })
+            ? .custom(confined)
+            : Environment.inherit.updating(extra.merging(confined.mapValues { $0 }) { $1 })
         var options = PlatformOptions()
         options.createSession = true
         let startDirectory = request.cwd.flatMap { FileSystem.isDirectory($0) ? $0 : nil } ?? "/"
