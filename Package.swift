@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "spool-relay", targets: ["Relay"]),
     ],
     dependencies: [
+        // Only the end-to-end tests' client: a third party's MCP client against ours.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
@@ -41,6 +42,9 @@ let package = Package(
             path: "Sources/CSeccomp",
             providers: [.apt(["libseccomp-dev"])]
         ),
+        // MCP's wire: JSON values, the JSON-RPC envelope and the MCP types Spool uses.
+        // Plain types with no dependency, decoded once per message.
+        .target(name: "MCPWire"),
         .target(
             name: "Spool",
             dependencies: [
@@ -109,7 +113,7 @@ let package = Package(
                 "Spool",
                 "SpoolOptions",
                 "Supervision",
-                .product(name: "MCP", package: "swift-sdk"),
+                "MCPWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
@@ -136,13 +140,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
+        .testTarget(name: "MCPWireTests", dependencies: ["MCPWire"]),
         // The relay's pure rules (mirroring, batching, claim recovery, URLs), without PostgreSQL.
         .testTarget(name: "RelayTests", dependencies: ["Relay", "Spool"]),
         // The worker's pure parts (the session state machine, its shell script), without processes.
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Spool"]),
         // Pure parts of the frontend (parsing, shape checks, state machines), without processes.
         .testTarget(name: "FrontendTests", dependencies: [
-            "Frontend", .product(name: "MCP", package: "swift-sdk"), .product(name: "Hummingbird", package: "hummingbird"),
+            "Frontend", "MCPWire", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(
             name: "EndToEndTests",

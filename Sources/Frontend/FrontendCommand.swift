@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import MCP
 import Spool
 import SpoolOptions
 import Supervision
@@ -151,18 +150,18 @@ struct FrontendCommand: AsyncParsableCommand {
         let audit = service.audit, auditRetain = self.auditRetain
         try await service.startWatching()
         let peaks = Peaks()
-        var factory = ServerFactory(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath,
+        var configuration = ServerConfiguration(service: service, peaks: peaks, workingDirectory: FileManager.default.currentDirectoryPath,
                                     budget: OutputBudget(bytes: inlineOutput), progressKeepAlive: .milliseconds(Int64(progressKeepalive * 1000)))
-        factory.roots = try WatchRoots(rootFolders, workingDirectory: FileManager.default.currentDirectoryPath)
+        configuration.roots = try WatchRoots(rootFolders, workingDirectory: FileManager.default.currentDirectoryPath)
         if let backup = backupFolder {
             let repository: BackupRepository
             do { repository = try await BackupRepository.open(backup) } catch {
                 throw ValidationError("--backup \(backup): \(error)")
             }
-            factory.backups = BackupKeeper(repository: repository, watcher: service.watcher, idle: .milliseconds(Int64(backupIdle * 1000)),
+            configuration.backups = BackupKeeper(repository: repository, watcher: service.watcher, idle: .milliseconds(Int64(backupIdle * 1000)),
                                            beforeJobs: beforeJobs, excluding: [layout.root], logger: logger)
         }
-        let backups = factory.backups
+        let backups = configuration.backups
         let pool = WorkerPool(
             layout: layout, count: workers, workerPath: Executables.sibling("spool-worker"),
             namePrefix: "\(ProcessInfo.processInfo.hostName)-\(getpid())",
@@ -208,32 +207,27 @@ struct FrontendCommand: AsyncParsableCommand {
                 sessionIdle: httpSessionIdle,
                 limits: HTTPLimits(headerTimeout: httpHeaderTimeout, bodyTimeout: httpBodyTimeout, stallTimeout: httpStallTimeout,
                                    maxConnections: httpMaxConnections),
-                retain: limits.retain, layout: layout, factory: factory, background: background, logger: logger
+                retain: limits.retain, layout: layout, configuration: configuration, background: background, logger: logger
             ).run()
             return
         }
 
-        let client = ClientIdentity(AuditClient(transport: .stdio))
-        let (server, closeServer) = await factory.make(client: client)
-        let transport = BlockingStdioTransport(logger: logger)
-        let modern = ModernStdio(writer: transport.writer, server: ModernServer(factory: factory, retain: limits.retain))
-        await transport.serveModern(with: modern)
-        try await server.start(transport: transport, initializeHook: client.hook)
-        let stop = SignalWatch([SIGTERM, SIGINT, SIGHUP]) {
-            Task { await transport.disconnect() }
-        }
-        defer { withExtendedLifetime(stop) {} }
-
+        let stdio = StdioServer(dispatcher: MCPDispatcher(configuration: configuration, retain: limits.retain),
+                                origin: AuditClient(transport: .stdio))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await background() }
-            group.addTask { await server.waitUntilCompleted() }
-            group.addTask { await modern.run() }
-            // The server ends when stdin closes (the client went away) or on a signal.
+            // Ends when stdin closes (the client went away).
+            group.addTask { await stdio.run() }
+            // Or on a signal: stdin's reader blocks in read(2), so the serving ends here.
+            group.addTask {
+                let (signals, signal) = AsyncStream<Void>.makeStream()
+                let stop = SignalWatch([SIGTERM, SIGINT, SIGHUP]) { signal.yield() }
+                for await _ in signals { break }
+                withExtendedLifetime(stop) {}
+            }
             while let _ = await group.next() {
                 group.cancelAll()
             }
         }
-        await closeServer()
-        await server.stop()
     }
 }

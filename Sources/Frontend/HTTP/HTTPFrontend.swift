@@ -19,21 +19,22 @@ struct HTTPFrontend {
     /// `--retain`: a task's time to live after its job ends.
     let retain: Double
     let layout: SpoolLayout
-    let factory: ServerFactory
+    let configuration: ServerConfiguration
     let background: @Sendable () async -> Void
     let logger: Logger
 
     func run() async throws {
         let metrics = SpoolMetrics.bootstrap()
         let bell = EventBell()
-        let recorder = EventRecorder(layout: layout, watcher: factory.service.watcher, order: factory.service.order, metrics: metrics, logger: logger)
-        var factory = self.factory
-        let followers = factory.roots.isEmpty ? nil : FileFollowers(roots: factory.roots, watcher: factory.service.watcher, logger: logger) { events in
+        let recorder = EventRecorder(layout: layout, watcher: configuration.service.watcher, order: configuration.service.order, metrics: metrics, logger: logger)
+        var configuration = self.configuration
+        let followers = configuration.roots.isEmpty ? nil : FileFollowers(roots: configuration.roots, watcher: configuration.service.watcher, logger: logger) { events in
             await recorder.emit(events)
         }
-        factory.followers = followers
-        _ = await factory.backups?.addListener { notice in await recorder.emit([SpoolEvent(notice)]) }
-        let sessions = MCPSessions(factory: factory, idleLimit: .seconds(sessionIdle), logger: logger)
+        configuration.followers = followers
+        _ = await configuration.backups?.addListener { notice in await recorder.emit([SpoolEvent(notice)]) }
+        let dispatcher = MCPDispatcher(configuration: configuration, retain: retain)
+        let sessions = MCPSessions(dispatcher: dispatcher, idleLimit: .seconds(sessionIdle), logger: logger)
 
         let router = Router(context: SpoolRequestContext.self)
         router.add(middleware: AccessGuard(token: token, allowedOrigins: Set(allowedOrigins + [corsOrigin].compactMap { $0 }),
@@ -46,11 +47,11 @@ struct HTTPFrontend {
                 allowMethods: [.get, .post, .delete, .options],
                 exposedHeaders: ["Mcp-Session-Id"]))
         }
-        let modern = ModernHTTP(server: ModernServer(factory: factory, retain: retain), keepAlive: factory.progressKeepAlive)
+        let modern = ModernHTTP(dispatcher: dispatcher, keepAlive: configuration.progressKeepAlive)
         MCPRoute.register(on: router, sessions: sessions, modern: modern, token: token != nil, bodyTimeout: .seconds(limits.bodyTimeout), stallTimeout: .seconds(limits.stallTimeout))
         EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics, stallTimeout: .seconds(limits.stallTimeout),
-                             roots: factory.roots, followers: followers)
-        StatusRoutes.register(on: router, layout: layout, policy: factory.service.policy, metrics: metrics, sessions: sessions)
+                             roots: configuration.roots, followers: followers)
+        StatusRoutes.register(on: router, layout: layout, policy: configuration.service.policy, metrics: metrics, sessions: sessions)
 
         let logger = self.logger
         let app = Application(
@@ -67,7 +68,7 @@ struct HTTPFrontend {
             },
             logger: quietHummingbirdLogger())
         let spoolService = SpoolBackground(background: background, recorder: recorder, bell: bell, sessions: sessions, layout: layout,
-                                           watcher: factory.service.watcher, followers: followers)
+                                           watcher: configuration.service.watcher, followers: followers)
         // Shut down in reverse order: our streams end first, then the server drains.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: app), .init(service: spoolService, successTerminationBehavior: .gracefullyShutdownGroup)],

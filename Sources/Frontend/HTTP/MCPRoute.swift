@@ -1,12 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MCP
+import MCPWire
 import NIOCore
 import Spool
 
-/// `/mcp`: Streamable HTTP, handed to the session's transport. Hummingbird and the SDK
-/// both name types `HTTPRequest` and `HTTPResponse`, hence the `MCP.` prefixes.
+/// `/mcp`: Streamable HTTP for both revisions. A 2026-07-28 request goes to `ModernHTTP`,
+/// anything else to its 2025-11-25 session (`MCPSessions`). The body is read once, here.
 enum MCPRoute {
     /// Largest request body accepted (413 above): far above the largest valid request
     /// (a command is at most 128 KiB, stdin a few MiB), far below what could hurt.
@@ -18,7 +18,7 @@ enum MCPRoute {
         let handler: @Sendable (Request, SpoolRequestContext) async throws -> Response = { request, context in
             let origin = AuditClient(transport: .http, peer: context.channel.remoteAddress.map(Self.address), token: token)
             var request = request
-            var body: Data?
+            var body: [UInt8]?
             if request.method == .post {
                 // Refused before reading a byte of the body when its declared length is too big.
                 if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBody {
@@ -40,8 +40,8 @@ enum MCPRoute {
                 return await modern.respond(method: request.method, headers: headers, body: body, origin: origin,
                                             stall: StallGuard(context, limit: stallTimeout))
             }
-            let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: request.uri.path)
-            return response(await sessions.handle(mcpRequest, origin: origin), request: request, stall: StallGuard(context, limit: stallTimeout))
+            let exchange = HTTPExchange(method: request.method.rawValue, headers: headers, body: body)
+            return response(await sessions.handle(exchange, origin: origin), request: request, stall: StallGuard(context, limit: stallTimeout))
         }
         router.post("mcp", use: handler)
         router.get("mcp", use: handler)
@@ -58,7 +58,7 @@ enum MCPRoute {
     static let tooLarge = "request body larger than \(maxBody) bytes: a JSON-RPC message may be at most 4 MiB (write large input to a file and have the command read it)"
 
     private enum Collected {
-        case body(Data)
+        case body([UInt8])
         case tooLarge
         case timedOut
     }
@@ -75,7 +75,7 @@ enum MCPRoute {
                         var part = part
                         buffer.writeBuffer(&part)
                     }
-                    return .body(Data(buffer: buffer))
+                    return .body(buffer.readBytes(length: buffer.readableBytes) ?? [])
                 } catch {
                     return .timedOut // the connection failed while reading: nothing to answer
                 }
@@ -105,37 +105,43 @@ enum MCPRoute {
         })
     }
 
-    static func response(_ mcp: MCP.HTTPResponse, request: Request, stall: StallGuard) -> Response {
-        var fields = HTTPFields()
-        for (name, value) in mcp.headers {
-            if let name = HTTPField.Name(name) { fields[name] = value }
+    static func response(_ answer: HTTPAnswer, request: Request, stall: StallGuard) -> Response {
+        func fields(_ headers: [String: String]) -> HTTPFields {
+            var fields = HTTPFields()
+            for (name, value) in headers {
+                if let name = HTTPField.Name(name) { fields[name] = value }
+            }
+            return fields
         }
-        let status = HTTPResponse.Status(code: mcp.statusCode)
-        switch mcp {
-        case .stream(let stream, _):
+        switch answer {
+        case .stream(let stream, let headers):
             guard request.method == .get else {
                 // A POST's stream ends with its answer, so it needs no hang-up watch; without
                 // one the connection stays open for the client's next request (keep-alive).
-                return Response(status: status, headers: fields, body: ResponseBody { writer in
-                    for try await chunk in stream {
+                return Response(status: .ok, headers: fields(headers), body: ResponseBody { writer in
+                    for await chunk in stream {
                         try await stall.write(ByteBuffer(bytes: chunk), to: &writer)
                     }
                     try await writer.finish(nil)
                 })
             }
-            return Response(status: status, headers: fields, body: ResponseBody { writer in
+            return Response(status: .ok, headers: fields(headers), body: ResponseBody { writer in
                 // A GET stream never ends by itself: end it when the client hangs up, so no
                 // handler waits forever.
                 try await request.body.consumeWithCancellationOnInboundClose { _ in
-                    for try await chunk in stream {
+                    for await chunk in stream {
+                        if Task.isCancelled { break }
                         try await stall.write(ByteBuffer(bytes: chunk), to: &writer)
                     }
                 }
                 try await writer.finish(nil)
             })
-        default:
-            let body = mcp.bodyData.map { ResponseBody(byteBuffer: ByteBuffer(bytes: $0)) } ?? ResponseBody()
-            return Response(status: status, headers: fields, body: body)
+        case .json(let status, let headers, let message):
+            var all = fields(headers)
+            all[.contentType] = "application/json"
+            return Response(status: .init(code: status), headers: all, body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONWriter.bytes(message))))
+        case .empty(let status, let headers):
+            return Response(status: .init(code: status), headers: fields(headers), body: ResponseBody())
         }
     }
 }

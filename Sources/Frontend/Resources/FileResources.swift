@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import MCPWire
 import Spool
 
 /// Files under the `--watch` roots as MCP resources, `spool://files/<absolute path>`
@@ -37,7 +37,7 @@ struct FileResources: Sendable {
                 firstError = firstError ?? error
             }
         }
-        if case .notFound? = firstError { throw .serverError(code: -32002, message: "Resource not found: \(url.path) does not exist") }
+        if case .notFound? = firstError { throw .resourceNotFound("\(url.path) does not exist", uri: uri) }
         throw .invalidParams(firstError.map { "\($0)" } ?? "not a file resource")
     }
 
@@ -54,7 +54,7 @@ struct FileResources: Sendable {
         return resources
     }
 
-    func read(_ uri: String) throws(MCPError) -> ReadResource.Result {
+    func read(_ uri: String) throws(MCPError) -> ReadResourceResult {
         let path = try path(of: uri)
         let file: WatchedFile
         do { file = try roots.open(path) } catch { throw .invalidParams("\(error)") }

@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import MCPWire
 import Spool
 
 /// A job's output files as MCP resources, `spool://jobs/<id>/stdout` and `.../stderr`,
@@ -33,22 +33,22 @@ struct OutputResources: Sendable {
         return (id, stream)
     }
 
-    func list() -> ListResources.Result {
+    func list() -> [Resource] {
         let recent = service.inspector.allJobs().prefix(Self.listLimit)
         let resources = recent.flatMap { job in
             JobStream.allCases.map { stream in
                 Resource(name: "\(job.id) \(stream.rawValue)", uri: Self.uri(job.id, stream), mimeType: "text/plain")
             }
         }
-        return ListResources.Result(resources: resources)
+        return resources
     }
 
-    func read(_ uri: String) throws(MCPError) -> ReadResource.Result {
+    func read(_ uri: String) throws(MCPError) -> ReadResourceResult {
         let (id, stream) = try Self.parse(uri)
         do {
             _ = try service.snapshot(id)
         } catch {
-            throw .serverError(code: -32002, message: "Resource not found: \(error)")
+            throw .resourceNotFound("\(error)", uri: uri)
         }
         let size = service.records.outputSize(id, stream)
         let bytes = (try? service.read(id, stream, offset: 0, limit: Self.readLimit)) ?? [] // removed by retention just now: an empty read
@@ -57,16 +57,16 @@ struct OutputResources: Sendable {
 
     /// A `resources/read` answer: text, or a blob for bytes that are not UTF-8, with the
     /// file's `size` and, when `bytes` is only its start, a note on what reads the `rest`.
-    static func result(uri: String, bytes: [UInt8], size: Int64, rest: String) -> ReadResource.Result {
+    static func result(uri: String, bytes: [UInt8], size: Int64, rest: String) -> ReadResourceResult {
         var meta: [String: Value] = ["size": .int(Int(size))]
         if size > Int64(bytes.count) {
             meta["truncated"] = .bool(true)
             meta["note"] = .string("first \(bytes.count) of \(size) bytes; \(rest) reads the rest")
         }
         if let text = String(validating: bytes, as: UTF8.self) {
-            return ReadResource.Result(contents: [.text(text, uri: uri, mimeType: "text/plain", _meta: Metadata(additionalFields: meta))])
+            return ReadResourceResult(uri: uri, mimeType: "text/plain", body: .text(text), meta: meta)
         }
-        return ReadResource.Result(contents: [.binary(Data(bytes), uri: uri, mimeType: "application/octet-stream", _meta: Metadata(additionalFields: meta))])
+        return ReadResourceResult(uri: uri, mimeType: "application/octet-stream", body: .blob(bytes), meta: meta)
     }
 
     /// What a subscription to a job's stream follows: its file, until the job ends.

@@ -1,4 +1,4 @@
-import MCP
+import MCPWire
 import Spool
 
 /// One client's `resources/subscribe`s: each follows its file with inotify and sends

@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import MCPWire
 import Spool
 
 /// Sends `notifications/progress` for a `run` or `wait` whose client sent a progress
@@ -9,20 +9,9 @@ import Spool
 /// their idle timers on progress (Claude Code's HTTP idle timeout is 5 minutes).
 struct ProgressReporter: Sendable {
     let token: ProgressToken
-    /// Sends one notification on the stream of the request it belongs to.
-    let deliver: @Sendable (ProgressNotification.Parameters) async throws -> Void
+    /// The stream of the request it belongs to.
+    let sink: NoticeSink
     let interval: Duration = .milliseconds(10)
-
-    init(token: ProgressToken, deliver: @escaping @Sendable (ProgressNotification.Parameters) async throws -> Void) {
-        self.token = token
-        self.deliver = deliver
-    }
-
-    init(token: ProgressToken, server: Server) {
-        self.init(token: token) { [weak server] parameters in
-            try await server?.notify(ProgressNotification.message(parameters))
-        }
-    }
 
     private enum Wake { case change, heartbeat }
 
@@ -78,11 +67,10 @@ struct ProgressReporter: Sendable {
         }
     }
 
+    /// A client that went away misses it: the call's own answer fails the same way and ends it.
     private func send(progress: Double, total: Double?, message: String) async {
-        do {
-            try await deliver(.init(progressToken: token, progress: progress, total: total, message: message))
-        } catch {
-            // The client went away: the call's own answer will fail the same way and end it.
-        }
+        var params: [String: Value] = ["progressToken": token.value, "progress": .double(progress), "message": .string(message)]
+        if let total { params["total"] = .double(total) }
+        await sink.notify("notifications/progress", .object(params))
     }
 }

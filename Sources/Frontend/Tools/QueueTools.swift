@@ -1,4 +1,4 @@
-import MCP
+import MCPWire
 import Spool
 
 /// `promote`, `send_input` and `stats`.
@@ -10,7 +10,7 @@ extension SpoolTools {
         var status: JobView
     }
 
-    func promote(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func promote(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.promote, values: arguments)
         let id = try args.job()
         let target = try args.choice("priority", Priority.self) ?? .sync
@@ -27,7 +27,7 @@ extension SpoolTools {
             result = PromoteResult(job: id.rawValue, outcome: "unchanged", status: view)
             text = "job \(id) already waits as \(target.rawValue)\n" + view.summary
         }
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     struct SendInputResult: Codable {
@@ -37,7 +37,7 @@ extension SpoolTools {
         var state: JobState
     }
 
-    func sendInput(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func sendInput(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.sendInput, values: arguments)
         let id = try args.job()
         let data = try args.string("data") ?? ""
@@ -57,8 +57,7 @@ extension SpoolTools {
             text += " and closed it"
         }
         let result = SendInputResult(job: id.rawValue, bytes: written, eof: eof && written == data.utf8.count, state: state)
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
-                                   structuredContent: try PlainJSON.value(of: result), isError: written < data.utf8.count)
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: result), isError: written < data.utf8.count)
     }
 
     struct StatsResult: Codable {
@@ -80,7 +79,7 @@ extension SpoolTools {
         var policy: PolicyReport?
     }
 
-    func stats(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func stats(_ arguments: [String: Value]?) async throws -> CallToolResult {
         _ = try ToolArguments(.stats, values: arguments)
         let estimator = service.estimator()
         let census = estimator.census
@@ -108,6 +107,6 @@ extension SpoolTools {
         lines.append("durable flushes by this spool-mcp: \(result.flushes.files) request(s) in \(result.flushes.rounds) round(s)")
         lines.append(service.policy?.description ?? PolicyReport.unknown)
         lines.append("peaks since \(peaks.since): queue \(peaks.queuedSync) sync / \(peaks.queuedAsync) async, running \(peaks.running)")
-        return try CallTool.Result(content: [Tool.Content.text(text: lines.joined(separator: "\n"), annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
+        return try CallToolResult(text: lines.joined(separator: "\n"), structuredContent: try Value(encoding: result))
     }
 }

@@ -1,5 +1,5 @@
 import Glibc
-import MCP
+import MCPWire
 import Spool
 
 /// `session_start`, `session_end`, `session_list` (and `cancel` with `session`).
@@ -8,7 +8,7 @@ extension SpoolTools {
     /// the queued session (a notice follows when it becomes ready).
     static let sessionReadyWait = Settings.sessionReadyWait
 
-    func sessionStart(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func sessionStart(_ arguments: [String: Value]?) async throws -> CallToolResult {
         let args = try ToolArguments(.sessionStart, values: arguments)
         let (cwdArgument, shellArgument, envArgument) = (try args.string("cwd"), try args.string("shell"), try args.stringMap("env"))
         let settings: CommandSettings
@@ -30,7 +30,7 @@ extension SpoolTools {
         } else if record.state == .ready {
             text += "\nPass session: \"\(id)\" to run or start; cd and export persist between commands."
         }
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view),
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: view),
                                    isError: record.state == .closed)
     }
 
@@ -76,11 +76,11 @@ extension SpoolTools {
         var status: SessionView
     }
 
-    func sessionEnd(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func sessionEnd(_ arguments: [String: Value]?) throws -> CallToolResult {
         try endSession(try ToolArguments(.sessionEnd, values: arguments))
     }
 
-    func endSession(_ args: ToolArguments) throws -> CallTool.Result {
+    func endSession(_ args: ToolArguments) throws -> CallToolResult {
         let text = try args.requiredString("session", "the session id from session_start")
         guard let id = SessionID(text) else { throw ToolError.spool(.invalidJobID(text)) }
         let outcome = try service.endSession(id, tool: args.tool)
@@ -92,15 +92,14 @@ extension SpoolTools {
         }
         let record = try service.session(id, tool: args.tool)
         let view = SessionView(record, layout: service.layout, estimator: nil, order: service.order)
-        return try CallTool.Result(content: [Tool.Content.text(text: message + "\n" + view.summary, annotations: nil, _meta: nil)],
-                                   structuredContent: try PlainJSON.value(of: SessionEndResult(session: id.rawValue, outcome: word, status: view)))
+        return try CallToolResult(text: message + "\n" + view.summary, structuredContent: try Value(encoding: SessionEndResult(session: id.rawValue, outcome: word, status: view)))
     }
 
     struct SessionListResult: Codable {
         var sessions: [SessionView]
     }
 
-    func sessionList(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func sessionList(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.sessionList, values: arguments)
         let all = try args.bool("all") ?? false
         let estimator = service.estimator()
@@ -109,7 +108,6 @@ extension SpoolTools {
             .map { SessionView($0, layout: service.layout, estimator: estimator, order: service.order) }
         let text = views.isEmpty ? "no open sessions" + (all ? "" : " (all: true also lists closed ones)")
             : views.map(\.summary).joined(separator: "\n")
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
-                                   structuredContent: try PlainJSON.value(of: SessionListResult(sessions: views)))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: SessionListResult(sessions: views)))
     }
 }

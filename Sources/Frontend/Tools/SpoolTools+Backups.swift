@@ -1,4 +1,4 @@
-import MCP
+import MCPWire
 import Spool
 
 /// `backup_list`, `backup_diff` and `backup_restore` (`--backup`).
@@ -14,7 +14,7 @@ extension SpoolTools {
         return backups
     }
 
-    func backupList(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func backupList(_ arguments: [String: Value]?) async throws -> CallToolResult {
         let args = try ToolArguments(.backupList, values: arguments)
         let limit = try args.integer("limit", range: 1...500) ?? 20
         let keeper = try keeper(args.tool)
@@ -24,10 +24,10 @@ extension SpoolTools {
         let text = backups.isEmpty ? "no backups of \(result.workTree) yet"
             : backups.map { "\($0.commit.prefix(12))  \($0.time)  \($0.trigger.rawValue)  \($0.filesChanged) files changed" + ($0.job.map { "  before job \($0)" } ?? "") }
                 .joined(separator: "\n")
-        return try CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
-    func backupDiff(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func backupDiff(_ arguments: [String: Value]?) async throws -> CallToolResult {
         let args = try ToolArguments(.backupDiff, values: arguments)
         let backup = try args.string("backup")
         let diff: BackupKeeper.Diff
@@ -35,10 +35,10 @@ extension SpoolTools {
         var text = diff.files.isEmpty ? "nothing changed since backup \(diff.backup.prefix(12))"
             : "\(diff.files.count) file(s) changed since backup \(diff.backup.prefix(12)):\n" + diff.files.map { "\($0.change) \($0.path)" }.joined(separator: "\n")
         if !diff.patch.isEmpty { text += "\n\n" + diff.patch + (diff.truncated ? "\n(patch cut at 256 KiB; see git diff \(diff.backup.prefix(12)))" : "") }
-        return try CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: diff))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: diff))
     }
 
-    func backupRestore(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func backupRestore(_ arguments: [String: Value]?) async throws -> CallToolResult {
         let args = try ToolArguments(.backupRestore, values: arguments)
         let backup = try args.requiredString("backup", "a commit id from backup_list")
         let path = try args.string("path")
@@ -50,7 +50,7 @@ extension SpoolTools {
         }
         var text = "restored \(restored.path ?? "the whole tree") from backup \(restored.backup.prefix(12)): \(restored.filesWritten) file(s) written, \(restored.filesRemoved.count) removed"
         if let undo = restored.undo { text += "\nTo undo, restore backup \(undo) (the state just before)." }
-        return try CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: restored))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: restored))
     }
 
     /// With `--backup-before-jobs`, backs up the tree before a job in it is queued; a

@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import MCPWire
 import Spool
 
 /// `file_tail` and `file_read`: files under the `--watch` roots, read as `tail` and
@@ -14,7 +14,7 @@ extension SpoolTools {
         var truncated: Bool
     }
 
-    func fileTail(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func fileTail(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.fileTail, values: arguments)
         let file = try openWatched(args)
         let lines = try args.integer("lines", range: 1...10000) ?? 50
@@ -25,7 +25,7 @@ extension SpoolTools {
         var result = FileTailResult(path: file.realPath, lines: lines, size: size, truncated: truncated)
         (result.data, result.dataBase64) = TextOrBase64(bytes).pair
         let text = result.data ?? "(\(bytes.count) bytes that are not UTF-8: see dataBase64)"
-        return try CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     struct FileChunk: Codable {
@@ -39,7 +39,7 @@ extension SpoolTools {
         var eof: Bool
     }
 
-    func fileRead(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func fileRead(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.fileRead, values: arguments)
         let file = try openWatched(args)
         let offset = Int64(try args.integer("offset", range: 0...Int(Int64.max / 2)) ?? 0)
@@ -51,8 +51,7 @@ extension SpoolTools {
         (chunk.data, chunk.dataBase64) = TextOrBase64(bytes).pair
         chunk.eof = chunk.nextOffset >= size
         let header = "\(file.realPath), bytes \(offset)..<\(chunk.nextOffset) of \(size)\(chunk.eof ? " (end)" : "")"
-        return try CallTool.Result(content: [.text(text: header + "\n" + (chunk.data ?? "(not UTF-8: see dataBase64)"), annotations: nil, _meta: nil)],
-                                   structuredContent: try PlainJSON.value(of: chunk))
+        return try CallToolResult(text: header + "\n" + (chunk.data ?? "(not UTF-8: see dataBase64)"), structuredContent: try Value(encoding: chunk))
     }
 
     private func openWatched(_ args: ToolArguments) throws(ToolError) -> WatchedFile {

@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import MCPWire
 import Spool
 
 /// Carries out tool calls. Each tool is one method; all of them only touch files.
@@ -33,7 +33,7 @@ struct SpoolTools: Sendable {
     static let defaultWait = Settings.toolWait
 
     /// - Throws: `invalidParams` for a name that is no tool (a protocol error, not a tool result).
-    func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil, abandon: Abandon = .terminate) async throws -> CallTool.Result {
+    func call(_ name: String, _ arguments: [String: Value]?, progress: ProgressReporter? = nil, abandon: Abandon = .terminate) async throws -> CallToolResult {
         let features = self.features
         guard let tool = ToolName(rawValue: name) else {
             throw MCPError.invalidParams("Unknown tool '\(name.prefix(100))'; tools are \(ToolCatalog.tools(with: features).map(\.name).joined(separator: ", "))")
@@ -65,10 +65,10 @@ struct SpoolTools: Sendable {
             }
         } catch let error as ToolError {
             refused(tool, arguments, reason: error.description)
-            return CallTool.Result(content: [Tool.Content.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
+            return CallToolResult(text: error.description, isError: true)
         } catch let error as SpoolError {
             refused(tool, arguments, reason: error.description)
-            return CallTool.Result(content: [Tool.Content.text(text: error.description, annotations: nil, _meta: nil)], isError: true)
+            return CallToolResult(text: error.description, isError: true)
         }
     }
 
@@ -149,12 +149,12 @@ struct SpoolTools: Sendable {
 
     /// A `run`'s answer, with the job it queued and whether that job had ended.
     struct RunOutcome: Sendable {
-        var result: CallTool.Result
+        var result: CallToolResult
         var job: JobID
         var final: Bool
     }
 
-    func run(_ arguments: [String: Value]?, progress: ProgressReporter? = nil, abandon: Abandon = .terminate) async throws -> CallTool.Result {
+    func run(_ arguments: [String: Value]?, progress: ProgressReporter? = nil, abandon: Abandon = .terminate) async throws -> CallToolResult {
         try await runJob(arguments, progress: progress, abandon: abandon).result
     }
 
@@ -203,17 +203,17 @@ struct SpoolTools: Sendable {
         }
         if let backupNote { text += "\n" + backupNote }
         text += Self.outputText(view)
-        let result = try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view), isError: view.state.isFailure)
+        let result = try CallToolResult(text: text, structuredContent: try Value(encoding: view), isError: view.state.isFailure)
         return RunOutcome(result: result, job: request.job, final: view.state.isFinal)
     }
 
     /// What `run` answers for a job that has ended: the summary, the output inline within
     /// the budget, and `isError` for a failure (a task's `completed` result).
-    func finalResult(_ snapshot: JobInspector.Snapshot) throws -> CallTool.Result {
+    func finalResult(_ snapshot: JobInspector.Snapshot) throws -> CallToolResult {
         var view = JobView(snapshot, estimator: nil)
         try attachOutput(&view)
         let text = view.summary + Self.outputText(view)
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view), isError: view.state.isFailure)
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: view), isError: view.state.isFailure)
     }
 
     /// Makes a queued request durable before its job id is handed out.
@@ -228,11 +228,11 @@ struct SpoolTools: Sendable {
         }
     }
 
-    func start(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func start(_ arguments: [String: Value]?) async throws -> CallToolResult {
         try await startJob(arguments).result
     }
 
-    func startJob(_ arguments: [String: Value]?) async throws -> (result: CallTool.Result, job: JobID) {
+    func startJob(_ arguments: [String: Value]?) async throws -> (result: CallToolResult, job: JobID) {
         let args = try ToolArguments(.start, values: arguments)
         let priority = try args.choice("priority", Priority.self) ?? .async
         let request = try request(args, priority: priority)
@@ -245,17 +245,17 @@ struct SpoolTools: Sendable {
         let estimator = service.estimator(queued: queued)
         await peaks.observe(estimator.census)
         let view = JobView(try service.inspector.snapshot(request.job, queued: queued), estimator: estimator)
-        return (try CallTool.Result(content: [Tool.Content.text(text: view.summary + (backupNote.map { "\n" + $0 } ?? ""), annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view)), request.job)
+        return (try CallToolResult(text: view.summary + (backupNote.map { "\n" + $0 } ?? ""), structuredContent: try Value(encoding: view)), request.job)
     }
 
     // MARK: reading
 
-    func status(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func status(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.status, values: arguments)
         let snapshot = try service.snapshot(try args.job())
         let view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
         // A query that worked is not an error, whatever the job's outcome (DESIGN.md).
-        return try CallTool.Result(content: [Tool.Content.text(text: view.summary, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: view))
+        return try CallToolResult(text: view.summary, structuredContent: try Value(encoding: view))
     }
 
     struct OutputChunk: Codable {
@@ -270,7 +270,7 @@ struct SpoolTools: Sendable {
         var eof: Bool
     }
 
-    func output(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func output(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.output, values: arguments)
         let id = try args.job()
         let stream = try args.choice("stream", JobStream.self) ?? .stdout
@@ -289,7 +289,7 @@ struct SpoolTools: Sendable {
         chunk.eof = state.isFinal && chunk.nextOffset >= size
         let header = "\(stream.rawValue) of job \(id), bytes \(offset)..<\(chunk.nextOffset) of \(size)\(chunk.eof ? " (end)" : "")"
         let body = chunk.data ?? "(not UTF-8: see dataBase64)"
-        return try CallTool.Result(content: [Tool.Content.text(text: header + "\n" + body, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: chunk))
+        return try CallToolResult(text: header + "\n" + body, structuredContent: try Value(encoding: chunk))
     }
 
     struct TailResult: Codable {
@@ -304,7 +304,7 @@ struct SpoolTools: Sendable {
         var truncated: Bool
     }
 
-    func tail(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func tail(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.tail, values: arguments)
         let id = try args.job()
         let lines = try args.integer("lines", range: 1...10000) ?? 50
@@ -315,7 +315,7 @@ struct SpoolTools: Sendable {
         let result = TailResult(job: id.rawValue, stream: stream, state: state, lines: lines, data: text,
                                 stdout: stream == .stdout ? text : nil, stderr: stream == .stderr ? text : nil,
                                 truncated: truncated)
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     struct WaitResult: Codable {
@@ -324,7 +324,7 @@ struct SpoolTools: Sendable {
         var timedOut: Bool
     }
 
-    func wait(_ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallTool.Result {
+    func wait(_ arguments: [String: Value]?, progress: ProgressReporter? = nil) async throws -> CallToolResult {
         let args = try ToolArguments(.wait, values: arguments)
         let ids = try args.jobs("jobs")
         let timeout = try args.number("timeout", range: 0...300) ?? Self.defaultWait
@@ -342,7 +342,7 @@ struct SpoolTools: Sendable {
         let result = WaitResult(jobs: views, completed: completed, timedOut: !completed)
         var text = completed ? "" : "Timeout after \(ToolArguments.format(timeout)) s; \(finals) of \(ids.count) finished.\n"
         text += views.map(\.summary).joined(separator: "\n")
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: result))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     struct ListResult: Codable {
@@ -350,7 +350,7 @@ struct SpoolTools: Sendable {
         var total: Int
     }
 
-    func list(_ arguments: [String: Value]?) throws -> CallTool.Result {
+    func list(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.list, values: arguments)
         let state = try args.choice("state", JobState.self)
         let limit = try args.integer("limit", range: 1...500) ?? 20
@@ -373,7 +373,7 @@ struct SpoolTools: Sendable {
         }
         let text = views.isEmpty ? "no jobs" + (state.map { " in state \($0.rawValue)" } ?? "")
             : views.map(\.summary).joined(separator: "\n")
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)], structuredContent: try PlainJSON.value(of: ListResult(jobs: views, total: all.count)))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: ListResult(jobs: views, total: all.count)))
     }
 
     // MARK: cancel
@@ -385,7 +385,7 @@ struct SpoolTools: Sendable {
         var status: JobView
     }
 
-    func cancel(_ arguments: [String: Value]?) async throws -> CallTool.Result {
+    func cancel(_ arguments: [String: Value]?) async throws -> CallToolResult {
         let args = try ToolArguments(.cancel, values: arguments)
         if args.values["session"] != nil {
             if args.values["job"] != nil {
@@ -425,8 +425,7 @@ struct SpoolTools: Sendable {
         }
         let view = JobView(try service.snapshot(id))
         text += "\n" + view.summary
-        return try CallTool.Result(content: [Tool.Content.text(text: text, annotations: nil, _meta: nil)],
-            structuredContent: try PlainJSON.value(of: CancelResult(job: id.rawValue, outcome: word, state: view.state, status: view)))
+        return try CallToolResult(text: text, structuredContent: try Value(encoding: CancelResult(job: id.rawValue, outcome: word, state: view.state, status: view)))
     }
 
     // MARK: helpers

@@ -1,4 +1,4 @@
-import MCP
+import MCPWire
 import Spool
 
 /// A tool call's arguments, read with the types DESIGN.md gives them. Every getter

@@ -1,4 +1,4 @@
-import MCP
+import MCPWire
 
 /// The tools spool-mcp offers, with their JSON Schemas. Names and arguments are fixed by
 /// DESIGN.md: clients and tests rely on them.

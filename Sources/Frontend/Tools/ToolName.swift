@@ -1,4 +1,4 @@
-import MCP
+import MCPWire
 
 /// The tools spool-mcp offers (names fixed by DESIGN.md), in the order `tools/list` gives
 /// them. Dispatch switches over this enum, so a tool without a handler does not compile,

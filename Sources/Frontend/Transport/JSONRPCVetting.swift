@@ -1,12 +1,12 @@
-import MCP
+import MCPWire
 
-/// Checks a JSON-RPC message's shape before the SDK sees it, so that every malformed
-/// message gets the error JSON-RPC and MCP prescribe: the SDK answers bad ids with
-/// nothing at all and bad `tools/call` params with `-32603 Internal error`.
-/// Pure: both transports (stdio and HTTP) call it with the decoded message.
+/// Checks a JSON-RPC message's shape before the dispatcher sees it, so that every
+/// malformed message gets the error JSON-RPC and MCP prescribe (a bad id: -32600 with id
+/// null; bad params of a method: -32602 with the request's id; a bad notification: no
+/// answer). Pure: both transports (stdio and HTTP) call it with the decoded message.
 enum JSONRPCVetting {
     enum Verdict: Equatable {
-        /// Hand it to the server.
+        /// Hand it to the dispatcher.
         case forward
         /// Answer with this error instead (`id` is null when the message's own id is unusable).
         case reply(code: Int, message: String, id: Value)
@@ -53,8 +53,8 @@ enum JSONRPCVetting {
         return .forward
     }
 
-    /// The params of the methods whose shape the SDK would otherwise report as an
-    /// internal error. For notifications (`id` null) `vet` turns a fault into `ignore`.
+    /// The params of the methods whose shape every handler relies on. For notifications
+    /// (`id` null) `vet` turns a fault into `ignore`.
     private static func vetParams(method: String, params: Value?, id: Value) -> Verdict {
         let object: [String: Value]
         switch params {
@@ -94,8 +94,7 @@ enum JSONRPCVetting {
         return .forward
     }
 
-    /// Before `initialize`, MCP allows only `initialize` and `ping` requests. (The SDK's
-    /// strict mode drops such requests without any answer, so the transport decides.)
+    /// Before `initialize`, MCP allows only `initialize` and `ping` requests.
     static func gate(_ message: Value, initialized: Bool) -> Verdict {
         guard !initialized, case .object(let object) = message, case .string(let method)? = object["method"],
               let id = object["id"] else { return .forward }
@@ -110,12 +109,9 @@ enum JSONRPCVetting {
     static func describe(_ value: Value) -> String { value.shortDescription }
 
     /// A JSON-RPC error response.
-    static func errorResponse(code: Int, message: String, id: Value) -> Value {
-        ["jsonrpc": "2.0", "id": id, "error": ["code": .int(code), "message": .string(message)]]
+    static func errorResponse(code: Int, message: String, id: Value, data: Value? = nil) -> Value {
+        var error: [String: Value] = ["code": .int(code), "message": .string(message)]
+        if let data { error["data"] = data }
+        return ["jsonrpc": "2.0", "id": id, "error": .object(error)]
     }
-}
-
-private extension Value {
-    var isObject: Bool { if case .object = self { true } else { false } }
-    var isString: Bool { if case .string = self { true } else { false } }
 }

@@ -1,8 +1,9 @@
 import Foundation
+import MCPWire
 import Synchronization
 
 /// Writes whole lines to a file descriptor, one writer at a time, so JSON-RPC messages
-/// from the server and the transport's own error replies never interleave.
+/// from concurrent requests and the reader's own error replies never interleave.
 final class LineWriter: Sendable {
     private let fd: Int32
     private let lock = Mutex(())
@@ -11,10 +12,10 @@ final class LineWriter: Sendable {
         self.fd = fd
     }
 
-    /// Returns false when the reader is gone (EPIPE).
+    /// One JSON-RPC message as one line. False when the reader is gone (EPIPE).
     @discardableResult
-    func writeLine(_ data: Data) -> Bool {
-        var bytes = [UInt8](data)
+    func write(_ message: Value) -> Bool {
+        var bytes = JSONWriter.bytes(message)
         bytes.append(UInt8(ascii: "\n"))
         return lock.withLock { _ in
             var offset = 0

@@ -1,6 +1,6 @@
 @testable import Frontend
 import Foundation
-import MCP
+import MCPWire
 import Testing
 
 @Suite("JSON-RPC shape checks")

@@ -1,70 +1,28 @@
 import Foundation
-import MCP
+import MCPWire
 import Spool
 
-/// `tools/call`, and the tasks extension (`io.modelcontextprotocol/tasks`): a job is a
+/// The tasks extension (`io.modelcontextprotocol/tasks`): a job is a
 /// task. `start`, and a `run` that outlasts its `wait`, answer a request that declared
 /// the extension with a task whose record is on disk before the answer leaves.
-extension ModernServer {
-    func call(_ request: ModernRequest, sink: ModernSink, abandon: SpoolTools.Abandon) async throws -> [String: Value] {
-        guard case .string(let name)? = request.params["name"] else {
-            throw ModernError.invalidParams("tools/call needs \"name\" (a tool name string)")
-        }
-        var arguments: [String: Value]?
-        switch request.params["arguments"] {
-        case nil, .null?: arguments = nil
-        case .object(let object)?: arguments = object
-        case let other?: throw ModernError.invalidParams("\"arguments\" of tools/call must be an object of the tool's arguments, got \(other.shortDescription)")
-        }
-        let tools = tools(for: request, sink: sink)
-        let progress = request.progressToken.map { value in
-            let token: ProgressToken = if case .string(let text) = value { .string(text) } else { .integer(value.intValue ?? 0) }
-            return ProgressReporter(token: token) { parameters in
-                guard let value = try? PlainJSON.value(of: parameters) else { return }
-                _ = await sink.notify("notifications/progress", value)
-            }
-        }
-        if request.acceptsTasks, let tool = ToolName(rawValue: name), tool == .start || tool == .run {
-            do {
-                if tool == .start {
-                    let (_, job) = try await tools.startJob(arguments)
-                    return try createTask(for: job, tools: tools)
-                }
-                let outcome = try await tools.runJob(arguments, progress: progress, abandon: abandon)
-                if outcome.final { return try PlainJSON.value(of: outcome.result).objectValue ?? [:] }
-                return try createTask(for: outcome.job, tools: tools)
-            } catch let error as ToolError {
-                return toolError(error.description)
-            } catch let error as SpoolError {
-                return toolError(error.description)
-            }
-        }
-        let result = try await tools.call(name, arguments, progress: progress, abandon: abandon)
-        return try PlainJSON.value(of: result).objectValue ?? [:]
-    }
-
-    private func toolError(_ text: String) -> [String: Value] {
-        ["content": [["type": "text", "text": .string(text)]], "isError": true]
-    }
-
+extension MCPDispatcher {
     /// Writes the task record (fsync'ed) and answers with the task.
-    private func createTask(for job: JobID, tools: SpoolTools) throws -> [String: Value] {
+    func createTask(for job: JobID, tools: SpoolTools) throws -> [String: Value] {
         let record: TaskRecord
         do { record = try tasks.create(for: job) } catch {
-            throw ModernError(code: ModernProtocol.Code.internalError,
-                              message: "job \(job) was queued and will run, but its task could not be recorded (\(error)); follow it with status, job \(job)")
+            throw MCPError.internalError("job \(job) was queued and will run, but its task could not be recorded (\(error)); follow it with status, job \(job)")
         }
         var task = try taskValue(record, tools: tools, detailed: false)
         task["resultType"] = "task"
         return task
     }
 
-    func taskID(_ request: ModernRequest) throws -> TaskID {
+    func taskID(_ request: MCPRequest) throws -> TaskID {
         guard case .string(let text)? = request.params["taskId"] else {
-            throw ModernError.invalidParams("\(request.method) needs \"taskId\" (the task id a tools/call returned)")
+            throw MCPError.invalidParams("\(request.method) needs \"taskId\" (the task id a tools/call returned)")
         }
         guard let id = TaskID(text) else {
-            throw ModernError.invalidParams("unknown task \(Value.string(text).shortDescription): a task id is 32 hex digits, as tools/call returned it", data: ["taskId": .string(text)])
+            throw MCPError.invalidParams("unknown task \(Value.string(text).shortDescription): a task id is 32 hex digits, as tools/call returned it", data: ["taskId": .string(text)])
         }
         return id
     }
@@ -73,22 +31,22 @@ extension ModernServer {
     func record(_ id: TaskID) throws -> TaskRecord {
         let record: TaskRecord?
         do { record = try tasks.record(id) } catch {
-            throw ModernError(code: ModernProtocol.Code.internalError, message: "task \(id) cannot be read: \(error)")
+            throw MCPError.internalError("task \(id) cannot be read: \(error)")
         }
         guard let record, (try? service.snapshot(record.job)) != nil else {
-            throw ModernError.invalidParams("unknown task \(id): no such task (never created here, or removed with its job after --retain)", data: ["taskId": .string(id.rawValue)])
+            throw MCPError.invalidParams("unknown task \(id): no such task (never created here, or removed with its job after --retain)", data: ["taskId": .string(id.rawValue)])
         }
         return record
     }
 
-    func taskGet(_ request: ModernRequest) throws -> [String: Value] {
+    func taskGet(_ request: MCPRequest) throws -> [String: Value] {
         let record = try record(try taskID(request))
-        return try taskValue(record, tools: tools(for: request, sink: .none), detailed: true)
+        return try taskValue(record, tools: tools(for: request, Context(sink: .none)), detailed: true)
     }
 
     /// Acknowledged whatever the id (the extension says so); a known task's job is
     /// cancelled as `cancel` does it.
-    func taskCancel(_ request: ModernRequest) throws -> [String: Value] {
+    func taskCancel(_ request: MCPRequest) throws -> [String: Value] {
         guard let id = try? taskID(request), let record = try? tasks.record(id) else { return [:] }
         _ = try? service.cancel(record.job) // already ended: nothing to cancel, and still an ack
         return [:]
@@ -119,9 +77,9 @@ extension ModernServer {
         guard detailed else { return task }
         switch state {
         case .completed:
-            task["result"] = try PlainJSON.value(of: tools.finalResult(snapshot))
+            task["result"] = try tools.finalResult(snapshot).value
         case .failed:
-            task["error"] = ["code": .int(ModernProtocol.Code.internalError),
+            task["error"] = ["code": .int(MCPError.Code.internalError),
                              "message": .string("job \(record.job) \(status.state == .lost ? "was lost" : "could not be run"): \(status.reason ?? "no reason recorded")"),
                              "data": ["job": .string(record.job.rawValue), "state": .string(status.state.rawValue)]]
         case .working, .cancelled:

@@ -1,4 +1,3 @@
-import MCP
 import Spool
 import Synchronization
 
@@ -21,10 +20,5 @@ final class ClientIdentity: Sendable {
             $0.version = version
             if let revision { $0.revision = revision }
         }
-    }
-
-    /// For swift-sdk's `Server.start(transport:initializeHook:)`.
-    var hook: @Sendable (Client.Info, Client.Capabilities) async throws -> Void {
-        { [self] info, _ in introduce(name: info.name, version: info.version, revision: "2025-11-25") }
     }
 }

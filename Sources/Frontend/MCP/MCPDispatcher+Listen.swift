@@ -1,5 +1,5 @@
 import Foundation
-import MCP
+import MCPWire
 import ServiceLifecycle
 import Spool
 import Synchronization
@@ -7,22 +7,18 @@ import Synchronization
 /// `subscriptions/listen`: the request's own response stream carries the notifications
 /// the client opted in to, each tagged with the listen request's id, until the client
 /// goes (its stream closes) or spool-mcp shuts down (a final result: a graceful close).
-extension ModernServer {
+extension MCPDispatcher {
     /// Most notifications a listen stream holds for a slow reader; past it the stream
     /// ends with an error that says so (nothing is dropped silently).
     static let listenBacklog = 1024
 
-    func listen(_ request: ModernRequest, sink: ModernSink) async throws -> [String: Value] {
+    func listen(_ request: MCPRequest, _ context: Context) async throws -> [String: Value] {
+        let sink = context.sink
         guard case .object(let filter)? = request.params["notifications"] else {
-            throw ModernError.invalidParams("subscriptions/listen needs \"notifications\": an object such as {\"resourceSubscriptions\": [\"spool://jobs/<id>/stdout\"], \"tasksStatus\": [\"<task id>\"]}")
+            throw MCPError.invalidParams("subscriptions/listen needs \"notifications\": an object such as {\"resourceSubscriptions\": [\"spool://jobs/<id>/stdout\"], \"tasksStatus\": [\"<task id>\"]}")
         }
-        let meta: Value = [.init(stringLiteral: ModernProtocol.subscriptionIDKey): request.id]
-        let files = factory.roots.isEmpty ? nil : FileResources(roots: factory.roots, followers: factory.followers)
-        let outputs = OutputResources(service: service)
-        let target: @Sendable (String) async throws(MCPError) -> ResourceSubscriptions.Target = { uri throws(MCPError) in
-            if let files, ResourceKind.of(uri) == .file { return try await files.subscription(uri) }
-            return try outputs.subscription(uri)
-        }
+        let meta: Value = [.init(stringLiteral: ModernProtocol.subscriptionIDKey): request.id.value]
+        let target = subscriptionTarget
 
         // Honored: what can be followed. The lists never change while spool-mcp runs, so
         // their list_changed types are left out of the acknowledgement (never sent).
@@ -84,9 +80,8 @@ extension ModernServer {
         }
         await subscriptions.cancelAll()
         if overflowed.isSet {
-            throw ModernError(code: ModernProtocol.Code.internalError,
-                              message: "The listen stream fell \(Self.listenBacklog) notifications behind and was ended; listen again and re-read what you follow",
-                              data: ["subscriptionId": request.id])
+            throw MCPError.internalError("the listen stream fell \(Self.listenBacklog) notifications behind and was ended; listen again and re-read what you follow",
+                                         data: ["subscriptionId": request.id.value])
         }
         return ["_meta": meta]
     }
@@ -99,7 +94,7 @@ extension ModernServer {
         let events = service.watcher.events()
         try? FileSystem.makeDirectory(directory) // a queued job's folder, so its start is seen
         try? await service.watcher.watch(directory, mask: WatchMask.arrivals | WatchMask.changes)
-        let tools = tools(for: ModernRequest(id: .null, method: "tasks/get", params: [:], capabilities: [:]), sink: .none)
+        let tools = tools(for: MCPRequest(id: .int(0), method: "tasks/get", params: [:], revision: .envelope), Context(sink: .none))
         var last: (status: Value?, message: Value?) = (nil, nil)
         func check() -> Bool {
             guard let task = try? taskValue(record, tools: tools, detailed: true) else { return true } // removed: nothing more to say

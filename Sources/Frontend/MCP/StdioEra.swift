@@ -1,4 +1,4 @@
-import MCP
+import MCPWire
 
 /// Which revision a stdio connection speaks: a connection that starts with `initialize` is
 /// 2025-11-25 for good; one that starts with `server/discover` (or an enveloped request)
@@ -9,9 +9,9 @@ struct StdioEra: Equatable {
     enum State: Equatable { case undecided, legacy, modern }
 
     enum Route: Equatable {
-        /// To the 2025-11-25 server (swift-sdk).
+        /// To the 2025-11-25 handshake path.
         case legacy
-        /// To the 2026-07-28 dispatcher.
+        /// To the 2026-07-28 envelope path.
         case modern
         /// Answer with this error instead.
         case reply(code: Int, message: String, data: Value?)

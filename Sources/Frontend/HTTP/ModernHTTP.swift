@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MCP
+import MCPWire
 import NIOCore
 import Spool
 import Synchronization
@@ -12,7 +12,7 @@ import Synchronization
 /// client closes ends the request; a `run`'s job keeps running (its id was in the first
 /// progress notification).
 struct ModernHTTP: Sendable {
-    let server: ModernServer
+    let dispatcher: MCPDispatcher
     /// Silence after which an answer still being worked on commits to SSE, and between
     /// two keep-alive comments after that.
     let keepAlive: Duration
@@ -23,102 +23,100 @@ struct ModernHTTP: Sendable {
     /// `MCP-Protocol-Version` names no handshake revision (a stale `Mcp-Session-Id` beside
     /// it is ignored), or, with neither header, when its body is 2026-07-28. A GET or
     /// DELETE does unless it carries a 2025-11-25 session (it is then refused with 405).
-    static func claims(method: HTTPRequest.Method, headers: [String: String], body: Data?) -> Bool {
+    static func claims(method: HTTPRequest.Method, headers: [String: String], body: [UInt8]?) -> Bool {
         guard method == .post else { return headers["mcp-session-id"] == nil }
         let version = headers["mcp-protocol-version"]
-        if let version, !ModernProtocol.handshakeVersions.contains(version) { return true }
+        if let version, !Revision.handshakeVersions.contains(version) { return true }
         if version != nil || headers["mcp-session-id"] != nil { return false }
-        guard let body, let json = try? PlainJSON.decode(body) else { return false }
+        guard let body, let json = try? JSONParser.parse(body) else { return false }
         return ModernEnvelope.isModern(json)
     }
 
-    func respond(method: HTTPRequest.Method, headers: [String: String], body: Data?, origin: AuditClient, stall: StallGuard) async -> Response {
+    func respond(method: HTTPRequest.Method, headers: [String: String], body: [UInt8]?, origin: AuditClient, stall: StallGuard) async -> Response {
         guard method == .post else {
-            var response = Self.json(status: 405, ModernError(code: ModernProtocol.Code.invalidRequest,
-                message: "Method Not Allowed: \(ModernProtocol.version) is POST only (no GET stream: use subscriptions/listen; no sessions to DELETE)").response(id: .null))
+            var response = Self.json(status: 405, JSONRPCMessage.response(id: nil, error: .invalidRequest(
+                "Method Not Allowed: \(ModernProtocol.version) is POST only (no GET stream: use subscriptions/listen; no sessions to DELETE)")))
             response.headers[.allow] = "POST"
             return response
         }
         let accept = headers["accept"] ?? ""
         guard accept.contains("application/json") || accept.contains("*/*") else {
-            return Self.json(status: 406, ModernError(code: ModernProtocol.Code.invalidRequest, message: "Not Acceptable: send Accept: application/json, text/event-stream").response(id: .null))
+            return Self.json(status: 406, JSONRPCMessage.response(id: nil, error: .invalidRequest("Not Acceptable: send Accept: application/json, text/event-stream")))
         }
-        guard let body, let message = try? PlainJSON.decode(body) else {
-            return Self.json(status: 400, ModernError(code: ModernProtocol.Code.parseError, message: "Parse error: the body is not JSON (one JSON-RPC request object)").response(id: .null))
+        guard let body, let message = try? JSONParser.parse(body) else {
+            return Self.json(status: 400, JSONRPCMessage.response(id: nil, error: .parseError("the body is not JSON (one JSON-RPC request object)")))
         }
         switch JSONRPCVetting.vet(message) {
         case .reply(let code, let text, let id):
-            return Self.json(status: ModernProtocol.httpStatus(of: code), ModernError(code: code, message: text).response(id: id))
+            return Self.json(status: ModernProtocol.httpStatus(of: code), JSONRPCVetting.errorResponse(code: code, message: text, id: id))
         case .ignore:
             return Response(status: .accepted)
         case .forward:
             break
         }
         guard case .object(let object) = message, object["method"] != nil else {
-            return Self.json(status: 400, ModernError(code: ModernProtocol.Code.invalidRequest, message: "Invalid Request: POST a request, not a response").response(id: .null))
+            return Self.json(status: 400, JSONRPCMessage.response(id: nil, error: .invalidRequest("POST a request, not a response")))
         }
-        guard let id = object["id"] else {
+        guard let id = object["id"].flatMap(RequestID.init) else {
             // 2026-07-28 defines no client notifications over HTTP (closing the stream
             // cancels); they are acknowledged and dropped, at a version this server speaks.
             if let version = headers["mcp-protocol-version"], version != ModernProtocol.version {
-                return Self.json(status: 400, ModernError.unsupported(.string(version)).response(id: .null))
+                return Self.json(status: 400, JSONRPCMessage.response(id: nil, error: ModernProtocol.unsupported(.string(version))))
             }
             return Response(status: .accepted)
         }
-        var request0: ModernRequest
+        var request0: MCPRequest
         switch ModernEnvelope.classify(message, headers: headers) {
-        case .failure(let error): return Self.json(status: ModernProtocol.httpStatus(of: error.code), error.response(id: id))
+        case .failure(let error): return Self.json(status: ModernProtocol.httpStatus(of: error.code), JSONRPCMessage.response(id: id, error: error))
         case .success(let value): request0 = value
         }
         request0.origin = origin
         let isListen = request0.method == "subscriptions/listen"
         if isListen && !accept.contains("text/event-stream") {
-            return Self.json(status: 406, ModernError(code: ModernProtocol.Code.invalidRequest, message: "Not Acceptable: subscriptions/listen answers with a stream; send Accept: text/event-stream").response(id: id))
+            return Self.json(status: 406, JSONRPCMessage.response(id: id, error: .invalidRequest("Not Acceptable: subscriptions/listen answers with a stream; send Accept: text/event-stream")))
         }
         return await serve(request0, stall: stall, streamAtOnce: isListen)
     }
 
     private enum Frame: Sendable {
-        case notification(Data)
-        case answer(status: Int, Data)
+        case notification([UInt8])
+        case answer(status: Int, [UInt8])
         /// A keep-alive period passed.
         case tick
     }
 
-    private func serve(_ modern: ModernRequest, stall: StallGuard, streamAtOnce: Bool) async -> Response {
+    private func serve(_ modern: MCPRequest, stall: StallGuard, streamAtOnce: Bool) async -> Response {
         let (frames, continuation) = AsyncStream<Frame>.makeStream(bufferingPolicy: .unbounded)
         let pending = Mutex(0)
         let overflowed = OverflowFlag()
-        let sink = ModernSink { method, params in
+        let sink = NoticeSink { method, params in
             guard !overflowed.isSet else { return false }
             // Bounded by counting: frames not yet written past `backlog` end the request.
             guard pending.withLock({ count in count += 1; return count <= Self.backlog }) else {
                 overflowed.set()
                 return false
             }
-            let message: Value = ["jsonrpc": "2.0", "method": .string(method), "params": params]
-            guard let data = try? JSONEncoder().encode(message) else { return true }
-            if case .terminated = continuation.yield(.notification(data)) { return false }
+            if case .terminated = continuation.yield(.notification(JSONWriter.bytes(JSONRPCMessage.notification(method, params)))) { return false }
             return true
         }
-        let server = self.server
+        let dispatcher = self.dispatcher
         let id = modern.id
         let keepAlive = self.keepAlive
         // Unstructured: the answer is produced while the response body (which Hummingbird
         // runs after this function returns) streams; the body cancels both on hang-up.
         let work = Task {
-            let outcome = await server.handle(modern, sink: sink, abandon: .detach)
+            // A closed stream is not a stop button: a run's job keeps running.
+            let outcome = await dispatcher.handle(modern, context: MCPDispatcher.Context(sink: sink, abandon: .detach))
             var frame: Frame
             switch outcome {
             case .success(let result):
-                frame = .answer(status: 200, Self.encode(["jsonrpc": "2.0", "id": id, "result": result]))
+                frame = .answer(status: 200, JSONWriter.bytes(JSONRPCMessage.response(id: id, result: result)))
             case .failure(let error):
-                frame = .answer(status: ModernProtocol.httpStatus(of: error.code), Self.encode(error.response(id: id)))
+                frame = .answer(status: ModernProtocol.httpStatus(of: error.code), JSONWriter.bytes(JSONRPCMessage.response(id: id, error: error)))
             }
             if overflowed.isSet {
-                let error = ModernError(code: ModernProtocol.Code.internalError,
-                                        message: "The response stream fell more than \(Self.backlog) notifications behind, so later ones were not sent; re-read what you follow (status, tasks/get)")
-                frame = .answer(status: 200, Self.encode(error.response(id: id)))
+                let error = MCPError.internalError("the response stream fell more than \(Self.backlog) notifications behind, so later ones were not sent; re-read what you follow (status, tasks/get)")
+                frame = .answer(status: 200, JSONWriter.bytes(JSONRPCMessage.response(id: id, error: error)))
             }
             continuation.yield(frame)
             continuation.finish()
@@ -159,12 +157,12 @@ struct ModernHTTP: Sendable {
             while let current = frame {
                 switch current {
                 case .tick:
-                    try await stall.write(ByteBuffer(string: ": keep-alive\n\n"), to: &writer)
+                    try await stall.write(ByteBuffer(bytes: SSEFrame.keepAlive), to: &writer)
                 case .notification(let data):
                     pending.withLock { $0 -= 1 }
-                    try await stall.write(Self.event(data), to: &writer)
+                    try await stall.write(ByteBuffer(bytes: SSEFrame.event(data)), to: &writer)
                 case .answer(_, let data):
-                    try await stall.write(Self.event(data), to: &writer)
+                    try await stall.write(ByteBuffer(bytes: SSEFrame.event(data)), to: &writer)
                     frame = nil
                     continue
                 }
@@ -174,20 +172,9 @@ struct ModernHTTP: Sendable {
         })
     }
 
-    private static func event(_ data: Data) -> ByteBuffer {
-        var buffer = ByteBuffer(string: "event: message\ndata: ")
-        buffer.writeBytes(data)
-        buffer.writeString("\n\n")
-        return buffer
-    }
-
-    static func encode(_ value: Value) -> Data {
-        (try? JSONEncoder().encode(value)) ?? Data("{}".utf8) // strings and numbers always encode
-    }
-
     static func json(status: Int, _ message: Value) -> Response {
         Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: encode(message))))
+                 body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.bytes(message))))
     }
 }
 
@@ -199,10 +186,4 @@ private final class IteratorBox<Element: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     init(_ iterator: AsyncStream<Element>.Iterator) { self.iterator = iterator }
     func take() -> AsyncStream<Element>.Iterator { lock.withLock { let it = iterator!; iterator = nil; return it } }
-}
-
-extension ModernError {
-    func response(id: Value) -> Value {
-        ["jsonrpc": "2.0", "id": id, "error": value]
-    }
 }

@@ -1,45 +1,6 @@
 import Foundation
-import MCP
+import MCPWire
 import Spool
-
-/// A 2026-07-28 request whose envelope (`params._meta`) passed every check.
-struct ModernRequest: Sendable {
-    var id: Value
-    var method: String
-    var params: [String: Value]
-    /// The client's per-request capabilities (`io.modelcontextprotocol/clientCapabilities`).
-    var capabilities: [String: Value]
-    /// `io.modelcontextprotocol/logLevel`: without it no `notifications/message` may be sent.
-    var logLevel: String?
-    /// `io.modelcontextprotocol/clientInfo`'s name and version, when the request has one.
-    var clientName: String?
-    var clientVersion: String?
-    /// How the request came (set by the transport; stdio unless the HTTP route says otherwise).
-    var origin = AuditClient(transport: .stdio)
-
-    /// Who asked, for the audit log.
-    var client: AuditClient {
-        var client = origin
-        client.name = clientName
-        client.version = clientVersion
-        client.revision = ModernProtocol.version
-        return client
-    }
-
-    var progressToken: Value? {
-        guard case .object(let meta)? = params["_meta"], let token = meta["progressToken"] else { return nil }
-        switch token {
-        case .string, .int: return token
-        default: return nil
-        }
-    }
-
-    /// The request declared the tasks extension, so it may be answered with a task.
-    var acceptsTasks: Bool {
-        guard case .object(let extensions)? = capabilities["extensions"] else { return false }
-        return extensions[ModernProtocol.tasksExtension] != nil
-    }
-}
 
 /// Tells a 2026-07-28 request from a 2025-11-25 one, and checks its envelope. Pure: the
 /// stdio reader and the HTTP route both call it with the decoded message (and headers).
@@ -49,16 +10,15 @@ enum ModernEnvelope {
     static func isModern(_ message: Value) -> Bool {
         guard case .object(let object) = message else { return false }
         if object["method"] == .string("server/discover") { return true }
-        guard case .object(let params)? = object["params"], case .object(let meta)? = params["_meta"] else { return false }
-        return meta[ModernProtocol.protocolVersionKey] != nil
+        return message["params"]?["_meta"]?[ModernProtocol.protocolVersionKey] != nil
     }
 
     /// Checks, in the order of the specification (the Python SDK's ladder): the envelope's
     /// keys (-32602), the HTTP routing headers against the body (-32020), then the
     /// version (-32022). `headers` is nil on stdio; its keys are lowercase.
-    static func classify(_ message: Value, headers: [String: String]? = nil) -> Result<ModernRequest, ModernError> {
-        guard case .object(let object) = message, case .string(let method)? = object["method"], let id = object["id"] else {
-            return .failure(.init(code: ModernProtocol.Code.invalidRequest, message: "Invalid Request: one JSON-RPC request object with id and method"))
+    static func classify(_ message: Value, headers: [String: String]? = nil) -> Result<MCPRequest, MCPError> {
+        guard case .object(let object) = message, case .string(let method)? = object["method"], let rawID = object["id"], let id = RequestID(rawID) else {
+            return .failure(.invalidRequest("one JSON-RPC request object with id and method"))
         }
         let params: [String: Value]
         switch object["params"] {
@@ -76,26 +36,26 @@ enum ModernEnvelope {
         let version = meta[ModernProtocol.protocolVersionKey]!
         if let headers {
             guard let header = headers["mcp-protocol-version"], .string(header) == version else {
-                return .failure(.init(code: ModernProtocol.Code.headerMismatch, message: "The MCP-Protocol-Version header does not match the request's \(ModernProtocol.protocolVersionKey)"))
+                return .failure(MCPError(code: MCPError.Code.headerMismatch, message: "The MCP-Protocol-Version header does not match the request's \(ModernProtocol.protocolVersionKey)"))
             }
             guard headers["mcp-method"] == method else {
-                return .failure(.init(code: ModernProtocol.Code.headerMismatch, message: "The Mcp-Method header (\(headers["mcp-method"].map { "\"\($0.prefix(60))\"" } ?? "missing")) does not match the body's method \"\(method.prefix(60))\""))
+                return .failure(MCPError(code: MCPError.Code.headerMismatch, message: "The Mcp-Method header (\(headers["mcp-method"].map { "\"\($0.prefix(60))\"" } ?? "missing")) does not match the body's method \"\(method.prefix(60))\""))
             }
             if let field = ModernProtocol.nameField(of: method), case .string(let name)? = params[field] {
                 guard let header = headers["mcp-name"], HeaderValue.decode(header) == name else {
-                    return .failure(.init(code: ModernProtocol.Code.headerMismatch, message: "The Mcp-Name header does not match the body's \(field)"))
+                    return .failure(MCPError(code: MCPError.Code.headerMismatch, message: "The Mcp-Name header does not match the body's \(field)"))
                 }
             }
         }
         guard case .string(let versionText) = version else {
             return .failure(.invalidParams("\(ModernProtocol.protocolVersionKey) must be a string such as \"\(ModernProtocol.version)\""))
         }
-        guard versionText == ModernProtocol.version else { return .failure(.unsupported(version)) }
+        guard versionText == ModernProtocol.version else { return .failure(ModernProtocol.unsupported(version)) }
         guard case .object(let capabilities) = meta[ModernProtocol.clientCapabilitiesKey]! else {
             return .failure(.invalidParams("\(ModernProtocol.clientCapabilitiesKey) must be an object"))
         }
-        var request = ModernRequest(id: id, method: method, params: params, capabilities: capabilities,
-                                    logLevel: meta[ModernProtocol.logLevelKey]?.stringValue)
+        var request = MCPRequest(id: id, method: method, params: params, revision: .envelope, capabilities: capabilities,
+                                 logLevel: meta[ModernProtocol.logLevelKey]?.stringValue)
         if case .object(let info)? = meta[ModernProtocol.clientInfoKey] {
             request.clientName = info["name"]?.stringValue
             request.clientVersion = info["version"]?.stringValue

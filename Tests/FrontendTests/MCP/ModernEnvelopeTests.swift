@@ -1,6 +1,6 @@
 @testable import Frontend
 import Foundation
-import MCP
+import MCPWire
 import Testing
 
 @Suite("2026-07-28 envelope")
@@ -8,7 +8,7 @@ struct ModernEnvelopeTests {
     static func value(_ text: String) -> Value { try! JSONDecoder().decode(Value.self, from: Data(text.utf8)) }
     static let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}},"io.modelcontextprotocol/logLevel":"info","progressToken":7}"#
 
-    static func code(_ result: Result<ModernRequest, ModernError>) -> Int? {
+    static func code(_ result: Result<MCPRequest, MCPError>) -> Int? {
         if case .failure(let error) = result { error.code } else { nil }
     }
 
