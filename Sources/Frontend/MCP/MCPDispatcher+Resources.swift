@@ -1,16 +1,18 @@
 import MCPWire
 import Spool
 
-/// Resources in both revisions: jobs' output, watched files; `resources/subscribe` for a
-/// 2025-11-25 connection (2026-07-28 follows them with `subscriptions/listen`).
+/// Resources in both revisions: jobs' output, sessions, the backup list and watched
+/// files; `resources/subscribe` for a 2025-11-25 connection (2026-07-28 follows them with
+/// `subscriptions/listen`).
 extension MCPDispatcher {
     func listResources() -> [String: Value] {
-        let list = (configuration.files?.list() ?? []) + OutputResources(service: service).list()
+        let list = [configuration.backupResource.map { _ in BackupResource.resource }].compactMap { $0 }
+            + SessionResources(service: service).list() + (configuration.files?.list() ?? []) + OutputResources(service: service).list()
         return ["resources": .array(list.map(\.value))]
     }
 
     func listTemplates() -> [String: Value] {
-        let templates = OutputResources.templates + (configuration.roots.isEmpty ? [] : [FileResources.template])
+        let templates = OutputResources.templates + [SessionResources.template] + (configuration.roots.isEmpty ? [] : [FileResources.template])
         return ["resourceTemplates": .array(templates.map(\.value))]
     }
 
@@ -18,10 +20,11 @@ extension MCPDispatcher {
         let uri = try Self.string(request, "uri", "a resource URI string")
         do throws(MCPError) {
             let result: ReadResourceResult
-            if let files = configuration.files, ResourceKind.of(uri) == .file {
-                result = try files.read(uri)
-            } else {
-                result = try OutputResources(service: service).read(uri)
+            switch ResourceKind.of(uri) {
+            case .file where configuration.files != nil: result = try configuration.files!.read(uri)
+            case .session: result = try SessionResources(service: service).read(uri)
+            case .backups: result = try await backupResource(uri).read()
+            default: result = try OutputResources(service: service).read(uri)
             }
             return result.value.objectValue ?? [:]
         } catch {
@@ -36,10 +39,27 @@ extension MCPDispatcher {
     var subscriptionTarget: @Sendable (String) async throws(MCPError) -> ResourceSubscriptions.Target {
         let files = configuration.files
         let outputs = OutputResources(service: service)
+        let sessions = SessionResources(service: service)
+        let backups = configuration.backupResource
         return { uri throws(MCPError) in
-            if let files, ResourceKind.of(uri) == .file { return try await files.subscription(uri) }
-            return try outputs.subscription(uri)
+            switch ResourceKind.of(uri) {
+            case .file where files != nil: return try await files!.subscription(uri)
+            case .session: return try sessions.subscription(uri)
+            case .backups:
+                guard let backups else { throw Self.noBackups(uri) }
+                return backups.subscription
+            default: return try outputs.subscription(uri)
+            }
         }
+    }
+
+    private func backupResource(_ uri: String) throws(MCPError) -> BackupResource {
+        guard let backups = configuration.backupResource else { throw Self.noBackups(uri) }
+        return backups
+    }
+
+    private static func noBackups(_ uri: String) -> MCPError {
+        .resourceNotFound("no backups here: start spool-mcp with --backup DIR to back up a work tree", uri: uri)
     }
 
     func subscribe(_ request: MCPRequest, _ context: Context) async throws -> [String: Value] {

@@ -23,17 +23,20 @@ struct ServerConfiguration: Sendable {
     static let baseInstructions = "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell. Job output is also readable as resources spool://jobs/<id>/stdout and .../stderr. With --watch, file_tail/file_read read logs your commands did not write (resources spool://files/<absolute path>); with --backup, backup_list/backup_diff/backup_restore undo changes to the work tree."
 
     var files: FileResources? { roots.isEmpty ? nil : FileResources(roots: roots, followers: followers) }
+    var backupResource: BackupResource? { backups.map(BackupResource.init) }
 }
 
 /// Which family of resources a URI names, from its parsed host (`spool://files/...`).
 enum ResourceKind: Equatable {
-    case job, file, unknown
+    case job, file, session, backups, unknown
 
     static func of(_ uri: String) -> ResourceKind {
         guard let url = URLComponents(string: uri), url.scheme == "spool" else { return .unknown }
         switch url.host {
         case "files": return .file
         case "jobs": return .job
+        case "sessions": return .session
+        case "backups": return url.path.isEmpty && url.query == nil ? .backups : .unknown
         default: return .unknown
         }
     }

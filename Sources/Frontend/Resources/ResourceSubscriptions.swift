@@ -13,6 +13,9 @@ actor ResourceSubscriptions {
         var mayHaveEnded: @Sendable (WatchEvent) -> Bool = { _ in false }
         /// Whether it is complete, so following can stop.
         var hasEnded: @Sendable () -> Bool = { false }
+        /// For a resource that is no file (the backup list): its changes, instead of the
+        /// file's events. The stream ends its source when it is dropped.
+        var changes: (@Sendable () async -> AsyncStream<Void>)?
     }
 
     private var followers: [String: Task<Void, Never>] = [:]
@@ -34,6 +37,21 @@ actor ResourceSubscriptions {
         let target = try await self.target(uri)
         guard followers[uri] == nil else { return }
         let notify = self.notify
+        let interval = Self.minimumInterval
+        if let changes = target.changes {
+            let stream = await changes()
+            followers[uri] = Task {
+                var last = ContinuousClock.now - interval
+                for await _ in stream {
+                    let wait = last + interval - ContinuousClock.now
+                    if wait > .zero { await Pause.for(wait) }
+                    if Task.isCancelled { break }
+                    last = ContinuousClock.now
+                    await notify(uri)
+                }
+            }
+            return
+        }
         // Subscribed before the watch is placed, so no write in between is missed.
         let events = watcher.events()
         do {
@@ -41,7 +59,6 @@ actor ResourceSubscriptions {
         } catch {
             throw .internalError("cannot follow \(uri): \(error)")
         }
-        let interval = Self.minimumInterval
         followers[uri] = Task {
             // Writes are coalesced: one notification per `interval` at most, and always one
             // after the last write, so a chatty writer cannot queue thousands for a client.

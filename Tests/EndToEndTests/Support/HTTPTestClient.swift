@@ -175,7 +175,7 @@ func httpRequest(port: Int, _ method: String, _ path: String, headers: [String: 
 /// A JSON-RPC session over Streamable HTTP, as an MCP client speaks it.
 final class HTTPMCPClient: @unchecked Sendable {
     let port: Int
-    private(set) var sessionID = ""
+    var sessionID = ""
     private var nextID = 1
 
     init(port: Int) {

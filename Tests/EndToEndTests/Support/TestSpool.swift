@@ -21,7 +21,10 @@ final class TestSpool: @unchecked Sendable {
         return child
     }
 
+    /// The binaries built next to the test bundle, or those in `SPOOL_TEST_BINARIES` (to run
+    /// a suite against another build, for example the code before a change).
     static let binaries: String = {
+        if let chosen = ProcessInfo.processInfo.environment["SPOOL_TEST_BINARIES"], !chosen.isEmpty { return chosen }
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var url = URL(fileURLWithPath: me).deletingLastPathComponent()
         // XCTest on some setups runs from inside the .xctest bundle.
