@@ -22,13 +22,17 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Only measure many hosts through a private PostgreSQL cluster (round trip, claim-to-start, drain by 1 and 2 worker hosts).") var hosts = false
     @Option(help: "Slots per worker host in the --hosts drain.") var slots = 8
     @Flag(help: "Only measure the job policy's cost: run true without a policy, under --write/--read-only/--network off, and with limits.") var policy = false
-    @Option(help: "With --policy: also time run true against the spool-mcp in this folder (an earlier build), in the same rounds.") var baseline: String?
+    @Option(help: "With --policy or --compare: also measure the spool-mcp in this folder (an earlier build), in the same run (--compare then prints before and after).") var baseline: String?
     @Flag(help: "Only compare the protocol revisions on stdio: run true and start, 2025-11-25 next to 2026-07-28 (and start as a task).") var eras = false
 
     func run() async throws {
         let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
         print("spool-bench: binaries from \(bin); \(ProcessInfo.processInfo.activeProcessorCount) cores")
         if compare {
+            if let baseline {
+                try await CompareBench(bin: bin, peer: "", calls: calls, jobs: jobs).beforeAfter(baseline: baseline)
+                return
+            }
             let peer = try await PeerInstall.ensure(venv: peerVenv ?? PeerInstall.defaultVenv(bin: bin))
             try await CompareBench(bin: bin, peer: peer, calls: calls, jobs: jobs).run()
             return

@@ -16,6 +16,31 @@ struct CompareBench {
     /// benchmark's own clean-up to the next figure.
     let leftovers = Leftovers()
 
+    /// Spool's own figures for the build in `bin` and for `baseline` (an earlier build),
+    /// measured in the same run, each figure for both before the next: before and after.
+    func beforeAfter(baseline: String) async throws {
+        defer { leftovers.removeAll() }
+        let before = CompareBench(bin: baseline, peer: peer, calls: calls, jobs: jobs)
+        print("")
+        print("before/after: \(baseline) (before) and \(bin) (after); temporary folders in \(NSTemporaryDirectory())")
+        var rows: [(String, Double, Double, String)] = []
+        let (oldRound, newRound) = (try await before.roundTrips(.spool), try await roundTrips(.spool))
+        rows.append(("run true p50 (ms)", oldRound.p50, newRound.p50, ""))
+        rows.append(("500 calls, 8 in flight (calls/s)", oldRound.concurrentRate, newRound.concurrentRate, ""))
+        rows.append(("spool-mcp CPU per run true (ms, user+system)", oldRound.cpuPerCall, newRound.cpuPerCall, "half of before"))
+        rows.append(("spool-mcp RSS after the round trips (MB)", oldRound.rss, newRound.rss, "<= 20"))
+        rows.append(("cold start to tools/list (ms)", try before.coldStart(.spool), try coldStart(.spool), "<= 20"))
+        let (oldAccepted, _) = try await before.startAndDrain(drain: false)
+        let (newAccepted, _) = try await startAndDrain(drain: false)
+        rows.append(("\(jobs) durable start, 8 in flight (accepted/s)", oldAccepted, newAccepted, ">= 3000"))
+        rows.append(("spool-mcp peak RSS, run printing 50 MB (MB)", try await before.peakDuringOutput(), try await peakDuringOutput(), "<= 25"))
+        print("")
+        print("figure".padding(toLength: 46, withPad: " ", startingAt: 0) + "     before      after    ratio   target")
+        for (label, old, new, target) in rows {
+            print(label.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%11.2f%11.2f%8.2fx   ", old, new, new / old) + target)
+        }
+    }
+
     func run() async throws {
         defer { leftovers.removeAll() }
         print("")
@@ -79,6 +104,18 @@ struct CompareBench {
         var p99: Double
         var concurrentRate: Double
         var rss: Double
+        /// The server's user + system CPU per sequential call (ms).
+        var cpuPerCall: Double
+    }
+
+    /// A process's user + system CPU time so far, in milliseconds (`/proc/<pid>/stat`).
+    static func cpuMilliseconds(_ pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return .nan }
+        // Fields after the command's closing parenthesis start at field 3 (state).
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func roundTrips(_ server: Server) async throws -> RoundTrips {
@@ -87,14 +124,16 @@ struct CompareBench {
         let client = try RawMCPClient(process: process)
         let arguments = server.arguments(["true"])
         for _ in 0..<20 { try Self.succeeded(server, client.callTool(server.tool, arguments)) } // warm-up
+        let cpuBefore = Self.cpuMilliseconds(process.pid)
         let samples = try (0..<calls).map { _ in
             try BenchCommand.time { try Self.succeeded(server, client.callTool(server.tool, arguments)) }
         }
+        let cpuPerCall = (Self.cpuMilliseconds(process.pid) - cpuBefore) / Double(calls)
         let concurrent = try client.pipelined(server.tool, arguments, count: 500, inFlight: 8) { try Self.succeeded(server, $0) }
         let rss = BenchCommand.residentMB(process.pid, field: "VmRSS:") ?? .nan
         await process.killGroup()
         return RoundTrips(p50: BenchCommand.percentile(samples, 50), p99: BenchCommand.percentile(samples, 99),
-                          concurrentRate: 500 / concurrent.seconds, rss: rss)
+                          concurrentRate: 500 / concurrent.seconds, rss: rss, cpuPerCall: cpuPerCall)
     }
 
     /// Median of 5: from spawning the server to the answer to its first `tools/list`.
@@ -118,7 +157,7 @@ struct CompareBench {
 
     /// `jobs` durable `start true` with 8 in flight and no worker (accepted per second),
     /// then the rate at which 2 workers drain them.
-    func startAndDrain() async throws -> (accepted: Double, drained: Double) {
+    func startAndDrain(drain: Bool = true) async throws -> (accepted: Double, drained: Double) {
         let spool = try leftovers.spool()
         let mcp = try launch(.spool, spool: spool, workers: 0)
         let client = try RawMCPClient(process: mcp)
@@ -126,6 +165,10 @@ struct CompareBench {
             guard (result["structuredContent"] as? [String: Any])?["job"] is String else {
                 throw BenchError.protocolError("start did not return a job: \(result)")
             }
+        }
+        guard drain else {
+            await mcp.killGroup()
+            return (Double(jobs) / started.seconds, .nan)
         }
         let layout = SpoolLayout(root: spool.root)
         let begin = Date()

@@ -32,9 +32,6 @@ actor HandshakeSession {
     private let stopped = CancelledRequests()
     private var replay: ReplayBuffer<StreamKey>
 
-    /// Messages one SSE stream may hold unsent before its client counts as gone.
-    static let streamLimit = 1024
-
     init(id: String, dispatcher: MCPDispatcher, origin: AuditClient, replayLimit: Int = 256, replayAge: Duration = .seconds(300), logger: Logger) {
         self.id = id
         self.dispatcher = dispatcher
@@ -62,7 +59,7 @@ actor HandshakeSession {
         if case .dropped = open.continuation.yield(SSEFrame.event(bytes, id: eventID)) {
             // The client stopped reading: end its stream rather than queue without bound.
             // What it missed stays in the replay buffer for a resume with Last-Event-ID.
-            logger.warning("MCP session \(id): a client stream fell \(Self.streamLimit) messages behind; closing it (it may resume with Last-Event-ID)")
+            logger.warning("MCP session \(id): a client stream fell \(NoticeBacklog.limit) messages behind; closing it (it may resume with Last-Event-ID)")
             streams[key] = nil
             open.continuation.finish()
         }
@@ -136,7 +133,7 @@ actor HandshakeSession {
                 return .json(status: 400, headers: sessionHeader, JSONRPCVetting.errorResponse(code: code, message: text, id: replyID))
             }
             let key = StreamKey.request(requestID)
-            let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(Self.streamLimit))
+            let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(NoticeBacklog.limit))
             open(key, continuation)
             let version = exchange.header("mcp-protocol-version") ?? params["protocolVersion"]?.stringValue ?? connection.version ?? ""
             if version >= "2025-11-25" {
@@ -200,7 +197,7 @@ actor HandshakeSession {
         guard accept.contains("text/event-stream") else {
             return .error(406, .invalidRequest("Not Acceptable: Client must accept text/event-stream"), headers: sessionHeader)
         }
-        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(Self.streamLimit))
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(NoticeBacklog.limit))
         var key = StreamKey.standalone
         if let last = exchange.header("last-event-id"), let resumed = replay.after(last) {
             key = resumed.stream

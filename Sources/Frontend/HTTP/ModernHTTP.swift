@@ -16,8 +16,6 @@ struct ModernHTTP: Sendable {
     /// Silence after which an answer still being worked on commits to SSE, and between
     /// two keep-alive comments after that.
     let keepAlive: Duration
-    /// Notifications held for a client that reads slower than they come.
-    static let backlog = 1024
 
     /// Whether an `/mcp` request belongs to this era. A POST does when its
     /// `MCP-Protocol-Version` names no handshake revision (a stale `Mcp-Session-Id` beside
@@ -92,7 +90,7 @@ struct ModernHTTP: Sendable {
         let sink = NoticeSink { method, params in
             guard !overflowed.isSet else { return false }
             // Bounded by counting: frames not yet written past `backlog` end the request.
-            guard pending.withLock({ count in count += 1; return count <= Self.backlog }) else {
+            guard pending.withLock({ count in count += 1; return count <= NoticeBacklog.limit }) else {
                 overflowed.set()
                 return false
             }
@@ -115,7 +113,7 @@ struct ModernHTTP: Sendable {
                 frame = .answer(status: ModernProtocol.httpStatus(of: error.code), JSONWriter.bytes(JSONRPCMessage.response(id: id, error: error)))
             }
             if overflowed.isSet {
-                let error = MCPError.internalError("the response stream fell more than \(Self.backlog) notifications behind, so later ones were not sent; re-read what you follow (status, tasks/get)")
+                let error = MCPError.internalError("the response stream fell more than \(NoticeBacklog.limit) notifications behind, so later ones were not sent; re-read what you follow (status, tasks/get)")
                 frame = .answer(status: 200, JSONWriter.bytes(JSONRPCMessage.response(id: id, error: error)))
             }
             continuation.yield(frame)

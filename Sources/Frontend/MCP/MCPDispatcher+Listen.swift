@@ -8,10 +8,6 @@ import Synchronization
 /// the client opted in to, each tagged with the listen request's id, until the client
 /// goes (its stream closes) or spool-mcp shuts down (a final result: a graceful close).
 extension MCPDispatcher {
-    /// Most notifications a listen stream holds for a slow reader; past it the stream
-    /// ends with an error that says so (nothing is dropped silently).
-    static let listenBacklog = 1024
-
     func listen(_ request: MCPRequest, _ context: Context) async throws -> [String: Value] {
         let sink = context.sink
         guard case .object(let filter)? = request.params["notifications"] else {
@@ -40,7 +36,7 @@ extension MCPDispatcher {
             if !ids.isEmpty { honored[key] = .array(ids) }
         }
 
-        let (stream, continuation) = AsyncStream<(method: String, params: Value)>.makeStream(bufferingPolicy: .bufferingOldest(Self.listenBacklog))
+        let (stream, continuation) = AsyncStream<(method: String, params: Value)>.makeStream(bufferingPolicy: .bufferingOldest(NoticeBacklog.limit))
         let overflowed = OverflowFlag()
         let post: @Sendable (String, Value) -> Void = { method, params in
             guard case .object(var object) = params else { return }
@@ -80,7 +76,7 @@ extension MCPDispatcher {
         }
         await subscriptions.cancelAll()
         if overflowed.isSet {
-            throw MCPError.internalError("the listen stream fell \(Self.listenBacklog) notifications behind and was ended; listen again and re-read what you follow",
+            throw MCPError.internalError("the listen stream fell \(NoticeBacklog.limit) notifications behind and was ended; listen again and re-read what you follow",
                                          data: ["subscriptionId": request.id.value])
         }
         return ["_meta": meta]
@@ -110,11 +106,4 @@ extension MCPDispatcher {
             await Pause.for(.milliseconds(50)) // later writes fold into the next check
         }
     }
-}
-
-/// Set once by whichever task saw the listen backlog overflow.
-final class OverflowFlag: Sendable {
-    private let flag = Synchronization.Atomic<Bool>(false)
-    func set() { flag.store(true, ordering: .relaxed) }
-    var isSet: Bool { flag.load(ordering: .relaxed) }
 }

@@ -27,7 +27,7 @@ extension SpoolTools {
             result = PromoteResult(job: id.rawValue, outcome: "unchanged", status: view)
             text = "job \(id) already waits as \(target.rawValue)\n" + view.summary
         }
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     struct SendInputResult: Codable {
@@ -57,7 +57,7 @@ extension SpoolTools {
             text += " and closed it"
         }
         let result = SendInputResult(job: id.rawValue, bytes: written, eof: eof && written == data.utf8.count, state: state)
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: result), isError: written < data.utf8.count)
+        return CallToolResult(text: text, structuredContent: try Value(encoding: result), isError: written < data.utf8.count)
     }
 
     struct StatsResult: Codable {
@@ -107,6 +107,6 @@ extension SpoolTools {
         lines.append("durable flushes by this spool-mcp: \(result.flushes.files) request(s) in \(result.flushes.rounds) round(s)")
         lines.append(service.policy?.description ?? PolicyReport.unknown)
         lines.append("peaks since \(peaks.since): queue \(peaks.queuedSync) sync / \(peaks.queuedAsync) async, running \(peaks.running)")
-        return try CallToolResult(text: lines.joined(separator: "\n"), structuredContent: try Value(encoding: result))
+        return CallToolResult(text: lines.joined(separator: "\n"), structuredContent: try Value(encoding: result))
     }
 }

@@ -30,7 +30,7 @@ extension SpoolTools {
         } else if record.state == .ready {
             text += "\nPass session: \"\(id)\" to run or start; cd and export persist between commands."
         }
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: view),
+        return CallToolResult(text: text, structuredContent: try Value(encoding: view),
                                    isError: record.state == .closed)
     }
 
@@ -92,7 +92,7 @@ extension SpoolTools {
         }
         let record = try service.session(id, tool: args.tool)
         let view = SessionView(record, layout: service.layout, estimator: nil, order: service.order)
-        return try CallToolResult(text: message + "\n" + view.summary, structuredContent: try Value(encoding: SessionEndResult(session: id.rawValue, outcome: word, status: view)))
+        return CallToolResult(text: message + "\n" + view.summary, structuredContent: try Value(encoding: SessionEndResult(session: id.rawValue, outcome: word, status: view)))
     }
 
     struct SessionListResult: Codable {
@@ -108,6 +108,6 @@ extension SpoolTools {
             .map { SessionView($0, layout: service.layout, estimator: estimator, order: service.order) }
         let text = views.isEmpty ? "no open sessions" + (all ? "" : " (all: true also lists closed ones)")
             : views.map(\.summary).joined(separator: "\n")
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: SessionListResult(sessions: views)))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: SessionListResult(sessions: views)))
     }
 }

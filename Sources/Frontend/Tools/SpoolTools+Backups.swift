@@ -24,7 +24,7 @@ extension SpoolTools {
         let text = backups.isEmpty ? "no backups of \(result.workTree) yet"
             : backups.map { "\($0.commit.prefix(12))  \($0.time)  \($0.trigger.rawValue)  \($0.filesChanged) files changed" + ($0.job.map { "  before job \($0)" } ?? "") }
                 .joined(separator: "\n")
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     func backupDiff(_ arguments: [String: Value]?) async throws -> CallToolResult {
@@ -35,7 +35,7 @@ extension SpoolTools {
         var text = diff.files.isEmpty ? "nothing changed since backup \(diff.backup.prefix(12))"
             : "\(diff.files.count) file(s) changed since backup \(diff.backup.prefix(12)):\n" + diff.files.map { "\($0.change) \($0.path)" }.joined(separator: "\n")
         if !diff.patch.isEmpty { text += "\n\n" + diff.patch + (diff.truncated ? "\n(patch cut at 256 KiB; see git diff \(diff.backup.prefix(12)))" : "") }
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: diff))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: diff))
     }
 
     func backupRestore(_ arguments: [String: Value]?) async throws -> CallToolResult {
@@ -50,7 +50,7 @@ extension SpoolTools {
         }
         var text = "restored \(restored.path ?? "the whole tree") from backup \(restored.backup.prefix(12)): \(restored.filesWritten) file(s) written, \(restored.filesRemoved.count) removed"
         if let undo = restored.undo { text += "\nTo undo, restore backup \(undo) (the state just before)." }
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: restored))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: restored))
     }
 
     /// With `--backup-before-jobs`, backs up the tree before a job in it is queued; a

@@ -25,7 +25,7 @@ extension SpoolTools {
         var result = FileTailResult(path: file.realPath, lines: lines, size: size, truncated: truncated)
         (result.data, result.dataBase64) = TextOrBase64(bytes).pair
         let text = result.data ?? "(\(bytes.count) bytes that are not UTF-8: see dataBase64)"
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     struct FileChunk: Codable {
@@ -51,7 +51,7 @@ extension SpoolTools {
         (chunk.data, chunk.dataBase64) = TextOrBase64(bytes).pair
         chunk.eof = chunk.nextOffset >= size
         let header = "\(file.realPath), bytes \(offset)..<\(chunk.nextOffset) of \(size)\(chunk.eof ? " (end)" : "")"
-        return try CallToolResult(text: header + "\n" + (chunk.data ?? "(not UTF-8: see dataBase64)"), structuredContent: try Value(encoding: chunk))
+        return CallToolResult(text: header + "\n" + (chunk.data ?? "(not UTF-8: see dataBase64)"), structuredContent: try Value(encoding: chunk))
     }
 
     private func openWatched(_ args: ToolArguments) throws(ToolError) -> WatchedFile {

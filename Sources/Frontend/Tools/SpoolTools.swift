@@ -203,7 +203,7 @@ struct SpoolTools: Sendable {
         }
         if let backupNote { text += "\n" + backupNote }
         text += Self.outputText(view)
-        let result = try CallToolResult(text: text, structuredContent: try Value(encoding: view), isError: view.state.isFailure)
+        let result = CallToolResult(text: text, structuredContent: try Value(encoding: view), isError: view.state.isFailure)
         return RunOutcome(result: result, job: request.job, final: view.state.isFinal)
     }
 
@@ -213,7 +213,7 @@ struct SpoolTools: Sendable {
         var view = JobView(snapshot, estimator: nil)
         try attachOutput(&view)
         let text = view.summary + Self.outputText(view)
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: view), isError: view.state.isFailure)
+        return CallToolResult(text: text, structuredContent: try Value(encoding: view), isError: view.state.isFailure)
     }
 
     /// Makes a queued request durable before its job id is handed out.
@@ -245,7 +245,7 @@ struct SpoolTools: Sendable {
         let estimator = service.estimator(queued: queued)
         await peaks.observe(estimator.census)
         let view = JobView(try service.inspector.snapshot(request.job, queued: queued), estimator: estimator)
-        return (try CallToolResult(text: view.summary + (backupNote.map { "\n" + $0 } ?? ""), structuredContent: try Value(encoding: view)), request.job)
+        return (CallToolResult(text: view.summary + (backupNote.map { "\n" + $0 } ?? ""), structuredContent: try Value(encoding: view)), request.job)
     }
 
     // MARK: reading
@@ -255,7 +255,7 @@ struct SpoolTools: Sendable {
         let snapshot = try service.snapshot(try args.job())
         let view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
         // A query that worked is not an error, whatever the job's outcome (DESIGN.md).
-        return try CallToolResult(text: view.summary, structuredContent: try Value(encoding: view))
+        return CallToolResult(text: view.summary, structuredContent: try Value(encoding: view))
     }
 
     struct OutputChunk: Codable {
@@ -289,7 +289,7 @@ struct SpoolTools: Sendable {
         chunk.eof = state.isFinal && chunk.nextOffset >= size
         let header = "\(stream.rawValue) of job \(id), bytes \(offset)..<\(chunk.nextOffset) of \(size)\(chunk.eof ? " (end)" : "")"
         let body = chunk.data ?? "(not UTF-8: see dataBase64)"
-        return try CallToolResult(text: header + "\n" + body, structuredContent: try Value(encoding: chunk))
+        return CallToolResult(text: header + "\n" + body, structuredContent: try Value(encoding: chunk))
     }
 
     struct TailResult: Codable {
@@ -315,7 +315,7 @@ struct SpoolTools: Sendable {
         let result = TailResult(job: id.rawValue, stream: stream, state: state, lines: lines, data: text,
                                 stdout: stream == .stdout ? text : nil, stderr: stream == .stderr ? text : nil,
                                 truncated: truncated)
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     struct WaitResult: Codable {
@@ -342,7 +342,7 @@ struct SpoolTools: Sendable {
         let result = WaitResult(jobs: views, completed: completed, timedOut: !completed)
         var text = completed ? "" : "Timeout after \(ToolArguments.format(timeout)) s; \(finals) of \(ids.count) finished.\n"
         text += views.map(\.summary).joined(separator: "\n")
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: result))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }
 
     struct ListResult: Codable {
@@ -373,7 +373,7 @@ struct SpoolTools: Sendable {
         }
         let text = views.isEmpty ? "no jobs" + (state.map { " in state \($0.rawValue)" } ?? "")
             : views.map(\.summary).joined(separator: "\n")
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: ListResult(jobs: views, total: all.count)))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: ListResult(jobs: views, total: all.count)))
     }
 
     // MARK: cancel
@@ -425,7 +425,7 @@ struct SpoolTools: Sendable {
         }
         let view = JobView(try service.snapshot(id))
         text += "\n" + view.summary
-        return try CallToolResult(text: text, structuredContent: try Value(encoding: CancelResult(job: id.rawValue, outcome: word, state: view.state, status: view)))
+        return CallToolResult(text: text, structuredContent: try Value(encoding: CancelResult(job: id.rawValue, outcome: word, state: view.state, status: view)))
     }
 
     // MARK: helpers
