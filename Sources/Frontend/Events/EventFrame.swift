@@ -1,4 +1,5 @@
 import Foundation
+import MCPWire
 import Spool
 
 /// An `/events` SSE event: the journal entry, with an `output` event's bytes read from the
@@ -32,14 +33,17 @@ struct EventFrame: Encodable {
         try container.encodeIfPresent(gone, forKey: .gone)
     }
 
-    /// `id:`, `event:` and one `data:` line (the JSON holds no raw newline but its last).
-    var sse: String {
-        let json = (try? SpoolJSON.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}\n" // an event of strings and numbers always encodes
-        return "id: \(event.id)\nevent: \(event.type.rawValue)\ndata: \(json)\n"
+    /// `id:`, `event:` and one `data:` line, through the one SSE framer.
+    var sse: [UInt8] {
+        var json = (try? SpoolJSON.encode(self)).map { Array($0) } ?? Array("{}".utf8) // an event of strings and numbers always encodes
+        while json.last == UInt8(ascii: "\n") { json.removeLast() }
+        return SSEFrame.event(json, id: String(event.id), type: event.type.rawValue)
     }
 
     /// Told to a client that lagged so far that rotation dropped events it had not read.
-    static func skipped(_ ids: ClosedRange<UInt64>) -> String {
-        "event: skipped\ndata: {\"from\":\(ids.lowerBound),\"to\":\(ids.upperBound),\"reason\":\"these events were dropped from the journal before this client read them\"}\n\n"
+    static func skipped(_ ids: ClosedRange<UInt64>) -> [UInt8] {
+        SSEFrame.event(JSONWriter.bytes(["from": .int(Int(ids.lowerBound)), "to": .int(Int(ids.upperBound)),
+                                         "reason": "these events were dropped from the journal before this client read them"]),
+                       type: "skipped")
     }
 }

@@ -56,23 +56,23 @@ enum EventsRoute {
                         // A small journal read: each output event carries up to 16 KiB of
                         // file data, so frames are written (and back-pressured) a few at a time.
                         let batch = reader.read(maxBytes: 8 << 10)
-                        var text = ""
+                        var text: [UInt8] = []
                         if let skipped = batch.skipped { text += EventFrame.skipped(skipped) }
                         for event in batch.events where (jobFilter.map(event.concerns) ?? true) && (filePath.map(event.concerns(path:)) ?? true) {
                             text += EventFrame(event, layout: layout).sse
-                            if text.utf8.count >= 32 << 10 {
-                                try await stall.write(ByteBuffer(string: text), to: &writer)
-                                text = ""
+                            if text.count >= 32 << 10 {
+                                try await stall.write(ByteBuffer(bytes: text), to: &writer)
+                                text = []
                             }
                         }
                         if !text.isEmpty {
-                            try await stall.write(ByteBuffer(string: text), to: &writer)
+                            try await stall.write(ByteBuffer(bytes: text), to: &writer)
                         }
                         if !batch.events.isEmpty || batch.skipped != nil { lastWrite = .now }
                         if !batch.events.isEmpty || batch.skipped != nil { continue }
                         guard await wake.next() != nil else { break } // shutdown
                         if ContinuousClock.now - lastWrite >= EventBell.heartbeat - .seconds(1) {
-                            try await stall.write(ByteBuffer(string: ": keep-alive\n\n"), to: &writer)
+                            try await stall.write(ByteBuffer(bytes: SSEFrame.keepAlive), to: &writer)
                             lastWrite = .now
                         }
                     }
