@@ -29,7 +29,9 @@ struct HTTPTransportTests {
             #expect(contents.first?["text"] as? String == "line1\nline2\nline3\nline4\nline5\n")
             let templates = try client.post(["jsonrpc": "2.0", "id": 51, "method": "resources/templates/list"])
             let listed = try #require(try await templates.nextEvent()?.json?["result"] as? [String: Any])
-            #expect((listed["resourceTemplates"] as? [[String: Any]])?.count == 2)
+            // A job's two streams and a session (spool://sessions/<id>); files only with --watch.
+            #expect((listed["resourceTemplates"] as? [[String: Any]])?.compactMap { $0["uriTemplate"] as? String }.sorted()
+                == ["spool://jobs/{job}/stderr", "spool://jobs/{job}/stdout", "spool://sessions/{session}"])
             let bad = try client.post(["jsonrpc": "2.0", "id": 52, "method": "resources/read", "params": ["uri": "spool://jobs/../x/stdout"]])
             let error = try #require(try await bad.nextEvent()?.json?["error"] as? [String: Any])
             #expect((error["message"] as? String)?.contains("spool://jobs/<job id>/stdout") == true)
