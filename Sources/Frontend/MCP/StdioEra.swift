@@ -13,8 +13,6 @@ struct StdioEra: Equatable {
         case legacy
         /// To the 2026-07-28 envelope path.
         case modern
-        /// Answer with this error instead.
-        case reply(code: Int, message: String, data: Value?)
         /// A notification neither path needs: dropped.
         case drop
     }

@@ -51,9 +51,6 @@ final class StdioServer: Sendable {
             if Task.isCancelled { break }
             switch era.route(message) {
             case .drop: continue
-            case .reply(let code, let text, let data):
-                writer.write(JSONRPCVetting.errorResponse(code: code, message: text, id: message["id"] ?? .null, data: data))
-                continue
             case .legacy, .modern: break
             }
             guard let parsed = JSONRPCMessage(message) else { continue } // vetted: cannot happen
