@@ -6,6 +6,9 @@ import Synchronization
 /// different hosts do not collide, and every id is a safe file name.
 public struct JobID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: String
+    /// Milliseconds since the epoch encoded in the id, decoded once: queue order and
+    /// positions read it for every waiting request.
+    public let milliseconds: UInt64
 
     static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
     /// Byte → 5-bit value, 255 for bytes outside the alphabet. Ids are validated and
@@ -24,6 +27,7 @@ public struct JobID: Hashable, Comparable, Sendable, Codable, CustomStringConver
               let first = text.utf8.first, first <= UInt8(ascii: "7")
         else { return nil }
         rawValue = text
+        milliseconds = Self.decodeMilliseconds(text)
     }
 
     /// Parses an id a user or client gave, with a message that says what is wrong.
@@ -41,18 +45,23 @@ public struct JobID: Hashable, Comparable, Sendable, Codable, CustomStringConver
     public var fileName: String { rawValue + ".json" }
     public var description: String { rawValue }
 
-    /// Milliseconds since the epoch encoded in the id.
-    public var milliseconds: UInt64 {
+    private static func decodeMilliseconds(_ text: String) -> UInt64 {
         var value: UInt64 = 0
-        for byte in rawValue.utf8.prefix(10) {
-            value = value << 5 | UInt64(Self.values[Int(byte)])
+        for byte in text.utf8.prefix(10) {
+            value = value << 5 | UInt64(values[Int(byte)])
         }
         return value
     }
 
     public var createdAt: Timestamp { Timestamp(nanoseconds: Int64(milliseconds) * 1_000_000) }
 
-    public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The string order (the time prefix sorts like the time, so it is compared first).
+    public static func < (lhs: JobID, rhs: JobID) -> Bool {
+        lhs.milliseconds != rhs.milliseconds ? lhs.milliseconds < rhs.milliseconds : lhs.rawValue < rhs.rawValue
+    }
+
+    public static func == (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue == rhs.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
@@ -108,5 +117,6 @@ public struct JobID: Hashable, Comparable, Sendable, Codable, CustomStringConver
             randomHigh >>= 5
         }
         rawValue = String(decoding: chars, as: UTF8.self)
+        self.milliseconds = milliseconds & 0xFFFF_FFFF_FFFF
     }
 }

@@ -61,6 +61,8 @@ public struct QueueOrder: Sendable {
         guard let target = entries.first(where: { $0.id == id }) else { return nil }
         let limit = agedBefore(now)
         let mine = key(target, agedBefore: limit)
-        return 1 + entries.filter { Self.precedes(key($0, agedBefore: limit), mine) }.count
+        var ahead = 0 // counted in one pass: this runs for every start, over the whole queue
+        for entry in entries where Self.precedes(key(entry, agedBefore: limit), mine) { ahead += 1 }
+        return 1 + ahead
     }
 }
