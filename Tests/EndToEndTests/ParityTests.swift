@@ -58,10 +58,15 @@ struct ParityTests {
         let missing = try await lane.request("resources/read", ["uri": "spool://jobs/\(JobID.make())/stdout"])
         t.missingResource = ((missing["error"] as? [String: Any])?["message"] as? String)?.replacingOccurrences(of: #"[0-9A-Z]{26}"#, with: "<id>", options: .regularExpression) ?? "no error"
 
-        // start, follow its output, cancel.
-        let started = structured(try await lane.request("tools/call", ["name": "start", "arguments": ["command": "sleep 0.3; echo later; sleep 30"]]))
+        // start, follow its output, cancel. The job writes only once the follow is in place
+        // (the test creates the trigger file then), so the update cannot come too early.
+        let trigger = NSTemporaryDirectory() + "spool-parity-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: trigger) }
+        let started = structured(try await lane.request("tools/call", ["name": "start", "arguments": [
+            "command": "while [ ! -e '\(trigger)' ]; do sleep 0.05; done; echo later; sleep 30"]]))
         let long = started["job"] as? String ?? ""
         try await lane.follow("spool://jobs/\(long)/stdout")
+        FileManager.default.createFile(atPath: trigger, contents: nil)
         t.outputUpdated = try await lane.updated("spool://jobs/\(long)/stdout", timeout: 20)
         let cancel = structured(try await lane.request("tools/call", ["name": "cancel", "arguments": ["job": long]]))
         let waited = structured(try await lane.request("tools/call", ["name": "wait", "arguments": ["jobs": [long], "timeout": 20]]))
