@@ -31,10 +31,6 @@ public struct JSONParser {
         return value
     }
 
-    public static func parse(_ bytes: some Sequence<UInt8>) throws(Failure) -> Value {
-        try parse(Array(bytes))
-    }
-
     private func failure(_ reason: String) -> Failure { Failure(offset: index, reason: reason) }
 
     private mutating func skipSpace() {

@@ -47,9 +47,4 @@ extension Value: Codable {
         encoder.outputFormatting = [.withoutEscapingSlashes]
         self = try JSONParser.parse(Array(encoder.encode(encodable)))
     }
-
-    /// A `Value` as some `Decodable` type (for a request's typed arguments).
-    public func decode<T: Decodable>(as type: T.Type) throws -> T {
-        try JSONDecoder().decode(type, from: Data(JSONWriter.bytes(self)))
-    }
 }

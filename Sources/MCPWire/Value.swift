@@ -11,7 +11,6 @@ public enum Value: Hashable, Sendable {
     case array([Value])
     case object([String: Value])
 
-    public var isNull: Bool { self == .null }
     public var isObject: Bool { if case .object = self { true } else { false } }
     public var isString: Bool { if case .string = self { true } else { false } }
 

@@ -125,9 +125,7 @@ struct AuditTests {
     @Test("a backup restore is a restored line with the commit and the client")
     func restore() async throws {
         let repo = try GitRepository()
-        try repo.write("a.txt", "a\n")
-        try repo.git("add", "-A")
-        try repo.git("commit", "-qm", "one")
+        try repo.commit(["a.txt": "a\n"], message: "one")
         try await withMCP(workers: 1, extra: ["--backup", repo.path, "--backup-idle", "0.2"]) { spool, mcp in
             try repo.write("a.txt", "changed\n")
             // The idle backup is a commit on refs/spool/backups once the change has settled.

@@ -10,12 +10,7 @@ struct BackupTests {
     /// A repository with one commit (`a.txt`, `sub/b.txt`, `sub/c.txt`) and an ignored file.
     static func repository() throws -> GitRepository {
         let repo = try GitRepository()
-        try repo.write("a.txt", "a\n")
-        try repo.write("sub/b.txt", "b\n")
-        try repo.write("sub/c.txt", "c\n")
-        try repo.write(".gitignore", "*.log\n")
-        try repo.git("add", "-A")
-        try repo.git("commit", "-q", "-m", "first")
+        try repo.commit(["a.txt": "a\n", "sub/b.txt": "b\n", "sub/c.txt": "c\n", ".gitignore": "*.log\n"], message: "first")
         try repo.write("debug.log", "ignored\n")
         return repo
     }

@@ -73,7 +73,7 @@ struct ParityTests {
         t.cancel = [field(cancel, "outcome"), "\(((waited["jobs"] as? [[String: Any]])?.first?["state"]) ?? "nil")"]
 
         // A task (2026-07-28 with the extension) or start + wait (2025-11-25): the same end.
-        let quick = try await lane.request("tools/call", ["name": "start", "arguments": ["command": "echo done; exit 4"], "_tasks": true])
+        let quick = try await lane.request("tools/call", ["name": "start", "arguments": ["command": "echo done; exit 4"]], tasks: true)
         let quickResult = quick["result"] as? [String: Any] ?? [:]
         if let taskID = quickResult["taskId"] as? String {
             var final: [String: Any] = [:]
@@ -125,9 +125,7 @@ struct ParityTests {
     @Test("run, start, wait, cancel, output, resources, follows, a task, a backup and a session: the same in every lane")
     func sameEverywhere() async throws {
         let repository = try GitRepository()
-        try repository.write("README", "hello\n")
-        try repository.git("add", "README")
-        try repository.git("commit", "-qm", "first")
+        try repository.commit(["README": "hello\n"], message: "first")
         let extra = ["--backup", repository.path, "--backup-idle", "0.2"]
         var transcripts: [(String, ParityTranscript)] = []
         for modern in [false, true] {

@@ -129,7 +129,7 @@ actor HandshakeSession {
         if let refused = Self.check(exchange, initializing: initializing, sessionHeader: sessionHeader) { return refused }
         switch parsed {
         case .request(let requestID, let method, let params):
-            if !initializing, case .reply(let code, let text, let replyID) = JSONRPCVetting.gate(message, initialized: connection.version != nil) {
+            if case .reply(let code, let text, let replyID) = JSONRPCVetting.gate(message, initialized: connection.version != nil) {
                 return .json(status: 400, headers: sessionHeader, JSONRPCVetting.errorResponse(code: code, message: text, id: replyID))
             }
             let key = StreamKey.request(requestID)
@@ -141,8 +141,7 @@ actor HandshakeSession {
                 // resume this stream with Last-Event-ID (SEP-1699).
                 continuation.yield(SSEFrame.priming(id: replay.append(stream: key, data: nil)))
             }
-            let request = MCPRequest(id: requestID, method: method, params: params,
-                                     revision: .handshake(version: connection.version ?? Revision.negotiate(params["protocolVersion"]?.stringValue ?? "")))
+            let request = connection.request(id: requestID, method: method, params: params)
             if initializing {
                 // Settled before the answer goes out: the session exists from the next request on.
                 answer(requestID, await dispatcher.handle(request, context: context(for: requestID)))

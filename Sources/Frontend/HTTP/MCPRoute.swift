@@ -105,6 +105,13 @@ enum MCPRoute {
         })
     }
 
+    /// A JSON body: every `/mcp` answer that is not a stream, in both revisions.
+    static func json(status: Int, _ bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: .init(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     static func response(_ answer: HTTPAnswer, request: Request, stall: StallGuard) -> Response {
         func fields(_ headers: [String: String]) -> HTTPFields {
             var fields = HTTPFields()
@@ -137,9 +144,7 @@ enum MCPRoute {
                 try await writer.finish(nil)
             })
         case .json(let status, let headers, let message):
-            var all = fields(headers)
-            all[.contentType] = "application/json"
-            return Response(status: .init(code: status), headers: all, body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONWriter.bytes(message))))
+            return json(status: status, JSONWriter.bytes(message), headers: fields(headers))
         case .empty(let status, let headers):
             return Response(status: .init(code: status), headers: fields(headers), body: ResponseBody())
         }

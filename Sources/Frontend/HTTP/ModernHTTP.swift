@@ -131,7 +131,7 @@ struct ModernHTTP: Sendable {
             first = await iterator.next()
             if case .answer(let status, let data)? = first {
                 ticker.cancel()
-                return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+                return MCPRoute.json(status: status, data)
             }
         }
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache, no-transform"]
@@ -171,8 +171,7 @@ struct ModernHTTP: Sendable {
     }
 
     static func json(status: Int, _ message: Value) -> Response {
-        Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.bytes(message))))
+        MCPRoute.json(status: status, JSONWriter.bytes(message))
     }
 }
 

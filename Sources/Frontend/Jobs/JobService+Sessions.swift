@@ -17,6 +17,12 @@ extension JobService {
         return (record.session, pending)
     }
 
+    /// Every session's record, closed ones only when asked; a record being rewritten at
+    /// this moment is left out (it is listed next time).
+    func sessionRecords(includingClosed: Bool) -> [SessionRecord] {
+        sessions.all().compactMap { try? sessions.record($0) }.filter { includingClosed || $0.state != .closed }
+    }
+
     /// The session's record, or a tool error an agent can act on.
     func session(_ id: SessionID, tool: String) throws(ToolError) -> SessionRecord {
         guard let record = sessions.record(ifSession: id.opener) else {

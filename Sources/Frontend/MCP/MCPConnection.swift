@@ -23,6 +23,13 @@ final class MCPConnection: Sendable {
     /// The version `initialize` settled on; nil before it.
     var version: String? { negotiated.withLock { $0 } }
 
+    /// A request that came on this connection, at the version `initialize` settled on (for
+    /// `initialize` itself, the one it will settle on).
+    func request(id: RequestID, method: String, params: [String: Value]) -> MCPRequest {
+        let version = self.version ?? Revision.negotiate(params["protocolVersion"]?.stringValue ?? "")
+        return MCPRequest(id: id, method: method, params: params, revision: .handshake(version: version))
+    }
+
     /// Records `initialize`; false when the connection was initialized already.
     func initialize(version: String) -> Bool {
         negotiated.withLock { current in

@@ -20,10 +20,10 @@ extension MCPDispatcher {
         let uri = try Self.string(request, "uri", "a resource URI string")
         do throws(MCPError) {
             let result: ReadResourceResult
-            switch ResourceKind.of(uri) {
-            case .file where configuration.files != nil: result = try configuration.files!.read(uri)
-            case .session: result = try SessionResources(service: service).read(uri)
-            case .backups: result = try await backupResource(uri).read()
+            switch (ResourceKind.of(uri), configuration.files) {
+            case (.file, let files?): result = try files.read(uri)
+            case (.session, _): result = try SessionResources(service: service).read(uri)
+            case (.backups, _): result = try await backupResource(uri).read()
             default: result = try OutputResources(service: service).read(uri)
             }
             return result.value.objectValue ?? [:]
@@ -42,10 +42,10 @@ extension MCPDispatcher {
         let sessions = SessionResources(service: service)
         let backups = configuration.backupResource
         return { uri throws(MCPError) in
-            switch ResourceKind.of(uri) {
-            case .file where files != nil: return try await files!.subscription(uri)
-            case .session: return try sessions.subscription(uri)
-            case .backups:
+            switch (ResourceKind.of(uri), files) {
+            case (.file, let files?): return try await files.subscription(uri)
+            case (.session, _): return try sessions.subscription(uri)
+            case (.backups, _):
                 guard let backups else { throw Self.noBackups(uri) }
                 return backups.subscription
             default: return try outputs.subscription(uri)

@@ -5,8 +5,8 @@ import Spool
 /// the tasks extension, `start` (and a `run` that outlasts its `wait`) answers with a task
 /// whose record is on disk before the answer leaves.
 extension MCPDispatcher {
-    func listTools() -> [String: Value] {
-        ["tools": .array(ToolCatalog.tools(with: tools(notify: { _ in }, client: ClientIdentity(AuditClient(transport: .stdio))).features).map(\.value))]
+    func listTools(_ request: MCPRequest, _ context: Context) -> [String: Value] {
+        ["tools": .array(ToolCatalog.tools(with: tools(for: request, context).features).map(\.value))]
     }
 
     /// The tools as one request may use them: its client, and where its notices go.

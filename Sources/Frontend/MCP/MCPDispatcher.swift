@@ -47,7 +47,7 @@ struct MCPDispatcher: Sendable {
         "ping": Method(revisions: [.handshake]) { _, _, _ in [:] },
         "logging/setLevel": Method(revisions: [.handshake]) { try $0.setLevel($1, $2) },
         "server/discover": Method(revisions: [.envelope], cache: .stable) { dispatcher, _, _ in dispatcher.discover() },
-        "tools/list": Method(revisions: both, cache: .stable) { dispatcher, _, _ in dispatcher.listTools() },
+        "tools/list": Method(revisions: both, cache: .stable) { $0.listTools($1, $2) },
         "tools/call": Method(revisions: both) { try await $0.call($1, $2) },
         "resources/list": Method(revisions: both, cache: .live) { dispatcher, _, _ in dispatcher.listResources() },
         "resources/templates/list": Method(revisions: both, cache: .stable) { dispatcher, _, _ in dispatcher.listTemplates() },

@@ -12,11 +12,10 @@ struct BackupResource: Sendable {
     static let resource = Resource(name: "backups", uri: uri, mimeType: "application/json")
 
     func read() async throws(MCPError) -> ReadResourceResult {
-        let backups: [BackupRecord]
-        do { backups = try await keeper.list(limit: Self.listed) } catch {
+        let list: SpoolTools.BackupListResult
+        do { list = try await SpoolTools.BackupListResult(keeper, limit: Self.listed) } catch {
             throw .internalError("cannot list the backups of \(keeper.repository.workTree): \(error)")
         }
-        let list = SpoolTools.BackupListResult(backups: backups, workTree: keeper.repository.workTree, ref: BackupRepository.ref)
         let json: Value
         do { json = try Value(encoding: list) } catch { throw .internalError("\(error)") }
         return ReadResourceResult(uri: Self.uri, mimeType: "application/json", body: .text(json.description))

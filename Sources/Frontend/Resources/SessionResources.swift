@@ -30,8 +30,7 @@ struct SessionResources: Sendable {
 
     /// The sessions that are not closed, newest first.
     func list() -> [Resource] {
-        service.sessions.all().compactMap { try? service.sessions.record($0) } // a record being rewritten is listed next time
-            .filter { $0.state != .closed }
+        service.sessionRecords(includingClosed: false)
             .sorted { $0.createdAt > $1.createdAt }
             .prefix(Self.listLimit)
             .map { Resource(name: "session \($0.session)", uri: Self.uri($0.session), mimeType: "application/json") }

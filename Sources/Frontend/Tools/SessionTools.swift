@@ -103,8 +103,7 @@ extension SpoolTools {
         let args = try ToolArguments(.sessionList, values: arguments)
         let all = try args.bool("all") ?? false
         let estimator = service.estimator()
-        let views = service.sessions.all().compactMap { try? service.sessions.record($0) } // a record being rewritten is listed next time
-            .filter { all || $0.state != .closed }
+        let views = service.sessionRecords(includingClosed: all)
             .map { SessionView($0, layout: service.layout, estimator: estimator, order: service.order) }
         let text = views.isEmpty ? "no open sessions" + (all ? "" : " (all: true also lists closed ones)")
             : views.map(\.summary).joined(separator: "\n")

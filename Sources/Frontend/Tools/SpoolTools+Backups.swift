@@ -3,10 +3,17 @@ import Spool
 
 /// `backup_list`, `backup_diff` and `backup_restore` (`--backup`).
 extension SpoolTools {
+    /// What `backup_list` and the resource `spool://backups` give.
     struct BackupListResult: Codable {
         var backups: [BackupRecord]
         var workTree: String
         var ref: String
+
+        init(_ keeper: BackupKeeper, limit: Int) async throws(BackupError) {
+            backups = try await keeper.list(limit: limit)
+            workTree = keeper.repository.workTree
+            ref = BackupRepository.ref
+        }
     }
 
     private func keeper(_ tool: String) throws(ToolError) -> BackupKeeper {
@@ -18,11 +25,10 @@ extension SpoolTools {
         let args = try ToolArguments(.backupList, values: arguments)
         let limit = try args.integer("limit", range: 1...500) ?? 20
         let keeper = try keeper(args.tool)
-        let backups: [BackupRecord]
-        do { backups = try await keeper.list(limit: limit) } catch { throw ToolError.backup(error, tool: args.tool) }
-        let result = BackupListResult(backups: backups, workTree: keeper.repository.workTree, ref: BackupRepository.ref)
-        let text = backups.isEmpty ? "no backups of \(result.workTree) yet"
-            : backups.map { "\($0.commit.prefix(12))  \($0.time)  \($0.trigger.rawValue)  \($0.filesChanged) files changed" + ($0.job.map { "  before job \($0)" } ?? "") }
+        let result: BackupListResult
+        do { result = try await BackupListResult(keeper, limit: limit) } catch { throw ToolError.backup(error, tool: args.tool) }
+        let text = result.backups.isEmpty ? "no backups of \(result.workTree) yet"
+            : result.backups.map { "\($0.commit.prefix(12))  \($0.time)  \($0.trigger.rawValue)  \($0.filesChanged) files changed" + ($0.job.map { "  before job \($0)" } ?? "") }
                 .joined(separator: "\n")
         return CallToolResult(text: text, structuredContent: try Value(encoding: result))
     }

@@ -102,16 +102,10 @@ enum JSONRPCVetting {
         return .reply(code: invalidRequest, message: "Invalid Request: \(method.prefix(60)) before initialize; send initialize first (only ping may come before it)", id: id)
     }
 
-    static func isInitialize(_ message: Value) -> Bool {
-        if case .object(let object) = message, object["method"] == .string("initialize"), object["id"] != nil { true } else { false }
-    }
-
     static func describe(_ value: Value) -> String { value.shortDescription }
 
-    /// A JSON-RPC error response.
-    static func errorResponse(code: Int, message: String, id: Value, data: Value? = nil) -> Value {
-        var error: [String: Value] = ["code": .int(code), "message": .string(message)]
-        if let data { error["data"] = data }
-        return ["jsonrpc": "2.0", "id": id, "error": .object(error)]
+    /// The JSON-RPC error response to a verdict's `reply` (its `id` is a usable id or null).
+    static func errorResponse(code: Int, message: String, id: Value) -> Value {
+        JSONRPCMessage.response(id: RequestID(id), error: MCPError(code: code, message: message))
     }
 }

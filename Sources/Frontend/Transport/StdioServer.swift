@@ -68,8 +68,7 @@ final class StdioServer: Sendable {
                 } else if case .reply(let code, let text, let replyID) = JSONRPCVetting.gate(message, initialized: connection.version != nil) {
                     writer.write(JSONRPCVetting.errorResponse(code: code, message: text, id: replyID))
                 } else {
-                    let request = MCPRequest(id: id, method: method, params: params,
-                                             revision: .handshake(version: connection.version ?? Revision.negotiate(params["protocolVersion"]?.stringValue ?? "")))
+                    let request = connection.request(id: id, method: method, params: params)
                     // Answered before the next message is read: what follows sees it initialized.
                     if method == "initialize" { await answer(id: id, method: method, .success(request)) } else { serve(id: id, method: method, .success(request)) }
                 }

@@ -49,6 +49,13 @@ final class GitRepository: @unchecked Sendable {
         try Data(text.utf8).write(to: url)
     }
 
+    /// Writes `files` (relative path → text) and commits everything as `message`.
+    func commit(_ files: KeyValuePairs<String, String>, message: String) throws {
+        for (relative, text) in files { try write(relative, text) }
+        try git("add", "-A")
+        try git("commit", "-q", "-m", message)
+    }
+
     func read(_ relative: String) -> String? {
         FileManager.default.contents(atPath: path + "/" + relative).map { String(decoding: $0, as: UTF8.self) }
     }

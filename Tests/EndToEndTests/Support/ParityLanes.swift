@@ -8,13 +8,20 @@ protocol ParityLane: AnyObject {
     var name: String { get }
     /// The server's name and version as this revision tells them.
     var serverInfo: [String: String] { get }
-    /// One request's answer message (`result` or `error`).
-    func request(_ method: String, _ params: [String: Any]) async throws -> [String: Any]
+    /// One request's answer message (`result` or `error`); `tasks` declares the tasks
+    /// extension (2026-07-28 only: 2025-11-25 has none).
+    func request(_ method: String, _ params: [String: Any], tasks: Bool) async throws -> [String: Any]
     /// Follows a resource (2025-11-25: resources/subscribe; 2026-07-28: subscriptions/listen).
     func follow(_ uri: String) async throws
     /// Whether `notifications/resources/updated` for `uri` arrives within `timeout`.
     func updated(_ uri: String, timeout: Double) async throws -> Bool
     func close()
+}
+
+extension ParityLane {
+    func request(_ method: String, _ params: [String: Any]) async throws -> [String: Any] {
+        try await request(method, params, tasks: false)
+    }
 }
 
 private var initializeParams: [String: Any] { [
@@ -51,11 +58,9 @@ final class StdioLane: ParityLane, @unchecked Sendable {
         }
     }
 
-    func request(_ method: String, _ params: [String: Any]) async throws -> [String: Any] {
+    func request(_ method: String, _ params: [String: Any], tasks: Bool) async throws -> [String: Any] {
         nextID += 1
-        let tasks = params["_tasks"] != nil
         var params = params
-        params["_tasks"] = nil
         if modern { params["_meta"] = modernMeta(tasks: tasks) }
         return try await peer.request(nextID, method, params, timeout: 60) ?? [:]
     }
@@ -102,10 +107,8 @@ final class HandshakeHTTPLane: ParityLane, @unchecked Sendable {
         stream = get
     }
 
-    func request(_ method: String, _ params: [String: Any]) async throws -> [String: Any] {
+    func request(_ method: String, _ params: [String: Any], tasks: Bool) async throws -> [String: Any] {
         nextID += 1
-        var params = params
-        params["_tasks"] = nil
         let connection = try client.post(["jsonrpc": "2.0", "id": nextID, "method": method, "params": params],
                                          extraHeaders: ["MCP-Protocol-Version": "2025-11-25"])
         while let event = try await connection.nextEvent(timeout: 60) {
@@ -144,11 +147,9 @@ final class EnvelopeHTTPLane: ParityLane, @unchecked Sendable {
         serverInfo = info(((discover.answer?["result"] as? [String: Any])?["_meta"] as? [String: Any])?["io.modelcontextprotocol/serverInfo"])
     }
 
-    func request(_ method: String, _ params: [String: Any]) async throws -> [String: Any] {
+    func request(_ method: String, _ params: [String: Any], tasks: Bool) async throws -> [String: Any] {
         nextID += 1
-        let tasks = params["_tasks"] != nil
         var params = params
-        params["_tasks"] = nil
         params["_meta"] = modernMeta(tasks: tasks)
         let name = (params["name"] ?? params["uri"] ?? params["taskId"]) as? String
         return try await peer.post(nextID, method, params, name: name, timeout: 60).answer ?? [:]
