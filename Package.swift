@@ -42,6 +42,13 @@ let package = Package(
             path: "Sources/CSeccomp",
             providers: [.apt(["libseccomp-dev"])]
         ),
+        // libvterm: the terminal emulator that turns a terminal job's output into its screen.
+        .systemLibrary(
+            name: "CVTerm",
+            path: "Sources/CVTerm",
+            pkgConfig: "vterm",
+            providers: [.apt(["libvterm-dev"])]
+        ),
         // MCP's wire: JSON values, the JSON-RPC envelope and the MCP types Spool uses.
         // Plain types with no dependency, decoded once per message.
         .target(name: "MCPWire"),
@@ -111,6 +118,7 @@ let package = Package(
             name: "Frontend",
             dependencies: [
                 "Spool",
+                "CVTerm",
                 "SpoolOptions",
                 "Supervision",
                 "MCPWire",

@@ -32,7 +32,7 @@
 // critical path, and it must depend on nothing that could fail after the worker is gone.
 //
 // Usage (called by spool-worker, not by people):
-//   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file|pipe) CWD SHELL LIMIT COMMAND [POLICY]
+//   spool-supervisor JOBDIR TIMEOUT_S GRACE_S STDIN(null|file|pipe|tty:COLSxROWS) CWD SHELL LIMIT COMMAND [POLICY]
 //   spool-supervisor serve [POLICY]                 (the fork server: forkserver.c)
 //   spool-supervisor probe [POLICY]                 (prints what the kernel here enforces)
 //   spool-supervisor confine [POLICY] -- PROGRAM ARGS (a session's shell, under the policy)
@@ -63,6 +63,7 @@
 #include "exit_record.h"
 #include "job_cgroup.h"
 #include "policy.h"
+#include "tty.h"
 
 static long long mono_ns(void) {
     struct timespec ts;
@@ -144,7 +145,15 @@ struct keep {
     const char *failure;  // set when the loop could not go on
     char failure_text[256];
     enum job_limit limit; // a cgroup limit the job hit
+    struct tty *tty;      // the job's terminal (input side), or NULL
 };
+
+// Signals the job: its process group, and on a terminal every process of the terminal's
+// session (an interactive shell's background jobs are groups of their own).
+static void signal_job(struct keep *k, int sig) {
+    killpg(k->child, sig);
+    if (k->tty) tty_signal_session(k->child, sig);
+}
 
 // The job's cgroup (limits), made by the supervisor before it forks the keeper, so that
 // whichever of the two keeps the command can tell a limit it hit and remove it.
@@ -166,7 +175,15 @@ static int signal_fd(void) {
 static void begin_stop(struct keep *k, int cancel) {
     if (k->cancelled || k->timed_out) return;
     if (cancel) k->cancelled = 1; else k->timed_out = 1;
-    killpg(k->child, SIGTERM);
+    // A terminal's end is a hangup: interactive shells ignore SIGTERM but not SIGHUP.
+    if (k->tty) signal_job(k, SIGHUP);
+    signal_job(k, SIGTERM);
+}
+
+// Ends input: our write end of the FIFO goes (the FIFO ends once no writer is left).
+static void end_input(struct keep *k) {
+    if (k->keep_open >= 0) { close(k->keep_open); k->keep_open = -1; }
+    if (k->tty) tty_feed(k->tty); // the FIFO's end reaches the terminal as its EOF character
 }
 
 static void check_markers(struct keep *k, long long *kill_at) {
@@ -174,8 +191,9 @@ static void check_markers(struct keep *k, long long *kill_at) {
         begin_stop(k, 1);
         *kill_at = mono_ns() + (long long)(k->grace * 1e9);
     }
-    if (k->keep_open >= 0 && exists_in("stdin.eof")) { close(k->keep_open); k->keep_open = -1; }
+    if (k->keep_open >= 0 && exists_in("stdin.eof")) end_input(k);
 }
+
 
 // Waits for the command (our child), enforcing timeout and cancel; pumps output when
 // `pumps` is given (the supervisor carrying on as keeper).
@@ -208,19 +226,24 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
         // notify (its events file polls as always ready), so there it is checked every second.
         int watch_limit = cgroup.events >= 0 && k->limit == LIMIT_NONE;
         if (watch_limit && cgroup.version == 1 && (wait_ms < 0 || wait_ms > 1000)) wait_ms = 1000;
-        struct pollfd fds[4] = {
+        struct tty *t = k->tty;
+        int feeding = t && t->master >= 0 && t->offset < t->length;
+        struct pollfd fds[6] = {
             { k->sigfd, POLLIN, 0 },
             { pumps ? pumps[0].from : -1, POLLIN, 0 },
             { pumps ? pumps[1].from : -1, POLLIN, 0 },
             { watch_limit && cgroup.version == 2 ? cgroup.events : -1, POLLPRI, 0 },
+            // A terminal's input: from the FIFO while nothing waits, into the terminal when it has room.
+            { t && !feeding ? t->input : -1, POLLIN, 0 },
+            { feeding ? t->master : -1, POLLOUT, 0 },
         };
-        int ready = poll(fds, 4, wait_ms);
+        int ready = poll(fds, 6, wait_ms);
         if (ready < 0 && errno != EINTR) {
             // Without poll nothing can be enforced: end the command rather than leave it
             // running unsupervised, and record why.
             snprintf(k->failure_text, sizeof k->failure_text, "spool-supervisor could not wait for the job (poll: %s); its process group was killed", strerror(errno));
             k->failure = k->failure_text;
-            killpg(k->child, SIGKILL);
+            signal_job(k, SIGKILL);
             while (waitpid(k->child, &k->status, 0) < 0 && errno == EINTR) {}
             k->have_status = 1;
             return;
@@ -229,11 +252,12 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
             for (int i = 0; i < 2; i++)
                 if (pumps[i].from >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) pump_once(&pumps[i], limit);
         }
+        if (fds[4].revents || fds[5].revents) tty_feed(t);
         struct signalfd_siginfo info;
         while (read(k->sigfd, &info, sizeof info) == (ssize_t)sizeof info) {
             int sig = (int)info.ssi_signo;
             if (sig == SIGCHLD) continue;
-            if (sig == SIGUSR2) { if (k->keep_open >= 0) { close(k->keep_open); k->keep_open = -1; } continue; }
+            if (sig == SIGUSR2) { end_input(k); continue; }
             if (!k->cancelled && !k->timed_out) {
                 begin_stop(k, 1);
                 kill_at = mono_ns() + (long long)(k->grace * 1e9);
@@ -243,12 +267,12 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
         // nothing it reports can be trusted, and a fork bomb would never end by itself.
         if (watch_limit && job_cgroup_hit(&cgroup) == LIMIT_PROCESSES) {
             k->limit = LIMIT_PROCESSES;
-            killpg(k->child, SIGKILL);
+            signal_job(k, SIGKILL);
             job_cgroup_kill(&cgroup);
         }
         long long now = mono_ns();
         if (kill_at >= 0 && now >= kill_at) {
-            killpg(k->child, SIGKILL);
+            signal_job(k, SIGKILL);
             kill_at = -1;
         } else if (k->deadline >= 0 && now >= k->deadline && !k->cancelled && !k->timed_out) {
             begin_stop(k, 0);
@@ -256,7 +280,7 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
         }
     }
     // After a timeout or cancel nothing of the job may survive, stragglers included.
-    if (k->timed_out || k->cancelled) killpg(k->child, SIGKILL);
+    if (k->timed_out || k->cancelled) signal_job(k, SIGKILL);
     if (k->keep_open >= 0) { close(k->keep_open); k->keep_open = -1; }
 }
 
@@ -404,7 +428,20 @@ static int supervise(int argc, char **argv) {
     int out = open_in("stdout", O_WRONLY | O_CREAT | O_APPEND);
     int err = open_in("stderr", O_WRONLY | O_CREAT | O_APPEND);
     int in = -1, keep_open = -1;
-    if (strcmp(stdin_mode, "file") == 0) {
+    // A terminal job: "tty:COLSxROWS". Its input is the FIFO, as with "pipe", but the
+    // keeper reads it (non-blocking) and types it into the terminal.
+    unsigned short cols = 0, rows = 0;
+    struct tty terminal = { .master = -1, .input = -1 };
+    int on_tty = tty_mode(stdin_mode, &cols, &rows);
+    if (on_tty) {
+        in = open_in("stdin", O_RDONLY | O_NONBLOCK);
+        if (in >= 0 && !exists_in("stdin.eof")) keep_open = open_in("stdin", O_WRONLY | O_NONBLOCK);
+        if (in >= 0 && tty_open(&terminal, cols, rows) != 0) {
+            fprintf(stderr, "spool-supervisor: cannot open a terminal for %s: %s\n", dir, strerror(errno));
+            return 2;
+        }
+        terminal.input = in;
+    } else if (strcmp(stdin_mode, "file") == 0) {
         in = open_in("stdin", O_RDONLY);
     } else if (strcmp(stdin_mode, "pipe") == 0) {
         // Opening the read end without blocking, then a write end of our own, keeps the
@@ -423,8 +460,15 @@ static int supervise(int argc, char **argv) {
     }
     exit_fd = exit_record_reserve(dir);
     struct pump pumps[2] = { { -1, out, 0, 0 }, { -1, err, 0, 0 } };
+    // A terminal's output is copied by whoever keeps the command, limit or not.
+    struct pump screen[2] = { { terminal.master, out, 0, 0 }, { -1, err, 0, 0 } };
+    long long screen_limit = limit > 0 ? limit : 0x7fffffffffffffffLL;
+    if (on_tty) {
+        struct stat fs;
+        if (fstat(out, &fs) == 0) screen[0].kept = fs.st_size;
+    }
     int child_out = out, child_err = err;
-    if (limit > 0) {
+    if (limit > 0 && !on_tty) {
         int p1[2], p2[2];
         if (pipe2(p1, O_CLOEXEC) != 0 || pipe2(p2, O_CLOEXEC) != 0) {
             fprintf(stderr, "spool-supervisor: pipe: %s\n", strerror(errno));
@@ -468,7 +512,16 @@ static int supervise(int argc, char **argv) {
     if (policed && the_policy.write_count > 0 && !job_tmp && policy_error[0] == '\0')
         snprintf(policy_error, sizeof policy_error, "cannot make the job's private TMPDIR %s: %s", tmpdir, strerror(errno));
 
-    struct keep k = { .child = -1, .deadline = -1, .grace = grace, .keep_open = keep_open, .sigfd = sigfd };
+    struct keep k = { .child = -1, .deadline = -1, .grace = grace, .keep_open = keep_open, .sigfd = sigfd,
+                      .tty = on_tty ? &terminal : NULL };
+    // The command tells the keeper it holds its terminal (this pipe's end of file): until
+    // then the terminal has no slave side (a read of the master fails) and the command no
+    // session to signal.
+    int attached[2] = { -1, -1 };
+    if (on_tty && pipe2(attached, O_CLOEXEC) != 0) {
+        fprintf(stderr, "spool-supervisor: pipe: %s\n", strerror(errno));
+        return 2;
+    }
     k.started = exit_record_now_ns();
     if (timeout > 0) k.deadline = mono_ns() + (long long)(timeout * 1e9);
 
@@ -494,14 +547,23 @@ static int supervise(int argc, char **argv) {
             _exit(2);
         }
         if (child == 0) {
-            setpgid(0, 0);
             signal(SIGPIPE, SIG_DFL);
             sigset_t none;
             sigemptyset(&none);
             sigprocmask(SIG_SETMASK, &none, NULL);
-            dup2(in, 0);
-            dup2(child_out, 1);
-            dup2(child_err, 2);
+            if (on_tty) {
+                // Its own session, with the terminal as its controlling terminal.
+                if (tty_attach(&terminal) != 0) {
+                    dprintf(child_err, "spool: cannot attach the terminal %s: %s\n", terminal.slave, strerror(errno));
+                    _exit(126);
+                }
+                close(attached[1]);
+            } else {
+                setpgid(0, 0);
+                dup2(in, 0);
+                dup2(child_out, 1);
+                dup2(child_err, 2);
+            }
             // A job inherits nothing but 0-2, whatever a worker or library left open
             // without close-on-exec (an inotify instance was seen here); the cgroup's
             // procs files are close-on-exec and used just below.
@@ -519,22 +581,34 @@ static int supervise(int argc, char **argv) {
             dprintf(2, "spool: cannot run shell %s: %s\n", shell, strerror(errno));
             _exit(127);
         }
-        // Both sides set the group so that a kill sent right after fork reaches it.
-        setpgid(child, child);
+        // Both sides set the group so that a kill sent right after fork reaches it; a
+        // terminal's command makes a session of its own, which the keeper awaits.
+        if (on_tty) {
+            close(attached[1]);
+            char byte;
+            while (read(attached[0], &byte, 1) < 0 && errno == EINTR) {}
+            close(attached[0]);
+        } else {
+            setpgid(child, child);
+        }
         k.child = child;
-        close(in);
-        close(child_out);
-        close(child_err);
-        if (limit > 0) { close(out); close(err); }
+        if (!on_tty) {
+            close(in);
+            close(child_out);
+            close(child_err);
+            if (limit > 0) { close(out); close(err); }
+        }
         char line[32];
         int n = snprintf(line, sizeof line, "%d %d\n", (int)child, (int)getpid());
         if (write(k2s[1], line, (size_t)n) < 0) { /* supervisor gone: carry on regardless */ }
-        keep_loop(&k, NULL, limit);
+        keep_loop(&k, on_tty ? screen : NULL, screen_limit);
+        if (on_tty) drain_pumps(screen, screen_limit);
         // Ask the supervisor for the dropped counts (it drains the pipes first). If it is
-        // gone, the counts are unknown; with no limit there are none.
-        long long dropped[2] = { 0, 0 };
-        int known = limit <= 0;
-        if (write(k2s[1], "end\n", 4) == 4 && limit > 0) {
+        // gone, the counts are unknown; with no limit there are none. A terminal's output
+        // was copied here.
+        long long dropped[2] = { screen[0].dropped, 0 };
+        int known = limit <= 0 || on_tty;
+        if (write(k2s[1], "end\n", 4) == 4 && limit > 0 && !on_tty) {
             struct pollfd answer = { s2k[0], POLLIN, 0 };
             char reply[96] = { 0 };
             if (poll(&answer, 1, 10000) > 0 && read(s2k[0], reply, sizeof reply - 1) > 0 &&
@@ -549,8 +623,14 @@ static int supervise(int argc, char **argv) {
     // ---- the supervisor ----
     close(k2s[1]);
     close(s2k[0]);
-    close(in);
-    if (limit > 0) { close(child_out); close(child_err); } else { close(out); close(err); }
+    if (on_tty) {
+        // The terminal and its input stay open here, untouched, for carrying on as keeper.
+        close(attached[0]);
+        close(attached[1]);
+    } else {
+        close(in);
+        if (limit > 0) { close(child_out); close(child_err); } else { close(out); close(err); }
+    }
     // The supervisor holds a write end of the stdin FIFO too, so that input does not end
     // when the keeper dies; end of input (SIGUSR2) closes both.
     char buf[64];
@@ -617,9 +697,15 @@ static int supervise(int argc, char **argv) {
         fprintf(stderr, "spool-supervisor: the keeper of %s died; carrying on as keeper\n", dir);
         // Reaping the keeper first: by the time it is a zombie, its children are ours.
         while (waitpid(keeper, NULL, 0) < 0 && errno == EINTR) {}
-        keep_loop(&k, limit > 0 ? pumps : NULL, limit);
-        drain_pumps(pumps, limit);
-        record(&k, pumps[0].dropped, pumps[1].dropped, 1);
+        if (on_tty) {
+            keep_loop(&k, screen, screen_limit);
+            drain_pumps(screen, screen_limit);
+            record(&k, screen[0].dropped, 0, 1);
+        } else {
+            keep_loop(&k, limit > 0 ? pumps : NULL, limit);
+            drain_pumps(pumps, limit);
+            record(&k, pumps[0].dropped, pumps[1].dropped, 1);
+        }
         while (waitpid(k.child, NULL, 0) < 0 && errno == EINTR) {}
         release_cgroup();
         return 0;

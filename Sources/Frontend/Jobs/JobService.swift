@@ -16,6 +16,8 @@ struct JobService: Sendable {
     /// The job policy this spool-mcp hands its workers, and what the kernel here enforces
     /// of it (`stats`, `/health`, the server instructions).
     var policy: PolicyReport?
+    /// Terminal jobs' screens, each replayed from where the last look stopped.
+    let screens: TerminalScreens
 
     init(layout: SpoolLayout, order: QueueOrder, watcher: SpoolWatcher, maxRunning: Int = 0) {
         self.layout = layout
@@ -23,6 +25,7 @@ struct JobService: Sendable {
         self.watcher = watcher
         self.maxRunning = maxRunning
         queueIndex = QueueIndex(layout: layout)
+        screens = TerminalScreens(layout: layout)
     }
 
     var queue: SpoolQueue { SpoolQueue(layout: layout, order: order) }

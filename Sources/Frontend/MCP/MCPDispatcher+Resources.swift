@@ -12,7 +12,7 @@ extension MCPDispatcher {
     }
 
     func listTemplates() -> [String: Value] {
-        let templates = OutputResources.templates + [SessionResources.template] + (configuration.roots.isEmpty ? [] : [FileResources.template])
+        let templates = OutputResources.templates + [ScreenResources.template, SessionResources.template] + (configuration.roots.isEmpty ? [] : [FileResources.template])
         return ["resourceTemplates": .array(templates.map(\.value))]
     }
 
@@ -23,6 +23,7 @@ extension MCPDispatcher {
             switch (ResourceKind.of(uri), configuration.files) {
             case (.file, let files?): result = try files.read(uri)
             case (.session, _): result = try SessionResources(service: service).read(uri)
+            case (.screen, _): result = try await ScreenResources(service: service).read(uri)
             case (.backups, _): result = try await backupResource(uri).read()
             default: result = try OutputResources(service: service).read(uri)
             }
@@ -40,11 +41,13 @@ extension MCPDispatcher {
         let files = configuration.files
         let outputs = OutputResources(service: service)
         let sessions = SessionResources(service: service)
+        let screens = ScreenResources(service: service)
         let backups = configuration.backupResource
         return { uri throws(MCPError) in
             switch (ResourceKind.of(uri), files) {
             case (.file, let files?): return try await files.subscription(uri)
             case (.session, _): return try sessions.subscription(uri)
+            case (.screen, _): return try screens.subscription(uri)
             case (.backups, _):
                 guard let backups else { throw Self.noBackups(uri) }
                 return backups.subscription

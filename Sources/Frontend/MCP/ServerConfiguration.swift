@@ -28,13 +28,13 @@ struct ServerConfiguration: Sendable {
 
 /// Which family of resources a URI names, from its parsed host (`spool://files/...`).
 enum ResourceKind: Equatable {
-    case job, file, session, backups, unknown
+    case job, screen, file, session, backups, unknown
 
     static func of(_ uri: String) -> ResourceKind {
         guard let url = URLComponents(string: uri), url.scheme == "spool" else { return .unknown }
         switch url.host {
         case "files": return .file
-        case "jobs": return .job
+        case "jobs": return url.path.hasSuffix("/screen") ? .screen : .job
         case "sessions": return .session
         case "backups": return url.path.isEmpty && url.query == nil ? .backups : .unknown
         default: return .unknown

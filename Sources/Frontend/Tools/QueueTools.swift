@@ -1,7 +1,7 @@
 import MCPWire
 import Spool
 
-/// `promote`, `send_input` and `stats`.
+/// `promote` and `stats`.
 extension SpoolTools {
     struct PromoteResult: Codable {
         var job: String
@@ -28,36 +28,6 @@ extension SpoolTools {
             text = "job \(id) already waits as \(target.rawValue)\n" + view.summary
         }
         return CallToolResult(text: text, structuredContent: try Value(encoding: result))
-    }
-
-    struct SendInputResult: Codable {
-        var job: String
-        var bytes: Int
-        var eof: Bool
-        var state: JobState
-    }
-
-    func sendInput(_ arguments: [String: Value]?) throws -> CallToolResult {
-        let args = try ToolArguments(.sendInput, values: arguments)
-        let id = try args.job()
-        let data = try args.string("data") ?? ""
-        let eof = try args.bool("eof") ?? false
-        guard !data.isEmpty || eof else {
-            throw ToolError.missing(tool: "send_input", argument: "data", expected: "text to write to the job's stdin, or eof: true to close it")
-        }
-        guard data.utf8.count <= 1 << 20 else {
-            throw ToolError.invalid(tool: "send_input", argument: "data", reason: "is \(data.utf8.count) bytes; send at most 1 MiB per call")
-        }
-        let written = try service.sendInput(id, data: Array(data.utf8), eof: eof)
-        let state = try service.snapshot(id).status.state
-        var text = "wrote \(written) byte(s) to the stdin of job \(id)"
-        if written < data.utf8.count {
-            text = "wrote only \(written) of \(data.utf8.count) bytes to job \(id): it did not read its input within 10 s; send the rest later"
-        } else if eof {
-            text += " and closed it"
-        }
-        let result = SendInputResult(job: id.rawValue, bytes: written, eof: eof && written == data.utf8.count, state: state)
-        return CallToolResult(text: text, structuredContent: try Value(encoding: result), isError: written < data.utf8.count)
     }
 
     struct StatsResult: Codable {

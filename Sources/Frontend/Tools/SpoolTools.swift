@@ -53,6 +53,7 @@ struct SpoolTools: Sendable {
             case .cancel: return try await cancel(arguments)
             case .promote: return try promote(arguments)
             case .sendInput: return try sendInput(arguments)
+            case .screen: return try await screen(arguments)
             case .stats: return try await stats(arguments)
             case .sessionStart: return try await sessionStart(arguments)
             case .sessionEnd: return try sessionEnd(arguments)
@@ -107,6 +108,9 @@ struct SpoolTools: Sendable {
             timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
             stdin: stdin, shell: settings.shell, priority: priority)
         request.retries = try args.integer("retries", range: 0...JobRequest.maxRetries)
+        request.tty = try args.bool("tty")
+        request.cols = try args.integer("cols", range: TerminalSize.range)
+        request.rows = try args.integer("rows", range: TerminalSize.range)
         request.client = client.current
         if let problem = request.requestProblem { throw .problem(problem, tool: args.tool) }
         return request
@@ -132,6 +136,10 @@ struct SpoolTools: Sendable {
         var request = JobRequest(command: command, timeout: try args.number("timeout", range: 0.001...(30 * 86400)),
                                  stdin: stdin, priority: .sync, session: session)
         request.client = client.current
+        // Refused by `requestProblem` with what to do instead.
+        request.tty = try args.bool("tty")
+        request.cols = try args.integer("cols", range: TerminalSize.range)
+        request.rows = try args.integer("rows", range: TerminalSize.range)
         if let problem = request.requestProblem { throw .problem(problem, tool: args.tool) }
         return request
     }

@@ -80,6 +80,20 @@ struct ToolArguments {
         return result
     }
 
+    func strings(_ name: String, limit: Int = 1000) throws(ToolError) -> [String]? {
+        guard let value = present(name) else { return nil }
+        guard case .array(let items) = value else { throw wrong(name, "an array of strings", value) }
+        guard items.count <= limit else {
+            throw .invalid(tool: tool, argument: name, reason: "has \(items.count) items; at most \(limit) per call")
+        }
+        var result: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { throw wrong(name, "an array of strings", item) }
+            result.append(text)
+        }
+        return result
+    }
+
     func job(_ name: String = "job") throws(ToolError) -> JobID {
         let text = try requiredString(name, "a job id as returned by run or start")
         do { return try JobID.parse(text) } catch { throw .spool(error) }

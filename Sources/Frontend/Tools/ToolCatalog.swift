@@ -1,4 +1,5 @@
 import MCPWire
+import Spool
 
 /// The tools spool-mcp offers, with their JSON Schemas. Names and arguments are fixed by
 /// DESIGN.md: clients and tests rely on them.
@@ -9,9 +10,12 @@ enum ToolCatalog {
         "env": ["type": "object", "additionalProperties": ["type": "string"], "description": "Extra environment variables."],
         "timeout": ["type": "number", "description": "Seconds after which the whole process group is terminated (TERM, then KILL)."],
         "stdin": ["type": "string", "description": "Text given to the command on standard input, or \"pipe\" to keep its stdin open for send_input (not with session)."],
-        "shell": ["type": "string", "description": "Absolute path of the shell; default /bin/sh."],
+        "shell": ["type": "string", "description": "Absolute path of the shell; default /bin/sh (with tty: /bin/bash where it exists)."],
         "retries": ["type": "integer", "minimum": 0, "maximum": 100, "default": 0, "description": "With workers on other hosts (--postgres): how many times the job may be claimed again when the host running it is lost (its lease runs out). 0: it is reported lost."],
         "session": ["type": "string", "description": "Run in this persistent session (from session_start): its shell keeps cwd, exported variables and functions between commands. cwd, env and shell do not apply."],
+        "tty": ["type": "boolean", "default": false, "description": "Run on a pseudo-terminal (REPLs, prompts, pagers, TUIs): stdout is the raw terminal output, there is no stderr, and input comes from send_input (data and keys). Read it as a screen with the screen tool."],
+        "cols": ["type": "integer", "minimum": 1, "maximum": 1000, "default": 120, "description": "Terminal width in characters (with tty)."],
+        "rows": ["type": "integer", "minimum": 1, "maximum": 1000, "default": 40, "description": "Terminal height in lines (with tty)."],
     ]
 
     static let jobProperty: Value = ["type": "string", "description": "Job id (26-character ULID) from run or start."]
@@ -62,7 +66,9 @@ enum ToolCatalog {
         case .promote:
             return Tool(name: name.rawValue, description: "Move a waiting async job to the sync queue (served first), or back with priority: async. A job that already started gets a clear 'already running' error.", inputSchema: object(["job": jobProperty, "priority": ["type": "string", "enum": ["sync", "async"], "default": "sync"]], required: ["job"]), annotations: .init(title: "Change a job's priority"))
         case .sendInput:
-            return Tool(name: name.rawValue, description: "Write text to the stdin of a running job started with stdin: \"pipe\"; eof: true closes its input afterwards.", inputSchema: object(["job": jobProperty, "data": ["type": "string", "description": "Text to write (include \\n for line-based programs)."], "eof": ["type": "boolean", "default": false]], required: ["job"]), annotations: .init(title: "Send input to a job"))
+            return Tool(name: name.rawValue, description: "Write text to the stdin of a running job started with stdin: \"pipe\" or tty: true; eof: true closes its input afterwards. On a terminal (tty: true): keys presses named keys after data, and cols/rows resize the terminal. Everything is checked before anything is sent.", inputSchema: object(["job": jobProperty, "data": ["type": "string", "description": "Text to write, as is: no Enter is added (include \\n for line-based programs on a pipe, or add keys: [\"Enter\"] on a terminal)."], "keys": ["type": "array", "items": ["type": "string"], "description": .string("Terminal jobs: keys pressed after data, in order: \(TerminalKeys.validNames).")], "cols": ["type": "integer", "minimum": 1, "maximum": 1000, "description": "Terminal jobs: new width (resize; the program gets SIGWINCH)."], "rows": ["type": "integer", "minimum": 1, "maximum": 1000, "description": "Terminal jobs: new height (resize)."], "eof": ["type": "boolean", "default": false]], required: ["job"]), annotations: .init(title: "Send input to a job"))
+        case .screen:
+            return Tool(name: name.rawValue, description: "The screen of a terminal job (tty: true) as text, once its output has been quiet for settle ms (or it ended, or timeout passed): lines, cursor, title, and state: busy, awaiting_input (it waits for you to type), password_prompt (a line read with echo off), or exited (with exitCode). state is read from the kernel (the terminal's modes and its foreground processes), not guessed from the text.", inputSchema: object(["job": jobProperty, "settle": ["type": "integer", "minimum": 0, "maximum": 60000, "default": 300, "description": "Milliseconds of quiet output to wait for."], "timeout": ["type": "number", "minimum": 0, "maximum": 300, "default": 10, "description": "Seconds to wait at most."]], required: ["job"]), annotations: .init(title: "Read a terminal's screen", readOnlyHint: true))
         case .sessionStart:
             return Tool(name: name.rawValue, description: "Open a persistent shell session (cwd, exported variables and functions persist between commands; it survives worker crashes). Returns the session id, queued with a position when no worker slot is free.", inputSchema: object(["cwd": commandProperties["cwd"]!, "env": commandProperties["env"]!, "shell": ["type": "string", "description": "Absolute path of the shell; default /bin/bash (or /bin/sh)."]]), annotations: .init(title: "Start a session", destructiveHint: true, openWorldHint: true))
         case .sessionEnd:

@@ -6,6 +6,7 @@ import MCPWire
 enum ToolName: String, CaseIterable, Sendable {
     case run, start, status, output, tail, wait, list, cancel, promote
     case sendInput = "send_input"
+    case screen
     case sessionStart = "session_start"
     case sessionEnd = "session_end"
     case sessionList = "session_list"

@@ -71,6 +71,9 @@ public enum JobFile: String, Sendable, CaseIterable {
     case cancel
     /// Created by `send_input` with `eof`: the supervisor then closes the stdin FIFO.
     case stdinEOF = "stdin.eof"
+    /// A terminal job's resizes, one line each: "OFFSET COLS ROWS" (the stdout size when
+    /// it was resized, and the new size), appended by `send_input`.
+    case terminalSizes = "tty.size"
     /// A session command's text, sourced by the session's shell.
     case command = "command.sh"
     /// A session command's exit status, written by the session's shell.

@@ -73,7 +73,9 @@ extension JobFacts {
     /// Whether the command's process group lives, from the pids its running status recorded.
     public static func probeGroup(_ status: JobStatus?) -> Group {
         guard let pid = status?.pid else { return .gone }
-        return ProcessProbe.isGroupAlive(pid, session: status?.supervisorPid) ? .alive : .gone
+        // A terminal's command leads its own session; other commands are in the supervisor's.
+        let session = status?.tty == true ? pid : status?.supervisorPid
+        return ProcessProbe.isGroupAlive(pid, session: session) ? .alive : .gone
     }
 
     /// The worker whose `active/` folder holds the request, if any.

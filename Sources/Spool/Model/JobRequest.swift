@@ -26,11 +26,33 @@ public struct JobRequest: Codable, Sendable, Equatable {
     /// The MCP client that asked for it (DESIGN.md, "Audit log"); nil for a request
     /// dropped into the queue by hand.
     public var client: AuditClient?
+    /// `tty: true`: the command runs on a pseudo-terminal held by its keeper (DESIGN.md,
+    /// "Terminals"); its input arrives through `send_input` as with `stdin: "pipe"`.
+    public var tty: Bool?
+    /// The terminal's size; nil sides take `TerminalSize.standard`'s.
+    public var cols: Int?
+    public var rows: Int?
 
-    /// `stdin: "pipe"`: input arrives through `send_input` while the job runs.
-    public var stdinIsPipe: Bool { stdin == Self.stdinPipe }
+    /// The terminal the command runs on, or nil when it runs on plain files and pipes.
+    public var terminal: TerminalSize? {
+        guard tty == true else { return nil }
+        return TerminalSize(cols: cols ?? TerminalSize.standard.cols, rows: rows ?? TerminalSize.standard.rows)
+    }
+
+    /// `stdin: "pipe"` or a terminal: input arrives through `send_input` while the job runs.
+    public var stdinIsPipe: Bool { stdin == Self.stdinPipe || tty == true }
     public static let stdinPipe = "pipe"
     public var opensSession: Bool { kind == .session }
+
+    /// The shell that runs the command. A terminal's default is bash where there is one:
+    /// Ctrl-C reaches the shell as well as the program, and bash, unlike dash, goes on when
+    /// the program caught it (so a REPL interrupted and then left ends with its own status).
+    public var effectiveShell: String {
+        if let shell { return shell }
+        if tty == true, access(Self.terminalShell, X_OK) == 0 { return Self.terminalShell }
+        return "/bin/sh"
+    }
+    public static let terminalShell = "/bin/bash"
 
     /// Linux refuses a single exec argument longer than MAX_ARG_STRLEN (32 pages).
     public static let maxCommandBytes = 131_071
@@ -59,7 +81,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries, client
+        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries, client, tty, cols, rows
     }
 
     /// Hand-written requests (a file dropped into the queue) may leave out everything but
@@ -87,6 +109,9 @@ public struct JobRequest: Codable, Sendable, Equatable {
         retries = try c.decodeIfPresent(Int.self, forKey: .retries)
         // Only a record of who asked: a malformed one does not make the request unrunnable.
         client = (try? c.decodeIfPresent(AuditClient.self, forKey: .client)) ?? nil
+        tty = try c.decodeIfPresent(Bool.self, forKey: .tty)
+        cols = try c.decodeIfPresent(Int.self, forKey: .cols)
+        rows = try c.decodeIfPresent(Int.self, forKey: .rows)
     }
 
     /// Why the request cannot be run, in words a user can act on; nil when fine.
@@ -107,6 +132,10 @@ public struct JobRequest: Codable, Sendable, Equatable {
         if let shell, shell.utf8.contains(0) { return .nulIn(argument: "shell") }
         if let timeout, !(timeout > 0 && timeout.isFinite) { return .badTimeout }
         if let retries, !(0...Self.maxRetries).contains(retries) { return .badRetries }
+        if tty != true, cols != nil || rows != nil { return .sizeWithoutTerminal }
+        if let terminal, !terminal.isValid { return .badTerminalSize }
+        if tty == true, let stdin, stdin != Self.stdinPipe { return .inputOnTerminal }
+        if tty == true, session != nil { return .terminalInSession }
         if let cwd, cwd.first != "/" { return .relativePath(argument: "cwd", path: cwd) }
         if let shell, shell.first != "/" { return .relativePath(argument: "shell", path: shell) }
         if let env { return Self.envProblem(env) }

@@ -39,6 +39,9 @@ public struct JobStatus: Codable, Sendable, Equatable {
     public var attempt: Int64?
     /// The job policy it ran under (with what the kernel did not enforce of it).
     public var policy: JobPolicy?
+    /// True for a job on a terminal (DESIGN.md, "Terminals"): its command leads a session
+    /// of its own (the terminal's), not the supervisor's.
+    public var tty: Bool?
 
     public init(
         job: JobID, state: JobState, priority: Priority, worker: WorkerName? = nil,

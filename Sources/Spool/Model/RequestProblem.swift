@@ -15,6 +15,12 @@ public enum RequestProblem: Error, Sendable, Equatable, CustomStringConvertible 
     case notADirectory(String)
     /// `shell` names nothing executable.
     case notExecutable(String)
+    /// `cols`/`rows` without `tty: true`.
+    case sizeWithoutTerminal
+    case badTerminalSize
+    /// A one-shot `stdin` string with `tty: true` (a terminal's input is typed with send_input).
+    case inputOnTerminal
+    case terminalInSession
 
     /// The request field (and tool argument) to change.
     public var argument: String {
@@ -26,6 +32,9 @@ public enum RequestProblem: Error, Sendable, Equatable, CustomStringConvertible 
         case .badEnvName, .nulInEnvValue: "env"
         case .notADirectory: "cwd"
         case .notExecutable: "shell"
+        case .sizeWithoutTerminal, .badTerminalSize: "cols"
+        case .inputOnTerminal: "stdin"
+        case .terminalInSession: "tty"
         }
     }
 
@@ -45,6 +54,10 @@ public enum RequestProblem: Error, Sendable, Equatable, CustomStringConvertible 
         case .sessionMismatch: "a session request's session field must equal its job id"
         case .notADirectory(let path): "cwd is not an existing directory: \(path.prefix(300))"
         case .notExecutable(let path): "shell is not an executable file: \(path.prefix(300))"
+        case .sizeWithoutTerminal: "cols and rows size a terminal: pass tty: true with them, or leave them out"
+        case .badTerminalSize: "cols and rows must be whole numbers from \(TerminalSize.range.lowerBound) to \(TerminalSize.range.upperBound)"
+        case .inputOnTerminal: "a terminal job takes its input from send_input (data and keys); leave stdin out, or drop tty to pass stdin as a string"
+        case .terminalInSession: "a session command runs in the session's shell, which has no terminal; start the program without session (tty: true gives it one)"
         }
     }
 }

@@ -133,7 +133,8 @@ struct JobRunner: Sendable {
             guard mkfifo(layout.job(id, .stdin), 0o600) == 0 || errno == EEXIST else {
                 throw SpoolError.io(operation: "creating the stdin FIFO", path: layout.job(id, .stdin), errno: errno)
             }
-            stdinMode = "pipe"
+            // On a terminal the keeper types what arrives there into it.
+            stdinMode = request.terminal?.supervisorMode ?? "pipe"
         } else if let input = request.stdin {
             try AtomicFile.write(Array(input.utf8), to: layout.job(id, .stdin), layout: layout, durable: false)
             stdinMode = "file"
@@ -152,7 +153,7 @@ struct JobRunner: Sendable {
             String(killGrace),
             stdinMode,
             request.cwd ?? "",
-            request.shell ?? "/bin/sh",
+            request.effectiveShell,
             String(outputLimit),
             request.command,
         ]
@@ -200,6 +201,7 @@ struct JobRunner: Sendable {
             job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
             supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now)
         status.keeperPid = pids.dropFirst().first
+        if request.tty == true { status.tty = true }
         if confinement.policy.isSet { status.policy = confinement.policy }
         // Never collected by this worker's sweep of orphans before its exit is recorded.
         OrphanReaper.keep(pid)

@@ -110,6 +110,12 @@ final class TestSpool: @unchecked Sendable {
         for name in names(layout.jobs) {
             guard let id = JobID(name), let status = try? JobRecords(layout: layout).status(id) else { continue }
             if let pid = status.pid, status.state == .running { kill(-pid, SIGKILL) }
+            // A terminal's session has groups of its own (an interactive shell's jobs).
+            if let pid = status.pid, status.tty == true, status.state == .running {
+                for name in names("/proc") {
+                    if let member = Int32(name), ProcessProbe.stat(member)?.session == pid { kill(member, SIGKILL) }
+                }
+            }
             if let supervisor = status.supervisorPid, status.state == .running { kill(supervisor, SIGKILL) }
         }
         killProcessesNamingRoot()

@@ -1,0 +1,116 @@
+import Spool
+
+/// Terminal jobs (DESIGN.md, "Terminals"): their screens, their state from the kernel,
+/// and resizing.
+extension JobService {
+    /// A terminal job as the tools see it.
+    struct TerminalJob: Sendable {
+        var snapshot: JobInspector.Snapshot
+        var initial: TerminalSize
+    }
+
+    /// The terminal job `id`, waiting (up to `deadline`) while it is still queued, or an
+    /// error that says what to do instead.
+    func terminalJob(_ id: JobID, tool: String, deadline: ContinuousClock.Instant) async throws(ToolError) -> TerminalJob {
+        var snapshot = try snapshotOrThrow(id)
+        if snapshot.status.state == .queued {
+            await waitStarted(id, deadline: deadline)
+            snapshot = try snapshotOrThrow(id)
+        }
+        if snapshot.status.state == .queued {
+            throw .refused(tool: tool, reason: "job \(id) is still queued (position \(snapshot.position ?? 0)), so it has no terminal yet; call \(tool) again once it runs (status or wait say when)")
+        }
+        let request: JobRequest?
+        do { request = try records.request(id) } catch { throw .spool(error) }
+        guard let request else {
+            throw .refused(tool: tool, reason: "job \(id) never ran (\(snapshot.status.state.rawValue)), so it has no screen")
+        }
+        guard let initial = request.terminal else {
+            throw .refused(tool: tool, reason: "job \(id) does not run on a terminal: read its output with output or tail, or start the program with tty: true to drive it as a screen")
+        }
+        return TerminalJob(snapshot: snapshot, initial: initial)
+    }
+
+    /// Waits until `id` leaves the queue or `deadline` passes.
+    private func waitStarted(_ id: JobID, deadline: ContinuousClock.Instant) async {
+        let left = deadline - ContinuousClock.now
+        guard left > .zero else { return }
+        _ = await settle(id, quiet: .zero, deadline: deadline)
+    }
+
+    /// Waits until job `id`'s output has been quiet for `quiet` while it runs, the job has
+    /// ended, or `deadline` passed; returns its state then. Woken by inotify (writes to
+    /// the job's folder, arrivals in done/) and by a timer at the next moment that could
+    /// end the wait, never by polling.
+    func settle(_ id: JobID, quiet: Duration, deadline: ContinuousClock.Instant) async -> JobInspector.Snapshot? {
+        let events = watcher.events() // subscribed before the first look: no write is missed
+        let directory = layout.job(id)
+        try? FileSystem.makeDirectory(directory) // a queued job's folder comes later; the watch needs it now
+        try? await watcher.watch(directory, mask: WatchMask.changes | WatchMask.arrivals | WatchMask.creations)
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let done = layout.done, doneName = id.fileName
+        let forward = Task {
+            for await event in events where event.isOverflow || event.directory == directory || (event.directory == done && event.name == doneName) {
+                wake.yield()
+            }
+        }
+        defer { forward.cancel() }
+        let clock = ContinuousClock()
+        var size = records.outputSize(id, .stdout)
+        var quietSince = clock.now
+        var iterator = wakes.makeAsyncIterator()
+        while true {
+            let snapshot = try? self.snapshot(id)
+            let state = snapshot?.status.state
+            if state == nil || state?.isFinal == true { return snapshot }
+            let now = clock.now
+            let quietEnds = quietSince + quiet
+            if state == .running && now >= quietEnds { return snapshot }
+            if now >= deadline || Task.isCancelled { return snapshot }
+            let wakeAt = state == .running ? min(deadline, quietEnds) : deadline
+            let timer = Task {
+                await Pause.for(wakeAt - clock.now)
+                wake.yield()
+            }
+            _ = await iterator.next()
+            timer.cancel()
+            let grown = records.outputSize(id, .stdout)
+            if grown != size {
+                size = grown
+                quietSince = clock.now
+            }
+        }
+    }
+
+    /// `state` from the kernel: the terminal's modes and its foreground processes; nil
+    /// when the job runs but its terminal is gone (it is ending: its record is due).
+    func terminalState(_ status: JobStatus) -> TerminalState? {
+        if status.state.isFinal { return .exited }
+        guard status.state == .running, status.remote != true, let leader = status.pid else { return .busy }
+        guard let facts = TerminalProbe.facts(leader: leader) else { return nil }
+        return TerminalState.decide(facts, ended: false)
+    }
+
+    /// Resizes a running terminal job's terminal and records the size for its screen.
+    func resize(_ id: JobID, status: JobStatus, to size: TerminalSize) throws(ToolError) {
+        let tool = "send_input"
+        guard status.remote != true else {
+            throw .refused(tool: tool, reason: "job \(id) runs on host \(status.host ?? "another host"); its terminal can be resized only there")
+        }
+        guard let leader = status.pid, let (device, _) = TerminalProbe.terminal(ofLeader: leader),
+              let terminal = TerminalDevice(device: device) else {
+            throw .refused(tool: tool, reason: "job \(id)'s terminal is gone (the job is ending); nothing was sent")
+        }
+        do {
+            // Recorded first: output drawn at the new size comes after this offset.
+            try TerminalSizeLog(layout: layout, job: id).append(.init(offset: records.outputSize(id, .stdout), size: size))
+            try terminal.resize(size)
+        } catch { throw .spool(error) }
+    }
+
+    /// The size a running terminal job's terminal has now.
+    func terminalSize(_ status: JobStatus) -> TerminalSize? {
+        guard let leader = status.pid, let (device, _) = TerminalProbe.terminal(ofLeader: leader) else { return nil }
+        return TerminalDevice(device: device)?.size()
+    }
+}

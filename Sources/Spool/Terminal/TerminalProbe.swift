@@ -1,0 +1,108 @@
+import Glibc
+
+/// Reads a terminal job's `TerminalFacts` from the kernel: `/proc/<pid>/stat` (the
+/// terminal and its foreground group), `/proc/<pid>/syscall` or `wchan` (where each
+/// process of that group sleeps) and the terminal's termios (echo, line mode).
+public enum TerminalProbe {
+    /// The terminal of `leader` (a terminal job's command, which leads the terminal's
+    /// session), or nil when that pid is not such a process any more.
+    public static func terminal(ofLeader leader: Int32) -> (device: DeviceNumber, foregroundGroup: Int32)? {
+        guard let fields = statFields(leader), fields.count > 5,
+              let session = Int32(fields[3]), session == leader,
+              let ttyNumber = UInt32(fields[4]), ttyNumber != 0,
+              let foreground = Int32(fields[5]) else { return nil }
+        return (DeviceNumber(ttyNumber: ttyNumber), foreground)
+    }
+
+    /// The facts, or nil when `leader` no longer leads a session on a terminal.
+    public static func facts(leader: Int32) -> TerminalFacts? {
+        guard let (device, foreground) = terminal(ofLeader: leader) else { return nil }
+        var members: [TerminalFacts.Member] = []
+        if foreground > 0 {
+            for pid in descendants(of: leader) {
+                guard let fields = statFields(pid), fields.count > 2, Int32(fields[2]) == foreground,
+                      let state = fields[0].first else { continue }
+                members.append(.init(pid: pid, state: state, wait: state == "S" ? wait(pid, terminal: device) : .elsewhere))
+            }
+        }
+        guard let terminal = TerminalDevice(device: device) else { return nil }
+        guard let modes = terminal.modes() else { return nil }
+        return TerminalFacts(foreground: members, echo: modes.echo, canonical: modes.canonical)
+    }
+
+    /// `leader` and every process below it, by `/proc/<pid>/task/<tid>/children`.
+    static func descendants(of leader: Int32) -> [Int32] {
+        var found: [Int32] = [], next = [leader]
+        var seen = Set<Int32>()
+        while let pid = next.popLast(), found.count < 4096 {
+            guard seen.insert(pid).inserted else { continue }
+            found.append(pid)
+            for task in FileSystem.list("/proc/\(pid)/task") {
+                guard let bytes = try? FileSystem.read("/proc/\(pid)/task/\(task)/children", limit: 65536) else { continue }
+                next += String(decoding: bytes, as: UTF8.self).split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
+        }
+        return found
+    }
+
+    /// Where a sleeping process waits. `/proc/<pid>/syscall` names the call and its
+    /// descriptor; where it cannot be read (it needs ptrace access), `wchan` says where in
+    /// the kernel the process sleeps, and standard input is taken as the descriptor.
+    static func wait(_ pid: Int32, terminal device: DeviceNumber) -> TerminalFacts.Wait {
+        if let bytes = try? FileSystem.read("/proc/\(pid)/syscall", limit: 512) {
+            let fields = String(decoding: bytes, as: UTF8.self).split(separator: " ")
+            if let number = fields.first.flatMap({ Int($0) }) {
+                if SyscallNumbers.reads.contains(number), fields.count > 1,
+                   let descriptor = Int(fields[1].dropFirst(2), radix: 16) {
+                    return isTerminal(pid, descriptor: descriptor, device: device) ? .terminalRead : .elsewhere
+                }
+                if SyscallNumbers.waits.contains(number) {
+                    return isTerminal(pid, descriptor: 0, device: device) ? .pollWithTerminal : .elsewhere
+                }
+                return .elsewhere
+            }
+        }
+        guard let bytes = try? FileSystem.read("/proc/\(pid)/wchan", limit: 256) else { return .elsewhere }
+        let where_ = String(decoding: bytes, as: UTF8.self)
+        guard isTerminal(pid, descriptor: 0, device: device) else { return .elsewhere }
+        if where_ == "n_tty_read" || where_ == "wait_woken" { return .terminalRead }
+        if where_.hasPrefix("poll_schedule_timeout") || ["do_select", "do_sys_poll", "ep_poll", "core_sys_select"].contains(where_) {
+            return .pollWithTerminal
+        }
+        return .elsewhere
+    }
+
+    /// Whether the descriptor is the terminal: its device, or `/dev/tty` (the controlling
+    /// terminal, which `getpass` and `less` open), which for a process of this session is it.
+    static func isTerminal(_ pid: Int32, descriptor: Int, device: DeviceNumber) -> Bool {
+        var info = stat()
+        guard stat("/proc/\(pid)/fd/\(descriptor)", &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR else { return false }
+        let opened = DeviceNumber(UInt64(info.st_rdev))
+        return opened == device || opened == DeviceNumber.controllingTerminal
+    }
+
+    /// The fields of `/proc/<pid>/stat` after the command name (which may hold anything,
+    /// so the split starts after its last ')'): state, ppid, pgrp, session, tty_nr, tpgid, ….
+    static func statFields(_ pid: Int32) -> [Substring]? {
+        guard let bytes = try? FileSystem.read("/proc/\(pid)/stat", limit: 4096) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+}
+
+/// System call numbers for reading and for waiting on descriptors, per architecture.
+enum SyscallNumbers {
+    #if arch(x86_64)
+    /// read, readv, pread64, preadv, preadv2
+    static let reads: Set<Int> = [0, 19, 17, 295, 327]
+    /// poll, select, pselect6, ppoll, epoll_wait, epoll_pwait, epoll_pwait2
+    static let waits: Set<Int> = [7, 23, 270, 271, 232, 281, 441]
+    #elseif arch(arm64)
+    static let reads: Set<Int> = [63, 65, 67, 69, 286]
+    static let waits: Set<Int> = [72, 73, 22, 441]
+    #else
+    static let reads: Set<Int> = []
+    static let waits: Set<Int> = []
+    #endif
+}
