@@ -24,6 +24,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Only measure the job policy's cost: run true without a policy, under --write/--read-only/--network off, and with limits.") var policy = false
     @Option(help: "With --policy or --compare: also measure the spool-mcp in this folder (an earlier build), in the same run (--compare then prints before and after).") var baseline: String?
     @Flag(help: "Only compare the protocol revisions on stdio: run true and start, 2025-11-25 next to 2026-07-28 (and start as a task).") var eras = false
+    @Flag(help: "Only measure the screen tool on a terminal job that printed --screen-megabytes MB.") var screen = false
+    @Option(help: "Megabytes printed by the --screen benchmark's terminal job.") var screenMegabytes = 10
 
     func run() async throws {
         let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
@@ -53,10 +55,15 @@ struct BenchCommand: AsyncParsableCommand {
             try await PolicyBench(bin: bin, calls: calls, baseline: baseline).run()
             return
         }
+        if screen {
+            try await TerminalBench(bin: bin, samples: calls, megabytes: screenMegabytes).run()
+            return
+        }
         try await roundTrip(bin: bin)
         try await PolicyBench(bin: bin, calls: calls).run()
         try await HTTPBench(bin: bin, calls: calls).run()
         try await CancelBench(bin: bin, samples: 50).run()
+        try await TerminalBench(bin: bin, samples: calls, megabytes: screenMegabytes).run()
         for workers in [1, 2] { try await throughput(bin: bin, workers: workers) }
         if !skipMemory { try await memory(bin: bin) }
     }

@@ -157,6 +157,9 @@ actor SendingRelay {
         }
         do {
             try FileSystem.makeDirectory(layout.job(id))
+            // As a worker does: `cat jobs/<id>/request.json` (and `screen`, which reads a
+            // terminal's size there) work for a job run elsewhere too.
+            _ = link(path, layout.job(id, .request)) // EEXIST after a restart: the same request
             var status = JobStatus(job: id, state: .queued, priority: request.priority, worker: name, createdAt: request.createdAt,
                                    reason: "waiting in PostgreSQL for a worker host")
             status.remote = true
