@@ -252,6 +252,9 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
             for (int i = 0; i < 2; i++)
                 if (pumps[i].from >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) pump_once(&pumps[i], limit);
         }
+        // The pump closes the master once nothing holds the terminal (EIO): the input side
+        // must not write to that descriptor number again.
+        if (t && pumps && pumps[0].from < 0) t->master = -1;
         if (fds[4].revents || fds[5].revents) tty_feed(t);
         struct signalfd_siginfo info;
         while (read(k->sigfd, &info, sizeof info) == (ssize_t)sizeof info) {

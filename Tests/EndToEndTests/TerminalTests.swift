@@ -40,7 +40,7 @@ struct TerminalTests {
         return result
     }
 
-    @Test("python3 -q on a terminal: 1+1 and Enter show 2, and the REPL awaits input; output keeps the raw bytes")
+    @Test("python3 -q on a terminal: 1+1 and Enter show 2, and the REPL awaits input; Ctrl-C interrupts, Ctrl-D ends it with exit code 0; output keeps the raw bytes")
     func pythonREPL() async throws {
         try await withMCP(workers: 1) { spool, mcp in
             let job = try await Self.start(mcp, "python3 -q")
@@ -56,7 +56,15 @@ struct TerminalTests {
             // `output` is the terminal's raw stream: the echo and the line discipline's CR LF.
             let raw = try await mcp.call("output", ["job": .string(job)])
             #expect(raw["data"]?.stringValue?.contains("1+1\r\n2\r\n") == true, "\(raw.text)")
-            // Ctrl-D at the prompt ends the REPL with its own status.
+            // Ctrl-C interrupts a computation and the prompt returns.
+            _ = try await Self.send(mcp, job, data: "import time; time.sleep(60)", keys: ["Enter"])
+            let busy = try await Self.screen(mcp, job) { $0["state"] == "busy" }
+            #expect(busy["state"] == "busy", "\(busy.text)")
+            _ = try await Self.send(mcp, job, keys: ["Ctrl-C"])
+            let interrupted = try await Self.screen(mcp, job) { Self.lines($0).contains("KeyboardInterrupt") && $0["state"] == "awaiting_input" }
+            #expect(Self.lines(interrupted).contains("KeyboardInterrupt"), "\(interrupted.text)")
+            // Ctrl-D at the prompt ends the REPL with its own status: the shell around it
+            // took the Ctrl-C too, and must not end with signal 2 for it.
             _ = try await Self.send(mcp, job, keys: ["Ctrl-D"])
             let ended = try await Self.screen(mcp, job) { $0["state"] == "exited" }
             #expect(ended["exitCode"] == 0, "\(ended.text)")
@@ -175,7 +183,9 @@ struct TerminalTests {
         try await withMCP(workers: 1) { spool, mcp in
             let job = try await Self.start(mcp, "PS1='$ ' bash --norc -i")
             try await Self.screen(mcp, job) { $0["state"] == "awaiting_input" }
-            _ = try await Self.send(mcp, job, data: "sleep 300 & echo started $!", keys: ["Enter"])
+            // A background job that ignores the terminal's hangup: only a signal to every
+            // process of the session reaches it.
+            _ = try await Self.send(mcp, job, data: "(trap '' HUP; exec sleep 300) & echo started $!", keys: ["Enter"])
             let look = try await Self.screen(mcp, job) { Self.lines($0).contains { $0.hasPrefix("started ") } }
             let line = try #require(Self.lines(look).first { $0.hasPrefix("started ") }, "\(look.text)")
             let background = try #require(Int32(line.dropFirst("started ".count)))

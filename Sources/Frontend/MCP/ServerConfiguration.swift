@@ -20,7 +20,7 @@ struct ServerConfiguration: Sendable {
         Self.baseInstructions + " " + (service.policy?.description ?? PolicyReport.unknown)
     }
 
-    static let baseInstructions = "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell. Job output is also readable as resources spool://jobs/<id>/stdout and .../stderr. With --watch, file_tail/file_read read logs your commands did not write (resources spool://files/<absolute path>); with --backup, backup_list/backup_diff/backup_restore undo changes to the work tree."
+    static let baseInstructions = "Runs shell commands through a crash-safe file queue. Use run for commands that finish quickly; start + wait/output for long ones; session_start for a persistent shell; start with tty: true for programs that want a terminal (REPLs, prompts, pagers), then send_input (data, keys) and screen, whose state says when it waits for input. Job output is also readable as resources spool://jobs/<id>/stdout and .../stderr. With --watch, file_tail/file_read read logs your commands did not write (resources spool://files/<absolute path>); with --backup, backup_list/backup_diff/backup_restore undo changes to the work tree."
 
     var files: FileResources? { roots.isEmpty ? nil : FileResources(roots: roots, followers: followers) }
     var backupResource: BackupResource? { backups.map(BackupResource.init) }
