@@ -63,6 +63,10 @@ struct TerminalTests {
             _ = try await Self.send(mcp, job, keys: ["Ctrl-C"])
             let interrupted = try await Self.screen(mcp, job) { Self.lines($0).contains("KeyboardInterrupt") && $0["state"] == "awaiting_input" }
             #expect(Self.lines(interrupted).contains("KeyboardInterrupt"), "\(interrupted.text)")
+            // One more line: a REPL left right after a KeyboardInterrupt ends itself with
+            // SIGINT (Python's own choice).
+            _ = try await Self.send(mcp, job, data: "2+2", keys: ["Enter"])
+            try await Self.screen(mcp, job) { Self.lines($0).contains("4") && $0["state"] == "awaiting_input" }
             // Ctrl-D at the prompt ends the REPL with its own status: the shell around it
             // took the Ctrl-C too, and must not end with signal 2 for it.
             _ = try await Self.send(mcp, job, keys: ["Ctrl-D"])
