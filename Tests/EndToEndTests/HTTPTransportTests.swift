@@ -31,7 +31,7 @@ struct HTTPTransportTests {
             let listed = try #require(try await templates.nextEvent()?.json?["result"] as? [String: Any])
             // A job's two streams and a session (spool://sessions/<id>); files only with --watch.
             #expect((listed["resourceTemplates"] as? [[String: Any]])?.compactMap { $0["uriTemplate"] as? String }.sorted()
-                == ["spool://jobs/{job}/stderr", "spool://jobs/{job}/stdout", "spool://sessions/{session}"])
+                == ["spool://jobs/{job}/screen", "spool://jobs/{job}/stderr", "spool://jobs/{job}/stdout", "spool://sessions/{session}"])
             let bad = try client.post(["jsonrpc": "2.0", "id": 52, "method": "resources/read", "params": ["uri": "spool://jobs/../x/stdout"]])
             let error = try #require(try await bad.nextEvent()?.json?["error"] as? [String: Any])
             #expect((error["message"] as? String)?.contains("spool://jobs/<job id>/stdout") == true)

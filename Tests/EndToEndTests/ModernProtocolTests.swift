@@ -23,7 +23,7 @@ struct ModernProtocolTests {
             let first = try #require(result(try await peer.request(2, "tools/list", modernParams())))
             let second = try #require(result(try await peer.request(3, "tools/list", modernParams())))
             let names = (first["tools"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
-            #expect(names.count == 14 && names.first == "run")
+            #expect(names.count == 15 && names.first == "run")
             #expect(names == (second["tools"] as? [[String: Any]])?.compactMap { $0["name"] as? String })
             #expect(first["ttlMs"] as? Int != nil && first["cacheScope"] as? String != nil && first["resultType"] as? String == "complete")
 
@@ -67,7 +67,7 @@ struct ModernProtocolTests {
             #expect(legacyInfo["version"] as? String == modernInfo["version"] as? String, "\(legacyInfo) against \(modernInfo)")
             try peer.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
             let tools = try #require(result(try await peer.request(3, "tools/list", [:])))
-            #expect((tools["tools"] as? [[String: Any]])?.count == 14)
+            #expect((tools["tools"] as? [[String: Any]])?.count == 15)
             #expect(tools["resultType"] == nil, "a 2025-11-25 result carries no resultType")
             let run = try #require(result(try await peer.request(4, "tools/call", ["name": "run", "arguments": ["command": "echo negotiated"]])))
             #expect((run["structuredContent"] as? [String: Any])?["stdout"] as? String == "negotiated\n")
@@ -140,7 +140,7 @@ struct ModernProtocolTests {
             let resources = try await names("resources/list", "resources", "uri")
             _ = try await peer.post(21, "server/discover", modernParams())
             _ = try await peer.post(22, "resources/templates/list", modernParams())
-            #expect(try await names("tools/list", "tools", "name") == tools && tools.count == 14)
+            #expect(try await names("tools/list", "tools", "name") == tools && tools.count == 15)
             #expect(try await names("resources/list", "resources", "uri") == resources && !resources.isEmpty)
 
             let stale = try await peer.post(23, "tools/list", modernParams(), headers: ["Mcp-Session-Id": "stale-session"])

@@ -48,7 +48,7 @@ struct PythonClientTests {
 
     func check(_ seen: [String: Any], mode: String) {
         #expect(seen["version"] as? String == (mode == "legacy" ? "2025-11-25" : "2026-07-28"), "\(mode): \(seen)")
-        #expect((seen["tools"] as? [String])?.count == 14)
+        #expect((seen["tools"] as? [String])?.count == 15)
         let run = seen["run"] as? [String: Any]
         #expect(run?["isError"] as? Bool == true && run?["state"] as? String == "failed" && run?["exitCode"] as? Int == 3 && run?["stdout"] as? String == "hello\n", "\(mode): \(String(describing: run))")
         #expect(seen["wait"] as? String == "succeeded")

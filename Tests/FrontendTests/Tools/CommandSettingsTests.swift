@@ -57,7 +57,7 @@ struct ToolNameTests {
     @Test("every tool has a schema whose properties are exactly the arguments it accepts, in tools/list order")
     func catalog() {
         #expect(ToolCatalog.tools.map(\.name) == ToolName.allCases.map(\.rawValue))
-        #expect(ToolName.run.arguments == ["command", "cwd", "env", "retries", "session", "shell", "stdin", "timeout", "wait"])
+        #expect(ToolName.run.arguments == ["cols", "command", "cwd", "env", "retries", "rows", "session", "shell", "stdin", "timeout", "tty", "wait"])
         #expect(ToolName.stats.arguments.isEmpty)
         for tool in ToolName.allCases where tool != .stats { #expect(!tool.arguments.isEmpty, "\(tool)") }
     }
