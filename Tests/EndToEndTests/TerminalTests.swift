@@ -200,6 +200,20 @@ struct TerminalTests {
         }
     }
 
+    @Test("A terminal job runs under the job policy like any job: a write outside --write is refused, and getpass on /dev/tty works")
+    func underPolicy() async throws {
+        try await withPolicyMCP({ $0.flags }) { _, mcp, folders in
+            let job = try await Self.start(mcp, "touch '\(folders.outside)/from-tty'; echo touched=$?; python3 -c 'import getpass; print(\"got\", len(getpass.getpass()))'")
+            let prompt = try await Self.screen(mcp, job) { $0["state"] == "password_prompt" }
+            #expect(prompt["state"] == "password_prompt", "\(prompt.text)")
+            #expect(Self.lines(prompt).contains("touched=1"), "\(prompt.text)")
+            _ = try await Self.send(mcp, job, data: "abc", keys: ["Enter"])
+            let ended = try await Self.screen(mcp, job) { $0["state"] == "exited" }
+            #expect(Self.lines(ended).contains("got 3"), "\(ended.text)")
+            #expect(!folders.exists("from-tty"), "a terminal job wrote outside its write root")
+        }
+    }
+
     @Test("Errors: unknown key names, screen and keys on a job without a terminal, tty with a stdin string, a size out of range")
     func errors() async throws {
         try await withMCP(workers: 2) { spool, mcp in
