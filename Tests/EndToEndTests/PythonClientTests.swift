@@ -56,10 +56,13 @@ struct PythonClientTests {
         #expect(seen["cancel"] as? String == "cancelled")
         #expect(seen["resources"] as? Bool == true)
         #expect(seen["read"] as? String == "bg\n")
+        let screen = seen["screen"] as? [String: Any]
+        #expect(screen?["state"] as? String == "awaiting_input" && screen?["lines"] as? [String] == [">>> 1+1", "2", ">>>"],
+                "\(mode): \(String(describing: screen))")
         #expect(seen["missing"] as? Int == (mode == "legacy" ? -32002 : -32602), "\(mode): \(String(describing: seen["missing"]))")
     }
 
-    @Test("stdio: legacy, auto and 2026-07-28 each run, start, wait, output, cancel and read resources", arguments: ["legacy", "auto", "2026-07-28"])
+    @Test("stdio: legacy, auto and 2026-07-28 each run, start, wait, output, cancel, drive a terminal and read resources", arguments: ["legacy", "auto", "2026-07-28"])
     func stdio(mode: String) async throws {
         try await withSpool { spool in
             check(try await drive(mode, "stdio", spool: spool), mode: mode)
@@ -67,7 +70,7 @@ struct PythonClientTests {
         }
     }
 
-    @Test("HTTP: legacy, auto and 2026-07-28 each run, start, wait, output, cancel and read resources", arguments: ["legacy", "auto", "2026-07-28"])
+    @Test("HTTP: legacy, auto and 2026-07-28 each run, start, wait, output, cancel, drive a terminal and read resources", arguments: ["legacy", "auto", "2026-07-28"])
     func http(mode: String) async throws {
         try await withSpool { spool in
             let (_, port) = try await spool.startHTTP(workers: 2)

@@ -31,6 +31,19 @@ async def main(mode, target, binary, spool):
         long = await client.call_tool("start", {"command": "sleep 30"})
         cancelled = await client.call_tool("cancel", {"job": long.structured_content["job"]})
         seen["cancel"] = cancelled.structured_content["state"]
+        # A terminal: a REPL driven with data and keys, read as a screen (each look waits
+        # for 300 ms of quiet; a loaded machine may need a few looks).
+        term = await client.call_tool("start", {"command": "python3 -q", "tty": True, "priority": "sync"})
+        tjob = term.structured_content["job"]
+        await client.call_tool("screen", {"job": tjob})
+        await client.call_tool("send_input", {"job": tjob, "data": "1+1", "keys": ["Enter"]})
+        look = {}
+        for _ in range(40):
+            look = (await client.call_tool("screen", {"job": tjob})).structured_content
+            if "2" in look["lines"] and look["state"] == "awaiting_input":
+                break
+        seen["screen"] = {"state": look["state"], "lines": look["lines"][:3]}
+        await client.call_tool("send_input", {"job": tjob, "keys": ["Ctrl-D"]})
         resources = await client.list_resources()
         seen["resources"] = any(r.uri == f"spool://jobs/{job}/stdout" for r in resources.resources)
         read = await client.read_resource(f"spool://jobs/{job}/stdout")
