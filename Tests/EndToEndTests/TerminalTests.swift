@@ -259,14 +259,26 @@ struct TerminalTests {
         }
     }
 
-    @Test("spool://jobs/<id>/screen reads the screen as text")
+    @Test("spool://jobs/<id>/screen reads the screen as text, and a subscriber hears when it changes")
     func screenResource() async throws {
         try await withMCP(workers: 1) { _, mcp in
-            let job = try await Self.start(mcp, "printf 'hello\\nscreen\\n'; read x")
+            let job = try await Self.start(mcp, "printf 'hello\\nscreen\\n'; read x; echo \"got $x\"; read y")
             try await Self.screen(mcp, job) { $0["state"] == "awaiting_input" }
-            let read = try await mcp.client.readResource(uri: "spool://jobs/\(job)/screen")
+            let uri = "spool://jobs/\(job)/screen"
+            let read = try await mcp.client.readResource(uri: uri)
             let text = read.compactMap(\.text).joined()
             #expect(text == "hello\nscreen", "\(text)")
+            let updates = NoticeLog()
+            _ = await mcp.client.onNotification(ResourceUpdatedNotification.self) { message in
+                await updates.append(.string(message.params.uri))
+            }
+            try await mcp.client.subscribeToResource(uri: uri)
+            _ = try await Self.send(mcp, job, data: "it", keys: ["Enter"])
+            let deadline = Date().addingTimeInterval(10)
+            while await !updates.items.contains(.string(uri)), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(await updates.items.contains(.string(uri)), "no resources/updated for the screen")
+            let after = try await mcp.client.readResource(uri: uri).compactMap(\.text).joined()
+            #expect(after.contains("got it"), "\(after)")
             _ = try await Self.send(mcp, job, keys: ["Enter"])
         }
     }
