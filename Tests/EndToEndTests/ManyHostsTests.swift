@@ -102,6 +102,27 @@ struct ManyHostsTests {
             #expect(a.read(a.layout.job(JobID(pipedID)!, .stdout)) == "HELLO\nFROM A\n")
             #expect(try a.status(pipedID)?.host == "b")
 
+            // A terminal job on B, driven from A: its screen at A comes from the output B
+            // relays; its state there is only busy or exited (the kernel facts are on B).
+            let term = try await mcp.call("start", ["command": #"read -p "Name: " x; echo "hi $x""#, "tty": true])
+            let termID = try #require(term["job"]?.stringValue)
+            #expect(await eventually(timeout: 20) { (try? a.status(termID))??.state == .running })
+            var look = try await mcp.call("screen", ["job": .string(termID)])
+            let prompted = Date().addingTimeInterval(20)
+            while look["lines"]?.arrayValue?.first?.stringValue != "Name:" && Date() < prompted {
+                look = try await mcp.call("screen", ["job": .string(termID)])
+            }
+            #expect(look["lines"]?.arrayValue?.first == "Name:", "\(look.content)")
+            #expect(look["state"] == "busy", "\(look.content)")
+            let resize = try await mcp.call("send_input", ["job": .string(termID), "cols": 80])
+            #expect(resize.isError == true, "\(resize.content)")
+            let typed = try await mcp.call("send_input", ["job": .string(termID), "data": "bob", "keys": ["Enter"]])
+            #expect(typed.isError != true, "\(typed.content)")
+            #expect(await eventually(timeout: 20) { (try? a.status(termID))??.state == .succeeded })
+            let ended = try await mcp.call("screen", ["job": .string(termID)])
+            #expect(ended["state"] == "exited" && ended["lines"]?.arrayValue?.prefix(2) == ["Name: bob", "hi bob"], "\(ended.content)")
+            #expect(try a.status(termID)?.host == "b")
+
             let started = try await mcp.call("start", ["command": "echo started; sleep 120 & wait"])
             let long = try #require(started["job"]?.stringValue)
             #expect(await eventually(timeout: 20) { (try? b.status(long))??.state == .running && (try? a.status(long))??.state == .running })
