@@ -182,6 +182,24 @@ struct TerminalTests {
         }
     }
 
+    @Test("kill -9 of the keeper: the supervisor carries on with the terminal; input, screen and the exit code still work")
+    func keeperKilled() async throws {
+        try await withMCP(workers: 1) { spool, mcp in
+            let job = try await Self.start(mcp, "python3 -q")
+            try await Self.screen(mcp, job) { $0["state"] == "awaiting_input" }
+            let keeper = try #require(try spool.status(job)?.keeperPid)
+            kill(keeper, SIGKILL)
+            #expect(await eventually { ProcessProbe.stat(keeper) == nil || ProcessProbe.stat(keeper)?.state == "Z" })
+            _ = try await Self.send(mcp, job, data: "6*7", keys: ["Enter"])
+            let answered = try await Self.screen(mcp, job) { Self.lines($0).contains("42") && $0["state"] == "awaiting_input" }
+            #expect(Self.lines(answered).contains("42"), "\(answered.text)")
+            _ = try await Self.send(mcp, job, data: "raise SystemExit(5)", keys: ["Enter"])
+            let ended = try await Self.screen(mcp, job) { $0["state"] == "exited" }
+            #expect(ended["exitCode"] == 5, "\(ended.text)")
+            #expect(try spool.status(job)?.exitCode == 5)
+        }
+    }
+
     @Test("cancel ends every process of the terminal's session, background jobs of the shell included")
     func cancelEndsTheSession() async throws {
         try await withMCP(workers: 1) { spool, mcp in
