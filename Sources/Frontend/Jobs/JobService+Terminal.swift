@@ -55,30 +55,18 @@ extension JobService {
             }
         }
         defer { forward.cancel() }
-        let clock = ContinuousClock()
-        var size = records.outputSize(id, .stdout)
-        var quietSince = clock.now
+        var rule = SettleRule(quiet: quiet, deadline: deadline, size: records.outputSize(id, .stdout), now: .now)
         var iterator = wakes.makeAsyncIterator()
         while true {
             let snapshot = try? self.snapshot(id)
-            let state = snapshot?.status.state
-            if state == nil || state?.isFinal == true { return snapshot }
-            let now = clock.now
-            let quietEnds = quietSince + quiet
-            if state == .running && now >= quietEnds { return snapshot }
-            if now >= deadline || Task.isCancelled { return snapshot }
-            let wakeAt = state == .running ? min(deadline, quietEnds) : deadline
+            let next = rule.observe(state: snapshot?.status.state, size: records.outputSize(id, .stdout), now: .now)
+            guard case .wait(let until) = next, !Task.isCancelled else { return snapshot }
             let timer = Task {
-                await Pause.for(wakeAt - clock.now)
+                await Pause.for(until - .now)
                 wake.yield()
             }
             _ = await iterator.next()
             timer.cancel()
-            let grown = records.outputSize(id, .stdout)
-            if grown != size {
-                size = grown
-                quietSince = clock.now
-            }
         }
     }
 
