@@ -51,6 +51,8 @@ struct TerminalTests {
             #expect(look["state"] == "awaiting_input", "\(look.text)")
             #expect(look["cursor"]?.objectValue?["row"] == 2, "\(look.text)")
             #expect(look["changed"] == true)
+            let status = try await mcp.call("status", ["job": .string(job)])
+            #expect(status["tty"] == true, "\(status.text)")
             let again = try await mcp.call("screen", ["job": .string(job), "settle": 0])
             #expect(again["changed"] == false, "\(again.text)")
             // `output` is the terminal's raw stream: the echo and the line discipline's CR LF.

@@ -33,6 +33,8 @@ struct JobView: Codable, Sendable {
     var stderrDropped: Int64?
     var reason: String?
     var policy: JobPolicy?
+    /// True for a job on a terminal: `screen` shows it, `send_input` takes keys.
+    var tty: Bool?
 
     init(_ snapshot: JobInspector.Snapshot, estimator: QueueEstimator? = nil) {
         let status = snapshot.status
@@ -57,6 +59,7 @@ struct JobView: Codable, Sendable {
         stderrBytes = status.stderrBytes
         reason = status.reason
         policy = status.policy
+        tty = status.tty
     }
 
     enum CodingKeys: String, CodingKey {
