@@ -65,7 +65,7 @@ struct JobView: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case job, state, priority, position, etaSeconds, session, worker, host, pid, exitCode, signal, createdAt, startedAt,
              finishedAt, stdoutBytes, stderrBytes, stdout, stderr, stdoutOffset, stderrOffset, truncated, stdoutDropped,
-             stderrDropped, reason, policy
+             stderrDropped, reason, policy, tty
     }
 
     /// As synthesized, except that a queued job always carries `etaSeconds`, as `null`
@@ -97,6 +97,7 @@ struct JobView: Codable, Sendable {
         try c.encodeIfPresent(stderrDropped, forKey: .stderrDropped)
         try c.encodeIfPresent(reason, forKey: .reason)
         try c.encodeIfPresent(policy, forKey: .policy)
+        try c.encodeIfPresent(tty, forKey: .tty)
     }
 
     /// One line a person (or agent) reads first.
