@@ -36,7 +36,7 @@ struct ScreenResources: Sendable {
         }
         let look: TerminalScreens.Look
         do {
-            look = try await service.screens.look(id, initial: terminal.initial, through: service.records.outputSize(id, .stdout))
+            look = try await service.screens.look(id, initial: terminal.initial, through: service.records.outputSize(id, .stdout), answer: false)
         } catch { throw .internalError("\(error)") }
         let state = service.terminalState(terminal.snapshot.status) ?? .busy
         let meta: [String: Value] = [

@@ -39,8 +39,9 @@ actor TerminalScreens {
     }
 
     /// The screen of job `id` (whose terminal started at `initial`) after the first `end`
-    /// bytes of its output.
-    func look(_ id: JobID, initial: TerminalSize, through end: Int64) throws(SpoolError) -> Look {
+    /// bytes of its output. `answer`: this look is a `screen` answer, which the next one's
+    /// `changed` compares with (a resource read is not).
+    func look(_ id: JobID, initial: TerminalSize, through end: Int64, answer: Bool = true) throws(SpoolError) -> Look {
         let replay = try self.replay(id, initial: initial, through: end)
         let changes = TerminalSizeLog(layout: layout, job: id).changes()
         let path = layout.job(id, .stdout)
@@ -58,7 +59,7 @@ actor TerminalScreens {
             replay.offset += Int64(bytes.count)
         }
         let screen = replay.emulator.screen()
-        defer { replay.last = screen }
+        defer { if answer { replay.last = screen } }
         return Look(screen: screen, offset: replay.offset, changed: replay.last != screen, size: replay.emulator.size)
     }
 
