@@ -194,7 +194,6 @@ static void check_markers(struct keep *k, long long *kill_at) {
     if (k->keep_open >= 0 && exists_in("stdin.eof")) end_input(k);
 }
 
-
 // Waits for the command (our child), enforcing timeout and cancel; pumps output when
 // `pumps` is given (the supervisor carrying on as keeper).
 static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
