@@ -89,11 +89,14 @@ extension JobService {
               let terminal = TerminalDevice(device: device) else {
             throw .refused(tool: tool, reason: "job \(id)'s terminal is gone (the job is ending); nothing was sent")
         }
+        do { try terminal.resize(size) } catch { throw .spool(error) }
+        // Recorded right after, so that a failed resize is never in the log; output the
+        // program drew at the new size comes after this offset (it redraws on SIGWINCH).
         do {
-            // Recorded first: output drawn at the new size comes after this offset.
             try TerminalSizeLog(layout: layout, job: id).append(.init(offset: records.outputSize(id, .stdout), size: size))
-            try terminal.resize(size)
-        } catch { throw .spool(error) }
+        } catch {
+            throw .refused(tool: tool, reason: "job \(id)'s terminal is now \(size.cols)×\(size.rows), but the size could not be recorded for its screen (\(error)): screen draws at the old size until the program redraws")
+        }
     }
 
     /// The size a running terminal job's terminal has now.

@@ -96,7 +96,8 @@ extension SpoolTools {
         var state = service.terminalState(settled.status)
         if state == nil {
             // The command has ended and its keeper is recording it: wait for the record.
-            let left = max(0.5, Double((deadline - .now).components.seconds))
+            let remaining = (deadline - .now).components
+            let left = max(0.5, Double(remaining.seconds) + Double(remaining.attoseconds) / 1e18)
             settled = await service.waitFinal([id], any: true, timeout: left)[id] ?? settled
             state = settled.status.state.isFinal ? .exited : .busy
         }
