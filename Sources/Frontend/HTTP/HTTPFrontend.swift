@@ -6,7 +6,8 @@ import NIOCore
 import ServiceLifecycle
 import Spool
 
-/// `--http`: MCP over Streamable HTTP at `/mcp`, plus `/events`, `/health` and `/metrics`,
+/// `--http`: MCP over Streamable HTTP at `/mcp`, plus `/events`, `/health`, `/metrics` and
+/// the dashboard's `/api/`,
 /// run as a ServiceGroup so SIGTERM and SIGINT shut it down gracefully: MCP sessions and
 /// event streams end first, then the server lets its connections finish.
 struct HTTPFrontend {
@@ -52,6 +53,7 @@ struct HTTPFrontend {
         EventsRoute.register(on: router, layout: layout, bell: bell, metrics: metrics, stallTimeout: .seconds(limits.stallTimeout),
                              roots: configuration.roots, followers: followers)
         StatusRoutes.register(on: router, layout: layout, policy: configuration.service.policy, metrics: metrics, sessions: sessions)
+        DashboardAPI(dispatcher: dispatcher, token: token != nil, bodyTimeout: .seconds(limits.bodyTimeout)).register(on: router)
 
         let logger = self.logger
         let app = Application(

@@ -57,14 +57,14 @@ enum MCPRoute {
 
     static let tooLarge = "request body larger than \(maxBody) bytes: a JSON-RPC message may be at most 4 MiB (write large input to a file and have the command read it)"
 
-    private enum Collected {
+    enum Collected {
         case body([UInt8])
         case tooLarge
         case timedOut
     }
 
     /// The whole body, within `timeout` (a client that trickles it is cut off).
-    private static func collect(_ request: inout Request, timeout: Duration) async -> Collected {
+    static func collect(_ request: inout Request, timeout: Duration) async -> Collected {
         let body = request.body
         return await withTaskGroup(of: Collected?.self) { group in
             group.addTask {

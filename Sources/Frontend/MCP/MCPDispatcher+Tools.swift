@@ -30,7 +30,7 @@ extension MCPDispatcher {
         ["level": "notice", "logger": "spool", "data": .object(data.mapValues { .string($0) })]
     }
 
-    private func tools(notify: @escaping @Sendable ([String: String]) async -> Void, client: ClientIdentity) -> SpoolTools {
+    func tools(notify: @escaping @Sendable ([String: String]) async -> Void, client: ClientIdentity) -> SpoolTools {
         var tools = SpoolTools(
             service: service, workingDirectory: configuration.workingDirectory, peaks: configuration.peaks,
             budget: configuration.budget, progressKeepAlive: configuration.progressKeepAlive, notify: notify)

@@ -1,0 +1,213 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MCPWire
+import NIOCore
+import Spool
+
+/// `/api/`: the dashboard's JSON API (DESIGN.md, "Dashboard"). Reads go to the spool's
+/// files; writes are the tools MCP clients call (`cancel`, `promote`, `start`), so a cancel
+/// from the page is exactly an agent's cancel, audited with client `spool-dashboard`.
+/// `AccessGuard` has already checked Host, Origin and the token; a write must also come
+/// from this page's own origin, with a JSON body.
+struct DashboardAPI: Sendable {
+    let dispatcher: MCPDispatcher
+    let token: Bool
+    let bodyTimeout: Duration
+
+    static let clientName = "spool-dashboard"
+    var service: JobService { dispatcher.configuration.service }
+
+    func register(on router: Router<SpoolRequestContext>) {
+        router.get("api/stats") { request, context in
+            await respond { () async throws(APIError) in try await tool("stats", [:], request, context) }
+        }
+        router.get("api/jobs") { request, _ in
+            await respond { () throws(APIError) in
+                var fields: [String: String] = [:]
+                for (name, value) in request.uri.queryParameters { fields[String(name)] = String(value) }
+                let query: JobQuery
+                do throws(JobQuery.QueryError) { query = try JobQuery(fields: fields) } catch { throw .badRequest(error.description) }
+                return try encode(jobs(query))
+            }
+        }
+        router.get("api/jobs/:id") { _, context in
+            await respond { () throws(APIError) in try encode(detail(try Self.job(context))) }
+        }
+        router.post("api/jobs/:id/:action") { request, context in
+            await respond { () async throws(APIError) in try await write(request, context) }
+        }
+    }
+
+    // MARK: reads
+
+    func jobs(_ query: JobQuery) -> JobQuery.Page {
+        let ids = service.inspector.allJobs().map(\.id)
+        return query.page(ids) { id in row(id) }
+    }
+
+    /// One job as the list shows it; nil when it is gone or unreadable.
+    func row(_ id: JobID) -> JobQuery.Row? {
+        guard let status = try? service.snapshot(id).status else { return nil }
+        let request = self.request(id)
+        return JobQuery.Row(job: id.rawValue, state: status.state, priority: status.priority, command: request?.command,
+                            host: status.host, client: request?.client?.name, worker: status.worker?.rawValue,
+                            exitCode: status.exitCode, createdAt: status.createdAt, startedAt: status.startedAt,
+                            finishedAt: status.finishedAt, tty: request?.tty == true ? true : nil)
+    }
+
+    /// The job page: its status and its request (command, cwd, shell, client, terminal).
+    struct Detail: Codable, Sendable {
+        var status: JobView
+        var command: String?
+        var cwd: String?
+        var shell: String?
+        /// The names of its environment variables (never the values, as in the audit log).
+        var env: [String]?
+        var client: AuditClient?
+        var tty: Bool?
+        var cols: Int?
+        var rows: Int?
+        var timeout: Double?
+    }
+
+    func detail(_ id: JobID) throws(APIError) -> Detail {
+        let snapshot: JobInspector.Snapshot
+        do { snapshot = try service.snapshot(id) } catch { throw .notFound("\(error)") }
+        let request = self.request(id)
+        return Detail(status: JobView(snapshot), command: request?.command, cwd: request?.cwd, shell: request?.shell,
+                      env: request?.env.map { $0.keys.sorted() }, client: request?.client, tty: request?.tty,
+                      cols: request?.terminal?.cols, rows: request?.terminal?.rows, timeout: request?.timeout)
+    }
+
+    /// The request wherever it is: the job's folder once claimed, else its queue or done/ file.
+    func request(_ id: JobID) -> JobRequest? {
+        if let request = try? service.records.request(id) { return request }
+        let layout = service.layout
+        for priority in Priority.allCases {
+            if let request = try? JobRequest.load(path: layout.queued(id, priority), defaults: .init(job: id, priority: priority)) { return request }
+        }
+        return try? JobRequest.load(path: layout.done(id), defaults: .init(job: id, priority: .async))
+    }
+
+    // MARK: writes
+
+    struct Body: Decodable {
+        var priority: Priority?
+    }
+
+    private func write(_ request: Request, _ context: SpoolRequestContext) async throws(APIError) -> [UInt8] {
+        // A page from elsewhere cannot post here: the Origin must be this server's own,
+        // and a form cannot send application/json without a preflight.
+        guard let origin = request.headers[.origin], Self.sameOrigin(origin, authority: request.head.authority) else {
+            throw .forbidden("a write needs this page's own Origin (\(request.head.authority ?? "this server")); it came from \(request.headers[.origin] ?? "no Origin")")
+        }
+        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
+            throw .unsupportedMedia("send the body as Content-Type: application/json (an empty object {} is enough)")
+        }
+        var request = request
+        let bytes: [UInt8]
+        switch await MCPRoute.collect(&request, timeout: bodyTimeout) {
+        case .body(let body): bytes = body
+        case .tooLarge: throw .badRequest(MCPRoute.tooLarge)
+        case .timedOut: throw .badRequest("the request body did not arrive within \(bodyTimeout)")
+        }
+        let body: Body
+        do { body = try JSONDecoder().decode(Body.self, from: Data(bytes.isEmpty ? Array("{}".utf8) : bytes)) } catch {
+            throw .badRequest("the body is not a JSON object with optional priority (\"sync\" or \"async\"): \(error)")
+        }
+        let id = try Self.job(context)
+        switch context.parameters.get("action") {
+        case "cancel": return try await tool("cancel", ["job": .string(id.rawValue)], request, context)
+        case "promote":
+            return try await tool("promote", ["job": .string(id.rawValue), "priority": .string((body.priority ?? .sync).rawValue)], request, context)
+        case "rerun":
+            guard let original = self.request(id) else { throw .notFound("job \(id)'s request is gone (removed by retention?); nothing to run again") }
+            guard original.session == nil, !original.opensSession else {
+                throw .badRequest("job \(id) ran in a session, whose shell state cannot be repeated; start it again from your agent")
+            }
+            var arguments: [String: Value] = ["command": .string(original.command), "priority": .string(original.priority.rawValue)]
+            if let cwd = original.cwd { arguments["cwd"] = .string(cwd) }
+            if let shell = original.shell { arguments["shell"] = .string(shell) }
+            if let env = original.env { arguments["env"] = .object(env.mapValues { .string($0) }) }
+            if let timeout = original.timeout { arguments["timeout"] = .double(timeout) }
+            if let stdin = original.stdin { arguments["stdin"] = .string(stdin) }
+            if original.tty == true {
+                arguments["tty"] = true
+                if let cols = original.cols { arguments["cols"] = .int(cols) }
+                if let rows = original.rows { arguments["rows"] = .int(rows) }
+            }
+            return try await tool("start", arguments, request, context)
+        default:
+            throw .notFound("no such action: POST /api/jobs/<id>/cancel, /promote or /rerun")
+        }
+    }
+
+    /// Calls a tool as the dashboard's client; its `structuredContent` is the answer, and
+    /// a tool error becomes an HTTP error with the tool's text.
+    private func tool(_ name: String, _ arguments: [String: Value], _ request: Request, _ context: SpoolRequestContext) async throws(APIError) -> [UInt8] {
+        let client = AuditClient(name: Self.clientName, transport: .http,
+                                 peer: context.channel.remoteAddress.map(MCPRoute.address), token: token)
+        let tools = dispatcher.tools(notify: { _ in }, client: ClientIdentity(client))
+        let result: CallToolResult
+        do { result = try await tools.call(name, arguments) } catch { throw .badRequest("\(error)") }
+        if result.isError { throw .conflict(result.text.joined(separator: "\n")) }
+        return JSONWriter.bytes(result.structuredContent ?? [:])
+    }
+
+    // MARK: plumbing
+
+    enum APIError: Error {
+        case badRequest(String)
+        case notFound(String)
+        case forbidden(String)
+        case conflict(String)
+        case unsupportedMedia(String)
+
+        var status: HTTPResponse.Status {
+            switch self {
+            case .badRequest: .badRequest
+            case .notFound: .notFound
+            case .forbidden: .forbidden
+            case .conflict: .conflict
+            case .unsupportedMedia: .unsupportedMediaType
+            }
+        }
+
+        var message: String {
+            switch self {
+            case .badRequest(let text), .notFound(let text), .forbidden(let text), .conflict(let text), .unsupportedMedia(let text): text
+            }
+        }
+    }
+
+    static func job(_ context: SpoolRequestContext) throws(APIError) -> JobID {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = JobID(text) else { throw .notFound("'\(text.prefix(60))' is not a job id") }
+        return id
+    }
+
+    /// Whether `origin` is this server as the request reached it (scheme http, same host and port).
+    static func sameOrigin(_ origin: String, authority: String?) -> Bool {
+        guard let parsed = WebOrigin(parsing: origin), parsed.scheme == "http",
+              let authority, let server = HostAuthority(parsing: authority) else { return false }
+        return parsed.authority.host.lowercased() == server.host.lowercased() && parsed.authority.port == server.port
+    }
+
+    private func encode(_ value: some Encodable) throws(APIError) -> [UInt8] {
+        do { return try SpoolJSON.encode(value) } catch { throw .badRequest("\(error)") }
+    }
+
+    private func respond(_ body: () async throws(APIError) -> [UInt8]) async -> Response {
+        do {
+            return Self.json(.ok, try await body())
+        } catch {
+            return AccessGuard<SpoolRequestContext>.refusal(error.status, error.message)
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
