@@ -34,6 +34,25 @@ struct DashboardAPI: Sendable {
         router.get("api/jobs/:id") { _, context in
             await respond { () throws(APIError) in try encode(detail(try Self.job(context))) }
         }
+        // A job's output and screen: the `output` and `screen` tools (no waiting).
+        router.get("api/jobs/:id/output") { request, context in
+            await respond { () async throws(APIError) in
+                var arguments: [String: Value] = ["job": .string(try Self.job(context).rawValue)]
+                let query = request.uri.queryParameters
+                if let stream = query["stream"] { arguments["stream"] = .string(String(stream)) }
+                for name in ["offset", "limit"] {
+                    guard let text = query[Substring(name)] else { continue }
+                    guard let number = Int(text) else { throw .badRequest("\(name)=\(text.prefix(40)) is not a whole number") }
+                    arguments[name] = .int(number)
+                }
+                return try await tool("output", arguments, request, context)
+            }
+        }
+        router.get("api/jobs/:id/screen") { request, context in
+            await respond { () async throws(APIError) in
+                try await tool("screen", ["job": .string(try Self.job(context).rawValue), "settle": 0, "timeout": 0], request, context)
+            }
+        }
         router.post("api/jobs/:id/:action") { request, context in
             await respond { () async throws(APIError) in try await write(request, context) }
         }

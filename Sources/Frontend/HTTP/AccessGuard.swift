@@ -9,7 +9,8 @@ import Spool
 /// - when bound to loopback, `Host` must name loopback too (a rebinding page's requests
 ///   carry the attacker's host name) — 403 otherwise (421 for a missing, repeated or
 ///   malformed Host);
-/// - with a token, every route but `/health` needs `Authorization: Bearer <token>` (401).
+/// - with a token, every route but `/health` and the dashboard's static files (which hold
+///   no data) needs `Authorization: Bearer <token>` (401).
 struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
     let token: String?
     let allowedOrigins: Set<String>
@@ -19,7 +20,7 @@ struct AccessGuard<Context: Hummingbird.RequestContext>: RouterMiddleware {
         if let refusal = Self.checkOrigin(request.headers[values: .origin], allowed: allowedOrigins) { return refusal }
         if let refusal = Self.checkHost(authority: request.head.authority, extraHosts: request.headers[values: Self.hostField],
                                         loopbackOnly: loopbackOnly) { return refusal }
-        if let token, request.uri.path != "/health" {
+        if let token, request.uri.path != "/health", !DashboardPage.paths.contains(request.uri.path) {
             let given = request.headers[.authorization] ?? ""
             guard Self.constantTimeEqual(given, "Bearer " + token) else {
                 var response = Self.refusal(.unauthorized, given.isEmpty

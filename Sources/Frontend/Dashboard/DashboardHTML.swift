@@ -1,0 +1,67 @@
+/// The dashboard's page (DESIGN.md, "Dashboard"): static, built into the binary, with no
+/// inline script or style (the Content-Security-Policy forbids them) and no value from the
+/// spool in it; `dashboard.js` fills it from `/api/` and `/events`, as text only.
+enum DashboardHTML {
+    static let page = #"""
+    <!doctype html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Spool</title>
+    <link rel="stylesheet" href="/dashboard.css">
+    <script src="/dashboard.js" defer></script>
+    </head>
+    <body>
+    <header>
+      <h1>Spool</h1>
+      <span id="live" class="live off">connecting…</span>
+    </header>
+    <form id="token-form" hidden>
+      <label>This server needs its token (spool-mcp --token): <input id="token" type="password" autocomplete="off"></label>
+      <button type="submit">Use token</button>
+    </form>
+    <section id="stats" aria-label="Queue">
+      <div class="stat"><span class="label">sync queue</span><span id="stat-sync" class="value">–</span></div>
+      <div class="stat"><span class="label">async queue</span><span id="stat-async" class="value">–</span></div>
+      <div class="stat"><span class="label">running</span><span id="stat-running" class="value">–</span></div>
+      <div class="stat"><span class="label">workers</span><span id="stat-workers" class="value">–</span></div>
+      <div class="stat"><span class="label">slots</span><span id="stat-slots" class="value">–</span></div>
+    </section>
+    <main>
+      <section id="list" aria-label="Jobs">
+        <form id="filters">
+          <select id="filter-state" aria-label="state">
+            <option value="">every state</option>
+            <option>queued</option><option>running</option><option>succeeded</option><option>failed</option>
+            <option>timed_out</option><option>cancelled</option><option>lost</option>
+          </select>
+          <input id="filter-host" placeholder="host" aria-label="host">
+          <input id="filter-client" placeholder="client" aria-label="client">
+          <input id="filter-q" placeholder="search commands" aria-label="search">
+          <button type="submit">Filter</button>
+        </form>
+        <table>
+          <thead><tr><th>created</th><th>state</th><th>command</th><th>host</th><th>client</th><th>exit</th></tr></thead>
+          <tbody id="jobs"></tbody>
+        </table>
+        <p class="paging"><button id="newer" type="button">Newest</button> <button id="older" type="button">Older</button> <span id="total"></span></p>
+      </section>
+      <section id="job" aria-label="Job" hidden>
+        <h2 id="job-id"></h2>
+        <dl id="job-facts"></dl>
+        <p class="actions">
+          <button id="cancel" type="button">Cancel</button>
+          <button id="promote" type="button">Promote</button>
+          <button id="rerun" type="button">Run again</button>
+          <span id="action-result"></span>
+        </p>
+        <p><button id="earlier" type="button" hidden>Load earlier output</button></p>
+        <pre id="output"></pre>
+        <pre id="screen" hidden></pre>
+      </section>
+    </main>
+    </body>
+    </html>
+    """#
+}

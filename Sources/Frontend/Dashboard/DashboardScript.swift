@@ -1,0 +1,244 @@
+/// `dashboard.js`: fills the page from `/api/` and follows `/events` (through fetch, so the
+/// token can go in a header; reconnecting with `Last-Event-ID`, so nothing is missed across
+/// a restart of spool-mcp). Every value from the spool is set with `textContent`, never as
+/// HTML. A job's output shows its last 64 KiB; earlier parts load on demand.
+enum DashboardScript {
+    static let source = #"""
+    "use strict";
+    const $ = (id) => document.getElementById(id);
+    const tail = 65536;
+    let token = sessionStorage.getItem("spool-token") || "";
+    // #token=…: the token once, kept for this tab (a fragment never reaches a server log);
+    // #job=…: open that job's page (a link to share).
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    if (fragment.has("token")) {
+      token = fragment.get("token");
+      sessionStorage.setItem("spool-token", token);
+      fragment.delete("token");
+      history.replaceState(null, "", location.pathname + (fragment.toString() ? "#" + fragment : ""));
+    }
+    const state = { before: null, pages: [], selected: null, outputStart: 0, outputEnd: 0, tty: false, lastEvent: null };
+
+    async function api(path, options = {}) {
+      const headers = Object.assign({}, options.headers || {});
+      if (token) headers["Authorization"] = "Bearer " + token;
+      const response = await fetch(path, Object.assign({}, options, { headers }));
+      if (response.status === 401) { $("token-form").hidden = false; throw new Error("token needed"); }
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.error || ("HTTP " + response.status));
+      return body;
+    }
+
+    function post(path) {
+      return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    }
+
+    function cell(row, text, className) {
+      const td = document.createElement("td");
+      td.textContent = text == null ? "" : String(text);
+      if (className) td.className = className;
+      row.appendChild(td);
+      return td;
+    }
+
+    function time(text) { return text ? new Date(text).toLocaleTimeString() : ""; }
+
+    async function loadStats() {
+      const stats = await api("/api/stats");
+      $("stat-sync").textContent = stats.queue.sync;
+      $("stat-async").textContent = stats.queue.async;
+      $("stat-running").textContent = stats.running;
+      $("stat-workers").textContent = stats.workers;
+      $("stat-slots").textContent = stats.slots;
+    }
+
+    function filters() {
+      const query = new URLSearchParams({ limit: "50" });
+      for (const [name, id] of [["state", "filter-state"], ["host", "filter-host"], ["client", "filter-client"], ["q", "filter-q"]]) {
+        if ($(id).value) query.set(name, $(id).value);
+      }
+      if (state.before) query.set("before", state.before);
+      return query;
+    }
+
+    async function loadJobs() {
+      const page = await api("/api/jobs?" + filters());
+      const body = $("jobs");
+      body.replaceChildren();
+      for (const job of page.jobs) {
+        const row = document.createElement("tr");
+        row.dataset.job = job.job;
+        if (job.job === state.selected) row.className = "selected";
+        cell(row, time(job.createdAt));
+        cell(row, job.state, "state-" + job.state);
+        cell(row, (job.tty ? "⌨ " : "") + (job.command || ""), "command").title = job.command || "";
+        cell(row, job.host || "");
+        cell(row, job.client || "");
+        cell(row, job.exitCode);
+        row.addEventListener("click", () => select(job.job));
+        body.appendChild(row);
+      }
+      state.next = page.next;
+      $("older").disabled = !page.next;
+      $("newer").disabled = !state.before;
+      $("total").textContent = page.total + " jobs";
+    }
+
+    async function select(id) {
+      state.selected = id;
+      history.replaceState(null, "", "#job=" + encodeURIComponent(id));
+      for (const row of $("jobs").children) row.className = row.dataset.job === id ? "selected" : "";
+      const detail = await api("/api/jobs/" + encodeURIComponent(id));
+      $("job").hidden = false;
+      $("job-id").textContent = id;
+      const facts = $("job-facts");
+      facts.replaceChildren();
+      const status = detail.status;
+      const client = detail.client ? [detail.client.name, detail.client.version, detail.client.transport].filter(Boolean).join(" ") : "";
+      for (const [name, value] of [["state", status.state], ["command", detail.command], ["cwd", detail.cwd], ["client", client],
+                                   ["host", status.host], ["worker", status.worker], ["created", status.createdAt],
+                                   ["started", status.startedAt], ["finished", status.finishedAt], ["exit code", status.exitCode],
+                                   ["signal", status.signal], ["reason", status.reason]]) {
+        if (value == null || value === "") continue;
+        const dt = document.createElement("dt"); dt.textContent = name;
+        const dd = document.createElement("dd"); dd.textContent = String(value);
+        facts.append(dt, dd);
+      }
+      state.tty = detail.tty === true;
+      $("screen").hidden = !state.tty;
+      const size = status.stdoutBytes || 0;
+      state.outputStart = Math.max(0, size - tail);
+      state.outputEnd = state.outputStart;
+      $("output").textContent = "";
+      await readOutput();
+      if (state.tty) await loadScreen();
+    }
+
+    async function readOutput() {
+      const id = state.selected;
+      for (;;) {
+        const part = await api("/api/jobs/" + encodeURIComponent(id) + "/output?offset=" + state.outputEnd + "&limit=65536");
+        if (id !== state.selected) return;
+        $("output").append(document.createTextNode(part.data || ""));
+        state.outputEnd = part.nextOffset;
+        if (!part.data || part.eof || part.nextOffset - part.offset < 65536) break;
+      }
+      $("earlier").hidden = state.outputStart === 0;
+    }
+
+    async function loadEarlier() {
+      const id = state.selected;
+      const start = Math.max(0, state.outputStart - tail);
+      const part = await api("/api/jobs/" + encodeURIComponent(id) + "/output?offset=" + start + "&limit=" + (state.outputStart - start));
+      if (id !== state.selected) return;
+      $("output").prepend(document.createTextNode(part.data || ""));
+      state.outputStart = start;
+      $("earlier").hidden = start === 0;
+    }
+
+    async function loadScreen() {
+      const id = state.selected;
+      const look = await api("/api/jobs/" + encodeURIComponent(id) + "/screen");
+      if (id === state.selected) $("screen").textContent = look.lines.join("\n");
+    }
+
+    async function act(action) {
+      const id = state.selected;
+      try {
+        const result = await post("/api/jobs/" + encodeURIComponent(id) + "/" + action);
+        $("action-result").textContent = action === "rerun" ? "started " + result.job : (result.outcome || result.state || "done");
+      } catch (error) {
+        $("action-result").textContent = error.message;
+      }
+      refresh();
+      if (state.selected === id) select(id);
+    }
+
+    let pending = null;
+    function refresh() {
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        loadStats().catch(() => {});
+        if (!state.before) loadJobs().catch(() => {});
+      }, 150);
+    }
+
+    function onEvent(type, event) {
+      if (["queued", "started", "finished", "cancelled", "position", "worker_up", "worker_down"].includes(type)) refresh();
+      if (event.job && event.job === state.selected) {
+        if (type === "output" && event.stream === "stdout") {
+          if (event.offset === state.outputEnd && typeof event.data === "string") {
+            $("output").append(document.createTextNode(event.data));
+            state.outputEnd = event.offset + event.length;
+          } else if (event.offset + event.length > state.outputEnd) {
+            readOutput().catch(() => {});
+          }
+          if (state.tty) loadScreen().catch(() => {});
+        } else if (type === "finished" || type === "cancelled" || type === "started") {
+          select(state.selected).catch(() => {});
+        }
+      }
+    }
+
+    async function follow() {
+      for (;;) {
+        try {
+          const headers = {};
+          if (token) headers["Authorization"] = "Bearer " + token;
+          if (state.lastEvent) headers["Last-Event-ID"] = state.lastEvent;
+          const response = await fetch("/events", { headers });
+          if (response.status === 401) { $("token-form").hidden = false; return; }
+          $("live").textContent = "live"; $("live").className = "live on";
+          const reader = response.body.getReader();
+          const decoder = new TextDecoder();
+          let buffer = "";
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += decoder.decode(value, { stream: true });
+            let end;
+            while ((end = buffer.indexOf("\n\n")) >= 0) {
+              const block = buffer.slice(0, end); buffer = buffer.slice(end + 2);
+              let type = "message", data = "", id = null;
+              for (const line of block.split("\n")) {
+                if (line.startsWith("event:")) type = line.slice(6).trim();
+                else if (line.startsWith("data:")) data += line.slice(5).trim();
+                else if (line.startsWith("id:")) id = line.slice(3).trim();
+              }
+              if (id) state.lastEvent = id;
+              if (data) { try { onEvent(type, JSON.parse(data)); } catch (error) { /* a keep-alive or a malformed line */ } }
+            }
+          }
+        } catch (error) { /* the server went away: reconnect below */ }
+        $("live").textContent = "reconnecting…"; $("live").className = "live off";
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        refresh();
+      }
+    }
+
+    function begin() {
+      loadStats().catch(() => {});
+      loadJobs().catch(() => {});
+      if (fragment.get("job")) select(fragment.get("job")).catch(() => {});
+      follow();
+    }
+
+    function wire() {
+      $("token-form").addEventListener("submit", (event) => {
+        event.preventDefault();
+        token = $("token").value;
+        sessionStorage.setItem("spool-token", token);
+        $("token-form").hidden = true;
+        begin();
+      });
+      $("filters").addEventListener("submit", (event) => { event.preventDefault(); state.before = null; loadJobs().catch(() => {}); });
+      $("older").addEventListener("click", () => { if (state.next) { state.pages.push(state.before); state.before = state.next; loadJobs().catch(() => {}); } });
+      $("newer").addEventListener("click", () => { state.before = null; state.pages = []; loadJobs().catch(() => {}); });
+      $("earlier").addEventListener("click", () => loadEarlier().catch(() => {}));
+      for (const action of ["cancel", "promote", "rerun"]) $(action).addEventListener("click", () => act(action));
+    }
+
+    document.addEventListener("DOMContentLoaded", () => { wire(); begin(); });
+    """#
+}

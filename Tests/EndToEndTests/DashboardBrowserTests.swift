@@ -1,0 +1,69 @@
+import Foundation
+import Spool
+import Testing
+
+/// The dashboard in a real browser (headless chromium): the page's scripts build the list
+/// and the job page from `/api/` and `/events`; values from jobs appear as text only.
+@Suite("dashboard in a browser", .serialized)
+struct DashboardBrowserTests {
+    static func startJob(_ mcp: HTTPMCPClient, _ command: String) async throws -> String {
+        let messages = try await mcp.callTool("start", ["command": command, "priority": "sync"])
+        let result = try #require(messages.last?["result"] as? [String: Any])
+        return try #require((result["structuredContent"] as? [String: Any])?["job"] as? String)
+    }
+
+    @Test("the page is static and strict: a CSP without unsafe-inline, no inline script or style, served without the token")
+    func page() async throws {
+        try await withSpool { spool in
+            let (_, port) = try await spool.startHTTP(workers: 0, extra: ["--token", "s3cret"])
+            let page = try await httpRequest(port: port, "GET", "/")
+            #expect(page.status == 200)
+            let policy = page.headers["content-security-policy"] ?? ""
+            #expect(policy.contains("script-src 'self'") && policy.contains("default-src 'none'") && !policy.contains("unsafe-inline"), "\(policy)")
+            #expect(page.body.contains("<script src=\"/dashboard.js\""))
+            #expect(!page.body.contains("<script>") && !page.body.contains("style=") && !page.body.contains("onclick"), "inline script or style")
+            #expect(try await httpRequest(port: port, "GET", "/dashboard.js").status == 200)
+            #expect(try await httpRequest(port: port, "GET", "/api/jobs").status == 401, "the data stays behind the token")
+        }
+    }
+
+    @Test("jobs started through MCP are listed; their command and output show as text, never as HTML; the job page shows its output")
+    func listAndJobPage() async throws {
+        try await withSpool { spool in
+            let (_, port) = try await spool.startHTTP(workers: 2)
+            let mcp = HTTPMCPClient(port: port)
+            try await mcp.initialize()
+            let hostile = #"<img src=x onerror=alert(1)></script><b>bold</b>"#
+            let shown = try await Self.startJob(mcp, "echo '\(hostile)'; for i in $(seq 1 30); do echo line $i; done; sleep 30")
+            _ = await eventually { (spool.read(spool.layout.job(JobID(shown)!, .stdout)) ?? "").contains("line 30") }
+            let list = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/")
+            #expect(list.contains("data-job=\"\(shown)\""), "the job is not listed:\n\(list.suffix(3000))")
+            #expect(list.contains("&lt;img src=x onerror=alert(1)&gt;&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;"), "the command is not shown as text")
+            #expect(!list.contains("<img") && !list.contains("<b>bold"), "a value from a job became HTML")
+            let job = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/#job=\(shown)")
+            #expect(job.contains("<h2 id=\"job-id\">\(shown)</h2>"), "\(job.suffix(3000))")
+            #expect(job.contains("line 30"), "the output is not shown:\n\(job.suffix(3000))")
+            #expect(!job.contains("<img") && !job.contains("<b>bold"), "output became HTML")
+            // A screenshot for people, kept with the build.
+            let folder = URL(fileURLWithPath: TestSpool.binaries).deletingLastPathComponent().path + "/dashboard"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try await HeadlessBrowser.screenshot("http://127.0.0.1:\(port)/#job=\(shown)", to: folder + "/dashboard.png")
+            #expect(FileManager.default.fileExists(atPath: folder + "/dashboard.png"))
+            _ = try await mcp.callTool("cancel", ["job": shown])
+        }
+    }
+
+    @Test("with --token, the page given the token once (#token=) lists the jobs")
+    func token() async throws {
+        try await withSpool { spool in
+            let (_, port) = try await spool.startHTTP(workers: 1, extra: ["--token", "s3cret"])
+            let without = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/")
+            #expect(without.contains("<form id=\"token-form\">"), "the page does not ask for the token:\n\(without.prefix(1500))")
+            let id = try JobID.parse(JobID.make().rawValue)
+            try Data(#"{"command": "echo by hand"}"#.utf8).write(to: URL(fileURLWithPath: spool.layout.queued(id, .async)))
+            _ = await eventually { (try? spool.status(id.rawValue))??.state == .succeeded }
+            let with = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/#token=s3cret")
+            #expect(with.contains("data-job=\"\(id)\"") && with.contains("echo by hand"), "\(with.suffix(2000))")
+        }
+    }
+}
