@@ -82,6 +82,37 @@ struct DashboardBrowserTests {
         }
     }
 
+    @Test("10,000 finished jobs: the first screen of the list draws 50 of them, reading only those (time reported)")
+    func manyJobs() async throws {
+        try await withSpool { spool in
+            let records = JobRecords(layout: spool.layout)
+            var newest: JobID?
+            for index in 0..<10_000 {
+                let id = JobID.make()
+                newest = id
+                try FileSystem.makeDirectory(spool.layout.job(id))
+                var status = JobStatus(job: id, state: .succeeded, priority: .async, createdAt: id.createdAt)
+                status.exitCode = 0
+                try records.writeStatus(status, durable: false)
+                try Data(#"{"command": "echo job \#(index)"}"#.utf8).write(to: URL(fileURLWithPath: spool.layout.done(id)))
+            }
+            let (_, port) = try await spool.startHTTP(workers: 0)
+            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
+            do {
+                #expect(try await browser.until("document.getElementById('jobs').children.length === 50", timeout: 30) != nil)
+                #expect(try await browser.evaluate("document.getElementById('total').textContent") as? String == "10000 jobs")
+                #expect(try await browser.evaluate("document.querySelector('#jobs tr').dataset.job") as? String == newest?.rawValue)
+                let drawn = try await browser.evaluate("performance.getEntriesByName('list-drawn')[0].startTime") as? Double
+                print("dashboard: first screen of the list with 10,000 jobs drawn \(drawn.map { String(format: "%.0f ms", $0) } ?? "?") after navigation")
+                #expect(drawn != nil)
+            } catch {
+                await browser.close()
+                throw error
+            }
+            await browser.close()
+        }
+    }
+
     @Test("with --token, the page given the token once (#token=) lists the jobs")
     func token() async throws {
         try await withSpool { spool in
