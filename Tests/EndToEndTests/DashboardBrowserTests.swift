@@ -33,6 +33,10 @@ struct DashboardBrowserTests {
             let (_, port) = try await spool.startHTTP(workers: 2)
             let mcp = HTTPMCPClient(port: port)
             try await mcp.initialize()
+            // A few finished jobs first, for the list, the charts and the screenshot.
+            for command in ["make test", "git status --short", "exit 2", "python3 -c 'print(6*7)'"] {
+                _ = try await mcp.callTool("run", ["command": command])
+            }
             let hostile = #"<img src=x onerror=alert(1)></script><b>bold</b>"#
             let shown = try await Self.startJob(mcp, "echo '\(hostile)'; for i in $(seq 1 30); do echo line $i; done; sleep 30")
             _ = await eventually { (spool.read(spool.layout.job(JobID(shown)!, .stdout)) ?? "").contains("line 30") }
@@ -74,6 +78,9 @@ struct DashboardBrowserTests {
                 _ = try await browser.evaluate("document.getElementById('cancel').click()")
                 #expect(await eventually { (try? spool.status(job))??.state == .cancelled }, "the Cancel button did not cancel the job")
                 #expect(try await browser.until("document.getElementById('job-facts').textContent.includes('cancelled')") != nil)
+                // The chart of the last hour counts the cancelled run (not succeeded: red).
+                #expect(try await browser.until("document.querySelectorAll('#chart-finished rect.bad').length > 0", timeout: 15) != nil,
+                        "the chart did not show the ended job")
             } catch {
                 await browser.close()
                 throw error

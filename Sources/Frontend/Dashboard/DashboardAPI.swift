@@ -22,6 +22,11 @@ struct DashboardAPI: Sendable {
         router.get("api/stats") { request, context in
             await respond { () async throws(APIError) in try await tool("stats", [:], request, context) }
         }
+        router.get("api/history") { _, _ in
+            await respond { () throws(APIError) in
+                try encode(HourHistory(events: EventJournal.readAll(service.layout), now: .now))
+            }
+        }
         router.get("api/jobs") { request, _ in
             await respond { () throws(APIError) in
                 var fields: [String: String] = [:]

@@ -28,6 +28,10 @@ enum DashboardHTML {
       <div class="stat"><span class="label">workers</span><span id="stat-workers" class="value">–</span></div>
       <div class="stat"><span class="label">slots</span><span id="stat-slots" class="value">–</span></div>
     </section>
+    <section id="charts" aria-label="The last hour">
+      <figure><figcaption>jobs finished per minute, last hour (red: not succeeded)</figcaption><svg id="chart-finished" viewBox="0 0 600 80" role="img"></svg></figure>
+      <figure><figcaption>mean wait before start, seconds per minute</figcaption><svg id="chart-wait" viewBox="0 0 600 80" role="img"></svg></figure>
+    </section>
     <main>
       <section id="list" aria-label="Jobs">
         <form id="filters">

@@ -52,6 +52,45 @@ enum DashboardScript {
       $("stat-slots").textContent = stats.slots;
     }
 
+    // Bars drawn as SVG elements (never markup from a string).
+    function bars(svg, values, className, extra) {
+      const ns = "http://www.w3.org/2000/svg";
+      svg.replaceChildren();
+      const top = Math.max(1, ...values, ...(extra || []));
+      const width = 600 / values.length;
+      values.forEach((value, index) => {
+        const add = (amount, name) => {
+          const rect = document.createElementNS(ns, "rect");
+          const height = 78 * amount / top;
+          rect.setAttribute("x", String(index * width + 1));
+          rect.setAttribute("width", String(Math.max(1, width - 2)));
+          rect.setAttribute("y", String(80 - height));
+          rect.setAttribute("height", String(height));
+          rect.setAttribute("class", name);
+          const title = document.createElementNS(ns, "title");
+          title.textContent = String(Math.round(amount * 10) / 10);
+          rect.appendChild(title);
+          svg.appendChild(rect);
+        };
+        add(value, className);
+        if (extra && extra[index] > 0) add(extra[index], "bar bad");
+      });
+    }
+
+    // At most every 5 s (the journal is read whole), and once more after the last change.
+    let chartsAt = 0, chartsLater = null;
+    async function loadCharts() {
+      const wait = chartsAt + 5000 - Date.now();
+      if (wait > 0) {
+        if (!chartsLater) chartsLater = setTimeout(() => { chartsLater = null; loadCharts().catch(() => {}); }, wait);
+        return;
+      }
+      chartsAt = Date.now();
+      const history = await api("/api/history");
+      bars($("chart-finished"), history.minutes.map((m) => m.finished), "bar", history.minutes.map((m) => m.failed));
+      bars($("chart-wait"), history.minutes.map((m) => m.meanWait || 0), "bar wait");
+    }
+
     function filters() {
       const query = new URLSearchParams({ limit: "50" });
       for (const [name, id] of [["state", "filter-state"], ["host", "filter-host"], ["client", "filter-client"], ["q", "filter-q"]]) {
@@ -162,6 +201,7 @@ enum DashboardScript {
       pending = setTimeout(() => {
         pending = null;
         loadStats().catch(() => {});
+        loadCharts().catch(() => {});
         if (!state.before) loadJobs().catch(() => {});
       }, 150);
     }
@@ -221,6 +261,7 @@ enum DashboardScript {
 
     function begin() {
       loadStats().catch(() => {});
+      loadCharts().catch(() => {});
       loadJobs().catch(() => {});
       if (fragment.get("job")) select(fragment.get("job")).catch(() => {});
       follow();

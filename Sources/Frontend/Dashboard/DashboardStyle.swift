@@ -27,6 +27,11 @@ enum DashboardStyle {
     dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; font-size: .85rem; margin: 0; }
     dt { color: #57606a; } dd { margin: 0; font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
     pre { background: #0d1117; color: #e6edf3; padding: .5rem; max-height: 32rem; overflow: auto; font-size: .8rem; white-space: pre-wrap; }
+    #charts { display: flex; gap: 1rem; padding: 0 1rem .6rem; flex-wrap: wrap; }
+    #charts figure { margin: 0; background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: .3rem .6rem; flex: 1 1 20rem; }
+    #charts figcaption { font-size: .75rem; color: #57606a; }
+    #charts svg { width: 100%; height: 5rem; }
+    .bar { fill: #0969da; } .bar.bad { fill: #cf222e; } .bar.wait { fill: #8250df; }
     #filters { display: flex; gap: .4rem; margin: .4rem 0; flex-wrap: wrap; }
     """#
 }

@@ -1,0 +1,37 @@
+@testable import Frontend
+import Spool
+import Testing
+
+@Suite("the dashboard's last hour, from events")
+struct HourHistoryTests {
+    @Test("per minute: finished and not succeeded, started and their mean wait; older events fall out")
+    func buckets() throws {
+        let now = Timestamp(nanoseconds: 1_800_000_000 * 1_000_000_000 + 30_000_000_000) // 30 s into a minute
+        let minute: Int64 = 60_000_000_000
+        func at(_ minutesAgo: Int64, _ seconds: Int64 = 0) -> Timestamp {
+            Timestamp(nanoseconds: now.nanoseconds - minutesAgo * minute + seconds * 1_000_000_000 - 30_000_000_000)
+        }
+        let created = JobID.make(now: at(2))
+        func event(_ type: SpoolEventType, _ time: Timestamp, worker: String? = nil, state: JobState? = nil) -> SpoolEvent {
+            var event = SpoolEvent(type: type, time: time, job: created, worker: worker.flatMap(WorkerName.init))
+            event.state = state
+            return event
+        }
+        let events = [
+            event(.finished, at(0, 5), state: .succeeded),
+            event(.finished, at(0, 6), state: .failed),
+            event(.cancelled, at(1), worker: "w1", state: .cancelled),
+            event(.cancelled, at(1), state: .cancelled), // never ran
+            event(.started, at(1, 10)),
+            event(.finished, at(61), state: .succeeded), // over an hour ago
+        ]
+        let history = HourHistory(events: events, now: now)
+        #expect(history.minutes.count == 60)
+        let last = try #require(history.minutes.last)
+        #expect(last.finished == 2 && last.failed == 1 && last.started == 0 && last.meanWait == nil)
+        let before = history.minutes[58]
+        #expect(before.finished == 1 && before.failed == 1 && before.started == 1)
+        #expect(before.meanWait.map { abs($0 - 70) < 0.01 } == true, "\(String(describing: before.meanWait))")
+        #expect(history.minutes.dropLast(2).allSatisfy { $0.finished == 0 && $0.started == 0 })
+    }
+}
