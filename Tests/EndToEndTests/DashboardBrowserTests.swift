@@ -89,6 +89,45 @@ struct DashboardBrowserTests {
         }
     }
 
+    @Test("a job that printed 50 MB: its page holds at most 1 MiB of it (the end), earlier parts on demand; a terminal job's page shows its screen")
+    func bigOutputAndScreen() async throws {
+        try await withSpool { spool in
+            let (_, port) = try await spool.startHTTP(workers: 2)
+            let mcp = HTTPMCPClient(port: port)
+            try await mcp.initialize()
+            let big = try await Self.startJob(mcp, "head -c 37500000 /dev/zero | base64 -w 100; echo the-end")
+            _ = await eventually(timeout: 60) { (try? spool.status(big))??.state == .succeeded }
+            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/#job=\(big)")
+            do {
+                #expect(try await browser.until("document.getElementById('output').textContent.includes('the-end')", timeout: 20) != nil)
+                let shown = try await browser.evaluate("document.getElementById('output').textContent.length") as? Int ?? 0
+                #expect(shown > 0 && shown <= 1 << 20, "the page holds \(shown) characters of output")
+                #expect(try await browser.evaluate("document.getElementById('earlier').hidden") as? Bool == false)
+                _ = try await browser.evaluate("document.getElementById('earlier').click()")
+                #expect(try await browser.until("document.getElementById('output').textContent.length > \(shown)") != nil, "earlier output did not load")
+            } catch {
+                await browser.close()
+                throw error
+            }
+            await browser.close()
+            // A terminal job's page shows its screen (escape sequences drawn, not printed).
+            let messages = try await mcp.callTool("start", ["command": "printf '\\033[2J\\033[Hhello from a terminal\\n'; read x", "tty": true, "priority": "sync"])
+            let result = try #require(messages.last?["result"] as? [String: Any])
+            let terminal = try #require((result["structuredContent"] as? [String: Any])?["job"] as? String)
+            _ = await eventually { (spool.read(spool.layout.job(JobID(terminal)!, .stdout)) ?? "").contains("hello") }
+            let page = try await BrowserSession(url: "http://127.0.0.1:\(port)/#job=\(terminal)")
+            do {
+                #expect(try await page.until("document.getElementById('screen').textContent.startsWith('hello from a terminal')") != nil)
+                #expect(try await page.evaluate("document.getElementById('screen').hidden") as? Bool == false)
+            } catch {
+                await page.close()
+                throw error
+            }
+            await page.close()
+            _ = try await mcp.callTool("cancel", ["job": terminal])
+        }
+    }
+
     @Test("10,000 finished jobs: the first screen of the list draws 50 of them, reading only those (time reported)")
     func manyJobs() async throws {
         try await withSpool { spool in

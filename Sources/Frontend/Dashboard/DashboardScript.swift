@@ -7,6 +7,9 @@ enum DashboardScript {
     "use strict";
     const $ = (id) => document.getElementById(id);
     const tail = 65536;
+    // The most output text kept on the page: a job printing 50 MB must not freeze the tab.
+    // Past it, the oldest text goes (and "Load earlier output" brings back what is asked for).
+    const keep = 1 << 20;
     let token = sessionStorage.getItem("spool-token") || "";
     // #token=…: the token once, kept for this tab (a fragment never reaches a server log);
     // #job=…: open that job's page (a link to share).
@@ -155,12 +158,26 @@ enum DashboardScript {
       if (state.tty) await loadScreen();
     }
 
+    // Appends output text, dropping the oldest beyond `keep` characters.
+    function appendOutput(text) {
+      const pre = $("output");
+      pre.append(document.createTextNode(text));
+      const length = pre.textContent.length;
+      if (length > keep) {
+        const all = pre.textContent;
+        const dropped = new TextEncoder().encode(all.slice(0, length - keep)).length;
+        pre.textContent = all.slice(length - keep);
+        state.outputStart += dropped;
+        $("earlier").hidden = false;
+      }
+    }
+
     async function readOutput() {
       const id = state.selected;
       for (;;) {
         const part = await api("/api/jobs/" + encodeURIComponent(id) + "/output?offset=" + state.outputEnd + "&limit=65536");
         if (id !== state.selected) return;
-        $("output").append(document.createTextNode(part.data || ""));
+        appendOutput(part.data || "");
         state.outputEnd = part.nextOffset;
         if (!part.data || part.eof || part.nextOffset - part.offset < 65536) break;
       }
@@ -211,7 +228,7 @@ enum DashboardScript {
       if (event.job && event.job === state.selected) {
         if (type === "output" && event.stream === "stdout") {
           if (event.offset === state.outputEnd && typeof event.data === "string") {
-            $("output").append(document.createTextNode(event.data));
+            appendOutput(event.data);
             state.outputEnd = event.offset + event.length;
           } else if (event.offset + event.length > state.outputEnd) {
             readOutput().catch(() => {});
