@@ -128,6 +128,40 @@ struct DashboardBrowserTests {
         }
     }
 
+    @Test("kill -9 of spool-mcp and a new one on the same port: the page reconnects to /events with Last-Event-ID and lists what happened meanwhile and after")
+    func reconnects() async throws {
+        try await withSpool { spool in
+            // A free port, chosen here so that the second spool-mcp can take the same one.
+            let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            close(probe)
+            let (first, _) = try await spool.startHTTP(workers: 1, extra: ["--http", "127.0.0.1:\(port)"])
+            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
+            do {
+                #expect(try await browser.until("document.getElementById('live').textContent === 'live'") != nil)
+                await first.killGroup()
+                #expect(try await browser.until("document.getElementById('live').textContent !== 'live'") != nil, "the page did not notice")
+                // Meanwhile a job is queued by hand and runs once the new spool-mcp is up.
+                let id = JobID.make()
+                try Data(#"{"command": "echo while away"}"#.utf8).write(to: URL(fileURLWithPath: spool.layout.queued(id, .async)))
+                _ = try await spool.startHTTP(workers: 1, extra: ["--http", "127.0.0.1:\(port)"])
+                #expect(try await browser.until("document.getElementById('live').textContent === 'live'", timeout: 20) != nil, "the page did not reconnect")
+                #expect(try await browser.until("document.querySelector('[data-job=\"\(id)\"] .state-succeeded') !== null", timeout: 20) != nil,
+                        "the job that ran after the restart is not shown as succeeded")
+            } catch {
+                await browser.close()
+                throw error
+            }
+            await browser.close()
+        }
+    }
+
     @Test("10,000 finished jobs: the first screen of the list draws 50 of them, reading only those (time reported)")
     func manyJobs() async throws {
         try await withSpool { spool in
