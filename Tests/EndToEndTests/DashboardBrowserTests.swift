@@ -193,6 +193,41 @@ struct DashboardBrowserTests {
         }
     }
 
+    @Test("with --watch and --backup: the page shows the policy, an open session, the watched files with a tail, and the backups with a diff")
+    func extras() async throws {
+        try await withSpool { spool in
+            let base = URL(fileURLWithPath: spool.root).deletingLastPathComponent().path
+            let logs = base + "/logs"
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+            try "first line\nsecond line\n".write(toFile: logs + "/app.log", atomically: true, encoding: .utf8)
+            let repository = try GitRepository()
+            try repository.commit(["README": "hello\n"], message: "start")
+            let tree = repository.path
+            let (_, port) = try await spool.startHTTP(workers: 2, extra: ["--watch", logs, "--backup", tree, "--backup-before-jobs", "--write", tree])
+            let mcp = HTTPMCPClient(port: port)
+            try await mcp.initialize()
+            _ = try await mcp.callTool("session_start", [:])
+            // Two jobs in the tree: the second one's backup holds the first one's change.
+            _ = try await mcp.callTool("run", ["command": "echo changed > file.txt", "cwd": tree])
+            _ = try await mcp.callTool("run", ["command": "true", "cwd": tree])
+            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
+            do {
+                #expect(try await browser.until("document.getElementById('policy').textContent.includes('\(tree)')") != nil, "no policy shown")
+                #expect(try await browser.until("!document.getElementById('sessions-pane').hidden && document.getElementById('sessions').children.length === 1") != nil)
+                #expect(try await browser.until("document.getElementById('files').textContent.includes('app.log')") != nil)
+                _ = try await browser.evaluate("document.querySelector('#files li').click()")
+                #expect(try await browser.until("document.getElementById('file-tail').textContent.includes('second line')") != nil)
+                #expect(try await browser.until("document.querySelectorAll('#backups li').length > 0", timeout: 20) != nil, "no backup listed")
+                _ = try await browser.evaluate("document.querySelector('#backups li').click()")
+                #expect(try await browser.until("!document.getElementById('backup-diff').hidden") != nil)
+            } catch {
+                await browser.close()
+                throw error
+            }
+            await browser.close()
+        }
+    }
+
     @Test("with --token, the page given the token once (#token=) lists the jobs")
     func token() async throws {
         try await withSpool { spool in

@@ -20,7 +20,37 @@ struct DashboardAPI: Sendable {
 
     func register(on router: Router<SpoolRequestContext>) {
         router.get("api/stats") { request, context in
-            await respond { () async throws(APIError) in try await tool("stats", [:], request, context) }
+            await respond { () async throws(APIError) in
+                // The stats tool's answer, with the policy in words (as the tool's text has it).
+                var stats = try await toolResult("stats", [:], request, context).objectValue ?? [:]
+                stats["policyText"] = .string(service.policy?.description ?? PolicyReport.unknown)
+                return JSONWriter.bytes(.object(stats))
+            }
+        }
+        // Sessions, watched files and backups (the last two only when enabled: 409 says so).
+        router.get("api/sessions") { request, context in
+            await respond { () async throws(APIError) in try await tool("session_list", [:], request, context) }
+        }
+        router.get("api/backups") { request, context in
+            await respond { () async throws(APIError) in try await tool("backup_list", ["limit": 50], request, context) }
+        }
+        router.get("api/backups/:commit/diff") { request, context in
+            await respond { () async throws(APIError) in
+                try await tool("backup_diff", ["backup": .string(context.parameters.get("commit") ?? "")], request, context)
+            }
+        }
+        router.get("api/files") { request, context in
+            await respond { () async throws(APIError) in
+                guard let files = dispatcher.configuration.files else { throw .conflict("not available: start spool-mcp with --watch DIR to follow files") }
+                let list: [Value] = files.list().map { ["path": .string($0.name), "size": $0.size.map(Value.int) ?? .null] }
+                return JSONWriter.bytes(["files": .array(list)])
+            }
+        }
+        router.get("api/files/tail") { request, context in
+            await respond { () async throws(APIError) in
+                let path = request.uri.queryParameters["path"].map(String.init) ?? ""
+                return try await tool("file_tail", ["path": .string(path), "lines": 100], request, context)
+            }
         }
         router.get("api/history") { _, _ in
             await respond { () throws(APIError) in
@@ -170,13 +200,17 @@ struct DashboardAPI: Sendable {
     /// Calls a tool as the dashboard's client; its `structuredContent` is the answer, and
     /// a tool error becomes an HTTP error with the tool's text.
     private func tool(_ name: String, _ arguments: [String: Value], _ request: Request, _ context: SpoolRequestContext) async throws(APIError) -> [UInt8] {
+        JSONWriter.bytes(try await toolResult(name, arguments, request, context))
+    }
+
+    private func toolResult(_ name: String, _ arguments: [String: Value], _ request: Request, _ context: SpoolRequestContext) async throws(APIError) -> Value {
         let client = AuditClient(name: Self.clientName, transport: .http,
                                  peer: context.channel.remoteAddress.map(MCPRoute.address), token: token)
         let tools = dispatcher.tools(notify: { _ in }, client: ClientIdentity(client))
         let result: CallToolResult
         do { result = try await tools.call(name, arguments) } catch { throw .badRequest("\(error)") }
         if result.isError { throw .conflict(result.text.joined(separator: "\n")) }
-        return JSONWriter.bytes(result.structuredContent ?? [:])
+        return result.structuredContent ?? [:]
     }
 
     // MARK: plumbing

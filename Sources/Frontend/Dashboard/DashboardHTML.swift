@@ -28,6 +28,7 @@ enum DashboardHTML {
       <div class="stat"><span class="label">workers</span><span id="stat-workers" class="value">–</span></div>
       <div class="stat"><span class="label">slots</span><span id="stat-slots" class="value">–</span></div>
     </section>
+    <p id="policy" class="policy"></p>
     <section id="charts" aria-label="The last hour">
       <figure><figcaption>jobs finished per minute, last hour (red: not succeeded)</figcaption><svg id="chart-finished" viewBox="0 0 600 80" role="img"></svg></figure>
       <figure><figcaption>mean wait before start, seconds per minute</figcaption><svg id="chart-wait" viewBox="0 0 600 80" role="img"></svg></figure>
@@ -65,6 +66,11 @@ enum DashboardHTML {
         <pre id="screen" hidden></pre>
       </section>
     </main>
+    <section id="extras">
+      <section id="sessions-pane" hidden><h2>Sessions</h2><table><thead><tr><th>session</th><th>state</th><th>cwd</th><th>worker</th><th>commands</th></tr></thead><tbody id="sessions"></tbody></table></section>
+      <section id="files-pane" hidden><h2>Watched files</h2><ul id="files"></ul><pre id="file-tail" hidden></pre></section>
+      <section id="backups-pane" hidden><h2>Backups</h2><ul id="backups"></ul><pre id="backup-diff" hidden></pre></section>
+    </section>
     </body>
     </html>
     """#

@@ -53,6 +53,54 @@ enum DashboardScript {
       $("stat-running").textContent = stats.running;
       $("stat-workers").textContent = stats.workers;
       $("stat-slots").textContent = stats.slots;
+      $("policy").textContent = stats.policyText || "";
+    }
+
+    // Sessions, watched files and backups: shown when spool-mcp has them (409 otherwise).
+    async function loadExtras() {
+      try {
+        const list = await api("/api/sessions");
+        const body = $("sessions");
+        body.replaceChildren();
+        for (const session of list.sessions) {
+          const row = document.createElement("tr");
+          for (const value of [session.session, session.state, session.cwd, session.worker, session.commands]) cell(row, value);
+          body.appendChild(row);
+        }
+        $("sessions-pane").hidden = list.sessions.length === 0;
+      } catch (error) { $("sessions-pane").hidden = true; }
+      try {
+        const list = await api("/api/files");
+        const items = $("files");
+        items.replaceChildren();
+        for (const file of list.files) {
+          const item = document.createElement("li");
+          item.textContent = file.path + (file.size != null ? "  (" + file.size + " bytes)" : "");
+          item.addEventListener("click", async () => {
+            const tail = await api("/api/files/tail?path=" + encodeURIComponent(file.path));
+            $("file-tail").hidden = false;
+            $("file-tail").textContent = tail.data || "";
+          });
+          items.appendChild(item);
+        }
+        $("files-pane").hidden = false;
+      } catch (error) { $("files-pane").hidden = true; }
+      try {
+        const list = await api("/api/backups");
+        const items = $("backups");
+        items.replaceChildren();
+        for (const backup of list.backups) {
+          const item = document.createElement("li");
+          item.textContent = String(backup.commit).slice(0, 10) + "  " + time(backup.time) + "  " + backup.trigger + "  " + (backup.filesChanged ?? "") + " files";
+          item.addEventListener("click", async () => {
+            const diff = await api("/api/backups/" + encodeURIComponent(backup.commit) + "/diff");
+            $("backup-diff").hidden = false;
+            $("backup-diff").textContent = diff.patch || "(no changes since)";
+          });
+          items.appendChild(item);
+        }
+        $("backups-pane").hidden = false;
+      } catch (error) { $("backups-pane").hidden = true; }
     }
 
     // Bars drawn as SVG elements (never markup from a string).
@@ -225,6 +273,7 @@ enum DashboardScript {
 
     function onEvent(type, event) {
       if (["queued", "started", "finished", "cancelled", "position", "worker_up", "worker_down"].includes(type)) refresh();
+      if (["session_ready", "session_abandoned", "backup_completed"].includes(type)) loadExtras();
       if (event.job && event.job === state.selected) {
         if (type === "output" && event.stream === "stdout") {
           if (event.offset === state.outputEnd && typeof event.data === "string") {
@@ -277,6 +326,7 @@ enum DashboardScript {
     }
 
     function begin() {
+      loadExtras();
       loadStats().catch(() => {});
       loadCharts().catch(() => {});
       loadJobs().catch(() => {});

@@ -32,6 +32,12 @@ enum DashboardStyle {
     #charts figcaption { font-size: .75rem; color: #57606a; }
     #charts svg { width: 100%; height: 5rem; }
     .bar { fill: #0969da; } .bar.bad { fill: #cf222e; } .bar.wait { fill: #8250df; }
+    .policy { margin: 0 1rem .6rem; font-size: .8rem; color: #57606a; }
+    #extras { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; padding: 0 1rem 1rem; }
+    #extras > section { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: .4rem .8rem; }
+    #extras h2 { font-size: .95rem; margin: .2rem 0 .4rem; }
+    #extras ul { list-style: none; padding: 0; margin: 0; font-size: .85rem; }
+    #extras li { cursor: pointer; padding: .15rem 0; font-family: ui-monospace, monospace; }
     #filters { display: flex; gap: .4rem; margin: .4rem 0; flex-wrap: wrap; }
     """#
 }
