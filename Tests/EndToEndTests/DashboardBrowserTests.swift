@@ -183,8 +183,14 @@ struct DashboardBrowserTests {
                 #expect(try await browser.evaluate("document.getElementById('total').textContent") as? String == "10000 jobs")
                 #expect(try await browser.evaluate("document.querySelector('#jobs tr').dataset.job") as? String == newest?.rawValue)
                 let drawn = try await browser.evaluate("performance.getEntriesByName('list-drawn')[0].startTime") as? Double
-                print("dashboard: first screen of the list with 10,000 jobs drawn \(drawn.map { String(format: "%.0f ms", $0) } ?? "?") after navigation")
-                #expect(drawn != nil)
+                // Once more in the same browser: a person's second visit (the browser itself warm).
+                _ = try await browser.evaluate("window.spoolOldPage = true")
+                try await browser.send("Page.reload")
+                #expect(try await browser.until("window.spoolOldPage === undefined && performance.getEntriesByName('list-drawn').length === 1 && document.getElementById('jobs').children.length === 50", timeout: 30) != nil)
+                let again = try await browser.evaluate("performance.getEntriesByName('list-drawn')[0].startTime") as? Double
+                let format: (Double?) -> String = { $0.map { String(format: "%.0f ms", $0) } ?? "?" }
+                print("dashboard: first screen of the list with 10,000 jobs drawn \(format(drawn)) after navigation (a fresh browser), \(format(again)) after a reload")
+                #expect(drawn != nil && again != nil)
             } catch {
                 await browser.close()
                 throw error
