@@ -234,7 +234,7 @@ struct DashboardBrowserTests {
         }
     }
 
-    @Test("with --token, the page given the token once (#token=) lists the jobs")
+    @Test("with --token, the page asks for the token once: typed into its form, or given as #token=; then it lists the jobs and follows the events")
     func token() async throws {
         try await withSpool { spool in
             let (_, port) = try await spool.startHTTP(workers: 1, extra: ["--token", "s3cret"])
@@ -245,6 +245,18 @@ struct DashboardBrowserTests {
             _ = await eventually { (try? spool.status(id.rawValue))??.state == .succeeded }
             let with = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/#token=s3cret")
             #expect(with.contains("data-job=\"\(id)\"") && with.contains("echo by hand"), "\(with.suffix(2000))")
+            // Typed into the page's form, as a person would.
+            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
+            do {
+                #expect(try await browser.until("!document.getElementById('token-form').hidden") != nil, "the page did not ask for the token")
+                _ = try await browser.evaluate("document.getElementById('token').value = 's3cret'; document.querySelector('#token-form button').click()")
+                #expect(try await browser.until("document.querySelector('[data-job=\"\(id)\"]') !== null") != nil, "the typed token did not open the list")
+                #expect(try await browser.until("document.getElementById('live').textContent === 'live'") != nil, "the events did not follow with the token")
+            } catch {
+                await browser.close()
+                throw error
+            }
+            await browser.close()
         }
     }
 }
