@@ -130,6 +130,27 @@ struct ManyHostsTests {
             _ = try await mcp.call("cancel", ["job": .string(long)])
             #expect(await eventually(timeout: 20) { (try? a.status(long))??.state == .cancelled }, "cancelled at A")
             #expect(await ProcessTable.waitGone(group: pid), "the process group on B is gone")
+
+            // The dashboard on A shows every host's jobs from A's spool (the relay's
+            // mirror), with their host: a second spool-mcp serving A's spool over HTTP.
+            let log = a.root + "/../dashboard.log"
+            let viewer = try ChildProcess(TestSpool.binary("spool-mcp"), ["--spool", a.root, "--workers", "0", "--http", "127.0.0.1:0"], stderrPath: log)
+            var port: Int?
+            _ = await eventually(timeout: 20) {
+                if let range = (a.read(log) ?? "").range(of: "serving http://127.0.0.1:") {
+                    port = Int((a.read(log) ?? "")[range.upperBound...].prefix { $0.isNumber })
+                }
+                return port != nil
+            }
+            if let port {
+                let onB = try await httpRequest(port: port, "GET", "/api/jobs?host=b&limit=200")
+                let rows = ((try? JSONSerialization.jsonObject(with: Data(onB.body.utf8))) as? [String: Any])?["jobs"] as? [[String: Any]] ?? []
+                #expect(rows.contains { $0["job"] as? String == id && $0["host"] as? String == "b" }, "\(onB.body.prefix(2000))")
+                let dom = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/")
+                #expect(dom.contains("data-job=\"\(long)\"") && dom.contains("<td>b</td>"), "the page does not show B's jobs with their host")
+            }
+            #expect(port != nil, "the dashboard's spool-mcp did not start: \(a.read(log) ?? "")")
+            await viewer.killGroup()
             await mcp.close()
         }
     }
