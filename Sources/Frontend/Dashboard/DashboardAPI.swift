@@ -186,6 +186,7 @@ struct DashboardAPI: Sendable {
             if let env = original.env { arguments["env"] = .object(env.mapValues { .string($0) }) }
             if let timeout = original.timeout { arguments["timeout"] = .double(timeout) }
             if let stdin = original.stdin { arguments["stdin"] = .string(stdin) }
+            if let retries = original.retries { arguments["retries"] = .int(retries) }
             if original.tty == true {
                 arguments["tty"] = true
                 if let cols = original.cols { arguments["cols"] = .int(cols) }
