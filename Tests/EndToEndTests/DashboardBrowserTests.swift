@@ -61,8 +61,7 @@ struct DashboardBrowserTests {
     func liveAndCancel() async throws {
         try await withSpool { spool in
             let (_, port) = try await spool.startHTTP(workers: 1)
-            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
-            do {
+            try await BrowserSession.with("http://127.0.0.1:\(port)/") { browser async throws in
                 #expect(try await browser.until("document.getElementById('total').textContent !== ''") != nil, "the page did not load its list")
                 let mcp = HTTPMCPClient(port: port)
                 try await mcp.initialize()
@@ -81,11 +80,7 @@ struct DashboardBrowserTests {
                 // The chart of the last hour counts the cancelled run (not succeeded: red).
                 #expect(try await browser.until("document.querySelectorAll('#chart-finished rect.bad').length > 0", timeout: 15) != nil,
                         "the chart did not show the ended job")
-            } catch {
-                await browser.close()
-                throw error
             }
-            await browser.close()
         }
     }
 
@@ -97,33 +92,23 @@ struct DashboardBrowserTests {
             try await mcp.initialize()
             let big = try await Self.startJob(mcp, "head -c 37500000 /dev/zero | base64 -w 100; echo the-end")
             _ = await eventually(timeout: 60) { (try? spool.status(big))??.state == .succeeded }
-            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/#job=\(big)")
-            do {
+            try await BrowserSession.with("http://127.0.0.1:\(port)/#job=\(big)") { browser async throws in
                 #expect(try await browser.until("document.getElementById('output').textContent.includes('the-end')", timeout: 20) != nil)
                 let shown = try await browser.evaluate("document.getElementById('output').textContent.length") as? Int ?? 0
                 #expect(shown > 0 && shown <= 1 << 20, "the page holds \(shown) characters of output")
                 #expect(try await browser.evaluate("document.getElementById('earlier').hidden") as? Bool == false)
                 _ = try await browser.evaluate("document.getElementById('earlier').click()")
                 #expect(try await browser.until("document.getElementById('output').textContent.length > \(shown)") != nil, "earlier output did not load")
-            } catch {
-                await browser.close()
-                throw error
             }
-            await browser.close()
             // A terminal job's page shows its screen (escape sequences drawn, not printed).
             let messages = try await mcp.callTool("start", ["command": "printf '\\033[2J\\033[Hhello from a terminal\\n'; read x", "tty": true, "priority": "sync"])
             let result = try #require(messages.last?["result"] as? [String: Any])
             let terminal = try #require((result["structuredContent"] as? [String: Any])?["job"] as? String)
             _ = await eventually { (spool.read(spool.layout.job(JobID(terminal)!, .stdout)) ?? "").contains("hello") }
-            let page = try await BrowserSession(url: "http://127.0.0.1:\(port)/#job=\(terminal)")
-            do {
+            try await BrowserSession.with("http://127.0.0.1:\(port)/#job=\(terminal)") { page async throws in
                 #expect(try await page.until("document.getElementById('screen').textContent.startsWith('hello from a terminal')") != nil)
                 #expect(try await page.evaluate("document.getElementById('screen').hidden") as? Bool == false)
-            } catch {
-                await page.close()
-                throw error
             }
-            await page.close()
             _ = try await mcp.callTool("cancel", ["job": terminal])
         }
     }
@@ -142,8 +127,7 @@ struct DashboardBrowserTests {
             let port = Int(UInt16(bigEndian: address.sin_port))
             close(probe)
             let (first, _) = try await spool.startHTTP(workers: 1, extra: ["--http", "127.0.0.1:\(port)"])
-            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
-            do {
+            try await BrowserSession.with("http://127.0.0.1:\(port)/") { browser async throws in
                 #expect(try await browser.until("document.getElementById('live').textContent === 'live'") != nil)
                 await first.killGroup()
                 #expect(try await browser.until("document.getElementById('live').textContent !== 'live'") != nil, "the page did not notice")
@@ -154,11 +138,7 @@ struct DashboardBrowserTests {
                 #expect(try await browser.until("document.getElementById('live').textContent === 'live'", timeout: 20) != nil, "the page did not reconnect")
                 #expect(try await browser.until("document.querySelector('[data-job=\"\(id)\"] .state-succeeded') !== null", timeout: 20) != nil,
                         "the job that ran after the restart is not shown as succeeded")
-            } catch {
-                await browser.close()
-                throw error
             }
-            await browser.close()
         }
     }
 
@@ -177,8 +157,7 @@ struct DashboardBrowserTests {
                 try Data(#"{"command": "echo job \#(index)"}"#.utf8).write(to: URL(fileURLWithPath: spool.layout.done(id)))
             }
             let (_, port) = try await spool.startHTTP(workers: 0)
-            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
-            do {
+            try await BrowserSession.with("http://127.0.0.1:\(port)/") { browser async throws in
                 #expect(try await browser.until("document.getElementById('jobs').children.length === 50", timeout: 30) != nil)
                 #expect(try await browser.evaluate("document.getElementById('total').textContent") as? String == "10000 jobs")
                 #expect(try await browser.evaluate("document.querySelector('#jobs tr').dataset.job") as? String == newest?.rawValue)
@@ -191,11 +170,7 @@ struct DashboardBrowserTests {
                 let format: (Double?) -> String = { $0.map { String(format: "%.0f ms", $0) } ?? "?" }
                 print("dashboard: first screen of the list with 10,000 jobs drawn \(format(drawn)) after navigation (a fresh browser), \(format(again)) after a reload")
                 #expect(drawn != nil && again != nil)
-            } catch {
-                await browser.close()
-                throw error
             }
-            await browser.close()
         }
     }
 
@@ -216,8 +191,7 @@ struct DashboardBrowserTests {
             // Two jobs in the tree: the second one's backup holds the first one's change.
             _ = try await mcp.callTool("run", ["command": "echo changed > file.txt", "cwd": tree])
             _ = try await mcp.callTool("run", ["command": "true", "cwd": tree])
-            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
-            do {
+            try await BrowserSession.with("http://127.0.0.1:\(port)/") { browser async throws in
                 #expect(try await browser.until("document.getElementById('policy').textContent.includes('\(tree)')") != nil, "no policy shown")
                 #expect(try await browser.until("!document.getElementById('sessions-pane').hidden && document.getElementById('sessions').children.length === 1") != nil)
                 #expect(try await browser.until("document.getElementById('files').textContent.includes('app.log')") != nil)
@@ -226,11 +200,7 @@ struct DashboardBrowserTests {
                 #expect(try await browser.until("document.querySelectorAll('#backups li').length > 0", timeout: 20) != nil, "no backup listed")
                 _ = try await browser.evaluate("document.querySelector('#backups li').click()")
                 #expect(try await browser.until("!document.getElementById('backup-diff').hidden") != nil)
-            } catch {
-                await browser.close()
-                throw error
             }
-            await browser.close()
         }
     }
 
@@ -246,17 +216,12 @@ struct DashboardBrowserTests {
             let with = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/#token=s3cret")
             #expect(with.contains("data-job=\"\(id)\"") && with.contains("echo by hand"), "\(with.suffix(2000))")
             // Typed into the page's form, as a person would.
-            let browser = try await BrowserSession(url: "http://127.0.0.1:\(port)/")
-            do {
+            try await BrowserSession.with("http://127.0.0.1:\(port)/") { browser async throws in
                 #expect(try await browser.until("!document.getElementById('token-form').hidden") != nil, "the page did not ask for the token")
                 _ = try await browser.evaluate("document.getElementById('token').value = 's3cret'; document.querySelector('#token-form button').click()")
                 #expect(try await browser.until("document.querySelector('[data-job=\"\(id)\"]') !== null") != nil, "the typed token did not open the list")
                 #expect(try await browser.until("document.getElementById('live').textContent === 'live'") != nil, "the events did not follow with the token")
-            } catch {
-                await browser.close()
-                throw error
             }
-            await browser.close()
         }
     }
 }

@@ -137,9 +137,7 @@ struct ManyHostsTests {
             let viewer = try ChildProcess(TestSpool.binary("spool-mcp"), ["--spool", a.root, "--workers", "0", "--http", "127.0.0.1:0"], stderrPath: log)
             var port: Int?
             _ = await eventually(timeout: 20) {
-                if let range = (a.read(log) ?? "").range(of: "serving http://127.0.0.1:") {
-                    port = Int((a.read(log) ?? "")[range.upperBound...].prefix { $0.isNumber })
-                }
+                port = TestSpool.port(servedIn: a.read(log) ?? "")
                 return port != nil
             }
             if let port {

@@ -259,14 +259,9 @@ struct DashboardAPI: Sendable {
 
     private func respond(_ body: () async throws(APIError) -> [UInt8]) async -> Response {
         do {
-            return Self.json(.ok, try await body())
+            return MCPRoute.json(status: 200, try await body(), headers: [.cacheControl: "no-store"])
         } catch {
             return AccessGuard<SpoolRequestContext>.refusal(error.status, error.message)
         }
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
-        Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -13,8 +13,9 @@ extension JobService {
     /// error that says what to do instead.
     func terminalJob(_ id: JobID, tool: String, deadline: ContinuousClock.Instant) async throws(ToolError) -> TerminalJob {
         var snapshot = try snapshotOrThrow(id)
-        if snapshot.status.state == .queued {
-            await waitStarted(id, deadline: deadline)
+        if snapshot.status.state == .queued, deadline > .now {
+            // Until it leaves the queue (settle answers at once once it runs, with no quiet asked).
+            _ = await settle(id, quiet: .zero, deadline: deadline)
             snapshot = try snapshotOrThrow(id)
         }
         if snapshot.status.state == .queued {
@@ -31,12 +32,6 @@ extension JobService {
         return TerminalJob(snapshot: snapshot, initial: initial)
     }
 
-    /// Waits until `id` leaves the queue or `deadline` passes.
-    private func waitStarted(_ id: JobID, deadline: ContinuousClock.Instant) async {
-        let left = deadline - ContinuousClock.now
-        guard left > .zero else { return }
-        _ = await settle(id, quiet: .zero, deadline: deadline)
-    }
 
     /// Waits until job `id`'s output has been quiet for `quiet` while it runs, the job has
     /// ended, or `deadline` passed; returns its state then. Woken by inotify (writes to
@@ -80,15 +75,17 @@ extension JobService {
     }
 
     /// Resizes a running terminal job's terminal and records the size for its screen.
-    func resize(_ id: JobID, status: JobStatus, to size: TerminalSize) throws(ToolError) {
+    /// Sides left nil keep their current size. Returns the new size.
+    func resize(_ id: JobID, status: JobStatus, cols: Int?, rows: Int?) throws(ToolError) -> TerminalSize {
         let tool = "send_input"
         guard status.remote != true else {
             throw .refused(tool: tool, reason: "job \(id) runs on host \(status.host ?? "another host"); its terminal can be resized only there")
         }
         guard let leader = status.pid, let (device, _) = TerminalProbe.terminal(ofLeader: leader),
-              let terminal = TerminalDevice(device: device) else {
+              let terminal = TerminalDevice(device: device), let current = terminal.size() else {
             throw .refused(tool: tool, reason: "job \(id)'s terminal is gone (the job is ending); nothing was sent")
         }
+        let size = TerminalSize(cols: cols ?? current.cols, rows: rows ?? current.rows)
         do { try terminal.resize(size) } catch { throw .spool(error) }
         // Recorded right after, so that a failed resize is never in the log; output the
         // program drew at the new size comes after this offset (it redraws on SIGWINCH).
@@ -97,11 +94,6 @@ extension JobService {
         } catch {
             throw .refused(tool: tool, reason: "job \(id)'s terminal is now \(size.cols)×\(size.rows), but the size could not be recorded for its screen (\(error)): screen draws at the old size until the program redraws")
         }
-    }
-
-    /// The size a running terminal job's terminal has now.
-    func terminalSize(_ status: JobStatus) -> TerminalSize? {
-        guard let leader = status.pid, let (device, _) = TerminalProbe.terminal(ofLeader: leader) else { return nil }
-        return TerminalDevice(device: device)?.size()
+        return size
     }
 }

@@ -72,7 +72,11 @@ struct OutputResources: Sendable {
     /// What a subscription to a job's stream follows: its file, until the job ends.
     func subscription(_ uri: String) throws(MCPError) -> ResourceSubscriptions.Target {
         let (id, stream) = try Self.parse(uri)
-        let service = self.service
+        return Self.following(id, stream, service: service)
+    }
+
+    /// Following one output file of job `id` until the job ends (its screen follows stdout).
+    static func following(_ id: JobID, _ stream: JobStream, service: JobService) -> ResourceSubscriptions.Target {
         let directory = service.layout.job(id)
         try? FileSystem.makeDirectory(directory) // if it cannot be made, the watch fails and says so
         let done = service.layout.done, doneName = id.fileName

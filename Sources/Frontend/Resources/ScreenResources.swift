@@ -49,14 +49,6 @@ struct ScreenResources: Sendable {
 
     /// The job's output file, until the job ends.
     func subscription(_ uri: String) throws(MCPError) -> ResourceSubscriptions.Target {
-        let id = try Self.parse(uri)
-        let service = self.service
-        let directory = service.layout.job(id)
-        try? FileSystem.makeDirectory(directory) // if it cannot be made, the watch fails and says so
-        let done = service.layout.done, doneName = id.fileName
-        return ResourceSubscriptions.Target(
-            directory: directory, name: JobFile.stdout.rawValue,
-            mayHaveEnded: { $0.directory == done && $0.name == doneName },
-            hasEnded: { (try? service.snapshot(id).status.state.isFinal) == true })
+        OutputResources.following(try Self.parse(uri), .stdout, service: service)
     }
 }

@@ -45,14 +45,7 @@ extension SpoolTools {
             guard (try? service.records.request(id))??.terminal != nil else {
                 throw ToolError.refused(tool: args.tool, reason: "job \(id) does not run on a terminal, so keys, cols and rows do not apply: send text with data, or start the program with tty: true")
             }
-            if resizing {
-                guard let current = service.terminalSize(snapshot.status) else {
-                    throw ToolError.refused(tool: args.tool, reason: "job \(id)'s terminal is gone (the job is ending); nothing was sent")
-                }
-                let wanted = TerminalSize(cols: cols ?? current.cols, rows: rows ?? current.rows)
-                try service.resize(id, status: snapshot.status, to: wanted)
-                size = wanted
-            }
+            if resizing { size = try service.resize(id, status: snapshot.status, cols: cols, rows: rows) }
         }
         let written = input.isEmpty && !eof ? 0 : try service.sendInput(id, data: input, eof: eof)
         snapshot = try service.snapshotOrThrow(id)
@@ -96,8 +89,7 @@ extension SpoolTools {
         var state = service.terminalState(settled.status)
         if state == nil {
             // The command has ended and its keeper is recording it: wait for the record.
-            let remaining = (deadline - .now).components
-            let left = max(0.5, Double(remaining.seconds) + Double(remaining.attoseconds) / 1e18)
+            let left = max(0.5, (deadline - .now) / .seconds(1))
             settled = await service.waitFinal([id], any: true, timeout: left)[id] ?? settled
             state = settled.status.state.isFinal ? .exited : .busy
         }

@@ -48,11 +48,11 @@ public struct JobRequest: Codable, Sendable, Equatable {
     /// Ctrl-C reaches the shell as well as the program, and bash, unlike dash, goes on when
     /// the program caught it (so a REPL interrupted and then left ends with its own status).
     public var effectiveShell: String {
-        if let shell { return shell }
-        if tty == true, access(Self.terminalShell, X_OK) == 0 { return Self.terminalShell }
-        return "/bin/sh"
+        shell ?? (tty == true ? Self.bashOrSh : "/bin/sh")
     }
-    public static let terminalShell = "/bin/bash"
+
+    /// `/bin/bash` where it exists, else `/bin/sh`: the default of terminals and sessions.
+    public static var bashOrSh: String { access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh" }
 
     /// Linux refuses a single exec argument longer than MAX_ARG_STRLEN (32 pages).
     public static let maxCommandBytes = 131_071

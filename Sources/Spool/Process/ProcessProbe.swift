@@ -12,6 +12,10 @@ public enum ProcessProbe {
         public var parent: Int32
         public var group: Int32
         public var session: Int32
+        /// `tty_nr`: its controlling terminal's device number (0: none).
+        public var terminal: UInt32
+        /// `tpgid`: the foreground process group of that terminal (-1: none).
+        public var foregroundGroup: Int32
     }
 
     public static func stat(_ pid: Int32) -> Stat? {
@@ -19,14 +23,16 @@ public enum ProcessProbe {
         return parseStat(String(decoding: bytes, as: UTF8.self))
     }
 
-    /// "pid (comm) state ppid pgrp session …": comm may hold anything, so fields are read
-    /// after its last ')'.
+    /// "pid (comm) state ppid pgrp session tty_nr tpgid …": comm may hold anything, so
+    /// fields are read after its last ')'.
     static func parseStat(_ text: String) -> Stat? {
         guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count >= 4, let state = fields[0].first, let parent = Int32(fields[1]),
-              let group = Int32(fields[2]), let session = Int32(fields[3]) else { return nil }
-        return Stat(comm: String(text[text.index(after: open)..<close]), state: state, parent: parent, group: group, session: session)
+        guard fields.count >= 6, let state = fields[0].first, let parent = Int32(fields[1]),
+              let group = Int32(fields[2]), let session = Int32(fields[3]),
+              let terminal = Int32(fields[4]).map({ UInt32(bitPattern: $0) }), let foreground = Int32(fields[5]) else { return nil }
+        return Stat(comm: String(text[text.index(after: open)..<close]), state: state, parent: parent, group: group, session: session,
+                    terminal: terminal, foregroundGroup: foreground)
     }
 
     /// Whether any process of the job's process group `group` still exists (a zombie

@@ -7,11 +7,8 @@ public enum TerminalProbe {
     /// The terminal of `leader` (a terminal job's command, which leads the terminal's
     /// session), or nil when that pid is not such a process any more.
     public static func terminal(ofLeader leader: Int32) -> (device: DeviceNumber, foregroundGroup: Int32)? {
-        guard let fields = statFields(leader), fields.count > 5,
-              let session = Int32(fields[3]), session == leader,
-              let ttyNumber = UInt32(fields[4]), ttyNumber != 0,
-              let foreground = Int32(fields[5]) else { return nil }
-        return (DeviceNumber(ttyNumber: ttyNumber), foreground)
+        guard let stat = ProcessProbe.stat(leader), stat.session == leader, stat.terminal != 0 else { return nil }
+        return (DeviceNumber(ttyNumber: stat.terminal), stat.foregroundGroup)
     }
 
     /// The facts, or nil when `leader` no longer leads a session on a terminal.
@@ -20,9 +17,8 @@ public enum TerminalProbe {
         var members: [TerminalFacts.Member] = []
         if foreground > 0 {
             for pid in descendants(of: leader) {
-                guard let fields = statFields(pid), fields.count > 2, Int32(fields[2]) == foreground,
-                      let state = fields[0].first else { continue }
-                members.append(.init(pid: pid, state: state, wait: state == "S" ? wait(pid, terminal: device) : .elsewhere))
+                guard let stat = ProcessProbe.stat(pid), stat.group == foreground else { continue }
+                members.append(.init(pid: pid, state: stat.state, wait: stat.state == "S" ? wait(pid, terminal: device) : .elsewhere))
             }
         }
         guard let terminal = TerminalDevice(device: device) else { return nil }
@@ -79,14 +75,5 @@ public enum TerminalProbe {
         guard stat("/proc/\(pid)/fd/\(descriptor)", &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR else { return false }
         let opened = DeviceNumber(UInt64(info.st_rdev))
         return opened == device || opened == DeviceNumber.controllingTerminal
-    }
-
-    /// The fields of `/proc/<pid>/stat` after the command name (which may hold anything,
-    /// so the split starts after its last ')'): state, ppid, pgrp, session, tty_nr, tpgid, ….
-    static func statFields(_ pid: Int32) -> [Substring]? {
-        guard let bytes = try? FileSystem.read("/proc/\(pid)/stat", limit: 4096) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        return text[text.index(after: close)...].split(separator: " ")
     }
 }

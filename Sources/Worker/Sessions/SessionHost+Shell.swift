@@ -15,7 +15,7 @@ extension SessionHost {
         }
         let control = fds[1]
         defer { close(control) }
-        let shellPath = request.shell ?? (access(JobRequest.terminalShell, X_OK) == 0 ? JobRequest.terminalShell : "/bin/sh")
+        let shellPath = request.shell ?? JobRequest.bashOrSh
         let script = SessionShellScript(layout: layout, session: id, isBash: shellPath.hasSuffix("/bash"))
         // First start: the worker's environment plus the session's. Restarts: exactly the
         // exported variables the session had (`env.sh`), so unset ones stay unset.

@@ -89,6 +89,19 @@ final class BrowserSession: @unchecked Sendable {
         return nil
     }
 
+    /// A session on `url` for `body`, closed afterwards whatever happens.
+    static func with<T>(_ url: String, _ body: (BrowserSession) async throws -> T) async throws -> T {
+        let browser = try await BrowserSession(url: url)
+        do {
+            let result = try await body(browser)
+            await browser.close()
+            return result
+        } catch {
+            await browser.close()
+            throw error
+        }
+    }
+
     func close() async {
         Glibc.close(commands)
         Glibc.close(answers)

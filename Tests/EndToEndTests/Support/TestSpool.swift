@@ -68,14 +68,17 @@ final class TestSpool: @unchecked Sendable {
         children.append(child)
         var port: Int?
         _ = await eventually(timeout: 20) {
-            let text = read(log) ?? ""
-            if let range = text.range(of: "serving http://127.0.0.1:") {
-                port = Int(text[range.upperBound...].prefix { $0.isNumber })
-            }
+            port = Self.port(servedIn: read(log) ?? "")
             return port != nil || !child.isRunning
         }
         guard let port else { throw HTTPTestConnection.Failure(description: "spool-mcp did not start: \(read(log) ?? "")") }
         return (child, port)
+    }
+
+    /// The port a spool-mcp's log says it serves on 127.0.0.1 (it may have asked for :0).
+    static func port(servedIn log: String) -> Int? {
+        guard let range = log.range(of: "serving http://127.0.0.1:") else { return nil }
+        return Int(log[range.upperBound...].prefix { $0.isNumber })
     }
 
     /// Starts an external spool-worker.

@@ -7,7 +7,7 @@ struct ProcessProbeTests {
     @Test("stat fields are read after the last ')', whatever the name holds")
     func parse() {
         let stat = ProcessProbe.parseStat("123 (a) b) (c) S 1 456 789 0 -1 4194560")
-        #expect(stat == ProcessProbe.Stat(comm: "a) b) (c", state: "S", parent: 1, group: 456, session: 789))
+        #expect(stat == ProcessProbe.Stat(comm: "a) b) (c", state: "S", parent: 1, group: 456, session: 789, terminal: 0, foregroundGroup: -1))
         #expect(ProcessProbe.parseStat("garbage") == nil)
     }
 
