@@ -76,6 +76,29 @@ struct DashboardAPITests {
         }
     }
 
+    @Test("/api/history counts finished jobs per minute, and counts the ones that end after the first look")
+    func history() async throws {
+        try await withSpool { spool in
+            let (_, port) = try await spool.startHTTP(workers: 1)
+            let mcp = HTTPMCPClient(port: port)
+            try await mcp.initialize()
+            func finished() async throws -> (total: Int, failed: Int) {
+                let window = Self.json(try await httpRequest(port: port, "GET", "/api/history").body)
+                let minutes = window["minutes"] as? [[String: Any]] ?? []
+                #expect(minutes.count == 60)
+                return (minutes.reduce(0) { $0 + ($1["finished"] as? Int ?? 0) }, minutes.reduce(0) { $0 + ($1["failed"] as? Int ?? 0) })
+            }
+            _ = try await mcp.callTool("run", ["command": "true"])
+            _ = try await mcp.callTool("run", ["command": "false"])
+            // The recorder appends the events a moment after the replies.
+            #expect(try await eventually { try await finished().total >= 2 })
+            #expect(try await finished() == (total: 2, failed: 1))
+            _ = try await mcp.callTool("run", ["command": "exit 3"])
+            #expect(try await eventually { try await finished().total >= 3 }, "a job that ended after the first look is not counted")
+            #expect(try await finished() == (total: 3, failed: 2))
+        }
+    }
+
     @Test("with --token, /api/ needs it")
     func token() async throws {
         try await withSpool { spool in

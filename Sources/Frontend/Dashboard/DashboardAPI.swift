@@ -52,9 +52,10 @@ struct DashboardAPI: Sendable {
                 return try await tool("file_tail", ["path": .string(path), "lines": 100], request, context)
             }
         }
+        let history = HourHistoryFeed(layout: service.layout)
         router.get("api/history") { _, _ in
-            await respond { () throws(APIError) in
-                try encode(HourHistory(events: EventJournal.readAll(service.layout), now: .now))
+            await respond { () async throws(APIError) in
+                try encode(await history.window())
             }
         }
         router.get("api/jobs") { request, _ in

@@ -1,14 +1,25 @@
+import Foundation
+
 /// The dashboard's page (DESIGN.md, "Dashboard"): static, built into the binary, with no
 /// inline script or style (the Content-Security-Policy forbids them) and no value from the
 /// spool in it; `dashboard.js` fills it from `/api/` and `/events`, as text only.
 enum DashboardHTML {
-    static let page = #"""
+    /// The page as served. Without a token, the browser fetches the list's first page while
+    /// it loads the script (`dashboard.js` asks for the same URL and gets that response),
+    /// which saves the first screen a round trip after the script starts. With a token the
+    /// request needs a header a preload cannot send, so the script asks for it itself.
+    static func page(preloadList: Bool) -> String {
+        template.replacingOccurrences(of: "<!--preload-->", with: preloadList ? #"<link rel="preload" href="/api/jobs?limit=50" as="fetch" crossorigin>"# : "")
+    }
+
+    private static let template = #"""
     <!doctype html>
     <html lang="en">
     <head>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>Spool</title>
+    <!--preload-->
     <link rel="stylesheet" href="/dashboard.css">
     <script src="/dashboard.js" defer></script>
     </head>

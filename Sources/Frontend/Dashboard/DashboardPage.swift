@@ -11,8 +11,9 @@ enum DashboardPage {
     /// The paths served without the token.
     static let paths: Set<String> = ["/", "/dashboard.js", "/dashboard.css"]
 
-    static func register(on router: Router<SpoolRequestContext>) {
-        router.get("/") { _, _ in file(DashboardHTML.page, type: "text/html; charset=utf-8") }
+    static func register(on router: Router<SpoolRequestContext>, token: Bool) {
+        let page = DashboardHTML.page(preloadList: !token)
+        router.get("/") { _, _ in file(page, type: "text/html; charset=utf-8") }
         router.get("dashboard.js") { _, _ in file(DashboardScript.source, type: "text/javascript; charset=utf-8") }
         router.get("dashboard.css") { _, _ in file(DashboardStyle.sheet, type: "text/css; charset=utf-8") }
     }

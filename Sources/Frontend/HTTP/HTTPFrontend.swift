@@ -54,7 +54,7 @@ struct HTTPFrontend {
                              roots: configuration.roots, followers: followers)
         StatusRoutes.register(on: router, layout: layout, policy: configuration.service.policy, metrics: metrics, sessions: sessions)
         DashboardAPI(dispatcher: dispatcher, token: token != nil, bodyTimeout: .seconds(limits.bodyTimeout)).register(on: router)
-        DashboardPage.register(on: router)
+        DashboardPage.register(on: router, token: token != nil)
 
         let logger = self.logger
         let app = Application(

@@ -2,13 +2,13 @@ import Foundation
 
 /// Waits until `condition` holds or `timeout` seconds pass (tests only: they observe the
 /// spool from outside, so they poll; the product itself is woken by inotify).
-func eventually(timeout: Double = 10, _ condition: () throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(25))
     }
-    return try condition()
+    return try await condition()
 }
 
 extension TestSpool {
