@@ -109,7 +109,7 @@ struct RelayCommand: AsyncParsableCommand {
                     // it again after a pause, when the name may be free.
                     let lock: HostLock
                     do {
-                        lock = try await HostLock.acquire(url: url, name: host, spool: record.spool, spoolPath: layout.root, logger: logger)
+                        lock = try await HostLock.acquire(url: url, name: host, spool: record.spool, spoolPath: layout.root, slots: slots, logger: logger)
                     } catch let refusal as HostLock.Failure {
                         logger.critical("\(refusal)")
                         Foundation.exit(78)

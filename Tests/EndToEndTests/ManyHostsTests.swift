@@ -144,12 +144,37 @@ struct ManyHostsTests {
                 let onB = try await httpRequest(port: port, "GET", "/api/jobs?host=b&limit=200")
                 let rows = ((try? JSONSerialization.jsonObject(with: Data(onB.body.utf8))) as? [String: Any])?["jobs"] as? [[String: Any]] ?? []
                 #expect(rows.contains { $0["job"] as? String == id && $0["host"] as? String == "b" }, "\(onB.body.prefix(2000))")
+                // Workers and hosts: A's sending relay, and host B (up, 2 slots) as PostgreSQL has it.
+                let workers = try await httpRequest(port: port, "GET", "/api/workers")
+                let view = (try? JSONSerialization.jsonObject(with: Data(workers.body.utf8))) as? [String: Any] ?? [:]
+                let hosts = view["hosts"] as? [[String: Any]] ?? []
+                #expect(hosts.contains { $0["name"] as? String == "b" && $0["live"] as? Bool == true && $0["slots"] as? Int == 2 }, "\(workers.body)")
+                #expect((view["workers"] as? [[String: Any]] ?? []).contains { $0["relay"] as? Bool == true }, "\(workers.body)")
                 let dom = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/")
                 #expect(dom.contains("data-job=\"\(long)\"") && dom.contains("<td>b</td>"), "the page does not show B's jobs with their host")
+                #expect(dom.contains("data-host=\"b\"><td>b</td><td class=\"host-up\">up</td>"), "the page does not show host B up")
+                // The viewer records A's events (the stdio spool-mcp does not): B came up. When
+                // B's worker and relay die (nothing restarts them), its PostgreSQL session ends
+                // with them, and A's relay, journal and page say B is down.
+                #expect(await eventually(timeout: 20) { Self.hostEvents(a) == ["host_up b"] }, "\(Self.hostEvents(a))")
+                if let worker = world.worker("b") { kill(worker.pid, SIGKILL) }
+                for pid in world.relayPids("b") { kill(pid, SIGKILL) }
+                #expect(await eventually(timeout: 20) { Self.hostEvents(a) == ["host_up b", "host_down b"] }, "\(Self.hostEvents(a))")
+                let down = try await HeadlessBrowser.dom("http://127.0.0.1:\(port)/")
+                #expect(down.contains("data-host=\"b\"><td>b</td><td class=\"host-down\">down</td>"), "the page does not show host B down")
             }
             #expect(port != nil, "the dashboard's spool-mcp did not start: \(a.read(log) ?? "")")
             await viewer.killGroup()
             await mcp.close()
+        }
+    }
+
+    /// The `host_up` and `host_down` events in `spool`'s journal, as "TYPE HOST", in order.
+    static func hostEvents(_ spool: TestSpool) -> [String] {
+        (spool.read(spool.layout.eventJournal) ?? "").split(separator: "\n").compactMap { line in
+            let event = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            guard let type = event?["type"] as? String, type.hasPrefix("host_"), let host = event?["host"] as? String else { return nil }
+            return type + " " + host
         }
     }
 

@@ -27,6 +27,9 @@ struct DashboardAPI: Sendable {
                 return JSONWriter.bytes(.object(stats))
             }
         }
+        router.get("api/workers") { _, _ in
+            await respond { () throws(APIError) in try encode(WorkersView(LiveWorker.all(service.layout))) }
+        }
         // Sessions, watched files and backups (the last two only when enabled: 409 says so).
         router.get("api/sessions") { request, context in
             await respond { () async throws(APIError) in try await tool("session_list", [:], request, context) }

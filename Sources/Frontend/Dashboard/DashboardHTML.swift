@@ -78,6 +78,8 @@ enum DashboardHTML {
       </section>
     </main>
     <section id="extras">
+      <section id="workers-pane"><h2>Workers</h2><table><thead><tr><th>worker</th><th>machine</th><th>pid</th><th>slots</th><th>running</th><th>heartbeat</th></tr></thead><tbody id="workers"></tbody></table></section>
+      <section id="hosts-pane" hidden><h2>Worker hosts <span id="hosts-age" class="age"></span></h2><table><thead><tr><th>host</th><th>relay</th><th>running</th><th>slots</th><th>since</th></tr></thead><tbody id="hosts"></tbody></table></section>
       <section id="sessions-pane" hidden><h2>Sessions</h2><table><thead><tr><th>session</th><th>state</th><th>cwd</th><th>worker</th><th>commands</th></tr></thead><tbody id="sessions"></tbody></table></section>
       <section id="files-pane" hidden><h2>Watched files</h2><ul id="files"></ul><pre id="file-tail" hidden></pre></section>
       <section id="backups-pane" hidden><h2>Backups</h2><ul id="backups"></ul><pre id="backup-diff" hidden></pre></section>

@@ -62,6 +62,36 @@ enum DashboardScript {
       $("policy").textContent = stats.policyText || "";
     }
 
+    // This spool's workers, and with many hosts the worker hosts as the sending relay
+    // last read them from PostgreSQL (it says how old that view is when it is stale).
+    async function loadWorkers() {
+      const view = await api("/api/workers");
+      const now = Date.now();
+      const ago = (text) => text ? Math.max(0, Math.round((now - new Date(text).getTime()) / 1000)) + " s ago" : "";
+      const workers = $("workers");
+      workers.replaceChildren();
+      for (const worker of view.workers) {
+        const row = document.createElement("tr");
+        for (const value of [worker.worker + (worker.relay ? " (relay)" : ""), worker.host, worker.pid, worker.relay ? "–" : worker.slots, worker.running, ago(worker.heartbeat)]) cell(row, value);
+        workers.appendChild(row);
+      }
+      const hosts = $("hosts");
+      hosts.replaceChildren();
+      for (const host of view.hosts) {
+        const row = document.createElement("tr");
+        row.dataset.host = host.name;
+        cell(row, host.name);
+        cell(row, host.live ? "up" : "down", host.live ? "host-up" : "host-down");
+        cell(row, host.running);
+        cell(row, host.slots == null ? "" : host.slots);
+        cell(row, time(host.since));
+        hosts.appendChild(row);
+      }
+      $("hosts-pane").hidden = view.hosts.length === 0 && !view.hostsAt;
+      const stale = view.hostsAt && now - new Date(view.hostsAt).getTime() > 5000;
+      $("hosts-age").textContent = stale ? "(as PostgreSQL answered " + ago(view.hostsAt) + ")" : "";
+    }
+
     // Sessions, watched files and backups: shown when spool-mcp has them (409 otherwise).
     async function loadExtras() {
       try {
@@ -273,12 +303,13 @@ enum DashboardScript {
         pending = null;
         loadStats().catch(() => {});
         loadCharts().catch(() => {});
+        loadWorkers().catch(() => {});
         if (!state.before) loadJobs().catch(() => {});
       }, 150);
     }
 
     function onEvent(type, event) {
-      if (["queued", "started", "finished", "cancelled", "position", "worker_up", "worker_down"].includes(type)) refresh();
+      if (["queued", "started", "finished", "cancelled", "position", "worker_up", "worker_down", "host_up", "host_down"].includes(type)) refresh();
       if (["session_ready", "session_abandoned", "backup_completed"].includes(type)) loadExtras();
       if (event.job && event.job === state.selected) {
         if (type === "output" && event.stream === "stdout") {
@@ -338,7 +369,7 @@ enum DashboardScript {
       loadStats().catch(() => {});
       follow();
       if (fragment.get("job")) select(fragment.get("job")).catch(() => {});
-      list.catch(() => {}).finally(() => { loadCharts().catch(() => {}); loadExtras(); });
+      list.catch(() => {}).finally(() => { loadCharts().catch(() => {}); loadWorkers().catch(() => {}); loadExtras(); });
     }
 
     function wire() {

@@ -38,6 +38,8 @@ enum DashboardStyle {
     #extras h2 { font-size: .95rem; margin: .2rem 0 .4rem; }
     #extras ul { list-style: none; padding: 0; margin: 0; font-size: .85rem; }
     #extras li { cursor: pointer; padding: .15rem 0; font-family: ui-monospace, monospace; }
+    .age { font-weight: normal; font-size: .75rem; color: #9a6700; }
+    .host-up { color: #1a7f37; } .host-down { color: #cf222e; }
     #filters { display: flex; gap: .4rem; margin: .4rem 0; flex-wrap: wrap; }
     """#
 }

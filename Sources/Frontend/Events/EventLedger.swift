@@ -15,6 +15,8 @@ struct EventLedger: Sendable, Equatable {
 
     private(set) var jobs: [JobID: Tracked] = [:]
     private(set) var workers: Set<WorkerName> = []
+    /// Worker hosts reported live by the sending relay.
+    private(set) var hosts: Set<String> = []
     private(set) var sessions: [SessionID: SessionMilestones] = [:]
     /// Finished jobs newer than this are announced when found in done/ unseen.
     private(set) var announcedUntil: Timestamp
@@ -56,6 +58,10 @@ struct EventLedger: Sendable, Equatable {
                 if let worker = event.worker { workers.insert(worker) }
             case .workerDown:
                 if let worker = event.worker { workers.remove(worker) }
+            case .hostUp:
+                if let host = event.host { hosts.insert(host) }
+            case .hostDown:
+                if let host = event.host { hosts.remove(host) }
             case .sessionReady, .sessionAbandoned:
                 if let session = event.session { sessions[session, default: SessionMilestones()].restore(event.type) }
             case .file, .rotated, .truncated, .backupCompleted, .backupSkipped:
@@ -195,6 +201,18 @@ struct EventLedger: Sendable, Equatable {
         if up == workers.contains(worker) { return [] }
         if up { workers.insert(worker) } else { workers.remove(worker) }
         return [SpoolEvent(type: up ? .workerUp : .workerDown, worker: worker)]
+    }
+
+    /// The worker hosts a sending relay reports live now (in its `workers/<name>.json`).
+    mutating func hostsAlive(_ alive: Set<String>) -> [SpoolEvent] {
+        let up = alive.subtracting(hosts).sorted(), down = hosts.subtracting(alive).sorted()
+        hosts = alive
+        func event(_ type: SpoolEventType, _ host: String) -> SpoolEvent {
+            var event = SpoolEvent(type: type)
+            event.host = host
+            return event
+        }
+        return up.map { event(.hostUp, $0) } + down.map { event(.hostDown, $0) }
     }
 
     /// The full set of live workers, after a comparison with the spool.

@@ -105,6 +105,10 @@ actor EventRecorder {
             await finished(id)
         case .workerRecord(let worker) where event.isArrival || event.isDeparture:
             emit(ledger.worker(worker, up: event.isArrival))
+            // A sending relay's heartbeat carries the worker hosts it sees.
+            if event.isArrival, let hosts = (try? SpoolJSON.load(WorkerRecord.self, from: layout.workerRecord(worker)))??.hosts {
+                emit(ledger.hostsAlive(Set(hosts.filter(\.live).map(\.name))))
+            }
         case .jobFolder(let id) where event.isCreation && ledger.isTracked(id):
             await follow(layout.job(id), mask: WatchMask.changes)
             output(id, final: false)

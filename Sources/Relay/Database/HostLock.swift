@@ -34,7 +34,7 @@ struct HostLock: Sendable {
     }
 
     /// Takes the name, or throws `taken` naming who holds it.
-    static func acquire(url: PostgresURL, name: String, spool: String, spoolPath: String, logger: Logger) async throws -> HostLock {
+    static func acquire(url: PostgresURL, name: String, spool: String, spoolPath: String, slots: Int, logger: Logger) async throws -> HostLock {
         let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 1, logger: logger)
         do {
             let key = "spool-host:" + name
@@ -53,8 +53,8 @@ struct HostLock: Sendable {
             let holder = "process \(getpid()) on \(ProcessInfo.processInfo.hostName)"
             let described = "\(spoolPath) (id \(spool))"
             try await connection.query("""
-                INSERT INTO spool_host (name, spool, holder, since) VALUES (\(name), \(described), \(holder), now())
-                ON CONFLICT (name) DO UPDATE SET spool = EXCLUDED.spool, holder = EXCLUDED.holder, since = now()
+                INSERT INTO spool_host (name, spool, holder, slots, since) VALUES (\(name), \(described), \(holder), \(slots), now())
+                ON CONFLICT (name) DO UPDATE SET spool = EXCLUDED.spool, holder = EXCLUDED.holder, slots = EXCLUDED.slots, since = now()
                 """, logger: logger)
             return HostLock(connection: connection, name: name)
         } catch {

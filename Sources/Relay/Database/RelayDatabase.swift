@@ -134,6 +134,29 @@ struct RelayDatabase: Sendable {
         }
     }
 
+    /// The worker hosts: each name in `spool_host`, whether a receiving relay holds it now
+    /// (its advisory lock, `HostLock`, shows in `pg_locks` while its session lives; a bigint
+    /// key appears there as classid = high 32 bits, objid = low 32 bits, objsubid = 1), and
+    /// the jobs it has claimed or runs.
+    func hosts() async throws -> [RemoteHost] {
+        try await run("listing worker hosts") { client, logger in
+            let rows = try await client.query("""
+                SELECT h.name, coalesce(h.slots, 0),
+                       (extract(epoch FROM h.since) * 1000000000)::bigint,
+                       EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+                               AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('spool-host:' || h.name, 0)),
+                       (SELECT count(*) FROM spool_job j WHERE j.host = h.name AND j.state IN ('claimed', 'running'))
+                FROM spool_host h ORDER BY h.name
+                """, logger: logger)
+            var hosts: [RemoteHost] = []
+            for try await (name, slots, since, live, running) in rows.decode((String, Int32, Int64, Bool, Int64).self) {
+                hosts.append(RemoteHost(name: name, live: live, running: Int(running), slots: slots > 0 ? Int(slots) : nil,
+                                        since: Timestamp(nanoseconds: since)))
+            }
+            return hosts
+        }
+    }
+
     // MARK: receiving side (worker hosts)
 
     /// Claims up to `count` waiting jobs for `host` (whose spool has the id `spool`): sync

@@ -52,6 +52,7 @@ enum RelaySchema {
           since timestamptz NOT NULL DEFAULT now()
         )
         """,
+        "ALTER TABLE spool_host ADD COLUMN IF NOT EXISTS slots integer",
         "CREATE INDEX IF NOT EXISTS spool_job_waiting ON spool_job (priority, id) WHERE state = 'queued'",
         "CREATE INDEX IF NOT EXISTS spool_job_leased ON spool_job (lease_until) WHERE state IN ('claimed', 'running')",
         "CREATE INDEX IF NOT EXISTS spool_job_by_host ON spool_job (host) WHERE state IN ('claimed', 'running')",

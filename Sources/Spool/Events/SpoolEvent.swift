@@ -9,6 +9,8 @@ public struct SpoolEvent: Codable, Sendable, Equatable {
     public var time: Timestamp
     public var job: JobID?
     public var worker: WorkerName?
+    /// `host_up` and `host_down`: the worker host (many hosts, as the sending relay sees them).
+    public var host: String?
     public var session: SessionID?
     public var priority: Priority?
     public var position: Int?
@@ -60,6 +62,9 @@ public enum SpoolEventType: String, Codable, Sendable, CaseIterable {
     case queued, position, started, output, finished, cancelled
     case workerUp = "worker_up"
     case workerDown = "worker_down"
+    /// Many hosts: a worker host's receiving relay took its name, or its session ended.
+    case hostUp = "host_up"
+    case hostDown = "host_down"
     case sessionReady = "session_ready"
     case sessionAbandoned = "session_abandoned"
     /// Watched files (`--watch`): appended bytes, a new file under the name, a truncation.

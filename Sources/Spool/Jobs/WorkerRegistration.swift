@@ -29,9 +29,13 @@ public final class WorkerRegistration: Sendable {
         try heartbeat()
     }
 
-    public func heartbeat() throws {
+    /// - Parameter hosts: a sending relay's view of the worker hosts and when it was read,
+    ///   for people.
+    public func heartbeat(hosts: (list: [RemoteHost], at: Timestamp)? = nil) throws {
         var current = record
         current.heartbeat = .now
+        current.hosts = hosts?.list
+        current.hostsAt = hosts?.at
         try AtomicFile.write(json: current, to: layout.workerRecord(record.worker), layout: layout, durable: false)
     }
 

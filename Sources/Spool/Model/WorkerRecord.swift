@@ -7,6 +7,11 @@ public struct WorkerRecord: Codable, Sendable, Equatable {
     public var slots: Int
     public var startedAt: Timestamp
     public var heartbeat: Timestamp
+    /// A sending relay's view of the worker hosts (nil for a worker).
+    public var hosts: [RemoteHost]?
+    /// When the relay last read `hosts` from PostgreSQL (older than the heartbeat while the
+    /// database does not answer).
+    public var hostsAt: Timestamp?
 
     public init(worker: WorkerName, pid: Int32, host: String, slots: Int, startedAt: Timestamp, heartbeat: Timestamp) {
         self.worker = worker

@@ -17,13 +17,10 @@ public struct SpoolCensus: Sendable, Equatable {
         for entry in queued ?? SpoolQueue(layout: layout).entries() {
             if entry.priority == .sync { census.queuedSync += 1 } else { census.queuedAsync += 1 }
         }
-        let recovery = Recovery(layout: layout)
-        for name in FileSystem.list(layout.workers) {
-            guard case .workerRecord(let worker) = layout.classify(layout.workers + "/" + name), recovery.isAlive(worker),
-                  let record = try? SpoolJSON.load(WorkerRecord.self, from: layout.workerRecord(worker)) else { continue } // a record being replaced: counted at the next census
+        for worker in LiveWorker.all(layout) {
             census.workers += 1
-            census.slots += record.slots
-            census.running += FileSystem.list(layout.active(worker: worker)).count
+            census.slots += worker.record.slots
+            census.running += worker.running
         }
         return census
     }

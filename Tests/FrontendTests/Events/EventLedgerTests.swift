@@ -69,6 +69,20 @@ struct EventLedgerTests {
         #expect(ledger.finished(Self.failed, status: status, ends: [.stdout: 0, .stderr: 0]).isEmpty)
     }
 
+    @Test("worker hosts: up and down once per change, and a restored ledger repeats none")
+    func hosts() throws {
+        var ledger = EventLedger()
+        let up = ledger.hostsAlive(["b", "c"])
+        #expect(up.map(\.type) == [.hostUp, .hostUp] && up.map(\.host) == ["b", "c"])
+        #expect(ledger.hostsAlive(["b", "c"]).isEmpty)
+        let down = ledger.hostsAlive(["c"])
+        #expect(down.map(\.type) == [.hostDown] && down.first?.host == "b")
+        var restored = EventLedger()
+        restored.restore(up + down)
+        #expect(restored.hostsAlive(["c"]).isEmpty)
+        #expect(restored.hostsAlive(["b", "c"]).map(\.type) == [.hostUp])
+    }
+
     @Test("a claimed job gets started, then its output in contiguous ranges of at most 16 KiB, then finished")
     func lifecycle() throws {
         var ledger = try restored()
