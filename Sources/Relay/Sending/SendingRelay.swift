@@ -60,20 +60,25 @@ actor SendingRelay {
             }
         }
         defer { fileEvents.cancel() }
-        logger.info("sending relay \(name) for host \(origin) ready on \(layout.root)")
-        wake.add(Self.queueKey)
-        var lastSweep = ContinuousClock.now, lastHeartbeat = ContinuousClock.now
-        var hosts: (list: [RemoteHost], at: Timestamp)?
-        while !Task.isCancelled {
-            let batch = await wake.next(timeout: .milliseconds(Int64(settings.poll * 1000)))
-            // For people reading workers/ (and the dashboard): once a second is plenty, and it
-            // is a file write. It carries the worker hosts as PostgreSQL has them; when the
-            // query fails, the last view is kept with the time it was read.
-            if ContinuousClock.now - lastHeartbeat > .seconds(1) {
-                lastHeartbeat = .now
+        // For people reading workers/ (and the dashboard): once a second is plenty, and it is
+        // a file write. It carries the worker hosts as PostgreSQL has them; when the query
+        // fails, the last view is kept with the time it was read. A task of its own, so a
+        // slow database never holds up the hand-over.
+        let database = database, logger = logger
+        let heartbeat = Task {
+            var hosts: (list: [RemoteHost], at: Timestamp)?
+            while !Task.isCancelled {
                 do { hosts = (try await database.hosts(), .now) } catch { logger.debug("listing worker hosts: \(error)") }
                 try? registration.heartbeat(hosts: hosts)
+                await Pause.for(.seconds(1))
             }
+        }
+        defer { heartbeat.cancel() }
+        logger.info("sending relay \(name) for host \(origin) ready on \(layout.root)")
+        wake.add(Self.queueKey)
+        var lastSweep = ContinuousClock.now
+        while !Task.isCancelled {
+            let batch = await wake.next(timeout: .milliseconds(Int64(settings.poll * 1000)))
             if batch.all || batch.isEmpty || batch.keys.contains(Self.queueKey) { await handOver(watcher: watcher) }
             var refresh: Set<JobID> = []
             for key in batch.keys {
