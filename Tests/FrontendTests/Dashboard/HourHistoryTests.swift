@@ -4,6 +4,12 @@ import Testing
 
 @Suite("the dashboard's last hour, from events")
 struct HourHistoryTests {
+    /// An id made at `time` exactly (`JobID.make` never goes below an id this process made
+    /// before, and other tests make ids too).
+    static func id(at time: Timestamp) -> JobID {
+        JobID(milliseconds: UInt64(time.nanoseconds / 1_000_000), randomHigh: 1, randomLow: 1)
+    }
+
     @Test("per minute: finished and not succeeded, started and their mean wait; older events fall out")
     func buckets() throws {
         let now = Timestamp(nanoseconds: 1_800_000_000 * 1_000_000_000 + 30_000_000_000) // 30 s into a minute
@@ -11,7 +17,7 @@ struct HourHistoryTests {
         func at(_ minutesAgo: Int64, _ seconds: Int64 = 0) -> Timestamp {
             Timestamp(nanoseconds: now.nanoseconds - minutesAgo * minute + seconds * 1_000_000_000 - 30_000_000_000)
         }
-        let created = JobID.make(now: at(2))
+        let created = Self.id(at: at(2))
         func event(_ type: SpoolEventType, _ time: Timestamp, worker: String? = nil, state: JobState? = nil) -> SpoolEvent {
             var event = SpoolEvent(type: type, time: time, job: created, worker: worker.flatMap(WorkerName.init))
             event.state = state
@@ -41,7 +47,7 @@ struct HourHistoryTests {
     func incremental() throws {
         let minute: Int64 = 60_000_000_000
         let start = Timestamp(nanoseconds: 1_800_000_000 * 1_000_000_000)
-        let job = JobID.make(now: start)
+        let job = Self.id(at: start)
         func finished(_ at: Timestamp) -> SpoolEvent {
             var event = SpoolEvent(type: .finished, time: at, job: job)
             event.state = .succeeded
