@@ -149,8 +149,11 @@ let package = Package(
         ),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
         .testTarget(name: "MCPWireTests", dependencies: ["MCPWire"]),
-        // The relay's pure rules (mirroring, batching, claim recovery, URLs), without PostgreSQL.
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "Spool"]),
+        // The relay's pure rules (mirroring, batching, claim recovery, URLs), without
+        // PostgreSQL; and its SQL transitions against a private cluster (ProcessHarness).
+        .testTarget(name: "RelayTests", dependencies: [
+            "Relay", "Spool", "ProcessHarness", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         // The worker's pure parts (the session state machine, its shell script), without processes.
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Spool"]),
         // Pure parts of the frontend (parsing, shape checks, state machines), without processes.

@@ -1,4 +1,5 @@
 import PostgresNIO
+import Spool
 
 /// The tables the relays share. Every statement is idempotent, and they run in one
 /// transaction under an advisory lock, so any number of relays may start at once.
@@ -25,8 +26,8 @@ enum RelaySchema {
           origin text NOT NULL,
           priority smallint NOT NULL,
           request bytea NOT NULL,
-          state text NOT NULL DEFAULT 'queued'
-            CHECK (state IN ('queued', 'claimed', 'running', 'finished', 'lost', 'cancelled')),
+          state text NOT NULL DEFAULT \(RemoteState.queued.sql)
+            CHECK (state IN (\(RemoteState.sqlList(RemoteState.allCases)))),
           host text,
           token bigint NOT NULL DEFAULT 0,
           lease_until timestamptz,
@@ -53,9 +54,9 @@ enum RelaySchema {
         )
         """,
         "ALTER TABLE spool_host ADD COLUMN IF NOT EXISTS slots integer",
-        "CREATE INDEX IF NOT EXISTS spool_job_waiting ON spool_job (priority, id) WHERE state = 'queued'",
-        "CREATE INDEX IF NOT EXISTS spool_job_leased ON spool_job (lease_until) WHERE state IN ('claimed', 'running')",
-        "CREATE INDEX IF NOT EXISTS spool_job_by_host ON spool_job (host) WHERE state IN ('claimed', 'running')",
+        "CREATE INDEX IF NOT EXISTS spool_job_waiting ON spool_job (priority, id) WHERE state = \(RemoteState.queued.sql)",
+        "CREATE INDEX IF NOT EXISTS spool_job_leased ON spool_job (lease_until) WHERE \(RemoteState.claimedCondition)",
+        "CREATE INDEX IF NOT EXISTS spool_job_by_host ON spool_job (host) WHERE \(RemoteState.claimedCondition)",
         """
         CREATE TABLE IF NOT EXISTS spool_output (
           job text NOT NULL REFERENCES spool_job (id) ON DELETE CASCADE,
@@ -96,7 +97,7 @@ enum RelaySchema {
         """
         CREATE OR REPLACE FUNCTION spool_job_notify() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF NEW.state = 'queued' AND (TG_OP = 'INSERT' OR OLD.state <> 'queued') THEN
+          IF NEW.state = \(RemoteState.queued.sql) AND (TG_OP = 'INSERT' OR OLD.state <> \(RemoteState.queued.sql)) THEN
             PERFORM pg_notify('spool_queue', NEW.id);
           END IF;
           IF TG_OP = 'UPDATE' AND NEW.cancel_requested AND NOT OLD.cancel_requested AND NEW.host IS NOT NULL THEN

@@ -1,12 +1,5 @@
 import Spool
 
-/// Where a relayed job stands in PostgreSQL (`spool_job.state`).
-enum RemoteState: String, Sendable, Equatable {
-    case queued, claimed, running, finished, lost, cancelled
-
-    var isFinal: Bool { self == .finished || self == .lost || self == .cancelled }
-}
-
 /// One `spool_job` row as the sending relay reads it.
 struct RemoteJob: Sendable, Equatable {
     var id: JobID
