@@ -68,10 +68,11 @@ struct RelayCommand: AsyncParsableCommand {
                 let wake = relay.wake, origin = common.hostName, notified = relay.notified
                 return (["spool_job"], { channel, payload in
                     Trace.step("A notified \(payload.prefix(40))")
+                    // "<origin> <id> …": this origin's jobs only.
                     let parts = payload.split(separator: " ", maxSplits: 2)
-                    guard parts.count >= 2, parts[0] == origin else { return }
+                    guard parts.count >= 2, parts[0] == origin, let id = JobID(String(parts[1])) else { return }
                     if let row = RemoteJob(notification: payload, origin: origin) { notified.keep(row) }
-                    wake.add("\(parts[0]) \(parts[1])")
+                    wake.add(.job(id))
                 }, { wake.addAll() }, { try await relay.run(watcher: try SpoolWatcher.shared()) })
             }
         }
@@ -100,8 +101,8 @@ struct RelayCommand: AsyncParsableCommand {
                 let wake = relay.wake, host = common.hostName
                 return (["spool_queue", "spool_control"], { channel, payload in
                     Trace.step("B notified \(channel)")
-                    if channel == "spool_queue" { wake.add(ReceivingRelay.queueKey) }
-                    if channel == "spool_control", payload == host { wake.add(ReceivingRelay.controlKey) }
+                    if channel == "spool_queue" { wake.add(.queue) }
+                    if channel == "spool_control", payload == host { wake.add(.control) }
                 }, { wake.addAll() }, {
                     // One name, one relay: held from before the first claim until the end.
                     // Both ends of it are final for this process: it exits (EX_CONFIG, 78)

@@ -1,11 +1,11 @@
 import Synchronization
 
-/// What woke a relay and what it should look at: names (job ids) gathered from
+/// What woke a relay and what it should look at: `RelayWake` keys gathered from
 /// notifications and file events, or "everything" after a gap (a reconnect, an inotify
 /// overflow). A set, not a buffer: repeated wakeups for one job merge, and none is dropped.
 final class WakeSet: Sendable {
     struct Batch: Sendable, Equatable {
-        var keys: Set<String> = []
+        var keys: Set<RelayWake> = []
         /// Look at everything: some wakeups may have been missed.
         var all = false
         var isEmpty: Bool { keys.isEmpty && !all }
@@ -21,7 +21,7 @@ final class WakeSet: Sendable {
 
     init() {}
 
-    func add(_ key: String) { deliver { $0.keys.insert(key) } }
+    func add(_ key: RelayWake) { deliver { $0.keys.insert(key) } }
     func addAll() { deliver { $0.all = true } }
 
     private func deliver(_ change: (inout Batch) -> Void) {

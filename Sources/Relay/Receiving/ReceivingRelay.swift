@@ -49,8 +49,6 @@ actor ReceivingRelay {
         self.logger = logger
     }
 
-    static let queueKey = "\u{0}queue", controlKey = "\u{0}control"
-
     func run(watcher: SpoolWatcher) async throws {
         let events = watcher.events()
         try await watcher.watch(layout.done, mask: WatchMask.arrivals)
@@ -58,9 +56,9 @@ actor ReceivingRelay {
         let fileEvents = Task {
             for await event in events {
                 if event.isOverflow { wake.addAll(); continue }
-                if event.directory == done, let id = JobID(fileName: event.name) { wake.add(id.rawValue); continue }
-                if (event.directory as NSString).deletingLastPathComponent == jobs {
-                    wake.add((event.directory as NSString).lastPathComponent)
+                if event.directory == done, let id = JobID(fileName: event.name) { wake.add(.job(id)); continue }
+                if (event.directory as NSString).deletingLastPathComponent == jobs, let id = JobID((event.directory as NSString).lastPathComponent) {
+                    wake.add(.job(id))
                 }
             }
         }
@@ -68,30 +66,28 @@ actor ReceivingRelay {
         await recover(watcher: watcher)
         logger.info("receiving relay for host \(host) ready on \(layout.root) with \(slots) slot(s)")
         var lastRenew = ContinuousClock.now, lastSweep = ContinuousClock.now
-        wake.add(Self.queueKey)
+        wake.add(.queue)
         while !Task.isCancelled {
             let timeout = nextDue() ?? .milliseconds(Int64(settings.poll * 1000))
             let batch = await wake.next(timeout: timeout)
             let everything = batch.all || batch.isEmpty
             let heldBefore = held.count
-            for key in batch.keys {
-                if let id = JobID(key), held[id] != nil { await follow(id, watcher: watcher) }
-            }
+            for case .job(let id) in batch.keys where held[id] != nil { await follow(id, watcher: watcher) }
             if everything { for id in held.keys { await follow(id, watcher: watcher) } }
             // Batches that came due.
             let now = ContinuousClock.now
             for (id, claim) in held where claim.batch.waitingSince.map({ now >= $0 + OutputBatch.delay }) == true {
                 await follow(id, watcher: watcher)
             }
-            if everything || batch.keys.contains(Self.controlKey) || now - lastRenew > .milliseconds(Int64(settings.lease * 333)) {
+            if everything || batch.keys.contains(.control) || now - lastRenew > .milliseconds(Int64(settings.lease * 333)) {
                 lastRenew = now
                 await renew()
             }
-            if everything || batch.keys.contains(Self.controlKey) {
+            if everything || batch.keys.contains(.control) {
                 for (id, claim) in held where claim.pipe { await pumpInput(id) }
             }
             // Claims when work was announced, a slot came free, or at the slow poll.
-            if everything || batch.keys.contains(Self.queueKey) || held.count < heldBefore {
+            if everything || batch.keys.contains(.queue) || held.count < heldBefore {
                 await claim(watcher: watcher)
             }
             if now - lastSweep > .milliseconds(Int64(settings.lease * 500)) {
@@ -120,7 +116,7 @@ actor ReceivingRelay {
         Trace.step("B claimed \(claims.count)")
         for claim in claims { await accept(claim, watcher: watcher) }
         // Claimed a full round: there may be more.
-        if claims.count == free, free > 0 { wake.add(Self.queueKey) }
+        if claims.count == free, free > 0 { wake.add(.queue) }
     }
 
     /// The claim record first, then the request into the local queue: a restart that finds
@@ -147,7 +143,7 @@ actor ReceivingRelay {
             do { try await watcher.watch(layout.job(id), mask: WatchMask.contents) } catch {
                 logger.warning("cannot watch \(layout.job(id)): \(error); following it by done/ and the poll")
             }
-            wake.add(id.rawValue)
+            wake.add(.job(id))
         } catch {
             logger.error("cannot queue claimed job \(id) here: \(error); giving it back")
             held[id] = nil

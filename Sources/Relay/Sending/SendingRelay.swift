@@ -38,8 +38,6 @@ actor SendingRelay {
         self.logger = logger
     }
 
-    static let queueKey = "\u{0}queue"
-
     func run(watcher: SpoolWatcher) async throws {
         let registration = try WorkerRegistration(layout: layout, name: name, slots: 0)
         defer { registration.unregister() }
@@ -47,15 +45,14 @@ actor SendingRelay {
         for priority in Priority.allCases { try await watcher.watch(layout.queue(priority), mask: WatchMask.arrivals) }
         try await adoptOwnFolder(watcher: watcher)
         let wake = wake, jobs = layout.jobs, queues = Set(Priority.allCases.map { layout.queue($0) })
-        let origin = origin
         let fileEvents = Task {
             for await event in events {
                 if event.isOverflow { wake.addAll() } else if queues.contains(event.directory) {
-                    wake.add(Self.queueKey)
-                } else if (event.directory as NSString).deletingLastPathComponent == jobs {
-                    let id = (event.directory as NSString).lastPathComponent
-                    if event.name == JobFile.cancel.rawValue { wake.add("cancel " + id) }
-                    if event.name == JobFile.stdinEOF.rawValue { wake.add("eof " + id) }
+                    wake.add(.queue)
+                } else if (event.directory as NSString).deletingLastPathComponent == jobs,
+                          let id = JobID((event.directory as NSString).lastPathComponent) {
+                    if event.name == JobFile.cancel.rawValue { wake.add(.cancel(id)) }
+                    if event.name == JobFile.stdinEOF.rawValue { wake.add(.endOfInput(id)) }
                 }
             }
         }
@@ -75,18 +72,19 @@ actor SendingRelay {
         }
         defer { heartbeat.cancel() }
         logger.info("sending relay \(name) for host \(origin) ready on \(layout.root)")
-        wake.add(Self.queueKey)
+        wake.add(.queue)
         var lastSweep = ContinuousClock.now
         while !Task.isCancelled {
             let batch = await wake.next(timeout: .milliseconds(Int64(settings.poll * 1000)))
-            if batch.all || batch.isEmpty || batch.keys.contains(Self.queueKey) { await handOver(watcher: watcher) }
+            if batch.all || batch.isEmpty || batch.keys.contains(.queue) { await handOver(watcher: watcher) }
             var refresh: Set<JobID> = []
             for key in batch.keys {
-                if key.hasPrefix("cancel "), let id = JobID(String(key.dropFirst(7))) { await forwardCancel(id) }
-                if key.hasPrefix("eof "), let id = JobID(String(key.dropFirst(4))) { inputs[id]?.close(eof: true) }
-                // spool_job notifications: "<origin> <id>".
-                let parts = key.split(separator: " ", maxSplits: 1)
-                if parts.count == 2, parts[0] == origin, let id = JobID(String(parts[1])), mirrors[id] != nil { refresh.insert(id) }
+                switch key {
+                case .cancel(let id): await forwardCancel(id)
+                case .endOfInput(let id): inputs[id]?.close(eof: true)
+                case .job(let id) where mirrors[id] != nil: refresh.insert(id) // a spool_job notification of this origin
+                case .job, .queue, .control: break
+                }
             }
             if batch.all || batch.isEmpty {
                 refresh = Set(mirrors.keys)
@@ -256,7 +254,7 @@ actor SendingRelay {
             logger.info("cancel of relayed job \(id): \(result)")
         } catch {
             logger.warning("cannot pass on the cancel of \(id): \(error); retrying")
-            wake.add("cancel \(id)")
+            wake.add(.cancel(id))
         }
     }
 
@@ -326,7 +324,7 @@ actor SendingRelay {
             case .finish(let final):
                 guard mirror.stdoutBytes >= (final.stdoutBytes ?? 0), mirror.stderrBytes >= (final.stderrBytes ?? 0) else {
                     // Not all of its output is here yet: the next look finishes it.
-                    wake.add("\(origin) \(id)")
+                    wake.add(.job(id))
                     return
                 }
                 var record = MirrorRule.originRecord(final, host: row.host, token: row.token)

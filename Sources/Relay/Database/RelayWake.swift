@@ -1,0 +1,17 @@
+import Spool
+
+/// Why a relay woke, and what it should look at: a typed key per cause, gathered in a
+/// `WakeSet` from notifications and file events.
+enum RelayWake: Hashable, Sendable {
+    /// Work may be waiting: a request in `queue/` (sending), a `spool_queue`
+    /// notification, or a full round of claims (receiving).
+    case queue
+    /// `spool_control` for this host: a lease, a cancel or input to look at.
+    case control
+    /// A job's row or its local files changed.
+    case job(JobID)
+    /// `jobs/<id>/cancel` appeared on the origin host.
+    case cancel(JobID)
+    /// `jobs/<id>/stdin.eof` appeared on the origin host: its input is closed.
+    case endOfInput(JobID)
+}
