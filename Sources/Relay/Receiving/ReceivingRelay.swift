@@ -21,14 +21,12 @@ actor ReceivingRelay {
     let logger: Logger
     let wake = WakeSet()
 
-    /// A claim this host works on.
+    /// A claim this host works on: what PostgreSQL has been told (the flow's rules), and
+    /// where its input stands.
     struct Held: Sendable {
-        var token: Int64
-        var sent: [JobStream: Int64] = [.stdout: 0, .stderr: 0]
-        var reportedRunning = false
-        var batch = OutputBatch()
-        /// Started with `stdin: "pipe"`: its input comes from PostgreSQL.
-        var pipe = false
+        var flow: ClaimFlow
+        var token: Int64 { flow.token }
+        var pipe: Bool { flow.pipe }
         /// The last input piece taken from PostgreSQL, and what of it the FIFO has not taken yet.
         var inputSeq: Int64 = 0
         var unwritten: [UInt8] = []
@@ -76,7 +74,7 @@ actor ReceivingRelay {
             if everything { for id in held.keys { await follow(id, watcher: watcher) } }
             // Batches that came due.
             let now = ContinuousClock.now
-            for (id, claim) in held where claim.batch.waitingSince.map({ now >= $0 + OutputBatch.delay }) == true {
+            for (id, claim) in held where claim.flow.due.map({ now >= $0 }) == true {
                 await follow(id, watcher: watcher)
             }
             if everything || batch.keys.contains(.control) || now - lastRenew > .milliseconds(Int64(settings.lease * 333)) {
@@ -99,7 +97,7 @@ actor ReceivingRelay {
 
     private func nextDue() -> Duration? {
         let now = ContinuousClock.now
-        let due = held.values.compactMap { $0.batch.waitingSince.map { $0 + OutputBatch.delay } }.min()
+        let due = held.values.compactMap(\.flow.due).min()
         return due.map { max(.milliseconds(1), $0 - now) }
     }
 
@@ -131,9 +129,7 @@ actor ReceivingRelay {
             request.priority = claim.priority
             try AtomicFile.write(json: RelayClaim(token: claim.token, host: host, stdinPipe: request.stdinIsPipe), to: claimPath(id),
                                  layout: layout, durable: false)
-            var entry = Held(token: claim.token)
-            entry.pipe = request.stdinIsPipe
-            held[id] = entry
+            held[id] = Held(flow: ClaimFlow(token: claim.token, pipe: request.stdinIsPipe))
             _ = try SpoolQueue(layout: layout).submitDeferred(request)
             Trace.step("B queued \(id)")
             // Watched once the worker can start it (not on the way there); a look right
@@ -166,15 +162,13 @@ actor ReceivingRelay {
                         logger.notice("job \(claim.id) was claimed but never reached this host: giving it back")
                         try await database.release(claim.id, token: claim.token)
                     case .resume:
-                        var entry = Held(token: claim.token)
-                        entry.pipe = local?.stdinPipe == true
+                        let row = rows.first { $0.id == claim.id }
+                        var entry = Held(flow: ClaimFlow(token: claim.token, pipe: local?.stdinPipe == true,
+                                                         sent: [.stdout: row?.stdoutBytes ?? 0, .stderr: row?.stderrBytes ?? 0],
+                                                         reportedRunning: row?.state == .running))
                         entry.inputSeq = local?.inputSeq ?? 0
                         entry.eofWritten = FileSystem.exists(layout.job(claim.id, .stdinEOF))
                         entry.eofTaken = entry.eofWritten
-                        if let row = rows.first(where: { $0.id == claim.id }) {
-                            entry.sent = [.stdout: row.stdoutBytes, .stderr: row.stderrBytes]
-                            entry.reportedRunning = row.state == .running
-                        }
                         held[claim.id] = entry
                         try? await watcher.watch(layout.job(claim.id), mask: WatchMask.contents)
                     case .ignore:
@@ -271,72 +265,60 @@ actor ReceivingRelay {
 
     // MARK: streaming back
 
+    /// Brings PostgreSQL in line with the job's local files: `ClaimFlow` decides the steps,
+    /// this carries them out in order and tells it what completed.
     private func follow(_ id: JobID, watcher: SpoolWatcher) async {
-        guard var claim = held[id] else { return }
-        let ended = FileSystem.exists(layout.done(id))
+        guard var flow = held[id]?.flow else { return }
+        let facts: ClaimFlow.Facts
         do {
-            let status = try records.status(id)
-            let now = ContinuousClock.now
-            var waiting = false
-            // "Running" is batched like output: a job that ends within the delay is reported
-            // once, ended, so a short command costs one round trip, not two. A job that
-            // takes input is reported at once (its input waits for it to run).
-            if !claim.reportedRunning, !ended, let status, status.state == .running, !claim.pipe {
-                claim.batch.noteGrowth(at: now)
-                if now < (claim.batch.waitingSince ?? now) + OutputBatch.delay { waiting = true }
-            }
-            if !claim.reportedRunning, !ended, !waiting, let status, status.state == .running {
-                Trace.step("B saw running \(id)")
-                guard try await database.started(id, token: claim.token, status: status) else { return fenced(id, why: "the claim is outdated") }
-                Trace.step("B reported running \(id)")
-                claim.reportedRunning = true
-                if claim.pipe {
-                    held[id] = claim
+            // done/ first: the final status is written before the rename, so one read after it is final.
+            let ended = FileSystem.exists(layout.done(id))
+            facts = ClaimFlow.Facts(status: try records.status(id), ended: ended,
+                                    stdoutBytes: records.outputSize(id, .stdout), stderrBytes: records.outputSize(id, .stderr))
+        } catch {
+            logger.warning("cannot read job \(id) here: \(error); retrying")
+            return
+        }
+        let steps = flow.observe(facts, host: host, now: .now)
+        held[id]?.flow = flow
+        do {
+            for step in steps {
+                guard held[id] != nil else { return }
+                switch step {
+                case .reportRunning(let status):
+                    Trace.step("B saw running \(id)")
+                    guard try await database.started(id, token: flow.token, status: status) else { return fenced(id, why: "the claim is outdated") }
+                    Trace.step("B reported running \(id)")
+                case .pumpInput:
                     await pumpInput(id)
-                    guard let current = held[id] else { return }
-                    claim = current
-                }
-            }
-            for stream in JobStream.allCases {
-                let size = records.outputSize(id, stream)
-                let sent = claim.sent[stream] ?? 0
-                if size > sent { claim.batch.noteGrowth(at: now) }
-                switch claim.batch.decide(unsent: size - sent, ended: ended, now: now) {
-                case .nothing: break
-                case .sendAt: waiting = true
-                case .sendNow:
-                    var offset = sent
-                    while offset < size {
-                        guard let bytes = try FileSystem.read(layout.job(id, stream.file), offset: offset, limit: OutputBatch.chunk),
+                case .send(let stream, let from, let to):
+                    var offset = from
+                    while offset < to {
+                        guard let bytes = try FileSystem.read(layout.job(id, stream.file), offset: offset, limit: min(OutputBatch.chunk, Int(to - offset))),
                               !bytes.isEmpty else { break }
-                        guard try await database.append(id, token: claim.token, OutputChunk(stream: stream, offset: offset, data: bytes)) else {
+                        guard try await database.append(id, token: flow.token, OutputChunk(stream: stream, offset: offset, data: bytes)) else {
                             return fenced(id, why: "the claim is outdated")
                         }
                         offset += Int64(bytes.count)
                     }
-                    claim.sent[stream] = offset
+                    flow.completed(.send(stream, from: from, to: offset))
+                    held[id]?.flow = flow
+                    // Less than the file said (it shrank?): the end waits for another look.
+                    guard offset == to else { wake.add(.job(id)); return }
+                    continue
+                case .reportFinished(let record):
+                    Trace.step("B saw end \(id)")
+                    guard try await database.finished(id, token: flow.token, status: record) else { return fenced(id, why: "the claim is outdated") }
+                    Trace.step("B reported end \(id)")
+                    held[id] = nil
+                    let directory = layout.job(id)
+                    Task { await watcher.unwatch(directory) }
+                    return
                 }
+                flow.completed(step)
+                held[id]?.flow = flow
             }
-            claim.batch.waitingSince = waiting ? (claim.batch.waitingSince ?? now) : nil
-            // The final status is written before the rename into done/, so the one read above is it.
-            if ended, !waiting, let final = status, final.state.isFinal {
-                var record = final
-                record.stdoutBytes = claim.sent[.stdout]
-                record.stderrBytes = claim.sent[.stderr]
-                record.host = host
-                Trace.step("B saw end \(id)")
-                guard try await database.finished(id, token: claim.token, status: record) else {
-                    return fenced(id, why: "the claim is outdated")
-                }
-                Trace.step("B reported end \(id)")
-                held[id] = nil
-                let directory = layout.job(id)
-                Task { await watcher.unwatch(directory) }
-                return
-            }
-            held[id] = claim
         } catch {
-            held[id] = claim
             logger.warning("cannot stream job \(id) back: \(error); retrying")
         }
     }
