@@ -65,6 +65,8 @@ let package = Package(
             name: "SpoolOptions",
             dependencies: [
                 "Spool",
+                "Supervision",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
@@ -94,6 +96,7 @@ let package = Package(
             name: "Relay",
             dependencies: [
                 "Spool",
+                "SpoolOptions",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -171,13 +171,7 @@ struct FrontendCommand: AsyncParsableCommand {
                 + limits.arguments + policyOptions.arguments,
             logger: logger,
             onWorkerExit: { Recovery(layout: layout).sweepDeadWorkers() })
-        let relay = relayOptions.postgresURL.map { url in
-            KeptProcess(
-                name: "sending relay", executable: Executables.sibling("spool-relay"),
-                arguments: ["send", "--spool", layout.root, "--parent", String(getpid()), "--retain", String(limits.retain)]
-                    + relayOptions.relayArguments,
-                environment: ["SPOOL_POSTGRES": url], stopGrace: .seconds(3), logger: logger)
-        }
+        let relay = relayOptions.keptRelay(.send, spool: layout.root, retain: limits.retain, logger: logger)
 
         // Finishes the bookkeeping of workers that died (also external ones), which no file
         // event announces: a released flock is silent.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Spool
+import SpoolOptions
 
 @main
 struct RelayCommand: AsyncParsableCommand {
@@ -16,21 +17,13 @@ struct RelayCommand: AsyncParsableCommand {
             """,
         subcommands: [Send.self, Receive.self])
 
+    /// What both roles take: the spool, the many-hosts settings spool-mcp and spool-worker
+    /// pass on (`RelayOptions`, the same flags and SPOOL_* twins), and the retention.
     struct Common: ParsableArguments {
         @Option(help: "The spool directory (env SPOOL_DIR).")
         var spool: String = ProcessInfo.processInfo.environment["SPOOL_DIR"] ?? "./spool"
 
-        @Option(help: "PostgreSQL URL (env SPOOL_POSTGRES).")
-        var postgres: String?
-
-        @Option(help: "This host's name in PostgreSQL (env SPOOL_HOST; default: the host name).")
-        var host: String?
-
-        @Option(help: "Seconds a claim is good for without renewal.")
-        var lease: Double = Settings.double("SPOOL_LEASE", 30)
-
-        @Option(help: "Seconds between looks at PostgreSQL when no notification arrives.")
-        var poll: Double = Settings.double("SPOOL_RELAY_POLL", 2)
+        @OptionGroup var relay: RelayOptions
 
         @Option(help: "Seconds finished jobs' rows are kept; 0 = forever (env SPOOL_RETAIN).")
         var retain: Double = Settings.double("SPOOL_RETAIN", Settings.retain)
@@ -38,11 +31,12 @@ struct RelayCommand: AsyncParsableCommand {
         @Option(help: .hidden)
         var parent: Int32?
 
-        var hostName: String { host ?? Settings.environment("SPOOL_HOST") ?? ProcessInfo.processInfo.hostName }
-        var settings: RelaySettings { RelaySettings(lease: lease, poll: poll, retain: retain) }
+        var hostName: String { relay.hostName }
+        var lease: Double { relay.lease }
+        var settings: RelaySettings { RelaySettings(lease: relay.lease, poll: relay.relayPoll, retain: retain) }
 
         func url() throws -> PostgresURL {
-            guard let text = postgres ?? Settings.environment("SPOOL_POSTGRES") else {
+            guard let text = relay.postgresURL else {
                 throw ValidationError("give the PostgreSQL URL with --postgres or SPOOL_POSTGRES")
             }
             do { return try PostgresURL(parsing: text) } catch { throw ValidationError("--postgres: \(error)") }
@@ -50,7 +44,6 @@ struct RelayCommand: AsyncParsableCommand {
 
         func validate() throws {
             _ = try url()
-            guard lease >= 1, poll >= 0.05 else { throw ValidationError("--lease must be at least 1 s and --poll at least 0.05 s") }
         }
     }
 

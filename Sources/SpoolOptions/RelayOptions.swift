@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Spool
+import Supervision
 
 /// The many-hosts settings of spool-mcp (the sending relay) and spool-worker (the
 /// receiving relay), handed to the `spool-relay` each of them starts and keeps running.
@@ -33,6 +35,26 @@ public struct RelayOptions: ParsableArguments, Sendable {
     /// The arguments for `spool-relay send|receive`, without the URL (it goes in the
     /// environment, so a password never shows in `ps`).
     public var relayArguments: [String] {
-        ["--host", hostName, "--lease", String(lease), "--poll", String(relayPoll)]
+        ["--host", hostName, "--lease", String(lease), "--relay-poll", String(relayPoll)]
+    }
+
+    /// Which side of the exchange a `spool-relay` serves.
+    public enum Role: String, Sendable {
+        /// spool-mcp's: this host's requests go to PostgreSQL.
+        case send
+        /// spool-worker's: jobs from PostgreSQL run in this host's spool.
+        case receive
+    }
+
+    /// The `spool-relay` this process keeps running with `--postgres` (nil without), as a
+    /// child that stops with it (`--parent`) and is restarted when it dies.
+    /// - Parameter extra: the role's own arguments (`--slots N` for a receiving relay).
+    public func keptRelay(_ role: Role, spool: String, retain: Double, extra: [String] = [], logger: Logger) -> KeptProcess? {
+        postgresURL.map { url in
+            KeptProcess(
+                name: role == .send ? "sending relay" : "receiving relay", executable: Executables.sibling("spool-relay"),
+                arguments: [role.rawValue, "--spool", spool, "--parent", String(getpid()), "--retain", String(retain)] + extra + relayArguments,
+                environment: ["SPOOL_POSTGRES": url], stopGrace: .seconds(3), logger: logger)
+        }
     }
 }

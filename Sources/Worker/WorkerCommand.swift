@@ -95,13 +95,7 @@ struct WorkerCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(signals) {} }
         // With --postgres this host also takes jobs from other hosts: the receiving relay
         // claims up to --slots of them into this spool, where this worker runs them.
-        let relay = relayOptions.postgresURL.map { url in
-            KeptProcess(
-                name: "receiving relay", executable: Executables.sibling("spool-relay"),
-                arguments: ["receive", "--spool", layout.root, "--slots", String(slots), "--parent", String(getpid()),
-                            "--retain", String(limits.retain)] + relayOptions.relayArguments,
-                environment: ["SPOOL_POSTGRES": url], stopGrace: .seconds(3), logger: logger)
-        }
+        let relay = relayOptions.keptRelay(.receive, spool: layout.root, retain: limits.retain, extra: ["--slots", String(slots)], logger: logger)
         let relayTask = relay.map { relay in Task { await relay.run() } }
         defer { relayTask?.cancel() }
         do {
