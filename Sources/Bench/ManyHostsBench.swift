@@ -17,6 +17,7 @@ struct ManyHostsBench {
 
     func run() async throws {
         let cluster = try await PostgresCluster()
+        if let file = Self.traceFile { print("relay trace: \(file)") }
         var spools: [BenchSpool] = []
         var children: [ChildProcess] = []
         func cleanup() async {
@@ -56,6 +57,12 @@ struct ManyHostsBench {
         await cleanup()
     }
 
+    /// With `SPOOL_RELAY_TRACE=1` the relays' trace lines (and every log line of the
+    /// frontends and workers) go to one file, named at the start, to read the time between
+    /// hosts side by side; otherwise nowhere.
+    static let traceFile: String? = ProcessInfo.processInfo.environment["SPOOL_RELAY_TRACE"] == "1"
+        ? NSTemporaryDirectory() + "spool-relay-trace-\(getpid()).log" : nil
+
     private func flags(_ cluster: PostgresCluster, host: String) -> [String] {
         ["--postgres", cluster.url, "--host", host, "--relay-poll", "1"]
     }
@@ -67,11 +74,12 @@ struct ManyHostsBench {
         if let cluster {
             let b = try BenchSpool()
             spools.append(b)
-            let worker = try ChildProcess(bin + "/spool-worker", ["--spool", b.root + "/spool", "--id", "b-1", "--slots", "1"] + flags(cluster, host: "b"))
+            let worker = try ChildProcess(bin + "/spool-worker", ["--spool", b.root + "/spool", "--id", "b-1", "--slots", "1"] + flags(cluster, host: "b"),
+                                          stderrPath: Self.traceFile)
             children.append(worker)
             mcpArguments += flags(cluster, host: "a")
         }
-        let mcp = try ChildProcess(bin + "/spool-mcp", mcpArguments, pipeStdio: true)
+        let mcp = try ChildProcess(bin + "/spool-mcp", mcpArguments, pipeStdio: true, stderrPath: Self.traceFile)
         children.append(mcp)
         let client = try RawMCPClient(process: mcp)
         for _ in 0..<20 { _ = try client.callTool("run", ["command": "true", "wait": 60]) } // warm-up (and the relays' start)

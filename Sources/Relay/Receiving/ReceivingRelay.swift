@@ -107,6 +107,7 @@ actor ReceivingRelay {
         let free = slots - held.count
         guard free > 0 else { return }
         let claims: [RemoteClaim]
+        Trace.step("B claiming")
         do { claims = try await database.claim(host: host, spool: spool, count: free, lease: settings.lease) } catch {
             logger.warning("cannot claim from PostgreSQL: \(error)")
             return
@@ -123,12 +124,15 @@ actor ReceivingRelay {
         let id = claim.id
         do {
             try FileSystem.makeDirectory(layout.job(id))
+            Trace.step("B made folder \(id)")
             var request = try JobRequest.decode(claim.request, path: "spool_job(\(id)).request",
                                                 defaults: RequestDefaults(job: id, priority: claim.priority))
             request.job = id
             request.priority = claim.priority
+            Trace.step("B decoded \(id)")
             try AtomicFile.write(json: RelayClaim(token: claim.token, host: host, stdinPipe: request.stdinIsPipe), to: claimPath(id),
                                  layout: layout, durable: false)
+            Trace.step("B wrote claim \(id)")
             held[id] = Held(flow: ClaimFlow(token: claim.token, pipe: request.stdinIsPipe))
             _ = try SpoolQueue(layout: layout).submitDeferred(request)
             Trace.step("B queued \(id)")

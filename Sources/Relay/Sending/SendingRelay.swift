@@ -180,6 +180,7 @@ actor SendingRelay {
         if request.stdinIsPipe { openInput(id) }
         try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
         do {
+            Trace.step("A inserting \(id)")
             try await database.insert(request, bytes: bytes, origin: origin)
             Trace.step("A inserted \(id)")
         } catch {
