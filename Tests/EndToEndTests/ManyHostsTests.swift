@@ -14,10 +14,12 @@ struct ManyHostsTests {
 
     /// Starts `command(n)` for n in 0..<count through `mcp` (after `before`, when given);
     /// returns the job ids by n.
-    static func startJobs(_ mcp: MCPHarness, count: Int, before: String = "") async throws -> [Int: String] {
+    static func startJobs(_ mcp: MCPHarness, count: Int, before: String = "", runLog: String? = nil) async throws -> [Int: String] {
         var ids: [Int: String] = [:]
         for n in 0..<count {
-            let started = try await mcp.call("start", ["command": .string(before + command(n))])
+            // Each run of job n appends n to the run log (every host's jobs see this file system).
+            let logged = runLog.map { "echo \(n) >> '\($0)'; " } ?? ""
+            let started = try await mcp.call("start", ["command": .string(logged + before + command(n))])
             ids[n] = try #require(started["job"]?.stringValue)
         }
         return ids
@@ -30,6 +32,14 @@ struct ManyHostsTests {
             #expect(status.exitCode == Int32(n % 3), "job \(n): \(status.state) \(status.reason ?? "")")
             #expect(origin.read(origin.layout.job(JobID(id)!, .stdout)) == "job \(n)\n", "job \(n)")
         }
+    }
+
+    /// Jobs that ran other than exactly once, by the run log: n → runs.
+    static func notOnce(_ runLog: String, count: Int) -> [Int: Int] {
+        let runs = (try? String(contentsOfFile: runLog, encoding: .utf8)) ?? ""
+        var counts = [Int: Int](uniqueKeysWithValues: (0..<count).map { ($0, 0) })
+        for line in runs.split(separator: "\n") { if let n = Int(line) { counts[n, default: 0] += 1 } }
+        return counts.filter { $0.value != 1 }
     }
 
     func waitDone(_ spool: TestSpool, count: Int, timeout: Double) async -> Bool {
@@ -217,7 +227,8 @@ struct ManyHostsTests {
             try world.startWorkerHost("c", slots: 3)
             let mcp = try await world.frontend()
             let a = world.spools["a"]!, b = world.spools["b"]!, c = world.spools["c"]!
-            let ids = try await Self.startJobs(mcp, count: 150, before: "sleep 0.05; ")
+            let runLog = a.root + "/../runs"
+            let ids = try await Self.startJobs(mcp, count: 150, before: "sleep 0.05; ", runLog: runLog)
             _ = await eventually(timeout: 20) { a.names(a.layout.done).count >= 15 }
             let sending = world.relayPids("a")
             #expect(sending.count == 1 && a.names(a.layout.done).count < 150, "A's relay killed mid-run")
@@ -239,6 +250,7 @@ struct ManyHostsTests {
             let onB = Set(b.names(b.layout.done)), onC = Set(c.names(c.layout.done))
             #expect(onB.isDisjoint(with: onC), "no job ran on both hosts")
             #expect(onB.count + onC.count == 150)
+            #expect(Self.notOnce(runLog, count: 150).isEmpty, "jobs that did not run exactly once (n: runs): \(Self.notOnce(runLog, count: 150).sorted { $0.key < $1.key })")
             #expect(try await world.cluster.psql("SELECT count(*) FROM spool_job WHERE state = 'finished'") == "150")
             await mcp.close()
         }

@@ -25,6 +25,8 @@ actor ReceivingRelay {
     /// where its input stands.
     struct Held: Sendable {
         var flow: ClaimFlow
+        /// Its folder `jobs/<id>/` is watched (it appears when the local worker claims it).
+        var watched = false
         var token: Int64 { flow.token }
         var pipe: Bool { flow.pipe }
         /// The last input piece taken from PostgreSQL, and what of it the FIFO has not taken yet.
@@ -50,11 +52,14 @@ actor ReceivingRelay {
     func run(watcher: SpoolWatcher) async throws {
         let events = watcher.events()
         try await watcher.watch(layout.done, mask: WatchMask.arrivals)
+        // A claimed job's folder appears when the local worker claims it: then it is watched.
+        try await watcher.watch(layout.jobs, mask: WatchMask.creations)
         let wake = wake, jobs = layout.jobs, done = layout.done
         let fileEvents = Task {
             for await event in events {
                 if event.isOverflow { wake.addAll(); continue }
                 if event.directory == done, let id = JobID(fileName: event.name) { wake.add(.job(id)); continue }
+                if event.directory == jobs, let id = JobID(event.name) { wake.add(.job(id)); continue }
                 if (event.directory as NSString).deletingLastPathComponent == jobs, let id = JobID((event.directory as NSString).lastPathComponent) {
                     wake.add(.job(id))
                 }
@@ -123,26 +128,24 @@ actor ReceivingRelay {
     private func accept(_ claim: RemoteClaim, watcher: SpoolWatcher) async {
         let id = claim.id
         do {
-            try FileSystem.makeDirectory(layout.job(id))
-            Trace.step("B made folder \(id)")
             var request = try JobRequest.decode(claim.request, path: "spool_job(\(id)).request",
                                                 defaults: RequestDefaults(job: id, priority: claim.priority))
             request.job = id
             request.priority = claim.priority
-            Trace.step("B decoded \(id)")
-            try AtomicFile.write(json: RelayClaim(token: claim.token, host: host, stdinPipe: request.stdinIsPipe), to: claimPath(id),
-                                 layout: layout, durable: false)
-            Trace.step("B wrote claim \(id)")
+            // The claim goes into the request: the one write into the queue records both.
+            request.claim = HostClaim(token: claim.token, host: host)
+            if request.stdinIsPipe {
+                // A job that takes input also keeps how far its input went, in claim.json.
+                try FileSystem.makeDirectory(layout.job(id))
+                try AtomicFile.write(json: RelayClaim(token: claim.token, host: host, stdinPipe: true), to: claimPath(id),
+                                     layout: layout, durable: false)
+            }
             held[id] = Held(flow: ClaimFlow(token: claim.token, pipe: request.stdinIsPipe))
             _ = try SpoolQueue(layout: layout).submitDeferred(request)
             Trace.step("B queued \(id)")
-            // Watched once the worker can start it (not on the way there); a look right
+            // Its folder is watched once the worker has made it (`follow`); a look right
             // after catches whatever happened before the watch was in place. Once queued
-            // here it is never given back (it may be running): without a watch, done/ and
-            // the poll still see it through.
-            do { try await watcher.watch(layout.job(id), mask: WatchMask.contents) } catch {
-                logger.warning("cannot watch \(layout.job(id)): \(error); following it by done/ and the poll")
-            }
+            // here it is never given back (it may be running).
             wake.add(.job(id))
         } catch {
             logger.error("cannot queue claimed job \(id) here: \(error); giving it back")
@@ -160,7 +163,7 @@ actor ReceivingRelay {
                 let claims = try await database.held(by: host)
                 let rows = try await database.jobs(claims.map(\.id))
                 for claim in claims {
-                    let local = (try? SpoolJSON.load(RelayClaim.self, from: layout.job(claim.id) + "/" + RelayClaim.fileName)).flatMap { $0 }
+                    let local = localClaim(claim.id)
                     switch ClaimRecovery.fate(token: claim.token, local: local.map { .claimed(token: $0.token) } ?? .none, ownSpool: claim.spool == spool) {
                     case .release:
                         logger.notice("job \(claim.id) was claimed but never reached this host: giving it back")
@@ -174,7 +177,6 @@ actor ReceivingRelay {
                         entry.eofWritten = FileSystem.exists(layout.job(claim.id, .stdinEOF))
                         entry.eofTaken = entry.eofWritten
                         held[claim.id] = entry
-                        try? await watcher.watch(layout.job(claim.id), mask: WatchMask.contents)
                     case .ignore:
                         if claim.spool != spool {
                             logger.notice("job \(claim.id) is claimed under host \(host) by another spool (\(claim.spool.isEmpty ? "an older relay" : claim.spool)); leaving it to its lease")
@@ -192,6 +194,23 @@ actor ReceivingRelay {
     }
 
     private func claimPath(_ id: JobID) -> String { layout.job(id) + "/" + RelayClaim.fileName }
+
+    /// What this spool recorded of a claim of `id`: `claim.json` (a job that takes input),
+    /// else the `claim` in its request, looked for where the request goes next as it moves
+    /// (queue, a worker's folder, the link a worker makes, done/), so a request moving
+    /// meanwhile is still found. Nil: nothing of it reached this spool.
+    private func localClaim(_ id: JobID) -> RelayClaim? {
+        if let record = try? SpoolJSON.load(RelayClaim.self, from: claimPath(id)) { return record }
+        let places = Priority.allCases.map { layout.queued(id, $0) }
+            + FileSystem.list(layout.active).compactMap(WorkerName.init).map { layout.active(id, worker: $0) }
+            + [layout.job(id, .request), layout.done(id)]
+        for path in places {
+            guard let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async)) else { continue }
+            guard let claim = request.claim else { return nil } // not a relayed request: no claim of this host
+            return RelayClaim(token: claim.token, host: claim.host, stdinPipe: request.stdinIsPipe)
+        }
+        return nil
+    }
 
     // MARK: input
 
@@ -273,6 +292,16 @@ actor ReceivingRelay {
     /// this carries them out in order and tells it what completed.
     private func follow(_ id: JobID, watcher: SpoolWatcher) async {
         guard var flow = held[id]?.flow else { return }
+        if held[id]?.watched == false, FileSystem.isDirectory(layout.job(id)) {
+            do {
+                try await watcher.watch(layout.job(id), mask: WatchMask.contents)
+                held[id]?.watched = true
+            } catch {
+                // Without a watch, done/ and the poll still see it through.
+                logger.warning("cannot watch \(layout.job(id)): \(error); following it by done/ and the poll")
+                held[id]?.watched = true
+            }
+        }
         let facts: ClaimFlow.Facts
         do {
             // done/ first: the final status is written before the rename, so one read after it is final.

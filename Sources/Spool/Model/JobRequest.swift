@@ -32,6 +32,8 @@ public struct JobRequest: Codable, Sendable, Equatable {
     /// The terminal's size; nil sides take `TerminalSize.standard`'s.
     public var cols: Int?
     public var rows: Int?
+    /// On a worker host: the claim in PostgreSQL it runs under (written by the receiving relay).
+    public var claim: HostClaim?
 
     /// The terminal the command runs on, or nil when it runs on plain files and pipes.
     public var terminal: TerminalSize? {
@@ -81,7 +83,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries, client, tty, cols, rows
+        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries, client, tty, cols, rows, claim
     }
 
     /// Hand-written requests (a file dropped into the queue) may leave out everything but
@@ -112,6 +114,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
         tty = try c.decodeIfPresent(Bool.self, forKey: .tty)
         cols = try c.decodeIfPresent(Int.self, forKey: .cols)
         rows = try c.decodeIfPresent(Int.self, forKey: .rows)
+        claim = try c.decodeIfPresent(HostClaim.self, forKey: .claim)
     }
 
     /// Why the request cannot be run, in words a user can act on; nil when fine.
