@@ -4,7 +4,7 @@ import NIOCore
 import PostgresNIO
 import Spool
 
-/// Every statement that changes a relayed job's `state`, `token` or lease: the SQL side of
+/// Every statement that creates a relayed job's row or changes its `state`, `token` or lease: the SQL side of
 /// `RemoteLifecycle` (Sources/Spool/Lifecycle). The states a statement applies to, and the
 /// state it sets, are spelled from that table (`RemoteEvent.accepted`, `RemoteState.sql`),
 /// never written here by hand; `RemoteTransitionsTests` runs each (state, event) pair
@@ -12,6 +12,16 @@ import Spool
 /// also names its claim's token and matches no row when it is outdated (fencing).
 extension RelayDatabase {
     // MARK: origin host
+
+    /// Hands a request to PostgreSQL; nothing happens when it is there already (a relay's
+    /// next life inserting again).
+    func insert(_ request: JobRequest, bytes: [UInt8], origin: String) async throws {
+        let id = request.job.rawValue, rank = request.priority.rank, retries = request.retries ?? 0
+        let statement = PreparedStatements.Insert(id: id, origin: origin, rank: rank, request: ByteBuffer(bytes: bytes), retries: retries)
+        try await run("inserting job \(id)") { client, logger in
+            for try await _ in try await client.execute(statement, logger: logger) {}
+        }
+    }
 
     enum CancelResult: Sendable, Equatable {
         /// It was still waiting: it is cancelled, and never runs.
@@ -51,18 +61,10 @@ extension RelayDatabase {
     /// first, then by id (FIFO), each under a new token and a lease of `lease` seconds.
     /// Claimers never wait on each other.
     func claim(host: String, spool: String, count: Int, lease: Double) async throws -> [RemoteClaim] {
-        let to = RemoteEvent.claim.target(), from = RemoteEvent.claim.accepted
+        let statement = PreparedStatements.Claim(host: host, spool: spool, lease: lease, count: count)
         return try await run("claiming") { client, logger in
-            let rows = try await client.query("""
-                UPDATE spool_job SET state = \(unescaped: to), host = \(host), spool = \(spool), token = nextval('spool_token'),
-                       lease_until = now() + make_interval(secs => \(lease)), attempts = attempts + 1,
-                       claimed_at = now(), reason = NULL, status = NULL, stdout_bytes = 0, stderr_bytes = 0
-                WHERE id IN (SELECT id FROM spool_job WHERE \(unescaped: from) ORDER BY priority, id
-                             FOR UPDATE SKIP LOCKED LIMIT \(count))
-                RETURNING id, token, priority, request
-                """, logger: logger)
             var claims: [RemoteClaim] = []
-            for try await (id, token, rank, request) in rows.decode((String, Int64, Int16, ByteBuffer).self) {
+            for try await (id, token, rank, request) in try await client.execute(statement, logger: logger) {
                 guard let job = JobID(id) else { continue }
                 claims.append(RemoteClaim(id: job, token: token, priority: Priority(rank: rank), request: Array(request.readableBytesView)))
             }
@@ -143,16 +145,12 @@ extension RelayDatabase {
 
     /// Records the final status (after all output was appended). False when outdated.
     func finished(_ id: JobID, token: Int64, status: JobStatus) async throws -> Bool {
-        let job = id.rawValue, json = String(decoding: try SpoolJSON.encode(status), as: UTF8.self)
-        let stdout = status.stdoutBytes ?? 0, stderr = status.stderrBytes ?? 0
-        let to = RemoteEvent.reportFinished.target(), from = RemoteEvent.reportFinished.accepted
+        let statement = PreparedStatements.Finished(id: id.rawValue, token: token, status: String(decoding: try SpoolJSON.encode(status), as: UTF8.self),
+                                                    stdoutBytes: status.stdoutBytes ?? 0, stderrBytes: status.stderrBytes ?? 0)
         return try await run("reporting \(id) finished") { client, logger in
-            let rows = try await client.query("""
-                UPDATE spool_job SET state = \(unescaped: to), status = \(json)::jsonb, finished_at = now(), lease_until = NULL,
-                       stdout_bytes = \(stdout), stderr_bytes = \(stderr)
-                WHERE id = \(job) AND token = \(token) AND \(unescaped: from) RETURNING id
-                """, logger: logger).collect()
-            return !rows.isEmpty
+            var updated = false
+            for try await _ in try await client.execute(statement, logger: logger) { updated = true }
+            return updated
         }
     }
 
@@ -186,6 +184,82 @@ extension RelayDatabase {
                 """, logger: logger).collect()
             return rows.count
         }
+    }
+}
+
+/// The statements every relayed job goes through, prepared once per connection: parsed and
+/// planned by PostgreSQL once instead of on every call. Their states are spelled from
+/// `RemoteLifecycle` like every other statement here.
+enum PreparedStatements {
+    /// A's hand-over: `RelayDatabase.insert`.
+    struct Insert: PostgresPreparedStatement {
+        static let sql = """
+            INSERT INTO spool_job (id, origin, priority, request, retries)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (id) DO NOTHING
+            """
+        typealias Row = Void
+        var id: String, origin: String, rank: Int16, request: ByteBuffer, retries: Int
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(id)
+            bindings.append(origin)
+            bindings.append(rank)
+            bindings.append(request)
+            bindings.append(retries)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
+    }
+
+    /// A worker host's claim: `RelayDatabase.claim`.
+    struct Claim: PostgresPreparedStatement {
+        static let sql = """
+            UPDATE spool_job SET state = \(RemoteEvent.claim.target()), host = $1, spool = $2, token = nextval('spool_token'),
+                   lease_until = now() + make_interval(secs => $3), attempts = attempts + 1,
+                   claimed_at = now(), reason = NULL, status = NULL, stdout_bytes = 0, stderr_bytes = 0
+            WHERE id IN (SELECT id FROM spool_job WHERE \(RemoteEvent.claim.accepted) ORDER BY priority, id
+                         FOR UPDATE SKIP LOCKED LIMIT $4)
+            RETURNING id, token, priority, request
+            """
+        typealias Row = (String, Int64, Int16, ByteBuffer)
+        var host: String, spool: String, lease: Double, count: Int
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(host)
+            bindings.append(spool)
+            bindings.append(lease)
+            bindings.append(count)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// A worker host's final status: `RelayDatabase.finished`.
+    struct Finished: PostgresPreparedStatement {
+        static let sql = """
+            UPDATE spool_job SET state = \(RemoteEvent.reportFinished.target()), status = $3::jsonb, finished_at = now(), lease_until = NULL,
+                   stdout_bytes = $4, stderr_bytes = $5
+            WHERE id = $1 AND token = $2 AND \(RemoteEvent.reportFinished.accepted) RETURNING id
+            """
+        typealias Row = String
+        var id: String, token: Int64, status: String, stdoutBytes: Int64, stderrBytes: Int64
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(id)
+            bindings.append(token)
+            bindings.append(status)
+            bindings.append(stdoutBytes)
+            bindings.append(stderrBytes)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
     }
 }
 

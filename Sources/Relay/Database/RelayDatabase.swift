@@ -28,20 +28,6 @@ struct RelayDatabase: Sendable {
 
     // MARK: sending side (the origin host)
 
-    /// Hands a request to PostgreSQL; nothing happens when it is there already (a relay's
-    /// next life inserting again).
-    func insert(_ request: JobRequest, bytes: [UInt8], origin: String) async throws {
-        let id = request.job.rawValue, rank = request.priority.rank, retries = request.retries ?? 0
-        let buffer = ByteBuffer(bytes: bytes)
-        try await run("inserting job \(id)") { client, logger in
-            try await client.query("""
-                INSERT INTO spool_job (id, origin, priority, request, retries)
-                VALUES (\(id), \(origin), \(rank), \(buffer), \(retries))
-                ON CONFLICT (id) DO NOTHING
-                """, logger: logger)
-        }
-    }
-
     func jobs(_ ids: [JobID]) async throws -> [RemoteJob] {
         let names = ids.map(\.rawValue)
         return try await run("reading \(ids.count) job(s)") { client, logger in
