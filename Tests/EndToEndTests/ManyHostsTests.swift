@@ -281,14 +281,15 @@ struct ManyHostsTests {
             #expect(a.read(a.layout.job(JobID(retried)!, .stdout)) == "attempt\ndone\n")
             let lostToken = try await world.cluster.psql("SELECT token FROM spool_job WHERE id = '\(once)'")
             await world.hosts.setLink("b", up: true)
-            // B's copies end (or are stopped) once it is back; none of its writes lands.
-            try await Task.sleep(for: .seconds(9))
+            // B's copies end (or are stopped) once it is back; none of its writes lands. Its
+            // relay finds the claim outdated (a refused renewal or write) and says so.
+            let b = world.spools["b"]!
+            #expect(await eventually(timeout: 30) { (b.read(b.logPath) ?? "").contains("job \(once): ") }, "B's relay never found its claim of \(once) outdated")
+            #expect(await eventually(timeout: 30) { b.names(b.layout.done).contains("\(once).json") }, "B's copy of \(once) did not end")
             #expect(try await world.cluster.psql("SELECT state || ' ' || token FROM spool_job WHERE id = '\(once)'") == "lost \(lostToken)")
             #expect(try await world.cluster.psql("SELECT count(*) FROM spool_output WHERE position('late' in convert_from(data, 'UTF8')) > 0") == "0")
             #expect(try await world.cluster.psql("SELECT host || ' ' || state FROM spool_job WHERE id = '\(retried)'") == "c finished")
             #expect(try a.status(once)?.state == .lost)
-            let bLog = world.spools["b"]!.read(world.spools["b"]!.logPath) ?? ""
-            #expect(bLog.contains("job \(once): "), "B's relay found its claim outdated once it was back")
             await mcp.close()
         }
     }
