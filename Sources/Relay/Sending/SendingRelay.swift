@@ -101,6 +101,9 @@ actor SendingRelay {
                 }
             }
         }
+        // Its last write lands before the record is removed (the deferred unregister).
+        heartbeat.cancel()
+        await heartbeat.value
     }
 
     // MARK: handing over
