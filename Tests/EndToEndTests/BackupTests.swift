@@ -144,8 +144,7 @@ struct BackupTests {
             let (_, port) = try await spool.startHTTP(workers: 0, extra: ["--backup", repo.path, "--backup-idle", "0.2"])
             let events = try HTTPTestConnection(port: port)
             try events.send(method: "GET", path: "/events")
-            try await events.readHead()
-            try await Task.sleep(for: .milliseconds(200))
+            try await events.waitForBody(containing: ": spool events") // the stream has begun
             try repo.write("a.txt", "changed\n")
             var found: HTTPTestConnection.Event?
             let deadline = Date().addingTimeInterval(20)

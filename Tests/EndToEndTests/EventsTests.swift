@@ -35,7 +35,8 @@ struct EventsTests {
             let id = JobID.make()
             let events = try HTTPTestConnection(port: port)
             try events.send(method: "GET", path: "/events?job=\(id)")
-            try await events.readHead()
+            // The stream has begun (its reader is in place) before the job is submitted.
+            try await events.waitForBody(containing: ": spool events")
             #expect(events.headers["content-type"] == "text/event-stream")
             try SpoolQueue(layout: spool.layout, order: QueueOrder(asyncAging: 60))
                 .submit(JobRequest(job: id, command: "for i in $(seq 1 10); do echo line$i; sleep 0.05; done; printf 'caf\\303\\251\\n' >&2", priority: .async))
@@ -107,7 +108,8 @@ struct EventsTests {
             for _ in 0..<50 {
                 let client = try HTTPTestConnection(port: port)
                 try client.send(method: "GET", path: "/events")
-                try await client.readHead()
+                // Its stream has begun (its reader is in place) before any job is submitted.
+                try await client.waitForBody(containing: ": spool events", timeout: 30)
                 clients.append(client)
             }
             // Everyone else gets every event of a few jobs, while one client reads nothing.
@@ -125,6 +127,9 @@ struct EventsTests {
             // server buffers for the stalled client (it would grow by another 20 MB).
             let watcher = try HTTPTestConnection(port: port)
             try watcher.send(method: "GET", path: "/events")
+            // Under load the server may open this stream after a fast job has ended: it would
+            // never see that job's events. So the jobs come once the stream has begun.
+            try await watcher.waitForBody(containing: ": spool events", timeout: 30)
             var before = 0
             for round in 0..<2 {
                 if round == 1 { before = Self.residentKB(frontend.pid) }

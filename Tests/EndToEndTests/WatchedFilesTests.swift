@@ -155,10 +155,9 @@ struct WatchedFilesTests {
             let events = try HTTPTestConnection(port: port)
             let query = log.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             try events.send(method: "GET", path: "/events?path=\(query)")
-            try await events.readHead()
-            #expect(events.status == 200)
             // The stream is open once its comment line arrived; following starts at the end.
-            try await Task.sleep(for: .milliseconds(300))
+            try await events.waitForBody(containing: ": spool events")
+            #expect(events.status == 200)
             try Self.append(log, "a1\n")
             _ = try await Self.read(events) { Self.text($0).contains("a1\n") }
             // The old file gets its last line just before it is renamed away.
@@ -202,8 +201,7 @@ struct WatchedFilesTests {
             let (first, port) = try await spool.startHTTP(workers: 0, extra: ["--watch", logs])
             let events = try HTTPTestConnection(port: port)
             try events.send(method: "GET", path: "/events?path=\(query)")
-            try await events.readHead()
-            try await Task.sleep(for: .milliseconds(300))
+            try await events.waitForBody(containing: ": spool events") // the stream has begun
             try Self.append(log, "a1\n")
             let seen = try await Self.read(events) { Self.text($0).contains("a1\n") }
             let lastID = try #require(seen.last?.id)

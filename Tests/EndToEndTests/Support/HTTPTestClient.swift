@@ -106,6 +106,21 @@ final class HTTPTestConnection: @unchecked Sendable {
         }
     }
 
+    /// Waits until the body holds `text` (it is left there for the readers that follow).
+    /// `/events` writes its opening comment once its journal reader is in place: events
+    /// appended after that reach this client, those before may not.
+    func waitForBody(containing text: String, timeout: Double = 10) async throws {
+        try await readHead(timeout: timeout)
+        let deadline = Date().addingTimeInterval(timeout)
+        while response.body.firstRange(of: Array(text.utf8)) == nil {
+            if !pump() {
+                if ended { throw Failure(description: "connection closed before \(text)") }
+                guard Date() < deadline else { throw Failure(description: "no \(text) within \(timeout) s") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+
     /// The whole body (until the last chunk or the connection closes).
     func readBody(timeout: Double = 20) async throws -> String {
         try await readHead(timeout: timeout)
