@@ -6,6 +6,8 @@ enum RelayWake: Hashable, Sendable {
     /// Work may be waiting: a request in `queue/` (sending), a `spool_queue`
     /// notification, or a full round of claims (receiving).
     case queue
+    /// `spool_queue`: this row started waiting in PostgreSQL (its id is the payload).
+    case announced(JobID)
     /// `spool_control` for this host: a lease, a cancel or input to look at.
     case control
     /// A job's row or its local files changed.

@@ -37,8 +37,8 @@ actor ReceivingRelay {
     }
 
     private var held: [JobID: Held] = [:]
-    /// Whether waiting rows may be left in PostgreSQL for this host (see the claim rule in `run`).
-    private var mayHaveWork = true
+    /// When to ask PostgreSQL for work.
+    private var demand = ClaimDemand()
     private var records: JobRecords { JobRecords(layout: layout) }
 
     init(layout: SpoolLayout, host: String, spool: String, slots: Int, database: RelayDatabase, settings: RelaySettings, logger: Logger) {
@@ -91,12 +91,13 @@ actor ReceivingRelay {
             if everything || batch.keys.contains(.control) {
                 for (id, claim) in held where claim.pipe { await pumpInput(id) }
             }
-            // Claims when work was announced, at the slow poll, or when a slot came free
-            // while work may still wait (the last claim filled every free slot, or an
-            // announcement came while none was free). A slot that frees when the last claim
-            // found the queue empty asks nothing: any row queued since was announced.
-            if everything || batch.keys.contains(.queue) || (held.count < heldBefore && mayHaveWork) {
-                await claim(watcher: watcher)
+            var announcedNow = batch.keys.contains(.queue)
+            for case .announced(let id) in batch.keys {
+                demand.announce(id)
+                announcedNow = true
+            }
+            if demand.shouldClaim(everything: everything, announcedNow: announcedNow, slotFreed: held.count < heldBefore) {
+                await claim(watcher: watcher, afterGap: everything)
             }
             if now - lastSweep > .milliseconds(Int64(settings.lease * 500)) {
                 lastSweep = now
@@ -113,24 +114,20 @@ actor ReceivingRelay {
 
     // MARK: claiming
 
-    private func claim(watcher: SpoolWatcher) async {
+    private func claim(watcher: SpoolWatcher, afterGap: Bool) async {
         let free = slots - held.count
-        guard free > 0 else {
-            mayHaveWork = true // announced while every slot was taken: look when one frees
-            return
-        }
+        guard free > 0 else { return } // what was announced stays in `demand` until a slot frees
+        let known = demand.announced
         let claims: [RemoteClaim]
         Trace.step("B claiming")
         do { claims = try await database.claim(host: host, spool: spool, count: free, lease: settings.lease) } catch {
             logger.warning("cannot claim from PostgreSQL: \(error)")
-            mayHaveWork = true
+            demand.failed()
             return
         }
         Trace.step("B claimed \(claims.count)")
         for claim in claims { await accept(claim, watcher: watcher) }
-        // Claimed a full round: there may be more. Fewer: the queue was empty for this host.
-        mayHaveWork = claims.count == free
-        if claims.count == free { wake.add(.queue) }
+        demand.claimed(claims.map(\.id), asked: free, known: known, afterGap: afterGap)
     }
 
     /// The claim record first, then the request into the local queue: a restart that finds

@@ -83,7 +83,7 @@ actor SendingRelay {
                 case .cancel(let id): await forwardCancel(id)
                 case .endOfInput(let id): inputs[id]?.close(eof: true)
                 case .job(let id) where mirrors[id] != nil: refresh.insert(id) // a spool_job notification of this origin
-                case .job, .queue, .control: break
+                case .job, .queue, .control, .announced: break
                 }
             }
             if batch.all || batch.isEmpty {
@@ -334,7 +334,9 @@ actor SendingRelay {
                 var record = MirrorRule.originRecord(final, host: row.host, token: row.token)
                 record.stdoutBytes = mirror.stdoutBytes
                 record.stderrBytes = mirror.stderrBytes
+                Trace.step("A finishing \(id)")
                 try records.writeStatus(record, durable: false)
+                Trace.step("A wrote status \(id)")
                 try transitions.fileFinished(id, from: .claimed(name), durable: false)
                 Trace.step("A filed \(id)")
                 forget(id, watcher: watcher)
