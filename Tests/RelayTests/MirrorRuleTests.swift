@@ -10,9 +10,27 @@ import Testing
         RemoteJob(id: id, state: state, token: token, host: host, status: status, reason: reason, stdoutBytes: stdout, stderrBytes: stderr)
     }
 
-    @Test func aNewClaimStartsTheOutputOverThenShowsTheHost() {
-        let actions = MirrorRule.actions(Mirror(), row(.claimed))
-        #expect(actions == [.startOver(token: 7), .show(.claimed, host: "b", status: nil, reason: nil)])
+    let now = ContinuousClock.now
+
+    @Test func aNewClaimStartsTheOutputOverAndIsShownOnceItHasLastedTheDelay() {
+        let actions = MirrorRule.actions(Mirror(), row(.claimed), now: now)
+        #expect(actions == [.startOver(token: 7), .showAt(now + MirrorRule.showDelay)])
+        var mirror = Mirror(token: 7, showDue: now + MirrorRule.showDelay)
+        #expect(MirrorRule.actions(mirror, row(.running), now: now + .milliseconds(5)) == [.showAt(now + MirrorRule.showDelay)],
+                "the first due time holds")
+        mirror.showDue = now + MirrorRule.showDelay
+        #expect(MirrorRule.actions(mirror, row(.running), now: now + MirrorRule.showDelay) == [.show(.running, host: "b", status: nil, reason: nil)])
+    }
+
+    @Test func aShortJobIsFiledWithoutEverShowingItsClaim() {
+        let final = JobStatus(job: id, state: .succeeded, priority: .sync, createdAt: id.createdAt, stdoutBytes: 0, stderrBytes: 0)
+        let mirror = Mirror(token: 7, showDue: now + MirrorRule.showDelay)
+        #expect(MirrorRule.actions(mirror, row(.finished, status: final), now: now + .milliseconds(3)) == [.finish(final)])
+    }
+
+    @Test func aSecondHostIsShownAtOnce() {
+        let mirror = Mirror(token: 7, stdoutBytes: 0, shown: .running, host: "b")
+        #expect(MirrorRule.actions(mirror, row(.claimed, token: 9, host: "c"), now: now) == [.startOver(token: 9), .show(.claimed, host: "c", status: nil, reason: nil)])
     }
 
     @Test func outputIsFetchedFromWhatIsHereBeforeTheEnd() {
@@ -24,7 +42,7 @@ import Testing
 
     @Test func aRetryOnAnotherHostEmptiesTheFirstAttemptsOutput() {
         let mirror = Mirror(token: 7, stdoutBytes: 100, shown: .running, host: "b")
-        let actions = MirrorRule.actions(mirror, row(.running, token: 9, stdout: 3, host: "c"))
+        let actions = MirrorRule.actions(mirror, row(.running, token: 9, stdout: 3, host: "c"), now: now)
         #expect(actions == [.startOver(token: 9), .fetch(.stdout, from: 0), .show(.running, host: "c", status: nil, reason: nil)])
     }
 

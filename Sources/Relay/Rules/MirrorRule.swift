@@ -10,6 +10,8 @@ struct Mirror: Sendable, Equatable {
     /// The state last written into the local `status.json`.
     var shown: RemoteState = .queued
     var host: String?
+    /// A claim is shown once it has lasted `MirrorRule.showDelay`; until then this says when.
+    var showDue: ContinuousClock.Instant?
 
     func bytes(_ stream: JobStream) -> Int64 { stream == .stdout ? stdoutBytes : stderrBytes }
 }
@@ -21,6 +23,8 @@ enum MirrorAction: Sendable, Equatable {
     case fetch(JobStream, from: Int64)
     /// Another host claimed or runs it: status.json says so.
     case show(RemoteState, host: String?, status: JobStatus?, reason: String?)
+    /// Its first claim is shown at this instant, unless it ended by then.
+    case showAt(ContinuousClock.Instant)
     /// The worker host's final status; the request then moves to `done/`.
     case finish(JobStatus)
     case lose(reason: String)
@@ -30,9 +34,12 @@ enum MirrorAction: Sendable, Equatable {
 
 /// The sending relay's rule: from the row and the local mirror, the steps that make the
 /// files say what the row says. Output always comes before the end, so a `wait` that
-/// returns sees every byte.
+/// returns sees every byte. A job's first claim is shown once it has lasted `showDelay`
+/// (as a worker host batches "running"): a short job's status is written once, ended.
 enum MirrorRule {
-    static func actions(_ mirror: Mirror, _ remote: RemoteJob) -> [MirrorAction] {
+    static let showDelay = OutputBatch.delay
+
+    static func actions(_ mirror: Mirror, _ remote: RemoteJob, now: ContinuousClock.Instant = .now) -> [MirrorAction] {
         var actions: [MirrorAction] = []
         var mirror = mirror
         let attemptStarted = remote.state == .claimed || remote.state == .running || remote.state == .finished
@@ -52,7 +59,12 @@ enum MirrorRule {
             if mirror.shown != .queued { actions.append(.show(.queued, host: nil, status: nil, reason: remote.reason)) }
         case .claimed, .running:
             if mirror.shown != remote.state || mirror.host != remote.host {
-                actions.append(.show(remote.state, host: remote.host, status: remote.status, reason: nil))
+                let due = mirror.showDue ?? now + Self.showDelay
+                if mirror.shown == .queued, now < due {
+                    actions.append(.showAt(due))
+                } else {
+                    actions.append(.show(remote.state, host: remote.host, status: remote.status, reason: nil))
+                }
             }
         case .finished:
             if let status = remote.status {

@@ -20,6 +20,8 @@ actor SendingRelay {
     let notified = NotifiedRows()
 
     private var mirrors: [JobID: Mirror] = [:]
+    /// The rows of jobs whose first claim is shown later (`Mirror.showDue`).
+    private var showLater: [JobID: RemoteJob] = [:]
     /// Claimed here but not yet in PostgreSQL (it was unreachable): handed over again.
     private var unsent: Set<JobID> = []
     /// Waiting requests this relay leaves to local workers (sessions, piped stdin).
@@ -75,7 +77,16 @@ actor SendingRelay {
         wake.add(.queue)
         var lastSweep = ContinuousClock.now
         while !Task.isCancelled {
-            let batch = await wake.next(timeout: .milliseconds(Int64(settings.poll * 1000)))
+            let due = showLater.keys.compactMap { mirrors[$0]?.showDue }.min()
+            let poll = Duration.milliseconds(Int64(settings.poll * 1000))
+            let batch = await wake.next(timeout: due.map { min(poll, max(.milliseconds(1), $0 - .now)) } ?? poll)
+            // Claims whose time to be shown came.
+            let now = ContinuousClock.now
+            for (id, row) in showLater where mirrors[id]?.showDue.map({ now >= $0 }) == true {
+                if let mirror = mirrors[id] {
+                    do { try await apply(row, to: mirror, watcher: watcher) } catch { logger.warning("cannot mirror \(id): \(error); retrying") }
+                }
+            }
             if batch.all || batch.isEmpty || batch.keys.contains(.queue) { await handOver(watcher: watcher) }
             var refresh: Set<JobID> = []
             for key in batch.keys {
@@ -325,6 +336,11 @@ actor SendingRelay {
                 try records.writeStatus(status, durable: false)
                 mirror.shown = state
                 mirror.host = host
+                mirror.showDue = nil
+                showLater[id] = nil
+            case .showAt(let due):
+                mirror.showDue = due
+                showLater[id] = row
             case .finish(let final):
                 guard mirror.stdoutBytes >= (final.stdoutBytes ?? 0), mirror.stderrBytes >= (final.stderrBytes ?? 0) else {
                     // Not all of its output is here yet: the next look finishes it.
@@ -359,6 +375,7 @@ actor SendingRelay {
 
     private func forget(_ id: JobID, watcher: SpoolWatcher) {
         mirrors[id] = nil
+        showLater[id] = nil
         inputs.removeValue(forKey: id)?.close(eof: false)
         unsent.remove(id)
         let directory = layout.job(id)
