@@ -17,7 +17,8 @@ extension RelayDatabase {
     /// next life inserting again).
     func insert(_ request: JobRequest, bytes: [UInt8], origin: String) async throws {
         let id = request.job.rawValue, rank = request.priority.rank, retries = request.retries ?? 0
-        let statement = PreparedStatements.Insert(id: id, origin: origin, rank: rank, request: ByteBuffer(bytes: bytes), retries: retries)
+        let statement = PreparedStatements.Insert(id: id, origin: origin, rank: rank, request: ByteBuffer(bytes: bytes), retries: retries,
+                                                  session: request.session?.rawValue, opens: request.opensSession)
         try await run("inserting job \(id)") { client, logger in
             for try await _ in try await client.execute(statement, logger: logger) {}
         }
@@ -69,6 +70,48 @@ extension RelayDatabase {
                 claims.append(RemoteClaim(id: job, token: token, priority: Priority(rank: rank), request: Array(request.readableBytesView)))
             }
             return claims.sorted { ($0.priority.rank, $0.id) < ($1.priority.rank, $1.id) }
+        }
+    }
+
+    /// Claims, for `host`, the next command of each session open on it: the lowest waiting
+    /// one, and only while no other command of that session is claimed or running, so a
+    /// session's commands run in order and at most one of them is at stake when the host
+    /// is lost. They take no slot: the session holds one.
+    func claimSessionCommands(host: String, spool: String, lease: Double) async throws -> [RemoteClaim] {
+        let to = RemoteEvent.claim.target(), from = RemoteEvent.claim.accepted
+        let open = RemoteState.running.sql, busy = RemoteState.claimedCondition
+        return try await run("claiming session commands") { client, logger in
+            let rows = try await client.query("""
+                UPDATE spool_job SET state = \(unescaped: to), host = \(host), spool = \(spool), token = nextval('spool_token'),
+                       lease_until = now() + make_interval(secs => \(lease)), attempts = attempts + 1,
+                       claimed_at = now(), reason = NULL, status = NULL, stdout_bytes = 0, stderr_bytes = 0
+                WHERE \(unescaped: from) AND id IN (
+                  SELECT min(c.id) FROM spool_job c
+                  JOIN spool_job o ON o.session = c.session AND o.opens AND o.host = \(host) AND o.state = \(unescaped: open)
+                  WHERE c.\(unescaped: from) AND NOT c.opens
+                    AND NOT EXISTS (SELECT 1 FROM spool_job r WHERE r.session = c.session AND NOT r.opens AND r.\(unescaped: busy))
+                  GROUP BY c.session)
+                RETURNING id, token, priority, request
+                """, logger: logger)
+            var claims: [RemoteClaim] = []
+            for try await (id, token, rank, request) in rows.decode((String, Int64, Int16, ByteBuffer).self) {
+                guard let job = JobID(id) else { continue }
+                claims.append(RemoteClaim(id: job, token: token, priority: Priority(rank: rank), request: Array(request.readableBytesView)))
+            }
+            return claims.sorted { $0.id < $1.id }
+        }
+    }
+
+    /// Keeps the state a session's last command left (cwd, exported variables, functions)
+    /// on its opener's row, under the opener's claim; false when that claim is outdated.
+    func saveSessionState(_ opener: JobID, token: Int64, state: String) async throws -> Bool {
+        let job = opener.rawValue, current = RemoteState.claimedCondition
+        return try await run("saving the state of session \(opener)") { client, logger in
+            let rows = try await client.query("""
+                UPDATE spool_job SET session_state = \(state)::jsonb
+                WHERE id = \(job) AND token = \(token) AND opens AND \(unescaped: current) RETURNING id
+                """, logger: logger).collect()
+            return !rows.isEmpty
         }
     }
 
@@ -170,15 +213,16 @@ extension RelayDatabase {
                   FOR UPDATE SKIP LOCKED
                 )
                 UPDATE spool_job j SET
-                  state = CASE WHEN j.attempts <= j.retries THEN \(unescaped: retry) ELSE \(unescaped: lose) END,
+                  state = CASE WHEN j.opens OR j.attempts <= j.retries THEN \(unescaped: retry) ELSE \(unescaped: lose) END,
                   token = nextval('spool_token'),
                   reason = 'host ' || coalesce(j.host, '?') || ' stopped renewing its lease (it expired at '
                            || to_char(j.lease_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')'
-                           || CASE WHEN j.attempts <= j.retries THEN '; claimed again (attempt ' || (j.attempts + 1) || ' of ' || (j.retries + 1) || ')'
+                           || CASE WHEN j.opens THEN '; the session opens again on another host from its saved state'
+                                   WHEN j.attempts <= j.retries THEN '; claimed again (attempt ' || (j.attempts + 1) || ' of ' || (j.retries + 1) || ')'
                                    ELSE '; its exit status is unknown' END,
-                  host = CASE WHEN j.attempts <= j.retries THEN NULL ELSE j.host END,
+                  host = CASE WHEN j.opens OR j.attempts <= j.retries THEN NULL ELSE j.host END,
                   lease_until = NULL,
-                  finished_at = CASE WHEN j.attempts <= j.retries THEN NULL ELSE now() END
+                  finished_at = CASE WHEN j.opens OR j.attempts <= j.retries THEN NULL ELSE now() END
                 FROM expired WHERE j.id = expired.id
                 RETURNING j.id
                 """, logger: logger).collect()
@@ -194,12 +238,15 @@ enum PreparedStatements {
     /// A's hand-over: `RelayDatabase.insert`.
     struct Insert: PostgresPreparedStatement {
         static let sql = """
-            INSERT INTO spool_job (id, origin, priority, request, retries)
-            VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO spool_job (id, origin, priority, request, retries, session, opens)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (id) DO NOTHING
             """
         typealias Row = Void
         var id: String, origin: String, rank: Int16, request: ByteBuffer, retries: Int
+        /// The session it opens or belongs to.
+        var session: String?
+        var opens: Bool
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings()
@@ -208,6 +255,8 @@ enum PreparedStatements {
             bindings.append(rank)
             bindings.append(request)
             bindings.append(retries)
+            bindings.append(session)
+            bindings.append(opens)
             return bindings
         }
 
@@ -220,8 +269,8 @@ enum PreparedStatements {
             UPDATE spool_job SET state = \(RemoteEvent.claim.target()), host = $1, spool = $2, token = nextval('spool_token'),
                    lease_until = now() + make_interval(secs => $3), attempts = attempts + 1,
                    claimed_at = now(), reason = NULL, status = NULL, stdout_bytes = 0, stderr_bytes = 0
-            WHERE id IN (SELECT id FROM spool_job WHERE \(RemoteEvent.claim.accepted) ORDER BY priority, id
-                         FOR UPDATE SKIP LOCKED LIMIT $4)
+            WHERE id IN (SELECT id FROM spool_job WHERE \(RemoteEvent.claim.accepted) AND (session IS NULL OR opens)
+                         ORDER BY priority, id FOR UPDATE SKIP LOCKED LIMIT $4)
             RETURNING id, token, priority, request
             """
         typealias Row = (String, Int64, Int16, ByteBuffer)

@@ -45,6 +45,12 @@ enum RelaySchema {
         )
         """,
         "ALTER TABLE spool_job ADD COLUMN IF NOT EXISTS spool text",
+        // Sessions across hosts: the session a row belongs to (its opener, or a command of
+        // it), whether the row opens it, and (on the opener) the state its last command left.
+        "ALTER TABLE spool_job ADD COLUMN IF NOT EXISTS session text",
+        "ALTER TABLE spool_job ADD COLUMN IF NOT EXISTS opens boolean NOT NULL DEFAULT false",
+        "ALTER TABLE spool_job ADD COLUMN IF NOT EXISTS session_state jsonb",
+        "CREATE INDEX IF NOT EXISTS spool_job_by_session ON spool_job (session, id) WHERE session IS NOT NULL",
         """
         CREATE TABLE IF NOT EXISTS spool_host (
           name text PRIMARY KEY,

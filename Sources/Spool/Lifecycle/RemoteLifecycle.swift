@@ -52,7 +52,8 @@ public enum RemoteLifecycle {
     /// What `event` does to a job in `state`; nil when it does not apply (the statement
     /// matches no row, and the caller learns that it was too late, or fenced).
     /// - Parameter retriesLeft: for `expire`, whether the job may be claimed again
-    ///   (`attempts <= retries`).
+    ///   (`attempts <= retries`; always for a row that opens a session, which opens again
+    ///   on another host from its saved state).
     public static func transition(_ state: RemoteState, on event: RemoteEvent, retriesLeft: Bool = false) -> RemoteTransition? {
         switch (state, event) {
         case (.queued, .claim): RemoteTransition(to: .claimed, newToken: true)
