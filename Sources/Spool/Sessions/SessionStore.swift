@@ -13,18 +13,25 @@ public struct SessionStore: Sendable {
     }
 
     /// Creates the session folder and queues the request that opens it.
-    public func create(_ record: SessionRecord, client: AuditClient? = nil) throws(SpoolError) {
+    /// - Parameters:
+    ///   - claim: on a worker host, the claim in PostgreSQL the session opens under.
+    ///   - snapshot: the state a former life of the session left on another host: laid down
+    ///     first, so the shell starts from it.
+    public func create(_ record: SessionRecord, client: AuditClient? = nil, claim: HostClaim? = nil,
+                       snapshot: SessionSnapshot? = nil) throws(SpoolError) {
         let id = record.session
         try FileSystem.makeDirectory(layout.sessionQueue(id))
         try FileSystem.makeDirectory(layout.sessionRunning(id))
         if let cwd = record.cwd {
             try AtomicFile.write(Array((cwd + "\n").utf8), to: layout.session(id, .cwd), layout: layout)
         }
+        try snapshot?.write(id, layout: layout)
         try write(record)
         var request = JobRequest(
             job: id.opener, command: "", cwd: record.cwd, env: record.env, shell: record.shell,
             priority: .sync, createdAt: record.createdAt, session: id, kind: .session)
         request.client = client
+        request.claim = claim
         try SpoolQueue(layout: layout).submit(request)
     }
 
