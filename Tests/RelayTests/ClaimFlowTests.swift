@@ -91,6 +91,16 @@ struct ClaimFlowTests {
         #expect(steps.count == 2)
     }
 
+    @Test("a session's command: its session's state is saved after its output and before its end")
+    func sessionCommand() {
+        var flow = ClaimFlow(token: 7, pipe: false, sessionCommand: true, reportedRunning: true)
+        let steps = flow.observe(facts(.succeeded, ended: true, stdout: 4), host: "b", now: start)
+        #expect(steps.count == 3)
+        #expect(steps.first == .send(.stdout, from: 0, to: 4))
+        #expect(steps.dropFirst().first == .saveSession)
+        guard case .reportFinished = steps.last else { Issue.record("no end: \(steps)"); return }
+    }
+
     @Test("an ended job without a final status is not reported finished (the status is read again)")
     func endedWithoutFinalStatus() {
         var flow = ClaimFlow(token: 7, pipe: false, reportedRunning: true)

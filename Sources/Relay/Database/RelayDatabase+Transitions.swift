@@ -65,9 +65,10 @@ extension RelayDatabase {
         let statement = PreparedStatements.Claim(host: host, spool: spool, lease: lease, count: count)
         return try await run("claiming") { client, logger in
             var claims: [RemoteClaim] = []
-            for try await (id, token, rank, request) in try await client.execute(statement, logger: logger) {
+            for try await (id, token, rank, request, state) in try await client.execute(statement, logger: logger) {
                 guard let job = JobID(id) else { continue }
-                claims.append(RemoteClaim(id: job, token: token, priority: Priority(rank: rank), request: Array(request.readableBytesView)))
+                claims.append(RemoteClaim(id: job, token: token, priority: Priority(rank: rank), request: Array(request.readableBytesView),
+                                          sessionState: state))
             }
             return claims.sorted { ($0.priority.rank, $0.id) < ($1.priority.rank, $1.id) }
         }
@@ -271,9 +272,9 @@ enum PreparedStatements {
                    claimed_at = now(), reason = NULL, status = NULL, stdout_bytes = 0, stderr_bytes = 0
             WHERE id IN (SELECT id FROM spool_job WHERE \(RemoteEvent.claim.accepted) AND (session IS NULL OR opens)
                          ORDER BY priority, id FOR UPDATE SKIP LOCKED LIMIT $4)
-            RETURNING id, token, priority, request
+            RETURNING id, token, priority, request, session_state::text
             """
-        typealias Row = (String, Int64, Int16, ByteBuffer)
+        typealias Row = (String, Int64, Int16, ByteBuffer, String?)
         var host: String, spool: String, lease: Double, count: Int
 
         func makeBindings() throws -> PostgresBindings {

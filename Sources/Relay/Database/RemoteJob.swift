@@ -41,6 +41,9 @@ struct RemoteClaim: Sendable, Equatable {
     var priority: Priority
     /// The request file's bytes as its origin wrote them.
     var request: [UInt8]
+    /// For a request that opens a session: the state its last command left on the host that
+    /// had it before (`SessionSnapshot` as JSON); nil for a new session.
+    var sessionState: String? = nil
 }
 
 /// A piece of a job's output at its byte offset.

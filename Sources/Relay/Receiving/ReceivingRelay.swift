@@ -25,6 +25,9 @@ actor ReceivingRelay {
     /// where its input stands.
     struct Held: Sendable {
         var flow: ClaimFlow
+        /// The session this claim opens, or the one whose command it is.
+        var session: SessionID?
+        var opens = false
         /// Its folder `jobs/<id>/` is watched (it appears when the local worker claims it).
         var watched = false
         var token: Int64 { flow.token }
@@ -39,6 +42,8 @@ actor ReceivingRelay {
     private var held: [JobID: Held] = [:]
     /// When to ask PostgreSQL for work.
     private var demand = ClaimDemand()
+    /// A session opened here became ready since the last look (its commands may go now).
+    private var sessionsChanged = false
     private var records: JobRecords { JobRecords(layout: layout) }
 
     init(layout: SpoolLayout, host: String, spool: String, slots: Int, database: RelayDatabase, settings: RelaySettings, logger: Logger) {
@@ -56,12 +61,18 @@ actor ReceivingRelay {
         try await watcher.watch(layout.done, mask: WatchMask.arrivals)
         // A claimed job's folder appears when the local worker claims it: then it is watched.
         try await watcher.watch(layout.jobs, mask: WatchMask.creations)
-        let wake = wake, jobs = layout.jobs, done = layout.done
+        let wake = wake, jobs = layout.jobs, done = layout.done, sessions = layout.sessions
         let fileEvents = Task {
             for await event in events {
                 if event.isOverflow { wake.addAll(); continue }
                 if event.directory == done, let id = JobID(fileName: event.name) { wake.add(.job(id)); continue }
                 if event.directory == jobs, let id = JobID(event.name) { wake.add(.job(id)); continue }
+                // A session's record changed here: its opener's claim reports it.
+                if (event.directory as NSString).deletingLastPathComponent == sessions,
+                   let session = SessionID((event.directory as NSString).lastPathComponent) {
+                    wake.add(.job(session.opener))
+                    continue
+                }
                 if (event.directory as NSString).deletingLastPathComponent == jobs, let id = JobID((event.directory as NSString).lastPathComponent) {
                     wake.add(.job(id))
                 }
@@ -99,6 +110,13 @@ actor ReceivingRelay {
             if demand.shouldClaim(everything: everything, announcedNow: announcedNow, slotFreed: held.count < heldBefore) {
                 await claim(watcher: watcher, afterGap: everything)
             }
+            // The next command of each session open here: when work was announced, a
+            // command ended, a session became ready, or at the poll.
+            if held.values.contains(where: \.opens),
+               everything || announcedNow || held.count < heldBefore || sessionsChanged {
+                await claimSessionCommands(watcher: watcher)
+            }
+            sessionsChanged = false
             if now - lastSweep > .milliseconds(Int64(settings.lease * 500)) {
                 lastSweep = now
                 do { try await database.expireLeases() } catch { logger.warning("lease sweep: \(error)") }
@@ -130,6 +148,15 @@ actor ReceivingRelay {
         demand.claimed(claims.map(\.id), asked: free, known: known, afterGap: afterGap)
     }
 
+    private func claimSessionCommands(watcher: SpoolWatcher) async {
+        let claims: [RemoteClaim]
+        do { claims = try await database.claimSessionCommands(host: host, spool: spool, lease: settings.lease) } catch {
+            logger.warning("cannot claim session commands from PostgreSQL: \(error)")
+            return
+        }
+        for claim in claims { await accept(claim, watcher: watcher) }
+    }
+
     /// The claim record first, then the request into the local queue: a restart that finds
     /// neither knows the job never reached this host.
     private func accept(_ claim: RemoteClaim, watcher: SpoolWatcher) async {
@@ -141,6 +168,29 @@ actor ReceivingRelay {
             request.priority = claim.priority
             // The claim goes into the request: the one write into the queue records both.
             request.claim = HostClaim(token: claim.token, host: host)
+            if request.opensSession, let session = request.session {
+                // The session opens here, from the state it left elsewhere (if it lived before).
+                let snapshot = try claim.sessionState.map { text throws(SpoolError) in
+                    try SpoolJSON.decode(SessionSnapshot.self, from: Array(text.utf8), path: "spool_job(\(id)).session_state")
+                }
+                held[id] = Held(flow: ClaimFlow(token: claim.token, pipe: false), session: session, opens: true)
+                try SessionStore(layout: layout).create(
+                    SessionRecord(session: session, state: .queued, cwd: request.cwd, env: request.env, shell: request.shell, createdAt: request.createdAt),
+                    client: request.client, claim: request.claim, snapshot: snapshot)
+                try? await watcher.watch(layout.session(session), mask: WatchMask.arrivals)
+                wake.add(.job(id))
+                return
+            }
+            if let session = request.session {
+                // A command of a session open here: into its queue, where its shell takes it.
+                guard FileSystem.isDirectory(layout.session(session)) else {
+                    throw SpoolError.io(operation: "queueing a command of session \(session)", path: layout.session(session), errno: ENOENT)
+                }
+                held[id] = Held(flow: ClaimFlow(token: claim.token, pipe: false, sessionCommand: true), session: session)
+                _ = try SessionStore(layout: layout).submitDeferred(request)
+                wake.add(.job(id))
+                return
+            }
             if request.stdinIsPipe {
                 // A job that takes input also keeps how far its input went, in claim.json.
                 try FileSystem.makeDirectory(layout.job(id))
@@ -313,8 +363,12 @@ actor ReceivingRelay {
         do {
             // done/ first: the final status is written before the rename, so one read after it is final.
             let ended = FileSystem.exists(layout.done(id))
-            facts = ClaimFlow.Facts(status: try records.status(id), ended: ended,
-                                    stdoutBytes: records.outputSize(id, .stdout), stderrBytes: records.outputSize(id, .stderr))
+            if held[id]?.opens == true, let session = held[id]?.session {
+                facts = try openerFacts(id, session: session, ended: ended)
+            } else {
+                facts = ClaimFlow.Facts(status: try records.status(id), ended: ended,
+                                        stdoutBytes: records.outputSize(id, .stdout), stderrBytes: records.outputSize(id, .stderr))
+            }
         } catch {
             logger.warning("cannot read job \(id) here: \(error); retrying")
             return
@@ -329,8 +383,17 @@ actor ReceivingRelay {
                     Trace.step("B saw running \(id)")
                     guard try await database.started(id, token: flow.token, status: status) else { return fenced(id, why: "the claim is outdated") }
                     Trace.step("B reported running \(id)")
+                    if held[id]?.opens == true { sessionsChanged = true; wake.add(.queue) }
                 case .pumpInput:
                     await pumpInput(id)
+                case .saveSession:
+                    guard let session = held[id]?.session else { break }
+                    // Under the opener's claim; an outdated one means the session lives elsewhere now.
+                    guard let opener = held[session.opener] else { return fenced(id, why: "its session is no longer open here") }
+                    let state = String(decoding: try SpoolJSON.encode(try SessionSnapshot.read(session, layout: layout)), as: UTF8.self)
+                    guard try await database.saveSessionState(session.opener, token: opener.token, state: state) else {
+                        return fenced(id, why: "its session's claim is outdated")
+                    }
                 case .send(let stream, let from, let to):
                     var offset = from
                     while offset < to {
@@ -361,6 +424,23 @@ actor ReceivingRelay {
         } catch {
             logger.warning("cannot stream job \(id) back: \(error); retrying")
         }
+    }
+
+    /// What an opener's claim reports: running once the session is ready here, and its
+    /// end once it closed and its opener was filed in `done/`.
+    private func openerFacts(_ id: JobID, session: SessionID, ended: Bool) throws(SpoolError) -> ClaimFlow.Facts {
+        let record = try SessionStore(layout: layout).record(session)
+        var status: JobStatus?
+        if ended {
+            var final = JobStatus(job: id, state: .succeeded, priority: .sync, worker: record?.worker, createdAt: id.createdAt)
+            final.exitCode = 0
+            final.finishedAt = record?.closedAt ?? .now
+            final.reason = record?.reason
+            status = final
+        } else if record?.state == .ready {
+            status = JobStatus(job: id, state: .running, priority: .sync, worker: record?.worker, createdAt: id.createdAt)
+        }
+        return ClaimFlow.Facts(status: status, ended: ended, stdoutBytes: 0, stderrBytes: 0)
     }
 }
 

@@ -31,6 +31,9 @@ struct ClaimFlow: Sendable, Equatable {
         case pumpInput
         /// Output bytes `from..<to` of a stream, read from the file, in chunks.
         case send(JobStream, from: Int64, to: Int64)
+        /// A session's command ended: the state it left goes to its opener's row first, so
+        /// the session reopened elsewhere starts from it.
+        case saveSession
         /// The final status, with the byte counts sent and this host's name.
         case reportFinished(JobStatus)
     }
@@ -40,14 +43,17 @@ struct ClaimFlow: Sendable, Equatable {
     /// Started with `stdin: "pipe"`: its input comes from PostgreSQL, and its running
     /// status goes at once (the input waits for it).
     let pipe: Bool
+    /// A command of a session open here: its session's state is saved before its end.
+    let sessionCommand: Bool
     private(set) var sent: [JobStream: Int64]
     private(set) var reportedRunning: Bool
     private(set) var finished = false
     private var batch = OutputBatch()
 
-    init(token: Int64, pipe: Bool, sent: [JobStream: Int64] = [.stdout: 0, .stderr: 0], reportedRunning: Bool = false) {
+    init(token: Int64, pipe: Bool, sessionCommand: Bool = false, sent: [JobStream: Int64] = [.stdout: 0, .stderr: 0], reportedRunning: Bool = false) {
         self.token = token
         self.pipe = pipe
+        self.sessionCommand = sessionCommand
         self.sent = sent
         self.reportedRunning = reportedRunning
     }
@@ -94,6 +100,7 @@ struct ClaimFlow: Sendable, Equatable {
             record.stdoutBytes = sending[.stdout]
             record.stderrBytes = sending[.stderr]
             record.host = host
+            if sessionCommand { steps.append(.saveSession) }
             steps.append(.reportFinished(record))
         }
         return steps
@@ -103,7 +110,7 @@ struct ClaimFlow: Sendable, Equatable {
     mutating func completed(_ step: Step) {
         switch step {
         case .reportRunning: reportedRunning = true
-        case .pumpInput: break
+        case .pumpInput, .saveSession: break
         case .send(let stream, _, let to): sent[stream] = max(sent[stream] ?? 0, to)
         case .reportFinished: finished = true
         }
