@@ -179,6 +179,36 @@ struct ManyHostsTests {
         }
     }
 
+    @Test("a session opened from A (--workers 0) lives on B: cd, export and functions persist across commands sent from A; A's record names host b")
+    func sessionOnAnotherHost() async throws {
+        try await withRelayWorld { world in
+            try world.startWorkerHost("b", slots: 2)
+            let mcp = try await world.frontend()
+            let a = world.spools["a"]!, b = world.spools["b"]!
+            let started = try await mcp.call("session_start", ["cwd": "/usr"])
+            #expect(started["state"] == "ready", "\(started.text)")
+            let session = try #require(started["session"]?.stringValue)
+            let id = try #require(JobID(session))
+            let runs = a.root + "/../runs"
+            let first = try await mcp.call("run", ["command": .string("echo first >> '\(runs)'; cd /tmp && export GREETING=hi; greet() { echo \"$GREETING from $(pwd)\"; }"), "session": .string(session)])
+            #expect(first["state"] == "succeeded", "\(first.text)")
+            // kill -9 of both relays between commands: their next lives follow the session again.
+            for pid in world.relayPids("a") + world.relayPids("b") { kill(pid, SIGKILL) }
+            let second = try await mcp.call("run", ["command": .string("echo second >> '\(runs)'; greet; (exit 4)"), "session": .string(session)])
+            #expect(second["stdout"] == "hi from /tmp\n", "\(second.text)")
+            #expect(second["exitCode"] == 4)
+            // It ran in B's spool, in B's shell; A's record says where it lives.
+            #expect(b.read(b.layout.session(id, .cwd)) == "/tmp\n")
+            let record = try #require(try SessionStore(layout: a.layout).record(id))
+            #expect(record.host == "b" && record.state == .ready, "\(record)")
+            #expect(try await world.cluster.psql("SELECT session_state->>'cwd' FROM spool_job WHERE id = '\(session)'") == "/tmp")
+            #expect(a.read(runs) == "first\nsecond\n", "each command ran once")
+            _ = try await mcp.call("session_end", ["session": .string(session)])
+            #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(id))??.state == .closed }, "closed at A")
+            await mcp.close()
+        }
+    }
+
     /// The `host_up` and `host_down` events in `spool`'s journal, as "TYPE HOST", in order.
     static func hostEvents(_ spool: TestSpool) -> [String] {
         (spool.read(spool.layout.eventJournal) ?? "").split(separator: "\n").compactMap { line in

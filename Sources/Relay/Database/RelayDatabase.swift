@@ -120,14 +120,15 @@ struct RelayDatabase: Sendable {
     /// The jobs PostgreSQL says `host` holds (what its relay recovers after a restart),
     /// with the id of the spool whose relay claimed each ("" for claims made before spools
     /// had ids).
-    func held(by host: String) async throws -> [(id: JobID, token: Int64, state: RemoteState, spool: String)] {
+    func held(by host: String) async throws -> [(id: JobID, token: Int64, state: RemoteState, spool: String, session: SessionID?)] {
         try await run("listing claims of \(host)") { client, logger in
             let rows = try await client.query("""
-                SELECT id, token, state, coalesce(spool, '') FROM spool_job WHERE host = \(host) AND \(unescaped: RemoteState.claimedCondition)
+                SELECT id, token, state, coalesce(spool, ''), coalesce(session, '') FROM spool_job
+                WHERE host = \(host) AND \(unescaped: RemoteState.claimedCondition)
                 """, logger: logger)
-            var result: [(id: JobID, token: Int64, state: RemoteState, spool: String)] = []
-            for try await (id, token, state, spool) in rows.decode((String, Int64, String, String).self) {
-                if let job = JobID(id), let remoteState = RemoteState(rawValue: state) { result.append((job, token, remoteState, spool)) }
+            var result: [(id: JobID, token: Int64, state: RemoteState, spool: String, session: SessionID?)] = []
+            for try await (id, token, state, spool, session) in rows.decode((String, Int64, String, String, String).self) {
+                if let job = JobID(id), let remoteState = RemoteState(rawValue: state) { result.append((job, token, remoteState, spool, SessionID(session))) }
             }
             return result
         }

@@ -16,4 +16,8 @@ enum RelayWake: Hashable, Sendable {
     case cancel(JobID)
     /// `jobs/<id>/stdin.eof` appeared on the origin host: its input is closed.
     case endOfInput(JobID)
+    /// A relayed session's queue on the origin host got a command.
+    case sessionWork(SessionID)
+    /// `sessions/<id>/end` appeared on the origin host.
+    case sessionEnd(SessionID)
 }

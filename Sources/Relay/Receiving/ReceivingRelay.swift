@@ -220,16 +220,22 @@ actor ReceivingRelay {
                 let claims = try await database.held(by: host)
                 let rows = try await database.jobs(claims.map(\.id))
                 for claim in claims {
-                    let local = localClaim(claim.id)
+                    let found = localClaim(claim.id, session: claim.session)
+                    let local = found?.claim
                     switch ClaimRecovery.fate(token: claim.token, local: local.map { .claimed(token: $0.token) } ?? .none, ownSpool: claim.spool == spool) {
                     case .release:
                         logger.notice("job \(claim.id) was claimed but never reached this host: giving it back")
                         try await database.release(claim.id, token: claim.token)
                     case .resume:
                         let row = rows.first { $0.id == claim.id }
+                        let request = found?.request
+                        let opens = request?.opensSession == true
                         var entry = Held(flow: ClaimFlow(token: claim.token, pipe: local?.stdinPipe == true,
+                                                         sessionCommand: !opens && request?.session != nil,
                                                          sent: [.stdout: row?.stdoutBytes ?? 0, .stderr: row?.stderrBytes ?? 0],
-                                                         reportedRunning: row?.state == .running))
+                                                         reportedRunning: row?.state == .running),
+                                         session: request?.session, opens: opens)
+                        if opens, let session = request?.session { try? await watcher.watch(layout.session(session), mask: WatchMask.arrivals) }
                         entry.inputSeq = local?.inputSeq ?? 0
                         entry.eofWritten = FileSystem.exists(layout.job(claim.id, .stdinEOF))
                         entry.eofTaken = entry.eofWritten
@@ -256,17 +262,22 @@ actor ReceivingRelay {
     /// else the `claim` in its request, looked for where the request goes next as it moves
     /// (queue, a worker's folder, the link a worker makes, done/), so a request moving
     /// meanwhile is still found. Nil: nothing of it reached this spool.
-    private func localClaim(_ id: JobID) -> RelayClaim? {
-        if let record = try? SpoolJSON.load(RelayClaim.self, from: claimPath(id)) { return record }
+    /// - Parameter session: the session PostgreSQL says the job belongs to: a command of it
+    ///   waits or runs in that session's folder.
+    private func localClaim(_ id: JobID, session: SessionID?) -> (claim: RelayClaim, request: JobRequest?)? {
+        let commandPlaces = session.map { session in id == session.opener ? [] : [layout.sessionQueued(id, in: session), layout.sessionRunning(id, in: session)] } ?? []
         let places = Priority.allCases.map { layout.queued(id, $0) }
             + FileSystem.list(layout.active).compactMap(WorkerName.init).map { layout.active(id, worker: $0) }
-            + [layout.job(id, .request), layout.done(id)]
+            + commandPlaces + [layout.job(id, .request), layout.done(id)]
+        var found: JobRequest?
         for path in places {
             guard let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async)) else { continue }
-            guard let claim = request.claim else { return nil } // not a relayed request: no claim of this host
-            return RelayClaim(token: claim.token, host: claim.host, stdinPipe: request.stdinIsPipe)
+            found = request
+            break
         }
-        return nil
+        if let record = try? SpoolJSON.load(RelayClaim.self, from: claimPath(id)) { return (record, found) }
+        guard let request = found, let claim = request.claim else { return nil } // nothing here, or not a relayed request
+        return (RelayClaim(token: claim.token, host: claim.host, stdinPipe: request.stdinIsPipe), request)
     }
 
     // MARK: input
@@ -319,6 +330,11 @@ actor ReceivingRelay {
             for (id, claim) in held {
                 if !current.contains(claim.token) {
                     fenced(id, why: "its lease was taken over")
+                } else if cancelled.contains(claim.token), claim.opens, let session = claim.session {
+                    // An opener's cancel is its origin's session_end: the session ends after its current command.
+                    if !SessionStore(layout: layout).isEndRequested(session) {
+                        do { try SessionStore(layout: layout).requestEnd(session) } catch { logger.warning("cannot end session \(session): \(error)") }
+                    }
                 } else if cancelled.contains(claim.token), !records.isCancelRequested(id) {
                     do {
                         let outcome = try CancelRequest(layout: layout).carryOut(id, note: "cancel requested through PostgreSQL")

@@ -12,6 +12,9 @@ struct Mirror: Sendable, Equatable {
     var host: String?
     /// A claim is shown once it has lasted `MirrorRule.showDelay`; until then this says when.
     var showDue: ContinuousClock.Instant?
+    /// The session the job opens (`opens`) or is a command of.
+    var session: SessionID?
+    var opens = false
 
     func bytes(_ stream: JobStream) -> Int64 { stream == .stdout ? stdoutBytes : stderrBytes }
 }

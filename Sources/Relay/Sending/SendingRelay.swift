@@ -46,7 +46,7 @@ actor SendingRelay {
         let events = watcher.events()
         for priority in Priority.allCases { try await watcher.watch(layout.queue(priority), mask: WatchMask.arrivals) }
         try await adoptOwnFolder(watcher: watcher)
-        let wake = wake, jobs = layout.jobs, queues = Set(Priority.allCases.map { layout.queue($0) })
+        let wake = wake, jobs = layout.jobs, sessions = layout.sessions, queues = Set(Priority.allCases.map { layout.queue($0) })
         let fileEvents = Task {
             for await event in events {
                 if event.isOverflow { wake.addAll() } else if queues.contains(event.directory) {
@@ -55,6 +55,13 @@ actor SendingRelay {
                           let id = JobID((event.directory as NSString).lastPathComponent) {
                     if event.name == JobFile.cancel.rawValue { wake.add(.cancel(id)) }
                     if event.name == JobFile.stdinEOF.rawValue { wake.add(.endOfInput(id)) }
+                } else if (event.directory as NSString).deletingLastPathComponent == sessions,
+                          let session = SessionID((event.directory as NSString).lastPathComponent) {
+                    if event.name == SessionFile.end.rawValue { wake.add(.sessionEnd(session)) }
+                } else if (event.directory as NSString).lastPathComponent == "queue",
+                          ((event.directory as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent == sessions,
+                          let session = SessionID(((event.directory as NSString).deletingLastPathComponent as NSString).lastPathComponent) {
+                    wake.add(.sessionWork(session))
                 }
             }
         }
@@ -94,6 +101,8 @@ actor SendingRelay {
                 case .cancel(let id): await forwardCancel(id)
                 case .endOfInput(let id): inputs[id]?.close(eof: true)
                 case .job(let id) where mirrors[id] != nil: refresh.insert(id) // a spool_job notification of this origin
+                case .sessionWork(let session): await handOverCommands(session, watcher: watcher)
+                case .sessionEnd(let session): await forwardEnd(session)
                 case .job, .queue, .control, .announced: break
                 }
             }
@@ -132,6 +141,24 @@ actor SendingRelay {
                 var mirror = Mirror(token: status.attempt, shown: status.state == .running ? .running : .queued, host: status.host)
                 mirror.stdoutBytes = records.outputSize(id, .stdout)
                 mirror.stderrBytes = records.outputSize(id, .stderr)
+                if let session = SessionStore(layout: layout).record(ifSession: id)?.session {
+                    // A session on another host: it, and the commands it was running, are followed again.
+                    mirror.session = session
+                    mirror.opens = true
+                    mirror.shown = .queued // its record is brought in line by the next look
+                    try? await watcher.watch(layout.session(session), mask: WatchMask.arrivals)
+                    try? await watcher.watch(layout.sessionQueue(session), mask: WatchMask.arrivals)
+                    for job in SessionStore(layout: layout).running(session) {
+                        guard let commandStatus = try? records.status(job), commandStatus.remote == true else { continue }
+                        var command = Mirror(token: commandStatus.attempt, shown: commandStatus.state == .running ? .running : .queued, host: commandStatus.host)
+                        command.stdoutBytes = records.outputSize(job, .stdout)
+                        command.stderrBytes = records.outputSize(job, .stderr)
+                        command.session = session
+                        mirrors[job] = command
+                        unsent.insert(job)
+                        try? await watcher.watch(layout.job(job), mask: WatchMask.arrivals)
+                    }
+                }
                 mirrors[id] = mirror
                 unsent.insert(id)
                 try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
@@ -150,7 +177,7 @@ actor SendingRelay {
             let path = layout.queued(entry.id, entry.priority)
             // Peek first: what only local workers can run is never claimed.
             if let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: entry.id, priority: entry.priority)),
-               request.opensSession || request.session != nil {
+               request.session != nil, !request.opensSession {
                 leftLocal.insert(entry.id)
                 continue
             }
@@ -190,7 +217,20 @@ actor SendingRelay {
             _ = try? transitions.requeue(id, priority: request.priority, from: name)
             return
         }
-        mirrors[id] = Mirror()
+        var mirror = Mirror()
+        if request.opensSession, let session = request.session {
+            // The session runs elsewhere: this spool's recovery must leave it to the relay.
+            let store = SessionStore(layout: layout)
+            if var record = try? store.record(session) {
+                record.remote = true
+                try? store.write(record)
+            }
+            mirror.session = session
+            mirror.opens = true
+            try? await watcher.watch(layout.session(session), mask: WatchMask.arrivals)
+            try? await watcher.watch(layout.sessionQueue(session), mask: WatchMask.arrivals)
+        }
+        mirrors[id] = mirror
         if request.stdinIsPipe { openInput(id) }
         try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
         do {
@@ -205,7 +245,7 @@ actor SendingRelay {
 
     private func insertUnsent() async {
         for id in unsent.sorted() {
-            let path = layout.active(id, worker: name)
+            let path = mirrors[id].flatMap { $0.opens ? nil : $0.session }.map { layout.sessionRunning(id, in: $0) } ?? layout.active(id, worker: name)
             do {
                 guard let bytes = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { unsent.remove(id); continue }
                 // The status written at the hand-off keeps the priority of the queue it came from.
@@ -304,6 +344,7 @@ actor SendingRelay {
     }
 
     private func apply(_ row: RemoteJob, to start: Mirror, watcher: SpoolWatcher) async throws {
+        if start.opens, let session = start.session { return try await applyOpener(row, to: start, session: session, watcher: watcher) }
         var mirror = start
         let id = row.id
         defer { if mirrors[id] != nil { mirrors[id] = mirror } }
@@ -353,7 +394,7 @@ actor SendingRelay {
                 Trace.step("A finishing \(id)")
                 try records.writeStatus(record, durable: false)
                 Trace.step("A wrote status \(id)")
-                try transitions.fileFinished(id, from: .claimed(name), durable: false)
+                try transitions.fileFinished(id, from: place(mirror), durable: false)
                 Trace.step("A filed \(id)")
                 forget(id, watcher: watcher)
             case .lose(let reason):
@@ -365,12 +406,95 @@ actor SendingRelay {
     }
 
     private func end(_ id: JobID, outcome: JobOutcome, watcher: SpoolWatcher) throws(SpoolError) {
-        let request = try? JobRequest.load(path: layout.active(id, worker: name), defaults: RequestDefaults(job: id, priority: .async))
+        let place = mirrors[id].map(place) ?? .claimed(name)
+        let path = mirrors[id]?.session.map { layout.sessionRunning(id, in: $0) } ?? layout.active(id, worker: name)
+        let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
         let origin = request.map(JobOrigin.init) ?? JobOrigin(job: id, priority: .async)
         let previous = try? records.status(id)
-        try transitions.finish(id, from: .claimed(name), origin: origin, worker: previous?.worker ?? name,
+        try transitions.finish(id, from: place, origin: origin, worker: previous?.worker ?? name,
                                ending: JobEnding(outcome: outcome, finishedAt: .now), previous: previous)
         forget(id, watcher: watcher)
+    }
+
+    /// Where a mirrored job's request is on this host: this relay's folder, or (a session's
+    /// command) its session's `running/`.
+    private func place(_ mirror: Mirror) -> JobFacts.Place {
+        if !mirror.opens, let session = mirror.session { return .sessionRunning(session: session) }
+        return .claimed(name)
+    }
+
+    // MARK: sessions on other hosts
+
+    /// The opener's row as this host's session record: ready on its host once that host's
+    /// session is ready, queued again while it reopens elsewhere, closed at its end.
+    private func applyOpener(_ row: RemoteJob, to start: Mirror, session: SessionID, watcher: SpoolWatcher) async throws {
+        var mirror = start
+        defer { if mirrors[row.id] != nil { mirrors[row.id] = mirror } }
+        let store = SessionStore(layout: layout)
+        switch row.state {
+        case .queued, .claimed, .running:
+            guard mirror.shown != row.state || mirror.host != row.host else { return }
+            if var record = try store.record(session) {
+                record.remote = true
+                record.host = row.state == .queued ? nil : row.host
+                record.worker = name
+                if row.state == .running {
+                    record.state = .ready
+                    record.readyAt = record.readyAt ?? .now
+                    record.lastActivityAt = .now
+                } else {
+                    record.state = .queued
+                    record.reason = row.reason
+                }
+                try store.write(record)
+            }
+            mirror.shown = row.state
+            mirror.host = row.host
+            // Commands that waited for the session go now.
+            if row.state == .running { await handOverCommands(session, watcher: watcher) }
+        case .finished, .lost, .cancelled:
+            try store.close(session, reason: row.status?.reason ?? row.reason ?? "closed on host \(row.host ?? "?")")
+            _ = try transitions.fileSession(session, from: .claimed(name))
+            await watcher.unwatch(layout.sessionQueue(session))
+            await watcher.unwatch(layout.session(session))
+            forget(row.id, watcher: watcher)
+        }
+    }
+
+    /// The commands waiting in a relayed session's queue here, in order: each is claimed
+    /// into the session's `running/` and handed to PostgreSQL, where the session's host takes it.
+    private func handOverCommands(_ session: SessionID, watcher: SpoolWatcher) async {
+        guard mirrors[session.opener]?.opens == true else { return }
+        for job in SessionStore(layout: layout).queued(session) where mirrors[job] == nil {
+            guard (try? transitions.claimSessionCommand(job, session: session)) == true else { continue }
+            let path = layout.sessionRunning(job, in: session)
+            do {
+                guard let bytes = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { continue }
+                let request = try JobRequest.decode(bytes, path: path, defaults: RequestDefaults(job: job, priority: .sync))
+                try FileSystem.makeDirectory(layout.job(job))
+                var status = JobStatus(job: job, state: .queued, priority: .sync, worker: name, createdAt: request.createdAt,
+                                       reason: "waiting for its session's host")
+                status.remote = true
+                try records.writeStatus(status, durable: false)
+                var mirror = Mirror()
+                mirror.session = session
+                mirrors[job] = mirror
+                try? await watcher.watch(layout.job(job), mask: WatchMask.arrivals)
+                try await database.insert(request, bytes: bytes, origin: origin)
+            } catch {
+                logger.warning("cannot hand command \(job) of session \(session) to PostgreSQL yet: \(error); retrying")
+                if mirrors[job] != nil { unsent.insert(job) }
+            }
+        }
+    }
+
+    /// `session_end` here: the session's host is asked to end it (after its current command).
+    private func forwardEnd(_ session: SessionID) async {
+        guard mirrors[session.opener]?.opens == true else { return }
+        do { _ = try await database.cancel(session.opener) } catch {
+            logger.warning("cannot pass on the end of session \(session): \(error); retrying")
+            wake.add(.sessionEnd(session))
+        }
     }
 
     private func forget(_ id: JobID, watcher: SpoolWatcher) {

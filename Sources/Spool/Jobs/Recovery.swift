@@ -142,6 +142,8 @@ public struct Recovery: Sendable {
     /// sync queue and the next free worker reopens it from its saved state.
     private func recoverSession(_ job: JobID, worker: WorkerName) -> Outcome {
         let sessions = SessionStore(layout: layout), id = SessionID(opening: job)
+        // A session its relay handed to another host lives there: the relay's next life follows it.
+        if (try? sessions.record(id))??.remote == true { return .stillRunning }
         do {
             guard let lock = try FileLock.tryAcquire(layout.session(id, .shellLog)) else { return .stillRunning }
             defer { withExtendedLifetime(lock) {} }

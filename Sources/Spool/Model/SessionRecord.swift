@@ -19,6 +19,10 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public var commands: Int
     public var restarts: Int
     public var reason: String?
+    /// Many hosts: the session runs on another host (its opener went through the relay), and
+    /// which one; this spool's recovery leaves it to the relay.
+    public var remote: Bool?
+    public var host: String?
 
     public init(session: SessionID, state: SessionState, cwd: String?, env: [String: String]?, shell: String?,
                 createdAt: Timestamp) {
