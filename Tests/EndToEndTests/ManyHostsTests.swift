@@ -203,6 +203,8 @@ struct ManyHostsTests {
             #expect(record.host == "b" && record.state == .ready, "\(record)")
             #expect(try await world.cluster.psql("SELECT session_state->>'cwd' FROM spool_job WHERE id = '\(session)'") == "/tmp")
             #expect(a.read(runs) == "first\nsecond\n", "each command ran once")
+            let list = try await mcp.call("session_list", [:])
+            #expect(list.text.contains("session \(session): ready on host b"), "\(list.text)")
             _ = try await mcp.call("session_end", ["session": .string(session)])
             #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(id))??.state == .closed }, "closed at A")
             await mcp.close()

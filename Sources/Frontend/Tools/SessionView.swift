@@ -7,6 +7,8 @@ struct SessionView: Codable, Sendable {
     var position: Int?
     var etaSeconds: Double?
     var worker: String?
+    /// Many hosts: the worker host it lives on (its opener went through the relay).
+    var host: String?
     var pid: Int32?
     /// The shell's working directory after its last command.
     var cwd: String?
@@ -29,6 +31,7 @@ struct SessionView: Codable, Sendable {
         session = id.rawValue
         state = record.state
         worker = record.worker?.rawValue
+        host = record.remote == true ? record.host : nil
         pid = record.pid
         shell = record.shell
         createdAt = record.createdAt
@@ -59,7 +62,8 @@ struct SessionView: Codable, Sendable {
         case .queued:
             if let position { text += " (position \(position) for a worker slot" + (etaSeconds.map { ", ETA ~\(ToolArguments.format($0)) s" } ?? "") + ")" }
         case .ready:
-            text += " in \(cwd ?? "?")" + (worker.map { " on \($0)" } ?? "")
+            // A session on another host: its cwd is there (this host keeps the one it started in).
+            text += host.map { " on host \($0)" } ?? (" in \(cwd ?? "?")" + (worker.map { " on \($0)" } ?? ""))
             text += ", \(commands) command(s) run"
             if let running { text += ", running job \(running)" }
             if queued > 0 { text += ", \(queued) waiting" }
