@@ -17,36 +17,66 @@ struct RemoteTransitionsTests {
 
     @Test("every (state, event) pair does in PostgreSQL what RemoteLifecycle says; an outdated token changes nothing")
     func everyPair() async throws {
-        let cluster = try await PostgresCluster()
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let url = try PostgresURL(parsing: cluster.url)
-        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                try await RelaySchema.install(url, logger: logger)
-                let database = RelayDatabase(client: client, logger: logger)
-                for state in RemoteState.allCases {
-                    for event in RemoteEvent.allCases {
-                        for retriesLeft in event == .expire ? [false, true] : [false] {
-                            try await Self.check(state, event, retriesLeft: retriesLeft, database: database, client: client, logger: logger)
-                            if Self.carriesToken(event) {
-                                try await Self.check(state, event, retriesLeft: retriesLeft, database: database, client: client, logger: logger, outdated: true)
-                            }
+        try await Self.withDatabase { database, client, logger in
+            for state in RemoteState.allCases {
+                for event in RemoteEvent.allCases {
+                    for retriesLeft in event == .expire ? [false, true] : [false] {
+                        try await Self.check(state, event, retriesLeft: retriesLeft, database: database, client: client, logger: logger)
+                        if Self.carriesToken(event) {
+                            try await Self.check(state, event, retriesLeft: retriesLeft, database: database, client: client, logger: logger, outdated: true)
                         }
                     }
                 }
-                group.cancelAll()
             }
-        } catch {
-            await cluster.stop()
-            throw error
         }
-        await cluster.stop()
     }
 
     @Test("sessions: an opener whose host is lost waits again; a session's commands go to its host, one at a time, in order")
     func sessions() async throws {
+        try await Self.withDatabase { database, client, logger in
+            let session = SessionID(opening: JobID.make())
+            let opener = session.opener
+            var open = JobRequest(job: opener, command: "", priority: .sync, session: session, kind: .session)
+            open.retries = 0
+            try await database.insert(open, bytes: try SpoolJSON.encode(open), origin: "a")
+            let commands = (0..<2).map { _ in JobRequest(job: JobID.make(), command: "pwd", priority: .sync, session: session) }
+            for command in commands { try await database.insert(command, bytes: try SpoolJSON.encode(command), origin: "a") }
+            // The opener is claimed like a job; its commands are not.
+            let claimed = try await database.claim(host: "b", spool: "s", count: 8, lease: 30)
+            #expect(claimed.map(\.id) == [opener])
+            // Not open yet (claimed, not running): no command goes anywhere.
+            #expect(try await database.claimSessionCommands(host: "b", spool: "s", lease: 30).isEmpty)
+            let token = try #require(claimed.first?.token)
+            var ready = JobStatus(job: opener, state: .running, priority: .sync, createdAt: opener.createdAt)
+            ready.worker = WorkerName("b-1")
+            #expect(try await database.started(opener, token: token, status: ready))
+            #expect(try await database.claimSessionCommands(host: "c", spool: "s", lease: 30).isEmpty, "another host's session")
+            let first = try await database.claimSessionCommands(host: "b", spool: "s", lease: 30)
+            #expect(first.map(\.id) == [commands[0].job])
+            #expect(try await database.claimSessionCommands(host: "b", spool: "s", lease: 30).isEmpty, "one at a time")
+            var done = JobStatus(job: commands[0].job, state: .succeeded, priority: .sync, createdAt: commands[0].job.createdAt)
+            done.exitCode = 0
+            #expect(try await database.finished(commands[0].job, token: try #require(first.first?.token), status: done))
+            #expect(try await database.saveSessionState(opener, token: token, state: #"{"cwd": "/tmp"}"#))
+            #expect(try await database.claimSessionCommands(host: "b", spool: "s", lease: 30).map(\.id) == [commands[1].job])
+            // B is lost past its lease: the session opens again elsewhere with its state;
+            // the command that was claimed there is lost (it allows no retry).
+            try await client.query("UPDATE spool_job SET lease_until = now() - interval '1 minute' WHERE host = 'b'", logger: logger)
+            try await database.expireLeases()
+            var after: [String: String] = [:]
+            for try await (id, state, saved) in try await client.query("SELECT id, state, coalesce(session_state::text, '') FROM spool_job", logger: logger)
+                .decode((String, String, String).self) {
+                after[id] = state + (saved.isEmpty ? "" : " " + saved)
+            }
+            #expect(after[opener.rawValue] == #"queued {"cwd": "/tmp"}"#, "\(after)")
+            #expect(after[commands[1].job.rawValue] == "lost", "\(after)")
+            #expect(after[commands[0].job.rawValue] == "finished", "\(after)")
+            #expect(try await database.claim(host: "c", spool: "s2", count: 8, lease: 30).map(\.id) == [opener], "reopened on C")
+        }
+    }
+
+    /// A private cluster with the relays' schema, its client running, for `body`; stopped after.
+    static func withDatabase(_ body: (RelayDatabase, PostgresClient, Logger) async throws -> Void) async throws {
         let cluster = try await PostgresCluster()
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let url = try PostgresURL(parsing: cluster.url)
@@ -55,45 +85,7 @@ struct RemoteTransitionsTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 try await RelaySchema.install(url, logger: logger)
-                let database = RelayDatabase(client: client, logger: logger)
-                let session = SessionID(opening: JobID.make())
-                let opener = session.opener
-                var open = JobRequest(job: opener, command: "", priority: .sync, session: session, kind: .session)
-                open.retries = 0
-                try await database.insert(open, bytes: try SpoolJSON.encode(open), origin: "a")
-                let commands = (0..<2).map { _ in JobRequest(job: JobID.make(), command: "pwd", priority: .sync, session: session) }
-                for command in commands { try await database.insert(command, bytes: try SpoolJSON.encode(command), origin: "a") }
-                // The opener is claimed like a job; its commands are not.
-                let claimed = try await database.claim(host: "b", spool: "s", count: 8, lease: 30)
-                #expect(claimed.map(\.id) == [opener])
-                // Not open yet (claimed, not running): no command goes anywhere.
-                #expect(try await database.claimSessionCommands(host: "b", spool: "s", lease: 30).isEmpty)
-                let token = try #require(claimed.first?.token)
-                var ready = JobStatus(job: opener, state: .running, priority: .sync, createdAt: opener.createdAt)
-                ready.worker = WorkerName("b-1")
-                #expect(try await database.started(opener, token: token, status: ready))
-                #expect(try await database.claimSessionCommands(host: "c", spool: "s", lease: 30).isEmpty, "another host's session")
-                let first = try await database.claimSessionCommands(host: "b", spool: "s", lease: 30)
-                #expect(first.map(\.id) == [commands[0].job])
-                #expect(try await database.claimSessionCommands(host: "b", spool: "s", lease: 30).isEmpty, "one at a time")
-                var done = JobStatus(job: commands[0].job, state: .succeeded, priority: .sync, createdAt: commands[0].job.createdAt)
-                done.exitCode = 0
-                #expect(try await database.finished(commands[0].job, token: try #require(first.first?.token), status: done))
-                #expect(try await database.saveSessionState(opener, token: token, state: #"{"cwd": "/tmp"}"#))
-                #expect(try await database.claimSessionCommands(host: "b", spool: "s", lease: 30).map(\.id) == [commands[1].job])
-                // B is lost past its lease: the session opens again elsewhere with its state;
-                // the command that was claimed there is lost (it allows no retry).
-                try await client.query("UPDATE spool_job SET lease_until = now() - interval '1 minute' WHERE host = 'b'", logger: logger)
-                try await database.expireLeases()
-                var after: [String: String] = [:]
-                for try await (id, state, saved) in try await client.query("SELECT id, state, coalesce(session_state::text, '') FROM spool_job", logger: logger)
-                    .decode((String, String, String).self) {
-                    after[id] = state + (saved.isEmpty ? "" : " " + saved)
-                }
-                #expect(after[opener.rawValue] == #"queued {"cwd": "/tmp"}"#, "\(after)")
-                #expect(after[commands[1].job.rawValue] == "lost", "\(after)")
-                #expect(after[commands[0].job.rawValue] == "finished", "\(after)")
-                #expect(try await database.claim(host: "c", spool: "s2", count: 8, lease: 30).map(\.id) == [opener], "reopened on C")
+                try await body(RelayDatabase(client: client, logger: logger), client, logger)
                 group.cancelAll()
             }
         } catch {
