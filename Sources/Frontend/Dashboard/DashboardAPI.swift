@@ -107,7 +107,7 @@ struct DashboardAPI: Sendable {
     /// One job as the list shows it; nil when it is gone or unreadable.
     func row(_ id: JobID) -> JobQuery.Row? {
         guard let status = try? service.snapshot(id).status else { return nil }
-        let request = self.request(id)
+        let request = service.records.requestAnywhere(id)
         return JobQuery.Row(job: id.rawValue, state: status.state, priority: status.priority, command: request?.command,
                             host: status.host, client: request?.client?.name, worker: status.worker?.rawValue,
                             exitCode: status.exitCode, createdAt: status.createdAt, startedAt: status.startedAt,
@@ -132,21 +132,12 @@ struct DashboardAPI: Sendable {
     func detail(_ id: JobID) throws(APIError) -> Detail {
         let snapshot: JobInspector.Snapshot
         do { snapshot = try service.snapshot(id) } catch { throw .notFound("\(error)") }
-        let request = self.request(id)
+        let request = service.records.requestAnywhere(id)
         return Detail(status: JobView(snapshot), command: request?.command, cwd: request?.cwd, shell: request?.shell,
                       env: request?.env.map { $0.keys.sorted() }, client: request?.client, tty: request?.tty,
                       cols: request?.terminal?.cols, rows: request?.terminal?.rows, timeout: request?.timeout)
     }
 
-    /// The request wherever it is: the job's folder once claimed, else its queue or done/ file.
-    func request(_ id: JobID) -> JobRequest? {
-        if let request = try? service.records.request(id) { return request }
-        let layout = service.layout
-        for priority in Priority.allCases {
-            if let request = try? JobRequest.load(path: layout.queued(id, priority), defaults: .init(job: id, priority: priority)) { return request }
-        }
-        return try? JobRequest.load(path: layout.done(id), defaults: .init(job: id, priority: .async))
-    }
 
     // MARK: writes
 
@@ -180,7 +171,7 @@ struct DashboardAPI: Sendable {
         case "promote":
             return try await tool("promote", ["job": .string(id.rawValue), "priority": .string((body.priority ?? .sync).rawValue)], request, context)
         case "rerun":
-            guard let original = self.request(id) else { throw .notFound("job \(id)'s request is gone (removed by retention?); nothing to run again") }
+            guard let original = service.records.requestAnywhere(id) else { throw .notFound("job \(id)'s request is gone (removed by retention?); nothing to run again") }
             guard original.session == nil, !original.opensSession else {
                 throw .badRequest("job \(id) ran in a session, whose shell state cannot be repeated; start it again from your agent")
             }

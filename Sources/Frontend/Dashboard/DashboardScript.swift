@@ -107,36 +107,35 @@ enum DashboardScript {
       } catch (error) { $("sessions-pane").hidden = true; }
       try {
         const list = await api("/api/files");
-        const items = $("files");
-        items.replaceChildren();
-        for (const file of list.files) {
-          const item = document.createElement("li");
-          item.textContent = file.path + (file.size != null ? "  (" + file.size + " bytes)" : "");
-          item.addEventListener("click", async () => {
-            const tail = await api("/api/files/tail?path=" + encodeURIComponent(file.path));
-            $("file-tail").hidden = false;
-            $("file-tail").textContent = tail.data || "";
-          });
-          items.appendChild(item);
-        }
+        fillList("files", "file-tail", list.files,
+                 (file) => file.path + (file.size != null ? "  (" + file.size + " bytes)" : ""),
+                 async (file) => (await api("/api/files/tail?path=" + encodeURIComponent(file.path))).data || "");
         $("files-pane").hidden = false;
       } catch (error) { $("files-pane").hidden = true; }
       try {
         const list = await api("/api/backups");
-        const items = $("backups");
-        items.replaceChildren();
-        for (const backup of list.backups) {
-          const item = document.createElement("li");
-          item.textContent = String(backup.commit).slice(0, 10) + "  " + time(backup.time) + "  " + backup.trigger + "  " + (backup.filesChanged ?? "") + " files";
-          item.addEventListener("click", async () => {
-            const diff = await api("/api/backups/" + encodeURIComponent(backup.commit) + "/diff");
-            $("backup-diff").hidden = false;
-            $("backup-diff").textContent = diff.patch || "(no changes since)";
-          });
-          items.appendChild(item);
-        }
+        fillList("backups", "backup-diff", list.backups,
+                 (backup) => String(backup.commit).slice(0, 10) + "  " + time(backup.time) + "  " + backup.trigger + "  " + (backup.filesChanged ?? "") + " files",
+                 async (backup) => (await api("/api/backups/" + encodeURIComponent(backup.commit) + "/diff")).patch || "(no changes since)");
         $("backups-pane").hidden = false;
       } catch (error) { $("backups-pane").hidden = true; }
+    }
+
+    // A pane's list, a line of text per entry; a click shows what `open` returns in the
+    // pane's <pre> (a watched file's tail, a backup's diff).
+    function fillList(listId, preId, entries, label, open) {
+      const items = $(listId);
+      items.replaceChildren();
+      for (const entry of entries) {
+        const item = document.createElement("li");
+        item.textContent = label(entry);
+        item.addEventListener("click", async () => {
+          const text = await open(entry);
+          $(preId).hidden = false;
+          $(preId).textContent = text;
+        });
+        items.appendChild(item);
+      }
     }
 
     // Bars drawn as SVG elements (never markup from a string).

@@ -259,22 +259,12 @@ actor ReceivingRelay {
     private func claimPath(_ id: JobID) -> String { layout.job(id) + "/" + RelayClaim.fileName }
 
     /// What this spool recorded of a claim of `id`: `claim.json` (a job that takes input),
-    /// else the `claim` in its request, looked for where the request goes next as it moves
-    /// (queue, a worker's folder, the link a worker makes, done/), so a request moving
-    /// meanwhile is still found. Nil: nothing of it reached this spool.
+    /// else the `claim` in its request, wherever the request is now
+    /// (`JobRecords.requestAnywhere`). Nil: nothing of it reached this spool.
     /// - Parameter session: the session PostgreSQL says the job belongs to: a command of it
     ///   waits or runs in that session's folder.
     private func localClaim(_ id: JobID, session: SessionID?) -> (claim: RelayClaim, request: JobRequest?)? {
-        let commandPlaces = session.map { session in id == session.opener ? [] : [layout.sessionQueued(id, in: session), layout.sessionRunning(id, in: session)] } ?? []
-        let places = Priority.allCases.map { layout.queued(id, $0) }
-            + FileSystem.list(layout.active).compactMap(WorkerName.init).map { layout.active(id, worker: $0) }
-            + commandPlaces + [layout.job(id, .request), layout.done(id)]
-        var found: JobRequest?
-        for path in places {
-            guard let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async)) else { continue }
-            found = request
-            break
-        }
+        let found = records.requestAnywhere(id, session: session.flatMap { $0.opener == id ? nil : $0 })
         if let record = try? SpoolJSON.load(RelayClaim.self, from: claimPath(id)) { return (record, found) }
         guard let request = found, let claim = request.claim else { return nil } // nothing here, or not a relayed request
         return (RelayClaim(token: claim.token, host: claim.host, stdinPipe: request.stdinIsPipe), request)

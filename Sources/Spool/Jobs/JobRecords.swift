@@ -26,6 +26,27 @@ public struct JobRecords: Sendable {
         return try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
     }
 
+    /// The request wherever it is now: the job folder's link (made when a worker claims it),
+    /// else looked for in the order requests move (its queue, a worker's folder, with
+    /// `session` that session's queue and `running/`, then `done/`), so one that moves
+    /// meanwhile is still found. Nil: no readable request anywhere.
+    public func requestAnywhere(_ id: JobID, session: SessionID? = nil) -> JobRequest? {
+        if let request = try? request(id) { return request }
+        var places = Priority.allCases.map { JobFacts.Place.queued($0) }
+            + FileSystem.list(layout.active).compactMap(WorkerName.init).map { JobFacts.Place.claimed($0) }
+        if let session { places += [.sessionQueued(session: session), .sessionRunning(session: session)] }
+        places.append(.done)
+        let transitions = JobTransitions(layout: layout)
+        for place in places {
+            // A hand-written request without a priority takes its queue's.
+            let priority: Priority = if case .queued(let queue) = place { queue } else { .async }
+            guard let path = transitions.path(id, in: place),
+                  let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: priority)) else { continue }
+            return request
+        }
+        return nil
+    }
+
     public func outputSize(_ id: JobID, _ stream: JobStream) -> Int64 {
         FileSystem.size(layout.job(id, stream.file)) ?? 0
     }
