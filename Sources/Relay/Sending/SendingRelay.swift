@@ -109,6 +109,10 @@ actor SendingRelay {
             if batch.all || batch.isEmpty {
                 refresh = Set(mirrors.keys)
                 notified.clear()
+                // Commands a failed hand-over put back, or whose file events were missed.
+                for case let (_, mirror) in mirrors where mirror.opens {
+                    if let session = mirror.session { await handOverCommands(session, watcher: watcher) }
+                }
             }
             if !refresh.isEmpty { await self.refresh(Array(refresh), watcher: watcher) }
             if ContinuousClock.now - lastSweep > .milliseconds(Int64(settings.lease * 500)) {
@@ -163,7 +167,7 @@ actor SendingRelay {
                 unsent.insert(id)
                 try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
             } else {
-                await handOff(id, priority: (try? records.status(id))?.priority ?? .async, watcher: watcher)
+                await handOff(id, from: .claimed(name), priority: (try? records.status(id))?.priority ?? .async, watcher: watcher)
             }
         }
         if !mirrors.isEmpty { logger.info("following \(mirrors.count) relayed job(s) again") }
@@ -183,17 +187,18 @@ actor SendingRelay {
             }
             guard (try? queue.claim(entry, worker: name)) == true else { continue }
             Trace.step("A claimed \(entry.id)")
-            await handOff(entry.id, priority: entry.priority, watcher: watcher)
+            await handOff(entry.id, from: .claimed(name), priority: entry.priority, watcher: watcher)
         }
         if leftLocal.count > 10_000 { leftLocal.removeAll() }
     }
 
-    /// A request just claimed into this relay's folder: its status says remote, then it
-    /// goes into PostgreSQL.
+    /// A request just claimed here (into this relay's folder, or a relayed session's command
+    /// into its session's `running/`): its status says remote, then it goes into PostgreSQL.
     /// - Parameter priority: the queue it came from, which a hand-written request without
     ///   a `priority` field takes (its status then keeps it for a later insert).
-    private func handOff(_ id: JobID, priority: Priority, watcher: SpoolWatcher) async {
-        let path = layout.active(id, worker: name)
+    private func handOff(_ id: JobID, from place: JobFacts.Place, priority: Priority, watcher: SpoolWatcher) async {
+        guard let path = transitions.path(id, in: place) else { return }
+        let command: SessionID? = if case .sessionRunning(let session) = place { session } else { nil }
         let request: JobRequest, bytes: [UInt8]
         do {
             guard let read = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { return }
@@ -207,17 +212,22 @@ actor SendingRelay {
             try FileSystem.makeDirectory(layout.job(id))
             // As a worker does: `cat jobs/<id>/request.json` (and `screen`, which reads a
             // terminal's size there) work for a job run elsewhere too.
-            _ = link(path, layout.job(id, .request)) // EEXIST after a restart: the same request
+            if command == nil { _ = link(path, layout.job(id, .request)) } // EEXIST after a restart: the same request
             var status = JobStatus(job: id, state: .queued, priority: request.priority, worker: name, createdAt: request.createdAt,
-                                   reason: "waiting in PostgreSQL for a worker host")
+                                   reason: command == nil ? "waiting in PostgreSQL for a worker host" : "waiting for its session's host")
             status.remote = true
             try records.writeStatus(status, durable: false)
         } catch {
-            logger.error("cannot record \(id) as relayed: \(error); it goes back to its queue")
-            _ = try? transitions.requeue(id, priority: request.priority, from: name)
+            logger.error("cannot record \(id) as relayed: \(error); it waits again where it came from")
+            if let command {
+                _ = try? transitions.unclaimSessionCommand(id, session: command)
+            } else {
+                _ = try? transitions.requeue(id, priority: request.priority, from: name)
+            }
             return
         }
         var mirror = Mirror()
+        mirror.session = command
         if request.opensSession, let session = request.session {
             // The session runs elsewhere: this spool's recovery must leave it to the relay.
             let store = SessionStore(layout: layout)
@@ -245,7 +255,7 @@ actor SendingRelay {
 
     private func insertUnsent() async {
         for id in unsent.sorted() {
-            let path = mirrors[id].flatMap { $0.opens ? nil : $0.session }.map { layout.sessionRunning(id, in: $0) } ?? layout.active(id, worker: name)
+            let path = transitions.path(id, in: mirrors[id].map(place) ?? .claimed(name)) ?? layout.active(id, worker: name)
             do {
                 guard let bytes = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { unsent.remove(id); continue }
                 // The status written at the hand-off keeps the priority of the queue it came from.
@@ -407,8 +417,7 @@ actor SendingRelay {
 
     private func end(_ id: JobID, outcome: JobOutcome, watcher: SpoolWatcher) throws(SpoolError) {
         let place = mirrors[id].map(place) ?? .claimed(name)
-        let path = mirrors[id]?.session.map { layout.sessionRunning(id, in: $0) } ?? layout.active(id, worker: name)
-        let request = try? JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))
+        let request = transitions.path(id, in: place).flatMap { try? JobRequest.load(path: $0, defaults: RequestDefaults(job: id, priority: .async)) }
         let origin = request.map(JobOrigin.init) ?? JobOrigin(job: id, priority: .async)
         let previous = try? records.status(id)
         try transitions.finish(id, from: place, origin: origin, worker: previous?.worker ?? name,
@@ -467,24 +476,7 @@ actor SendingRelay {
         guard mirrors[session.opener]?.opens == true else { return }
         for job in SessionStore(layout: layout).queued(session) where mirrors[job] == nil {
             guard (try? transitions.claimSessionCommand(job, session: session)) == true else { continue }
-            let path = layout.sessionRunning(job, in: session)
-            do {
-                guard let bytes = try FileSystem.read(path, limit: JobRequest.maxFileBytes) else { continue }
-                let request = try JobRequest.decode(bytes, path: path, defaults: RequestDefaults(job: job, priority: .sync))
-                try FileSystem.makeDirectory(layout.job(job))
-                var status = JobStatus(job: job, state: .queued, priority: .sync, worker: name, createdAt: request.createdAt,
-                                       reason: "waiting for its session's host")
-                status.remote = true
-                try records.writeStatus(status, durable: false)
-                var mirror = Mirror()
-                mirror.session = session
-                mirrors[job] = mirror
-                try? await watcher.watch(layout.job(job), mask: WatchMask.arrivals)
-                try await database.insert(request, bytes: bytes, origin: origin)
-            } catch {
-                logger.warning("cannot hand command \(job) of session \(session) to PostgreSQL yet: \(error); retrying")
-                if mirrors[job] != nil { unsent.insert(job) }
-            }
+            await handOff(job, from: .sessionRunning(session: session), priority: .sync, watcher: watcher)
         }
     }
 

@@ -58,6 +58,12 @@ public struct JobTransitions: Sendable {
         try move(job, from: .sessionQueued(session: session), to: .sessionRunning(session: session))
     }
 
+    /// A session's `running/` → its queue, for a command whose hand-over failed before it
+    /// started (a relay that could not record it): it waits again, in its place.
+    public func unclaimSessionCommand(_ job: JobID, session: SessionID) throws(SpoolError) -> Bool {
+        try move(job, from: .sessionRunning(session: session), to: .sessionQueued(session: session))
+    }
+
     // MARK: ending
 
     /// Ends a job that was claimed or running at `place`: writes its final status (made by
