@@ -175,14 +175,17 @@ struct SessionMachine<C: Clock>: Sendable where C.Duration == Duration {
         case .ending(let reason):
             return close(reason)
         case .running(let command):
-            // `exit N` as the command, or a crash: no stop was asked for.
+            // `exit N` as the command, or a crash (bash exits when it cannot fork, for
+            // one): no stop was asked for. Without an exit status file the shell itself
+            // ended, which the reason says, so a user can tell it from the command's code.
             var actions: [Action]
+            let restarted = "the session's shell ended during the command (\(exit)) and was restarted from its last saved state"
             if let code = exitCode {
                 actions = [.record(command.job, .exited(code: code), commit: true, reason: nil)]
             } else {
                 switch exit {
-                case .exited(let code): actions = [.record(command.job, .exited(code: code), commit: true, reason: nil)]
-                case .signalled(let signal): actions = [.record(command.job, .signalled(signal), commit: false, reason: nil)]
+                case .exited(let code): actions = [.record(command.job, .exited(code: code), commit: true, reason: restarted)]
+                case .signalled(let signal): actions = [.record(command.job, .signalled(signal), commit: false, reason: restarted)]
                 case .unknown: actions = [.record(command.job, .failed(reason: "the session's shell ended with an unknown status", code: nil, signal: nil), commit: false, reason: nil)]
                 }
             }

@@ -139,7 +139,9 @@ struct SessionMachineTests {
         _ = observe(&machine, queued: job)
         machine.commandStarted(timeout: nil)
         #expect(machine.shellEnded(.exited(7), exitCode: nil) == [
-            .record(job, .exited(code: 7), commit: true, reason: nil), .restart(after: .exited(7)),
+            .record(job, .exited(code: 7), commit: true,
+                    reason: "the session's shell ended during the command (exited(7)) and was restarted from its last saved state"),
+            .restart(after: .exited(7)),
         ])
     }
 
