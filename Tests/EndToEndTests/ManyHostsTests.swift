@@ -211,6 +211,73 @@ struct ManyHostsTests {
         }
     }
 
+    @Test("B cut off past its lease while a session is idle: the next command runs on C, in the same cwd, with the same variables and functions")
+    func sessionMovesWhenHostLost() async throws {
+        try await withRelayWorld(lease: 3) { world in
+            try #require(world.hosts.isolated, "needs network namespaces")
+            try world.startWorkerHost("b", slots: 2)
+            let mcp = try await world.frontend()
+            let a = world.spools["a"]!, b = world.spools["b"]!, c = world.spools["c"]!
+            let session = try #require(try await mcp.call("session_start", ["cwd": "/usr"])["session"]?.stringValue)
+            let id = try #require(JobID(session))
+            let runs = a.root + "/../runs"
+            let first = try await mcp.call("run", ["command": .string("echo first >> '\(runs)'; cd /tmp && export GREETING=hi; greet() { echo \"$GREETING from $(pwd)\"; }"), "session": .string(session)])
+            #expect(first["state"] == "succeeded", "\(first.text)")
+            #expect(try SessionStore(layout: a.layout).record(id)?.host == "b")
+            await world.hosts.setLink("b", up: false)
+            try world.startWorkerHost("c", slots: 2)
+            let second = try await mcp.call("run", ["command": .string("echo second >> '\(runs)'; greet; echo \"$GREETING\""), "session": .string(session), "wait": 60])
+            #expect(second["stdout"] == "hi from /tmp\nhi\n", "\(second.text)")
+            #expect(c.read(c.layout.session(id, .cwd)) == "/tmp\n", "the session lives on C")
+            #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(id))??.host == "c" }, "A's record names host c")
+            #expect(a.read(runs) == "first\nsecond\n", "each command ran once")
+            let list = try await mcp.call("session_list", [:])
+            #expect(list.text.contains("session \(session): ready on host c"), "\(list.text)")
+            // B, back, finds its claim of the session outdated and closes its shell there.
+            await world.hosts.setLink("b", up: true)
+            #expect(await eventually(timeout: 30) { (try? SessionStore(layout: b.layout).record(id))??.state == .closed }, "B's copy of the session did not close")
+            let third = try await mcp.call("run", ["command": .string("echo third >> '\(runs)'; pwd"), "session": .string(session)])
+            #expect(third["stdout"] == "/tmp\n", "\(third.text)")
+            #expect(a.read(runs) == "first\nsecond\nthird\n", "each command ran once, and none on B after it was back")
+            _ = try await mcp.call("session_end", ["session": .string(session)])
+            #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(id))??.state == .closed }, "closed at A")
+            await mcp.close()
+        }
+    }
+
+    @Test("kill -9 of B's relay and of B's worker during a session command: it ends once, at A, and the session goes on in its state")
+    func sessionCommandCrash() async throws {
+        try await withRelayWorld(lease: 15) { world in
+            try world.startWorkerHost("b", slots: 2)
+            let mcp = try await world.frontend()
+            let a = world.spools["a"]!
+            let session = try #require(try await mcp.call("session_start", ["cwd": "/usr"])["session"]?.stringValue)
+            let id = try #require(JobID(session))
+            let runs = a.root + "/../runs"
+            let first = try await mcp.call("run", ["command": .string("echo first >> '\(runs)'; cd /tmp && export KEPT=yes"), "session": .string(session)])
+            #expect(first["state"] == "succeeded", "\(first.text)")
+            let started = try await mcp.call("start", ["command": .string("echo second >> '\(runs)'; \(a.blocker("go")); echo finished"), "session": .string(session)])
+            let command = try #require(started["job"]?.stringValue)
+            #expect(await eventually(timeout: 20) { (try? a.status(command))??.state == .running }, "running at A")
+            if let worker = world.worker("b") { kill(worker.pid, SIGKILL) }
+            for pid in world.relayPids("b") { kill(pid, SIGKILL) }
+            _ = await world.worker("b")?.wait(timeout: 5)
+            try world.startWorkerHost("b", slots: 2)
+            a.release("go")
+            #expect(await eventually(timeout: 30) { (try? a.status(command))??.state == .succeeded }, "\(String(describing: try? a.status(command)))")
+            #expect(a.read(a.layout.job(JobID(command)!, .stdout)) == "finished\n")
+            let b = world.spools["b"]!
+            #expect((b.read(b.logPath) ?? "").contains("following 2 claimed job(s) again"), "B's new relay took over the opener and the command")
+            let third = try await mcp.call("run", ["command": .string("echo third >> '\(runs)'; pwd; echo $KEPT"), "session": .string(session)])
+            #expect(third["stdout"] == "/tmp\nyes\n", "\(third.text)")
+            #expect(a.read(runs) == "first\nsecond\nthird\n", "each command ran once")
+            #expect(try await world.cluster.psql("SELECT state || ' ' || attempts FROM spool_job WHERE id = '\(command)'") == "finished 1")
+            _ = try await mcp.call("session_end", ["session": .string(session)])
+            #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(id))??.state == .closed }, "closed at A")
+            await mcp.close()
+        }
+    }
+
     /// The `host_up` and `host_down` events in `spool`'s journal, as "TYPE HOST", in order.
     static func hostEvents(_ spool: TestSpool) -> [String] {
         (spool.read(spool.layout.eventJournal) ?? "").split(separator: "\n").compactMap { line in

@@ -343,7 +343,14 @@ actor ReceivingRelay {
     /// and forgotten; its writes would change nothing anyway.
     private func fenced(_ id: JobID, why: String) {
         logger.warning("job \(id): \(why); stopping it here")
+        let claim = held[id]
         held[id] = nil
+        if let claim, claim.opens, let session = claim.session {
+            // The opener's claim: the session lives on another host now (it reopened there
+            // from its saved state), so this host's shell ends and frees its slot.
+            do { try SessionStore(layout: layout).requestEnd(session) } catch { logger.warning("cannot end session \(session) here: \(error)") }
+            return
+        }
         if !FileSystem.exists(layout.done(id)) {
             _ = try? CancelRequest(layout: layout).carryOut(id, note: "fenced: \(why)")
         }
