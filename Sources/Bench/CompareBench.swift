@@ -19,8 +19,11 @@ struct CompareBench {
     /// Spool's own figures for the build in `bin` and for `baseline` (an earlier build),
     /// measured in the same run, each figure for both before the next: before and after.
     func beforeAfter(baseline: String) async throws {
-        defer { leftovers.removeAll() }
         let before = CompareBench(bin: baseline, peer: peer, calls: calls, jobs: jobs)
+        defer {
+            leftovers.removeAll()
+            before.leftovers.removeAll()
+        }
         print("")
         print("before/after: \(baseline) (before) and \(bin) (after); temporary folders in \(NSTemporaryDirectory())")
         var rows: [(String, Double, Double, String)] = []

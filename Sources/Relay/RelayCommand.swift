@@ -94,7 +94,7 @@ struct RelayCommand: AsyncParsableCommand {
                 let wake = relay.wake, host = common.hostName
                 return (["spool_queue", "spool_control"], { channel, payload in
                     Trace.step("B notified \(channel)")
-                    if channel == "spool_queue" { wake.add(JobID(payload).map(RelayWake.announced) ?? .queue) }
+                    if channel == "spool_queue" { wake.add(RelayWake.queued(payload: payload)) }
                     if channel == "spool_control", payload == host { wake.add(.control) }
                 }, { wake.addAll() }, {
                     // One name, one relay: held from before the first claim until the end.

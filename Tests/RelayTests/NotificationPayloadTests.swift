@@ -23,4 +23,15 @@ import Testing
         let row = try #require(RemoteJob(notification: "a \(id) claimed 7 0 0 b ", origin: "a"))
         #expect(row.state == .claimed && row.status == nil)
     }
+
+    @Test("spool_queue payloads: a job, a session's command, and anything else as a plain look")
+    func queuePayloads() {
+        #expect(RelayWake.queued(payload: id.rawValue) == .announced(id))
+        #expect(RelayWake.queued(payload: "\(id) command") == .announcedCommand(id))
+        #expect(RelayWake.queued(payload: "\(id) commands") == .queue)
+        #expect(RelayWake.queued(payload: "\(id)  command") == .queue)
+        #expect(RelayWake.queued(payload: "\(id) command x") == .queue)
+        #expect(RelayWake.queued(payload: "handwritten") == .queue)
+        #expect(RelayWake.queued(payload: "") == .queue)
+    }
 }

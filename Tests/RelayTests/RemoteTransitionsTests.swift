@@ -56,8 +56,12 @@ struct RemoteTransitionsTests {
             #expect(try await database.claimSessionCommands(host: "b", spool: "s", lease: 30).isEmpty, "one at a time")
             var done = JobStatus(job: commands[0].job, state: .succeeded, priority: .sync, createdAt: commands[0].job.createdAt)
             done.exitCode = 0
-            #expect(try await database.finished(commands[0].job, token: try #require(first.first?.token), status: done))
-            #expect(try await database.saveSessionState(opener, token: token, state: #"{"cwd": "/tmp"}"#))
+            // Its end saves the session's state, under the opener's claim: an outdated one refuses both.
+            let commandToken = try #require(first.first?.token)
+            #expect(try await !database.finished(commands[0].job, token: commandToken, status: done,
+                                                 session: .init(opener: opener, token: token - 1, state: #"{"cwd": "/var"}"#)))
+            #expect(try await database.finished(commands[0].job, token: commandToken, status: done,
+                                                session: .init(opener: opener, token: token, state: #"{"cwd": "/tmp"}"#)))
             #expect(try await database.claimSessionCommands(host: "b", spool: "s", lease: 30).map(\.id) == [commands[1].job])
             // B is lost past its lease: the session opens again elsewhere with its state;
             // the command that was claimed there is lost (it allows no retry).

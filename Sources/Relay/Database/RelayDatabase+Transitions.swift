@@ -103,19 +103,6 @@ extension RelayDatabase {
         }
     }
 
-    /// Keeps the state a session's last command left (cwd, exported variables, functions)
-    /// on its opener's row, under the opener's claim; false when that claim is outdated.
-    func saveSessionState(_ opener: JobID, token: Int64, state: String) async throws -> Bool {
-        let job = opener.rawValue, current = RemoteState.claimedCondition
-        return try await run("saving the state of session \(opener)") { client, logger in
-            let rows = try await client.query("""
-                UPDATE spool_job SET session_state = \(state)::jsonb
-                WHERE id = \(job) AND token = \(token) AND opens AND \(unescaped: current) RETURNING id
-                """, logger: logger).collect()
-            return !rows.isEmpty
-        }
-    }
-
     /// Gives a claim back that provably never started (nothing of it reached the local
     /// spool): it waits again, under a new token, and this claim does not count as an attempt.
     func release(_ id: JobID, token: Int64) async throws {
@@ -187,13 +174,32 @@ extension RelayDatabase {
         }
     }
 
-    /// Records the final status (after all output was appended). False when outdated.
-    func finished(_ id: JobID, token: Int64, status: JobStatus) async throws -> Bool {
-        let statement = PreparedStatements.Finished(id: id.rawValue, token: token, status: String(decoding: try SpoolJSON.encode(status), as: UTF8.self),
-                                                    stdoutBytes: status.stdoutBytes ?? 0, stderrBytes: status.stderrBytes ?? 0)
+    /// The state a session's command left (cwd, exported variables, functions), kept on
+    /// its opener's row under the opener's claim.
+    struct SessionSave: Sendable {
+        var opener: JobID
+        var token: Int64
+        /// `SessionSnapshot` as JSON.
+        var state: String
+    }
+
+    /// Records the final status (after all output was appended). False when outdated. For
+    /// a session's command, `session` saves the state it left in the same statement; false
+    /// also when the opener's claim is outdated (the session lives elsewhere now).
+    func finished(_ id: JobID, token: Int64, status: JobStatus, session: SessionSave? = nil) async throws -> Bool {
+        let json = String(decoding: try SpoolJSON.encode(status), as: UTF8.self)
+        let stdoutBytes = status.stdoutBytes ?? 0, stderrBytes = status.stderrBytes ?? 0
         return try await run("reporting \(id) finished") { client, logger in
             var updated = false
-            for try await _ in try await client.execute(statement, logger: logger) { updated = true }
+            if let session {
+                let statement = PreparedStatements.FinishedInSession(
+                    finished: .init(id: id.rawValue, token: token, status: json, stdoutBytes: stdoutBytes, stderrBytes: stderrBytes),
+                    opener: session.opener.rawValue, openerToken: session.token, state: session.state)
+                for try await _ in try await client.execute(statement, logger: logger) { updated = true }
+            } else {
+                let statement = PreparedStatements.Finished(id: id.rawValue, token: token, status: json, stdoutBytes: stdoutBytes, stderrBytes: stderrBytes)
+                for try await _ in try await client.execute(statement, logger: logger) { updated = true }
+            }
             return updated
         }
     }
@@ -306,6 +312,33 @@ enum PreparedStatements {
             bindings.append(status)
             bindings.append(stdoutBytes)
             bindings.append(stderrBytes)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
+    }
+
+    /// A session command's final status and the state it left, saved on its opener's row
+    /// under the opener's claim, in one statement: `RelayDatabase.finished(session:)`.
+    struct FinishedInSession: PostgresPreparedStatement {
+        static let sql = """
+            WITH saved AS (
+              UPDATE spool_job SET session_state = $7::jsonb
+              WHERE id = $6 AND token = $8 AND opens AND \(RemoteState.claimedCondition) RETURNING id
+            )
+            UPDATE spool_job SET state = \(RemoteEvent.reportFinished.target()), status = $3::jsonb, finished_at = now(), lease_until = NULL,
+                   stdout_bytes = $4, stderr_bytes = $5
+            WHERE id = $1 AND token = $2 AND \(RemoteEvent.reportFinished.accepted) AND EXISTS (SELECT 1 FROM saved) RETURNING id
+            """
+        typealias Row = String
+        var finished: Finished
+        var opener: String, openerToken: Int64, state: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = try finished.makeBindings()
+            bindings.append(opener)
+            bindings.append(state)
+            bindings.append(openerToken)
             return bindings
         }
 

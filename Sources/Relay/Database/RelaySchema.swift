@@ -104,7 +104,8 @@ enum RelaySchema {
         CREATE OR REPLACE FUNCTION spool_job_notify() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           IF NEW.state = \(RemoteState.queued.sql) AND (TG_OP = 'INSERT' OR OLD.state <> \(RemoteState.queued.sql)) THEN
-            PERFORM pg_notify('spool_queue', NEW.id);
+            -- A session's command says so: only the host holding its session takes it.
+            PERFORM pg_notify('spool_queue', NEW.id || CASE WHEN NEW.session IS NOT NULL AND NOT NEW.opens THEN ' command' ELSE '' END);
           END IF;
           IF TG_OP = 'UPDATE' AND NEW.cancel_requested AND NOT OLD.cancel_requested AND NEW.host IS NOT NULL THEN
             PERFORM pg_notify('spool_control', NEW.host);

@@ -102,10 +102,15 @@ actor ReceivingRelay {
             if everything || batch.keys.contains(.control) {
                 for (id, claim) in held where claim.pipe { await pumpInput(id) }
             }
-            var announcedNow = batch.keys.contains(.queue)
-            for case .announced(let id) in batch.keys {
-                demand.announce(id)
-                announcedNow = true
+            var announcedNow = batch.keys.contains(.queue), commandAnnounced = false
+            for key in batch.keys {
+                switch key {
+                case .announced(let id):
+                    demand.announce(id)
+                    announcedNow = true
+                case .announcedCommand: commandAnnounced = true
+                default: break
+                }
             }
             if demand.shouldClaim(everything: everything, announcedNow: announcedNow, slotFreed: held.count < heldBefore) {
                 await claim(watcher: watcher, afterGap: everything)
@@ -113,7 +118,7 @@ actor ReceivingRelay {
             // The next command of each session open here: when work was announced, a
             // command ended, a session became ready, or at the poll.
             if held.values.contains(where: \.opens),
-               everything || announcedNow || held.count < heldBefore || sessionsChanged {
+               everything || announcedNow || commandAnnounced || held.count < heldBefore || sessionsChanged {
                 await claimSessionCommands(watcher: watcher)
             }
             sessionsChanged = false
@@ -399,14 +404,6 @@ actor ReceivingRelay {
                     if held[id]?.opens == true { sessionsChanged = true; wake.add(.queue) }
                 case .pumpInput:
                     await pumpInput(id)
-                case .saveSession:
-                    guard let session = held[id]?.session else { break }
-                    // Under the opener's claim; an outdated one means the session lives elsewhere now.
-                    guard let opener = held[session.opener] else { return fenced(id, why: "its session is no longer open here") }
-                    let state = String(decoding: try SpoolJSON.encode(try SessionSnapshot.read(session, layout: layout)), as: UTF8.self)
-                    guard try await database.saveSessionState(session.opener, token: opener.token, state: state) else {
-                        return fenced(id, why: "its session's claim is outdated")
-                    }
                 case .send(let stream, let from, let to):
                     var offset = from
                     while offset < to {
@@ -422,9 +419,18 @@ actor ReceivingRelay {
                     // Less than the file said (it shrank?): the end waits for another look.
                     guard offset == to else { wake.add(.job(id)); return }
                     continue
-                case .reportFinished(let record):
+                case .reportFinished(let record, let savingSession):
                     Trace.step("B saw end \(id)")
-                    guard try await database.finished(id, token: flow.token, status: record) else { return fenced(id, why: "the claim is outdated") }
+                    var save: RelayDatabase.SessionSave?
+                    if savingSession, let session = held[id]?.session {
+                        // Under the opener's claim; none held here means the session lives elsewhere now.
+                        guard let opener = held[session.opener] else { return fenced(id, why: "its session is no longer open here") }
+                        let state = String(decoding: try SpoolJSON.encode(try SessionSnapshot.read(session, layout: layout)), as: UTF8.self)
+                        save = RelayDatabase.SessionSave(opener: session.opener, token: opener.token, state: state)
+                    }
+                    guard try await database.finished(id, token: flow.token, status: record, session: save) else {
+                        return fenced(id, why: save == nil ? "the claim is outdated" : "the claim, or its session's, is outdated")
+                    }
                     Trace.step("B reported end \(id)")
                     held[id] = nil
                     let directory = layout.job(id)

@@ -31,11 +31,11 @@ struct ClaimFlow: Sendable, Equatable {
         case pumpInput
         /// Output bytes `from..<to` of a stream, read from the file, in chunks.
         case send(JobStream, from: Int64, to: Int64)
-        /// A session's command ended: the state it left goes to its opener's row first, so
-        /// the session reopened elsewhere starts from it.
-        case saveSession
-        /// The final status, with the byte counts sent and this host's name.
-        case reportFinished(JobStatus)
+        /// The final status, with the byte counts sent and this host's name. For a
+        /// session's command (`savingSession`), the state it left goes to its opener's row
+        /// in the same statement, so the session reopened elsewhere starts from it and no
+        /// end is ever seen without it.
+        case reportFinished(JobStatus, savingSession: Bool)
     }
 
     /// The claim's token: every write names it.
@@ -43,7 +43,7 @@ struct ClaimFlow: Sendable, Equatable {
     /// Started with `stdin: "pipe"`: its input comes from PostgreSQL, and its running
     /// status goes at once (the input waits for it).
     let pipe: Bool
-    /// A command of a session open here: its session's state is saved before its end.
+    /// A command of a session open here: its session's state is saved with its end.
     let sessionCommand: Bool
     private(set) var sent: [JobStream: Int64]
     private(set) var reportedRunning: Bool
@@ -100,8 +100,7 @@ struct ClaimFlow: Sendable, Equatable {
             record.stdoutBytes = sending[.stdout]
             record.stderrBytes = sending[.stderr]
             record.host = host
-            if sessionCommand { steps.append(.saveSession) }
-            steps.append(.reportFinished(record))
+            steps.append(.reportFinished(record, savingSession: sessionCommand))
         }
         return steps
     }
@@ -110,7 +109,7 @@ struct ClaimFlow: Sendable, Equatable {
     mutating func completed(_ step: Step) {
         switch step {
         case .reportRunning: reportedRunning = true
-        case .pumpInput, .saveSession: break
+        case .pumpInput: break
         case .send(let stream, _, let to): sent[stream] = max(sent[stream] ?? 0, to)
         case .reportFinished: finished = true
         }

@@ -103,7 +103,7 @@ actor SendingRelay {
                 case .job(let id) where mirrors[id] != nil: refresh.insert(id) // a spool_job notification of this origin
                 case .sessionWork(let session): await handOverCommands(session, watcher: watcher)
                 case .sessionEnd(let session): await forwardEnd(session)
-                case .job, .queue, .control, .announced: break
+                case .job, .queue, .control, .announced, .announcedCommand: break
                 }
             }
             if batch.all || batch.isEmpty {
@@ -208,8 +208,10 @@ actor SendingRelay {
             transitions.quarantine(path, reason: "\(error)")
             return
         }
+        Trace.step("A decoded \(id)")
         do {
             try FileSystem.makeDirectory(layout.job(id))
+            Trace.step("A folder \(id)")
             // As a worker does: `cat jobs/<id>/request.json` (and `screen`, which reads a
             // terminal's size there) work for a job run elsewhere too.
             if command == nil { _ = link(path, layout.job(id, .request)) } // EEXIST after a restart: the same request
@@ -217,6 +219,7 @@ actor SendingRelay {
                                    reason: command == nil ? "waiting in PostgreSQL for a worker host" : "waiting for its session's host")
             status.remote = true
             try records.writeStatus(status, durable: false)
+            Trace.step("A status \(id)")
         } catch {
             logger.error("cannot record \(id) as relayed: \(error); it waits again where it came from")
             if let command {
@@ -242,10 +245,13 @@ actor SendingRelay {
         }
         mirrors[id] = mirror
         if request.stdinIsPipe { openInput(id) }
+        // PostgreSQL takes it while the watch is set up: the status that says remote is
+        // written, so from here on a crash leaves the job to this relay's next life.
+        Trace.step("A inserting \(id)")
+        async let inserted: Void = database.insert(request, bytes: bytes, origin: origin)
         try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
         do {
-            Trace.step("A inserting \(id)")
-            try await database.insert(request, bytes: bytes, origin: origin)
+            try await inserted
             Trace.step("A inserted \(id)")
         } catch {
             logger.warning("cannot hand \(id) to PostgreSQL yet: \(error); retrying")
