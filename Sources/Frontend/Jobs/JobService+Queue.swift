@@ -36,9 +36,14 @@ extension JobService {
     }
 
     /// What ETAs are computed from, read once per tool call.
-    /// - Parameter queued: a listing of the queue just taken (else it is listed).
-    func estimator(queued: [QueueEntry]? = nil) -> QueueEstimator {
-        QueueEstimator(census: SpoolCensus.take(layout, queued: queued), averages: AveragesFile(layout: layout).load(), maxRunning: maxRunning)
+    /// - Parameter queued: the queue as just seen (else the index's, or a listing).
+    func estimator(queued: QueueSnapshot? = nil) -> QueueEstimator {
+        QueueEstimator(census: SpoolCensus.take(layout, queued: queued ?? queueSnapshot()), averages: AveragesFile(layout: layout).load(), maxRunning: maxRunning)
+    }
+
+    /// The queue from the index kept from inotify, or one listing while it has none.
+    func queueSnapshot() -> QueueSnapshot {
+        queueIndex.snapshot() ?? QueueSnapshot(queue.entries())
     }
 }
 

@@ -30,7 +30,10 @@ struct JobService: Sendable {
 
     var queue: SpoolQueue { SpoolQueue(layout: layout, order: order) }
     var records: JobRecords { JobRecords(layout: layout) }
-    var inspector: JobInspector { JobInspector(layout: layout, order: order) }
+    var inspector: JobInspector {
+        let index = queueIndex
+        return JobInspector(layout: layout, order: order, kept: { index.snapshot() })
+    }
     var sessions: SessionStore { SessionStore(layout: layout) }
 
     /// Watches the folders whose changes mark a job's progress.

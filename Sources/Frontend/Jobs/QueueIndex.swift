@@ -1,25 +1,28 @@
 import Spool
+import Synchronization
 
 /// The waiting requests as spool-mcp last saw them: listed once, then kept up to date
 /// from inotify (arrivals in and departures from the two queue folders), and listed
 /// again after an overflow. `start` counts its position and the queue depths from it,
-/// so a burst of submissions does not list a long queue once per call.
+/// so a burst of submissions does not list a long queue once per call; `status`, `list`
+/// and `stats` take positions and depths from it too, so no call lists the queue.
 ///
 /// It may lag the folders by the events not yet read: a job in it may have been claimed
 /// a moment ago, and one just submitted may not be in it yet (its reader then lists the
-/// queue itself). Queries whose answer must be exact (`status`, `wait`) read the folders.
+/// queue itself). Whether a job waits at all is always read from the folders; only its
+/// position and the depths come from here.
 actor QueueIndex {
     let layout: SpoolLayout
-    private var waiting: [JobID: Priority] = [:]
-    private var current = false
+    /// Written by `run` only; read by any tool call without waiting for the actor.
+    private let kept = Mutex<QueueSnapshot?>(nil)
 
     init(layout: SpoolLayout) {
         self.layout = layout
     }
 
-    /// The entries, or nil until the first listing (or while one is due after an overflow).
-    func entries() -> [QueueEntry]? {
-        current ? waiting.map { QueueEntry(id: $0.key, priority: $0.value) } : nil
+    /// The queue, or nil until the first listing (or while one is due after an overflow).
+    nonisolated func snapshot() -> QueueSnapshot? {
+        kept.withLock { $0 }
     }
 
     /// Follows the queue folders until cancelled.
@@ -40,17 +43,18 @@ actor QueueIndex {
                 continue
             }
             guard let priority = folders[event.directory], let id = JobID(fileName: event.name) else { continue }
-            if event.isArrival {
-                waiting[id] = priority
-            } else if event.isDeparture, waiting[id] == priority {
-                waiting[id] = nil
+            kept.withLock { queue in
+                if event.isArrival {
+                    queue?.insert(id, priority)
+                } else if event.isDeparture {
+                    queue?.remove(id, priority)
+                }
             }
         }
     }
 
     private func relist() {
-        waiting = [:]
-        for entry in SpoolQueue(layout: layout).entries() { waiting[entry.id] = entry.priority }
-        current = true
+        let listed = QueueSnapshot(SpoolQueue(layout: layout).entries())
+        kept.withLock { $0 = listed }
     }
 }

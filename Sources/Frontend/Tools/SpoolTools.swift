@@ -246,10 +246,11 @@ struct SpoolTools: Sendable {
         let request = try request(args, priority: priority)
         let backupNote = await backUpBefore(request)
         try await commit(service.submit(request, tool: args.tool), job: request.job, tool: args.tool)
-        // The index (or one listing) serves the census, the ETA and the position; a job the
-        // index has not seen yet is looked up in the folders.
-        var queued = await service.queueIndex.entries() ?? service.queue.entries()
-        if !queued.contains(where: { $0.id == request.job }) { queued = service.queue.entries() }
+        // The index (or one listing) serves the census, the ETA and the position; the job
+        // just queued is in it at once (the index may not have read its arrival yet; where
+        // it is now is read from the folders).
+        var queued = service.queueSnapshot()
+        queued.insert(request.job, priority)
         let estimator = service.estimator(queued: queued)
         await peaks.observe(estimator.census)
         let view = JobView(try service.inspector.snapshot(request.job, queued: queued), estimator: estimator)
@@ -260,8 +261,9 @@ struct SpoolTools: Sendable {
 
     func status(_ arguments: [String: Value]?) throws -> CallToolResult {
         let args = try ToolArguments(.status, values: arguments)
-        let snapshot = try service.snapshot(try args.job())
-        let view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator() : nil)
+        let queued = service.queueSnapshot()
+        let snapshot = try service.inspector.snapshot(try args.job(), queued: queued)
+        let view = JobView(snapshot, estimator: snapshot.status.state == .queued ? service.estimator(queued: queued) : nil)
         // A query that worked is not an error, whatever the job's outcome (DESIGN.md).
         return CallToolResult(text: view.summary, structuredContent: try Value(encoding: view))
     }

@@ -2,12 +2,13 @@
 extension JobFacts {
     /// What `JobLifecycle.report` needs. It never probes the job's lock (a probe takes
     /// the lock for a moment, which would make a worker about to start the job back off).
-    /// - Parameter queued: a listing of the queue just taken, for the position (else it is listed).
-    public static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder = QueueOrder(), queued: [QueueEntry]? = nil) -> JobFacts {
+    /// - Parameter queued: the queue as just seen (an index kept from inotify, or a listing),
+    ///   for the position; when it does not hold the job, the queue is listed.
+    public static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder = QueueOrder(), queued: QueueSnapshot? = nil) -> JobFacts {
         read(id, layout: layout, order: order, queued: queued, lookAgain: true)
     }
 
-    private static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder, queued: [QueueEntry]?, lookAgain: Bool) -> JobFacts {
+    private static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder, queued: QueueSnapshot?, lookAgain: Bool) -> JobFacts {
         let records = JobRecords(layout: layout)
         var facts = JobFacts(job: id, place: .nowhere)
         if FileSystem.isDirectory(layout.session(id)) {
@@ -20,8 +21,7 @@ extension JobFacts {
             facts.status = Record { () throws(SpoolError) in try records.status(id) }
         } else if let priority = queue.find(id) {
             facts.place = .queued(priority)
-            let listed = queued.flatMap { entries in entries.contains { $0.id == id } ? entries : nil }
-            facts.position = order.position(of: id, in: listed ?? queue.entries())
+            facts.position = queued.flatMap { order.position(of: id, in: $0) } ?? order.position(of: id, in: queue.entries())
             return facts
         } else if let worker = claimant(of: id, layout: layout) {
             facts.place = .claimed(worker)

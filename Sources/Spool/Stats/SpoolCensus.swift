@@ -12,11 +12,11 @@ public struct SpoolCensus: Sendable, Equatable {
     public init() {}
 
     /// - Parameter queued: a listing of the queue just taken (else it is listed).
-    public static func take(_ layout: SpoolLayout, queued: [QueueEntry]? = nil) -> SpoolCensus {
+    public static func take(_ layout: SpoolLayout, queued: QueueSnapshot? = nil) -> SpoolCensus {
         var census = SpoolCensus()
-        for entry in queued ?? SpoolQueue(layout: layout).entries() {
-            if entry.priority == .sync { census.queuedSync += 1 } else { census.queuedAsync += 1 }
-        }
+        let queue = queued ?? QueueSnapshot(SpoolQueue(layout: layout).entries())
+        census.queuedSync = queue.count(.sync)
+        census.queuedAsync = queue.count(.async)
         for worker in LiveWorker.all(layout) {
             census.workers += 1
             census.slots += worker.record.slots

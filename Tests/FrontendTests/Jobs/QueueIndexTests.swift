@@ -8,7 +8,7 @@ struct QueueIndexTests {
     /// Waits up to 10 s for the index to show `expected`.
     func settles(_ index: QueueIndex, to expected: Set<QueueEntry>) async -> Bool {
         for _ in 0..<500 {
-            if let entries = await index.entries(), Set(entries) == expected { return true }
+            if let queue = index.snapshot(), Set(queue.entries) == expected, queue.count == expected.count { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false
@@ -25,7 +25,7 @@ struct QueueIndexTests {
         let early = JobRequest(command: "true", priority: .async)
         try queue.submit(early) // before the index starts: found by its listing
         let index = QueueIndex(layout: layout)
-        #expect(await index.entries() == nil, "no answer before the first listing")
+        #expect(index.snapshot() == nil, "no answer before the first listing")
         let follower = Task { await index.run(watcher: try! SpoolWatcher.shared()) }
         defer { follower.cancel() }
         #expect(await settles(index, to: [QueueEntry(id: early.job, priority: .async)]))

@@ -33,6 +33,48 @@ struct QueueOrderTests {
     }
 }
 
+@Suite("Queue snapshot")
+struct QueueSnapshotTests {
+    let now = Timestamp(nanoseconds: 1_800_000_000_000_000_000)
+
+    @Test("positions by binary search match the one-pass count, for every entry of random queues with aged async requests")
+    func positionsMatch() {
+        let order = QueueOrder(asyncAging: 60)
+        for round in 0..<50 {
+            var entries: [QueueEntry] = []
+            for _ in 0..<(round * 7 % 60 + 1) {
+                let ago = Double.random(in: 0...180) // a third are past the aging limit
+                let id = JobID(milliseconds: UInt64(now.nanoseconds / 1_000_000 - Int64(ago * 1000)),
+                               randomHigh: .random(in: 0...(.max)), randomLow: .random(in: 0...(.max)))
+                entries.append(QueueEntry(id: id, priority: Bool.random() ? .sync : .async))
+            }
+            let snapshot = QueueSnapshot(entries.shuffled())
+            #expect(snapshot.count == entries.count)
+            for entry in entries {
+                #expect(order.position(of: entry.id, in: snapshot, now: now) == order.position(of: entry.id, in: entries, now: now))
+            }
+            #expect(snapshot.newest(5) == Array(entries.sorted { $0.id > $1.id }.prefix(5)))
+        }
+    }
+
+    @Test("inserts and removes keep both queues sorted; a repeated arrival counts once")
+    func updates() {
+        var snapshot = QueueSnapshot()
+        let ids = (0..<20).map { _ in JobID.make() }
+        for id in ids.shuffled() { snapshot.insert(id, .async) }
+        snapshot.insert(ids[3], .async)
+        #expect(snapshot.count(.async) == 20)
+        #expect(snapshot.entries.map(\.id) == ids.sorted())
+        snapshot.remove(ids[3], .async)
+        snapshot.remove(ids[3], .sync) // not there: nothing happens
+        snapshot.insert(ids[3], .sync) // promoted
+        #expect(snapshot.priority(of: ids[3]) == .sync)
+        #expect(snapshot.count == 20)
+        #expect(QueueOrder().position(of: ids[3], in: snapshot) == 1)
+        #expect(snapshot.priority(of: JobID.make()) == nil)
+    }
+}
+
 @Suite("Claim")
 struct ClaimTests {
     @Test("many claimers racing for each request: exactly one wins every time")
