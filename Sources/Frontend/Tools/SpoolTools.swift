@@ -365,9 +365,12 @@ struct SpoolTools: Sendable {
         let state = try args.choice("state", JobState.self)
         let limit = try args.integer("limit", range: 1...500) ?? 20
         var views: [JobView] = []
-        let all = service.inspector.allJobs()
-        let estimator = all.contains { $0.place == .queued } ? service.estimator() : nil
-        for (id, place) in all where views.count < limit {
+        // Newest first, read only as far as the page needs (the queue comes sorted from
+        // the index, so a long queue costs nothing here).
+        let all = service.inspector.newestFirst()
+        let estimator = service.estimator()
+        for (id, place) in all {
+            if views.count == limit { break }
             if let state {
                 // Skip reading files for jobs whose folder already rules them out.
                 switch (state, place) {

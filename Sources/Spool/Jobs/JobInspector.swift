@@ -27,8 +27,14 @@ public struct JobInspector: Sendable {
 
     /// Ids of all jobs in the spool, newest first.
     public func allJobs() -> [(id: JobID, place: Place)] {
-        // The queue comes sorted from the kept index when there is one (it may be the
-        // longest part by far); the rest is listed and sorted, then both are merged.
+        Array(newestFirst().map { ($0.id, $0.place) })
+    }
+
+    /// All jobs, newest first, one at a time, and how many there are. The queue comes
+    /// sorted from the kept index when there is one (it may be the longest part by far, and
+    /// a reader that wants the newest few never touches the rest of it); the other places
+    /// are listed and sorted.
+    public func newestFirst() -> JobsNewestFirst {
         let queue = kept?() ?? QueueSnapshot(SpoolQueue(layout: layout, order: order).entries())
         var rest: [(JobID, Place)] = []
         for worker in FileSystem.list(layout.active) {
@@ -41,30 +47,56 @@ public struct JobInspector: Sendable {
         }
         // Requests that open sessions are listed by session_list, not as jobs.
         let sessions = SessionStore(layout: layout)
-        let sessionIDs = Set(sessions.all())
-        rest.removeAll { sessionIDs.contains(SessionID(opening: $0.0)) }
-        for session in sessionIDs {
+        let openers = Set(sessions.all().map(\.opener))
+        rest.removeAll { openers.contains($0.0) }
+        for session in openers.map(SessionID.init(opening:)) {
             rest += sessions.queued(session).map { ($0, .queued) }
             rest += sessions.running(session).map { ($0, .active) }
         }
         rest.sort { $0.0 > $1.0 }
-        let queued = queue.newest(queue.count).filter { !sessionIDs.contains(SessionID(opening: $0.id)) }
-        var result: [(id: JobID, place: Place)] = []
-        result.reserveCapacity(rest.count + queued.count)
-        var (r, q) = (0, 0)
-        while r < rest.count || q < queued.count {
-            if q == queued.count || (r < rest.count && rest[r].0 > queued[q].id) {
-                result.append(rest[r])
-                r += 1
-            } else {
-                result.append((queued[q].id, .queued))
-                q += 1
-            }
-        }
-        return result
+        let queuedOpeners = openers.filter { queue.priority(of: $0) != nil }.count
+        return JobsNewestFirst(rest: rest, queue: QueueSnapshot.NewestFirst(queue), openers: openers,
+                               count: rest.count + queue.count - queuedOpeners)
     }
 
     public enum Place: Sendable {
         case queued, active, done
+    }
+}
+
+/// `JobInspector.newestFirst()`: the listed places merged with the queue, newest first.
+public struct JobsNewestFirst: Sequence, IteratorProtocol, Sendable {
+    private var rest: [(JobID, JobInspector.Place)]
+    private var restIndex = 0
+    private var queue: QueueSnapshot.NewestFirst
+    private var nextQueued: QueueEntry??
+    private let openers: Set<JobID>
+    /// How many jobs there are in all.
+    public let count: Int
+
+    init(rest: [(JobID, JobInspector.Place)], queue: QueueSnapshot.NewestFirst, openers: Set<JobID>, count: Int) {
+        self.rest = rest
+        self.queue = queue
+        self.openers = openers
+        self.count = count
+    }
+
+    public mutating func next() -> (id: JobID, place: JobInspector.Place)? {
+        if nextQueued == nil { nextQueued = .some(takeQueued()) }
+        let queued = nextQueued!
+        if restIndex < rest.count, queued.map({ rest[restIndex].0 > $0.id }) ?? true {
+            defer { restIndex += 1 }
+            return rest[restIndex]
+        }
+        guard let entry = queued else { return nil }
+        nextQueued = nil
+        return (entry.id, .queued)
+    }
+
+    private mutating func takeQueued() -> QueueEntry? {
+        while let entry = queue.next() {
+            if !openers.contains(entry.id) { return entry }
+        }
+        return nil
     }
 }

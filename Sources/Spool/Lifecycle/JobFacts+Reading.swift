@@ -3,7 +3,7 @@ extension JobFacts {
     /// What `JobLifecycle.report` needs. It never probes the job's lock (a probe takes
     /// the lock for a moment, which would make a worker about to start the job back off).
     /// - Parameter queued: the queue as just seen (an index kept from inotify, or a listing),
-    ///   for the position; when it does not hold the job, the queue is listed.
+    ///   for the position (else the queue is listed).
     public static func read(_ id: JobID, layout: SpoolLayout, order: QueueOrder = QueueOrder(), queued: QueueSnapshot? = nil) -> JobFacts {
         read(id, layout: layout, order: order, queued: queued, lookAgain: true)
     }
@@ -21,7 +21,13 @@ extension JobFacts {
             facts.status = Record { () throws(SpoolError) in try records.status(id) }
         } else if let priority = queue.find(id) {
             facts.place = .queued(priority)
-            facts.position = queued.flatMap { order.position(of: id, in: $0) } ?? order.position(of: id, in: queue.entries())
+            if var kept = queued {
+                // It waits here now: an index that has not read its arrival yet counts it in.
+                kept.insert(id, priority)
+                facts.position = order.position(of: id, in: kept)
+            } else {
+                facts.position = order.position(of: id, in: queue.entries())
+            }
             return facts
         } else if let worker = claimant(of: id, layout: layout) {
             facts.place = .claimed(worker)

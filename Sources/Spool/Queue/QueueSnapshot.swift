@@ -43,14 +43,26 @@ public struct QueueSnapshot: Sendable, Equatable {
 
     /// Up to `limit` ids, newest first, across both queues.
     public func newest(_ limit: Int) -> [QueueEntry] {
-        var sync = ids[.sync]![...], async = ids[.async]![...]
-        var result: [QueueEntry] = []
-        while result.count < limit, let pick = Self.newer(sync.last, async.last) {
-            if pick == .sync { result.append(QueueEntry(id: sync.removeLast(), priority: .sync)) } else {
-                result.append(QueueEntry(id: async.removeLast(), priority: .async))
+        Array(IteratorSequence(NewestFirst(self)).prefix(limit))
+    }
+
+    /// Every entry, newest first across both queues, one at a time: a reader that wants
+    /// the newest few never touches the rest.
+    public struct NewestFirst: IteratorProtocol, Sendable {
+        private var sync: ArraySlice<JobID>, async: ArraySlice<JobID>
+
+        public init(_ snapshot: QueueSnapshot) {
+            sync = snapshot.ids[.sync]![...]
+            async = snapshot.ids[.async]![...]
+        }
+
+        public mutating func next() -> QueueEntry? {
+            switch QueueSnapshot.newer(sync.last, async.last) {
+            case .sync?: QueueEntry(id: sync.removeLast(), priority: .sync)
+            case .async?: QueueEntry(id: async.removeLast(), priority: .async)
+            case nil: nil
             }
         }
-        return result
     }
 
     private static func newer(_ sync: JobID?, _ async: JobID?) -> Priority? {
