@@ -19,12 +19,19 @@ public enum FileSystem {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+            let name = entryName(entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The name in a record `readdir` returned, read where it lies. A record is only as
+    /// long as its name needs (`d_reclen`), not `MemoryLayout<dirent>.size`: copying the
+    /// whole struct (`entry.pointee`) reads past the last record of readdir's buffer, which
+    /// crashed spool-mcp when that record ended where its memory did.
+    static func entryName(_ entry: UnsafePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return String(cString: (UnsafeRawPointer(entry) + offset).assumingMemoryBound(to: CChar.self))
     }
 
     public static func exists(_ path: String) -> Bool {

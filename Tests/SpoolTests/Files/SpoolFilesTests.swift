@@ -1,5 +1,5 @@
 import Foundation
-import Spool
+@testable import Spool
 import Testing
 
 @Suite("Layout and files")
@@ -24,6 +24,25 @@ struct SpoolFilesTests {
     @Test("worker names are limited to file-name-safe characters", arguments: ["", ".", "..", "a/b", "a b", String(repeating: "x", count: 101)])
     func badWorkerNames(_ text: String) {
         #expect(WorkerName(text) == nil)
+    }
+
+    @Test("a folder entry's name is read within its record: one that ends where readable memory ends (as readdir's last record may) is read without touching what follows")
+    func entryAtTheEndOfMemory() throws {
+        // Two pages; the second is made unreadable, and a 24-byte record named "ab" ends
+        // exactly where the first page does. Copying a whole `struct dirent` (280 bytes)
+        // from it reads into the second page: that crashed spool-mcp once, in the depth
+        // benchmark (a segfault in FileSystem.list).
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let memory = try #require(mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        defer { munmap(memory, 2 * page) }
+        #expect(mprotect(memory + page, page, PROT_NONE) == 0)
+        let length = 24, at = memory + page - length
+        memset(at, 0, length)
+        let entry = at.bindMemory(to: dirent.self, capacity: 1)
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        at.storeBytes(of: UInt16(length), toByteOffset: MemoryLayout<dirent>.offset(of: \dirent.d_reclen)!, as: UInt16.self)
+        for (index, byte) in Array("ab".utf8).enumerated() { at.storeBytes(of: byte, toByteOffset: nameOffset + index, as: UInt8.self) }
+        #expect(FileSystem.entryName(entry) == "ab")
     }
 
     @Test("atomic writes leave the complete file and nothing in tmp/")
