@@ -214,9 +214,10 @@ actor Worker {
         recovery.sweepDeadWorkers(except: name)
         fileAdopted(recovery)
         if limits.retain > 0, lastRetention.map({ ContinuousClock.now - $0 > .seconds(min(60, limits.retain)) }) ?? true {
-            lastRetention = .now
             let removed = Retention(layout: layout, retain: limits.retain).sweep()
             if removed > 0 { logger.info("retention removed \(removed) finished job(s) older than \(limits.retain) s") }
+            // A full batch: more may wait, and the next tick takes the next batch.
+            lastRetention = removed < Retention.batch ? .now : nil
         }
         queueChanged() // aging may have reordered it; and what no event announced
         fill()

@@ -11,9 +11,13 @@ public struct Retention: Sendable {
         self.retain = retain
     }
 
-    /// Returns the number of jobs removed.
+    /// Jobs removed by one sweep at most: a spool with tens of thousands to retire is
+    /// cleared in batches between the worker's other duties, never in one long stall.
+    public static let batch = 500
+
+    /// Returns the number of jobs removed (at most `limit`; that many means more may wait).
     @discardableResult
-    public func sweep(now: Timestamp = .now) -> Int {
+    public func sweep(now: Timestamp = .now, limit: Int = Retention.batch) -> Int {
         guard retain > 0 else { return 0 }
         let cutoff = Timestamp(nanoseconds: now.nanoseconds - Int64(retain * 1e9))
         let sessions = SessionStore(layout: layout)
@@ -22,7 +26,7 @@ public struct Retention: Sendable {
         // finished before it: ids (creation order) bound the scan.
         let ids = FileSystem.list(layout.done).compactMap { JobID(fileName: $0) }.sorted()
         for id in ids {
-            guard id.createdAt.nanoseconds <= cutoff.nanoseconds else { break }
+            guard removed < limit, id.createdAt.nanoseconds <= cutoff.nanoseconds else { break }
             // Unreadable records age from the job's creation, so retention still removes them.
         let finishedAt = (try? JobRecords(layout: layout).status(id))?.finishedAt
                 ?? (try? sessions.record(id))?.closedAt ?? id.createdAt
