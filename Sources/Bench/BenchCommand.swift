@@ -26,6 +26,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Only compare the protocol revisions on stdio: run true and start, 2025-11-25 next to 2026-07-28 (and start as a task).") var eras = false
     @Flag(help: "Only measure the screen tool on a terminal job that printed --screen-megabytes MB.") var screen = false
     @Option(help: "Megabytes printed by the --screen benchmark's terminal job.") var screenMegabytes = 10
+    @Flag(help: "Only count the file-system operations (names created, renamed, removed; flushes) per run true, with strace.") var operations = false
     @Option(help: "Only measure calls with this many requests waiting (comma-separated depths, e.g. 1000,10000,50000); with --baseline, the earlier build too.") var depth: String?
 
     func run() async throws {
@@ -54,6 +55,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if policy {
             try await PolicyBench(bin: bin, calls: calls, baseline: baseline).run()
+            return
+        }
+        if operations {
+            try await OperationsBench(bin: bin, calls: calls).run()
             return
         }
         if let depth {
