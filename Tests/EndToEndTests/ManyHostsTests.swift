@@ -179,19 +179,32 @@ struct ManyHostsTests {
         }
     }
 
+    /// Opens a session from A and runs `first` in it, after appending "first" to the run
+    /// log `runs`; returns the session's id.
+    static func openSession(_ mcp: MCPHarness, runs: String, first: String) async throws -> (session: String, id: JobID) {
+        let started = try await mcp.call("session_start", ["cwd": "/usr"])
+        #expect(started["state"] == "ready", "\(started.text)")
+        let session = try #require(started["session"]?.stringValue)
+        let ran = try await mcp.call("run", ["command": .string("echo first >> '\(runs)'; " + first), "session": .string(session)])
+        #expect(ran["state"] == "succeeded", "\(ran.text)")
+        return (session, try #require(JobID(session)))
+    }
+
+    /// `session_end` from A; A's record of the session closes.
+    static func endSession(_ mcp: MCPHarness, _ session: (session: String, id: JobID), at a: TestSpool) async throws {
+        _ = try await mcp.call("session_end", ["session": .string(session.session)])
+        #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(session.id))??.state == .closed }, "closed at A")
+    }
+
     @Test("a session opened from A (--workers 0) lives on B: cd, export and functions persist across commands sent from A; A's record names host b")
     func sessionOnAnotherHost() async throws {
         try await withRelayWorld { world in
             try world.startWorkerHost("b", slots: 2)
             let mcp = try await world.frontend()
             let a = world.spools["a"]!, b = world.spools["b"]!
-            let started = try await mcp.call("session_start", ["cwd": "/usr"])
-            #expect(started["state"] == "ready", "\(started.text)")
-            let session = try #require(started["session"]?.stringValue)
-            let id = try #require(JobID(session))
             let runs = a.root + "/../runs"
-            let first = try await mcp.call("run", ["command": .string("echo first >> '\(runs)'; cd /tmp && export GREETING=hi; greet() { echo \"$GREETING from $(pwd)\"; }"), "session": .string(session)])
-            #expect(first["state"] == "succeeded", "\(first.text)")
+            let opened = try await Self.openSession(mcp, runs: runs, first: "cd /tmp && export GREETING=hi; greet() { echo \"$GREETING from $(pwd)\"; }")
+            let (session, id) = opened
             // kill -9 of both relays between commands: their next lives follow the session again.
             for pid in world.relayPids("a") + world.relayPids("b") { kill(pid, SIGKILL) }
             let second = try await mcp.call("run", ["command": .string("echo second >> '\(runs)'; greet; (exit 4)"), "session": .string(session)])
@@ -205,8 +218,7 @@ struct ManyHostsTests {
             #expect(a.read(runs) == "first\nsecond\n", "each command ran once")
             let list = try await mcp.call("session_list", [:])
             #expect(list.text.contains("session \(session): ready on host b"), "\(list.text)")
-            _ = try await mcp.call("session_end", ["session": .string(session)])
-            #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(id))??.state == .closed }, "closed at A")
+            try await Self.endSession(mcp, opened, at: a)
             await mcp.close()
         }
     }
@@ -218,11 +230,9 @@ struct ManyHostsTests {
             try world.startWorkerHost("b", slots: 2)
             let mcp = try await world.frontend()
             let a = world.spools["a"]!, b = world.spools["b"]!, c = world.spools["c"]!
-            let session = try #require(try await mcp.call("session_start", ["cwd": "/usr"])["session"]?.stringValue)
-            let id = try #require(JobID(session))
             let runs = a.root + "/../runs"
-            let first = try await mcp.call("run", ["command": .string("echo first >> '\(runs)'; cd /tmp && export GREETING=hi; greet() { echo \"$GREETING from $(pwd)\"; }"), "session": .string(session)])
-            #expect(first["state"] == "succeeded", "\(first.text)")
+            let opened = try await Self.openSession(mcp, runs: runs, first: "cd /tmp && export GREETING=hi; greet() { echo \"$GREETING from $(pwd)\"; }")
+            let (session, id) = opened
             #expect(try SessionStore(layout: a.layout).record(id)?.host == "b")
             await world.hosts.setLink("b", up: false)
             try world.startWorkerHost("c", slots: 2)
@@ -239,8 +249,7 @@ struct ManyHostsTests {
             let third = try await mcp.call("run", ["command": .string("echo third >> '\(runs)'; pwd"), "session": .string(session)])
             #expect(third["stdout"] == "/tmp\n", "\(third.text)")
             #expect(a.read(runs) == "first\nsecond\nthird\n", "each command ran once, and none on B after it was back")
-            _ = try await mcp.call("session_end", ["session": .string(session)])
-            #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(id))??.state == .closed }, "closed at A")
+            try await Self.endSession(mcp, opened, at: a)
             await mcp.close()
         }
     }
@@ -251,11 +260,9 @@ struct ManyHostsTests {
             try world.startWorkerHost("b", slots: 2)
             let mcp = try await world.frontend()
             let a = world.spools["a"]!
-            let session = try #require(try await mcp.call("session_start", ["cwd": "/usr"])["session"]?.stringValue)
-            let id = try #require(JobID(session))
             let runs = a.root + "/../runs"
-            let first = try await mcp.call("run", ["command": .string("echo first >> '\(runs)'; cd /tmp && export KEPT=yes"), "session": .string(session)])
-            #expect(first["state"] == "succeeded", "\(first.text)")
+            let opened = try await Self.openSession(mcp, runs: runs, first: "cd /tmp && export KEPT=yes")
+            let session = opened.session
             let started = try await mcp.call("start", ["command": .string("echo second >> '\(runs)'; \(a.blocker("go")); echo finished"), "session": .string(session)])
             let command = try #require(started["job"]?.stringValue)
             #expect(await eventually(timeout: 20) { (try? a.status(command))??.state == .running }, "running at A")
@@ -272,8 +279,7 @@ struct ManyHostsTests {
             #expect(third["stdout"] == "/tmp\nyes\n", "\(third.text)")
             #expect(a.read(runs) == "first\nsecond\nthird\n", "each command ran once")
             #expect(try await world.cluster.psql("SELECT state || ' ' || attempts FROM spool_job WHERE id = '\(command)'") == "finished 1")
-            _ = try await mcp.call("session_end", ["session": .string(session)])
-            #expect(await eventually(timeout: 20) { (try? SessionStore(layout: a.layout).record(id))??.state == .closed }, "closed at A")
+            try await Self.endSession(mcp, opened, at: a)
             await mcp.close()
         }
     }
