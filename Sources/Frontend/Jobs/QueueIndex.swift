@@ -8,9 +8,9 @@ import Synchronization
 /// and `stats` take positions and depths from it too, so no call lists the queue.
 ///
 /// It may lag the folders by the events not yet read: a job in it may have been claimed
-/// a moment ago, and one just submitted may not be in it yet (its reader then lists the
-/// queue itself). Whether a job waits at all is always read from the folders; only its
-/// position and the depths come from here.
+/// a moment ago, and one just submitted may not be in it yet (its reader counts it in).
+/// Whether a job waits at all is always read from the folders; only its position and the
+/// depths come from here.
 actor QueueIndex {
     let layout: SpoolLayout
     /// Written by `run` only; read by any tool call without waiting for the actor.
