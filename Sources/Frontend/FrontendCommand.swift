@@ -186,7 +186,7 @@ struct FrontendCommand: AsyncParsableCommand {
                         Recovery(layout: layout).sweepDeadWorkers()
                         AveragesFile(layout: layout).flush()
                         audit.trim(retainDays: auditRetain)
-                        await peaks.observe(SpoolCensus.take(layout))
+                        await peaks.observe(SpoolCensus.take(layout, queued: service.queueIndex.snapshot()))
                         await Pause.for(.seconds(2))
                     }
                 }

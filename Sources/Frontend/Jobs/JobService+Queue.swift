@@ -42,9 +42,7 @@ extension JobService {
     }
 
     /// The queue from the index kept from inotify, or one listing while it has none.
-    func queueSnapshot() -> QueueSnapshot {
-        queueIndex.snapshot() ?? QueueSnapshot(queue.entries())
-    }
+    func queueSnapshot() -> QueueSnapshot { inspector.queueSnapshot() }
 }
 
 /// Turns queue positions into ETAs with the spool's moving averages.

@@ -19,6 +19,11 @@ public struct JobInspector: Sendable {
         public var position: Int?
     }
 
+    /// The queue: the kept index's, or one listing while there is none.
+    public func queueSnapshot() -> QueueSnapshot {
+        kept?() ?? QueueSnapshot(SpoolQueue(layout: layout, order: order).entries())
+    }
+
     /// - Parameter queued: the queue as just seen, to count the position from.
     public func snapshot(_ id: JobID, queued: QueueSnapshot? = nil) throws(SpoolError) -> Snapshot {
         let report = try JobLifecycle.report(JobFacts.read(id, layout: layout, order: order, queued: queued ?? kept?()))
@@ -35,7 +40,7 @@ public struct JobInspector: Sendable {
     /// a reader that wants the newest few never touches the rest of it); the other places
     /// are listed and sorted.
     public func newestFirst() -> JobsNewestFirst {
-        let queue = kept?() ?? QueueSnapshot(SpoolQueue(layout: layout, order: order).entries())
+        let queue = queueSnapshot()
         var rest: [(JobID, Place)] = []
         for worker in FileSystem.list(layout.active) {
             for name in FileSystem.list(layout.active + "/" + worker) {

@@ -14,36 +14,32 @@ public struct QueueSnapshot: Sendable, Equatable {
 
     /// The queue `id` waits in, or nil.
     public func priority(of id: JobID) -> Priority? {
-        Priority.allCases.first { priority in
-            let sorted = ids[priority]!
-            let at = Self.index(of: id, in: sorted)
-            return at < sorted.count && sorted[at] == id
-        }
+        Priority.allCases.first { index(of: id, in: $0) != nil }
     }
 
     public mutating func insert(_ id: JobID, _ priority: Priority) {
-        guard self.priority(of: id) != priority else { return }
+        guard index(of: id, in: priority) == nil else { return }
         // Arrivals are nearly always the newest: the append is the common case.
         if let last = ids[priority]!.last, last > id {
-            ids[priority]!.insert(id, at: Self.index(of: id, in: ids[priority]!))
+            ids[priority]!.insert(id, at: countBefore(id, priority))
         } else {
             ids[priority]!.append(id)
         }
     }
 
     public mutating func remove(_ id: JobID, _ priority: Priority) {
-        let at = Self.index(of: id, in: ids[priority]!)
-        if at < ids[priority]!.count, ids[priority]![at] == id { ids[priority]!.remove(at: at) }
+        if let at = index(of: id, in: priority) { ids[priority]!.remove(at: at) }
+    }
+
+    /// Where `id` is in the queue `priority`, or nil.
+    private func index(of id: JobID, in priority: Priority) -> Int? {
+        let at = countBefore(id, priority)
+        return at < ids[priority]!.count && ids[priority]![at] == id ? at : nil
     }
 
     /// Every entry, oldest first within each queue.
     public var entries: [QueueEntry] {
         Priority.allCases.flatMap { priority in ids[priority]!.map { QueueEntry(id: $0, priority: priority) } }
-    }
-
-    /// Up to `limit` ids, newest first, across both queues.
-    public func newest(_ limit: Int) -> [QueueEntry] {
-        Array(IteratorSequence(NewestFirst(self)).prefix(limit))
     }
 
     /// Every entry, newest first across both queues, one at a time: a reader that wants
@@ -75,25 +71,21 @@ public struct QueueSnapshot: Sendable, Equatable {
     }
 
     /// How many ids of the queue `priority` are older than `id`.
-    func countBefore(_ id: JobID, _ priority: Priority) -> Int { Self.index(of: id, in: ids[priority]!) }
+    func countBefore(_ id: JobID, _ priority: Priority) -> Int { prefix(of: priority) { $0 < id } }
 
     /// How many ids of the queue `priority` were made at or before `milliseconds`.
     func countMade(atOrBefore milliseconds: UInt64, _ priority: Priority) -> Int {
+        prefix(of: priority) { $0.milliseconds <= milliseconds }
+    }
+
+    /// The length of the queue's longest prefix whose ids all satisfy `holds` (which, over
+    /// ids sorted by age, holds for a prefix): a binary search.
+    private func prefix(of priority: Priority, where holds: (JobID) -> Bool) -> Int {
         let sorted = ids[priority]!
         var low = 0, high = sorted.count
         while low < high {
             let middle = (low + high) / 2
-            if sorted[middle].milliseconds <= milliseconds { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    /// The first index whose id is not older than `id`.
-    private static func index(of id: JobID, in sorted: [JobID]) -> Int {
-        var low = 0, high = sorted.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sorted[middle] < id { low = middle + 1 } else { high = middle }
+            if holds(sorted[middle]) { low = middle + 1 } else { high = middle }
         }
         return low
     }

@@ -14,9 +14,15 @@ public struct SpoolCensus: Sendable, Equatable {
     /// - Parameter queued: a listing of the queue just taken (else it is listed).
     public static func take(_ layout: SpoolLayout, queued: QueueSnapshot? = nil) -> SpoolCensus {
         var census = SpoolCensus()
-        let queue = queued ?? QueueSnapshot(SpoolQueue(layout: layout).entries())
-        census.queuedSync = queue.count(.sync)
-        census.queuedAsync = queue.count(.async)
+        if let queued {
+            census.queuedSync = queued.count(.sync)
+            census.queuedAsync = queued.count(.async)
+        } else {
+            // Counted as listed: a census needs no order.
+            for entry in SpoolQueue(layout: layout).entries() {
+                if entry.priority == .sync { census.queuedSync += 1 } else { census.queuedAsync += 1 }
+            }
+        }
         for worker in LiveWorker.all(layout) {
             census.workers += 1
             census.slots += worker.record.slots

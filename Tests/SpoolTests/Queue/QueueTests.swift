@@ -53,7 +53,7 @@ struct QueueSnapshotTests {
             for entry in entries {
                 #expect(order.position(of: entry.id, in: snapshot, now: now) == order.position(of: entry.id, in: entries, now: now))
             }
-            #expect(snapshot.newest(5) == Array(entries.sorted { $0.id > $1.id }.prefix(5)))
+            #expect(Array(IteratorSequence(QueueSnapshot.NewestFirst(snapshot)).prefix(5)) == Array(entries.sorted { $0.id > $1.id }.prefix(5)))
         }
     }
 
