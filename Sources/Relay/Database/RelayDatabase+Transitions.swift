@@ -189,17 +189,17 @@ extension RelayDatabase {
     func finished(_ id: JobID, token: Int64, status: JobStatus, session: SessionSave? = nil) async throws -> Bool {
         let json = String(decoding: try SpoolJSON.encode(status), as: UTF8.self)
         let stdoutBytes = status.stdoutBytes ?? 0, stderrBytes = status.stderrBytes ?? 0
+        let finished = PreparedStatements.Finished(id: id.rawValue, token: token, status: json, stdoutBytes: stdoutBytes, stderrBytes: stderrBytes)
         return try await run("reporting \(id) finished") { client, logger in
-            var updated = false
-            if let session {
-                let statement = PreparedStatements.FinishedInSession(
-                    finished: .init(id: id.rawValue, token: token, status: json, stdoutBytes: stdoutBytes, stderrBytes: stderrBytes),
-                    opener: session.opener.rawValue, openerToken: session.token, state: session.state)
-                for try await _ in try await client.execute(statement, logger: logger) { updated = true }
+            // Either statement returns the job's row when it matched.
+            let rows = if let session {
+                try await client.execute(PreparedStatements.FinishedInSession(finished: finished, opener: session.opener.rawValue,
+                                                                              openerToken: session.token, state: session.state), logger: logger)
             } else {
-                let statement = PreparedStatements.Finished(id: id.rawValue, token: token, status: json, stdoutBytes: stdoutBytes, stderrBytes: stderrBytes)
-                for try await _ in try await client.execute(statement, logger: logger) { updated = true }
+                try await client.execute(finished, logger: logger)
             }
+            var updated = false
+            for try await _ in rows { updated = true } // read to the end: the connection goes back clean
             return updated
         }
     }

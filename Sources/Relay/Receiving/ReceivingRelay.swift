@@ -327,9 +327,7 @@ actor ReceivingRelay {
                     fenced(id, why: "its lease was taken over")
                 } else if cancelled.contains(claim.token), claim.opens, let session = claim.session {
                     // An opener's cancel is its origin's session_end: the session ends after its current command.
-                    if !SessionStore(layout: layout).isEndRequested(session) {
-                        do { try SessionStore(layout: layout).requestEnd(session) } catch { logger.warning("cannot end session \(session): \(error)") }
-                    }
+                    endSession(session)
                 } else if cancelled.contains(claim.token), !records.isCancelRequested(id) {
                     do {
                         let outcome = try CancelRequest(layout: layout).carryOut(id, note: "cancel requested through PostgreSQL")
@@ -353,12 +351,19 @@ actor ReceivingRelay {
         if let claim, claim.opens, let session = claim.session {
             // The opener's claim: the session lives on another host now (it reopened there
             // from its saved state), so this host's shell ends and frees its slot.
-            do { try SessionStore(layout: layout).requestEnd(session) } catch { logger.warning("cannot end session \(session) here: \(error)") }
+            endSession(session)
             return
         }
         if !FileSystem.exists(layout.done(id)) {
             _ = try? CancelRequest(layout: layout).carryOut(id, note: "fenced: \(why)")
         }
+    }
+
+    /// Asks this host's shell of `session` to end (after its current command), once.
+    private func endSession(_ session: SessionID) {
+        let store = SessionStore(layout: layout)
+        guard !store.isEndRequested(session) else { return }
+        do { try store.requestEnd(session) } catch { logger.warning("cannot end session \(session) here: \(error)") }
     }
 
     // MARK: streaming back
@@ -368,14 +373,11 @@ actor ReceivingRelay {
     private func follow(_ id: JobID, watcher: SpoolWatcher) async {
         guard var flow = held[id]?.flow else { return }
         if held[id]?.watched == false, FileSystem.isDirectory(layout.job(id)) {
-            do {
-                try await watcher.watch(layout.job(id), mask: WatchMask.contents)
-                held[id]?.watched = true
-            } catch {
+            do { try await watcher.watch(layout.job(id), mask: WatchMask.contents) } catch {
                 // Without a watch, done/ and the poll still see it through.
                 logger.warning("cannot watch \(layout.job(id)): \(error); following it by done/ and the poll")
-                held[id]?.watched = true
             }
+            held[id]?.watched = true
         }
         let facts: ClaimFlow.Facts
         do {

@@ -142,36 +142,48 @@ actor SendingRelay {
                    request.stdinIsPipe, !FileSystem.exists(layout.job(id, .stdinEOF)) {
                     openInput(id)
                 }
-                var mirror = Mirror(token: status.attempt, shown: status.state == .running ? .running : .queued, host: status.host)
-                mirror.stdoutBytes = records.outputSize(id, .stdout)
-                mirror.stderrBytes = records.outputSize(id, .stderr)
+                var mirror = resumedMirror(id, status: status)
                 if let session = SessionStore(layout: layout).record(ifSession: id)?.session {
                     // A session on another host: it, and the commands it was running, are followed again.
                     mirror.session = session
                     mirror.opens = true
                     mirror.shown = .queued // its record is brought in line by the next look
-                    try? await watcher.watch(layout.session(session), mask: WatchMask.arrivals)
-                    try? await watcher.watch(layout.sessionQueue(session), mask: WatchMask.arrivals)
+                    await followSession(session, watcher: watcher)
                     for job in SessionStore(layout: layout).running(session) {
                         guard let commandStatus = try? records.status(job), commandStatus.remote == true else { continue }
-                        var command = Mirror(token: commandStatus.attempt, shown: commandStatus.state == .running ? .running : .queued, host: commandStatus.host)
-                        command.stdoutBytes = records.outputSize(job, .stdout)
-                        command.stderrBytes = records.outputSize(job, .stderr)
+                        var command = resumedMirror(job, status: commandStatus)
                         command.session = session
-                        mirrors[job] = command
-                        unsent.insert(job)
-                        try? await watcher.watch(layout.job(job), mask: WatchMask.arrivals)
+                        await follow(job, command, watcher: watcher)
                     }
                 }
-                mirrors[id] = mirror
-                unsent.insert(id)
-                try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
+                await follow(id, mirror, watcher: watcher)
             } else {
                 await handOff(id, from: .claimed(name), priority: (try? records.status(id))?.priority ?? .async, watcher: watcher)
             }
         }
         if !mirrors.isEmpty { logger.info("following \(mirrors.count) relayed job(s) again") }
         await insertUnsent()
+    }
+
+    /// A relayed job this relay's earlier life followed, as its files show it now.
+    private func resumedMirror(_ id: JobID, status: JobStatus) -> Mirror {
+        var mirror = Mirror(token: status.attempt, shown: status.state == .running ? .running : .queued, host: status.host)
+        mirror.stdoutBytes = records.outputSize(id, .stdout)
+        mirror.stderrBytes = records.outputSize(id, .stderr)
+        return mirror
+    }
+
+    /// Follows an adopted job again: its insert is repeated (idempotent) and its folder watched.
+    private func follow(_ id: JobID, _ mirror: Mirror, watcher: SpoolWatcher) async {
+        mirrors[id] = mirror
+        unsent.insert(id)
+        try? await watcher.watch(layout.job(id), mask: WatchMask.arrivals)
+    }
+
+    /// Watches a relayed session's folder (its `end`) and queue (its commands) here.
+    private func followSession(_ session: SessionID, watcher: SpoolWatcher) async {
+        try? await watcher.watch(layout.session(session), mask: WatchMask.arrivals)
+        try? await watcher.watch(layout.sessionQueue(session), mask: WatchMask.arrivals)
     }
 
     private func handOver(watcher: SpoolWatcher) async {
@@ -240,8 +252,7 @@ actor SendingRelay {
             }
             mirror.session = session
             mirror.opens = true
-            try? await watcher.watch(layout.session(session), mask: WatchMask.arrivals)
-            try? await watcher.watch(layout.sessionQueue(session), mask: WatchMask.arrivals)
+            await followSession(session, watcher: watcher)
         }
         mirrors[id] = mirror
         if request.stdinIsPipe { openInput(id) }
