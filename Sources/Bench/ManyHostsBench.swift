@@ -88,28 +88,25 @@ struct ManyHostsBench {
         let mcp = try ChildProcess(bin + "/spool-mcp", mcpArguments, pipeStdio: true, stderrPath: Self.traceFile)
         children.append(mcp)
         let client = try RawMCPClient(process: mcp)
-        for _ in 0..<20 { _ = try client.callTool("run", ["command": "true", "wait": 60]) } // warm-up (and the relays' start)
-        let samples = try (0..<calls).map { _ in
-            try BenchCommand.time {
-                let result = try client.callTool("run", ["command": "true", "wait": 60])
-                guard (result["structuredContent"] as? [String: Any])?["state"] as? String == "succeeded" else {
-                    throw BenchError.protocolError("run true did not succeed: \(result)")
+        // `run true` with `extra` arguments, `calls` times after `warmUp` untimed ones.
+        func timedRuns(_ extra: [String: Any], warmUp: Int) throws -> [Double] {
+            let arguments = extra.merging(["command": "true", "wait": 60]) { $1 }
+            for _ in 0..<warmUp { _ = try client.callTool("run", arguments) }
+            return try (0..<calls).map { _ in
+                try BenchCommand.time {
+                    let result = try client.callTool("run", arguments)
+                    guard (result["structuredContent"] as? [String: Any])?["state"] as? String == "succeeded" else {
+                        throw BenchError.protocolError("run true did not succeed: \(result)")
+                    }
                 }
             }
         }
+        let samples = try timedRuns([:], warmUp: 20) // the warm-up includes the relays' start
         let opened = try client.callTool("session_start", [:])
         guard let session = (opened["structuredContent"] as? [String: Any])?["session"] as? String else {
             throw BenchError.protocolError("session_start did not open a session: \(opened)")
         }
-        for _ in 0..<5 { _ = try client.callTool("run", ["command": "true", "session": session, "wait": 60]) }
-        let inSession = try (0..<calls).map { _ in
-            try BenchCommand.time {
-                let result = try client.callTool("run", ["command": "true", "session": session, "wait": 60])
-                guard (result["structuredContent"] as? [String: Any])?["state"] as? String == "succeeded" else {
-                    throw BenchError.protocolError("run true in a session did not succeed: \(result)")
-                }
-            }
-        }
+        let inSession = try timedRuns(["session": session], warmUp: 5)
         _ = try client.callTool("session_end", ["session": session])
         // This phase's hosts stop here, so none of them claims the next phase's jobs.
         for child in children { await child.killGroup() }
