@@ -28,6 +28,9 @@ struct RunToolTests {
                 #expect(status.pid != nil && status.startedAt != nil && status.finishedAt != nil)
                 let request = try #require(spool.read(spool.root + "/jobs/\(id)/request.json"))
                 #expect(request.contains("echo hello"))
+                // Its answer was the outcome: that is all it promised (no flush of the end).
+                #expect(request.contains(#""promise":"reply""#))
+                #expect(!FileSystem.exists(spool.root + "/jobs/\(id)/promised"))
             }
         }
     }
@@ -67,6 +70,8 @@ struct RunToolTests {
             #expect(result.isError != true)
             #expect(result["stdout"] == "first\n")
             let id = try #require(result["job"]?.stringValue)
+            // The id was handed out: the outcome is now promised, so its end is flushed.
+            #expect(FileSystem.exists(spool.root + "/jobs/\(id)/promised"))
             let status = try await mcp.call("status", ["job": .string(id)])
             #expect(status["state"] == "running")
             spool.release("go")

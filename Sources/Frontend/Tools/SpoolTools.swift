@@ -169,7 +169,9 @@ struct SpoolTools: Sendable {
     func runJob(_ arguments: [String: Value]?, progress: ProgressReporter? = nil, abandon: Abandon = .terminate) async throws -> RunOutcome {
         let args = try ToolArguments(.run, values: arguments)
         let wait = try args.number("wait", range: 0...300) ?? Self.defaultWait
-        let request = try request(args, priority: .sync)
+        var request = try request(args, priority: .sync)
+        // Its answer is the outcome: nothing more is promised unless the id is handed out.
+        if request.session == nil { request.promise = .reply }
         let backupNote = await backUpBefore(request)
         let pending: JobService.Submission
         let snapshots: [JobID: JobInspector.Snapshot]
@@ -196,7 +198,14 @@ struct SpoolTools: Sendable {
         }
         // Only a reply that hands out the job id for later promises the job survives a
         // power cut; a complete result promises only itself, so no flush is on its path.
-        if !snapshot.status.state.isFinal { try await commit(pending, job: request.job, tool: args.tool) }
+        if !snapshot.status.state.isFinal {
+            try await commit(pending, job: request.job, tool: args.tool)
+            if request.promise == .reply {
+                do { try await service.promiseOutcome(request.job) } catch {
+                    throw ToolError.refused(tool: args.tool, reason: "job \(request.job) runs on, but its outcome could not be promised to survive a power cut (\(error)); check the spool's disk, then use wait or status with job \(request.job)")
+                }
+            }
+        }
         let estimator = snapshot.status.state == .queued ? service.estimator() : nil
         var view = JobView(snapshot, estimator: estimator)
         try attachOutput(&view)

@@ -23,6 +23,17 @@ public struct PendingSync: Sendable {
         self.directories = directories
     }
 
+    /// The flush owed by a file that is already in place (written without one by another
+    /// process), and by the entries of `directories`; nil when the file is not there.
+    public static func existing(_ path: String, directories: [String]) throws(SpoolError) -> PendingSync? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw .io(operation: "opening to flush", path: path, errno: errno)
+        }
+        return PendingSync(file: OwnedDescriptor(fd), path: path, directories: directories)
+    }
+
     /// The same flush, also covering the entries of `directory` (where the file moved next).
     public func adding(directory: String) -> PendingSync {
         var copy = self

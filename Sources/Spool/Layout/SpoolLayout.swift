@@ -78,6 +78,9 @@ public enum JobFile: String, Sendable, CaseIterable {
     case command = "command.sh"
     /// A session command's exit status, written by the session's shell.
     case exitCode = "exit.code"
+    /// A `run`'s job whose id was handed out after all (its wait ran out): its outcome is
+    /// now promised to survive a power cut (`JobPromise.reply`). Empty.
+    case promised
 }
 
 /// Paths of persistent shell sessions, `sessions/<id>/`.

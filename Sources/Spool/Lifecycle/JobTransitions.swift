@@ -83,7 +83,11 @@ public struct JobTransitions: Sendable {
         if let committer {
             let pending = try AtomicFile.writeDeferred(SpoolJSON.encode(status), to: layout.job(id, .status), layout: layout)
             moved = try move(id, from: place, to: .done)
-            committer.commitLater(moved ? pending.adding(directory: layout.done) : pending)
+            // Looked for after the move: a `run` that hands out the id marks first and then
+            // looks for the move, so one of the two always flushes (`JobService.promise`).
+            if origin.promise == .jobID || FileSystem.exists(layout.job(id, .promised)) {
+                committer.commitLater(moved ? pending.adding(directory: layout.done) : pending)
+            }
         } else {
             try records.writeStatus(status)
             moved = try move(id, from: place, to: .done)

@@ -34,6 +34,9 @@ public struct JobRequest: Codable, Sendable, Equatable {
     public var rows: Int?
     /// On a worker host: the claim in PostgreSQL it runs under (written by the receiving relay).
     public var claim: HostClaim?
+    /// What its submitter promised about the outcome; nil is `.jobID` (DESIGN.md, "Durability
+    /// follows the promise").
+    public var promise: JobPromise?
 
     /// The terminal the command runs on, or nil when it runs on plain files and pipes.
     public var terminal: TerminalSize? {
@@ -83,7 +86,7 @@ public struct JobRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries, client, tty, cols, rows, claim
+        case job, command, cwd, env, timeout, stdin, shell, priority, createdAt, session, kind, retries, client, tty, cols, rows, claim, promise
     }
 
     /// Hand-written requests (a file dropped into the queue) may leave out everything but
@@ -115,6 +118,8 @@ public struct JobRequest: Codable, Sendable, Equatable {
         cols = try c.decodeIfPresent(Int.self, forKey: .cols)
         rows = try c.decodeIfPresent(Int.self, forKey: .rows)
         claim = try c.decodeIfPresent(HostClaim.self, forKey: .claim)
+        // Unknown values (a newer writer's) promise the most: the outcome is flushed.
+        promise = (try? c.decodeIfPresent(JobPromise.self, forKey: .promise)) ?? nil
     }
 
     /// Why the request cannot be run, in words a user can act on; nil when fine.
