@@ -27,6 +27,14 @@ int exit_record_reserve(const char *dir) {
     return fd;
 }
 
+void exit_record_note_start(int fd, pid_t child, pid_t keeper, pid_t supervisor, int tty, long long started_ns) {
+    if (fd < 0) return;
+    char line[128];
+    int n = snprintf(line, sizeof line, "start %d %d %d %d %lld\n", (int)child, (int)keeper, (int)supervisor, tty ? 1 : 0, started_ns);
+    // Within the reserved spaces: the end, written later from offset 0, replaces it whole.
+    if (pwrite(fd, line, (size_t)n, 0) != n) { /* a full disk: the running status.json still comes */ }
+}
+
 void exit_record_format(char *text, size_t size, pid_t pid, int have_status, int status, int timed_out,
                         int cancelled, long long started_ns, long long finished_ns, const char *counts,
                         const char *failure, const char *recorder) {

@@ -11,6 +11,14 @@
 // full disk; returns its descriptor, or -1.
 int exit_record_reserve(const char *dir);
 
+// Notes the start in the reserved file, before any end is written there: one line,
+// "start CPID KPID SPID TTY STARTED_NS", the command's pid (its group), its keeper's,
+// its supervisor's, 1 for a terminal's command (which leads its own session), and when
+// it started. The worker writes the running status.json only once a job has run for a
+// while, so this line is what tells a process recovering the job, with nobody left who
+// knows it, which group to look for (JobRecords.startedStatus). No name is made for it.
+void exit_record_note_start(int fd, pid_t child, pid_t keeper, pid_t supervisor, int tty, long long started_ns);
+
 // Formats the record. `have_status` is 0 when the wait status is unknown. `counts` and
 // `failure` may be NULL; `recorder` names who recorded it when that is not the keeper.
 void exit_record_format(char *text, size_t size, pid_t pid, int have_status, int status, int timed_out,

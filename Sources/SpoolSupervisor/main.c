@@ -600,6 +600,7 @@ static int supervise(int argc, char **argv) {
             close(child_err);
             if (limit > 0) { close(out); close(err); }
         }
+        exit_record_note_start(exit_fd, child, getpid(), getppid(), on_tty, k.started);
         char line[32];
         int n = snprintf(line, sizeof line, "%d %d\n", (int)child, (int)getpid());
         if (write(k2s[1], line, (size_t)n) < 0) { /* supervisor gone: carry on regardless */ }

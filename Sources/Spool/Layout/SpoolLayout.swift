@@ -67,6 +67,9 @@ public enum JobFile: String, Sendable, CaseIterable {
     case stdin
     /// Written atomically by the supervisor when the command has ended.
     case exit = "exit.json"
+    /// The keeper's space reserved for `exit.json` (renamed to it at the end); while the
+    /// command runs, its first line is the keeper's note of the start (`KeeperStart`).
+    case exitReserve = ".exit.json.tmp"
     /// Present when someone asked for the job to be cancelled.
     case cancel
     /// Created by `send_input` with `eof`: the supervisor then closes the stdin FIFO.

@@ -31,7 +31,11 @@ extension JobFacts {
             return facts
         } else if let worker = claimant(of: id, layout: layout) {
             facts.place = .claimed(worker)
-            facts.status = Record { () throws(SpoolError) in try records.status(id) }
+            facts.status = Record { () throws(SpoolError) in
+                try records.runningStatus(id, worker: worker) {
+                    try? JobRequest.load(path: layout.active(id, worker: worker), defaults: RequestDefaults(job: id, priority: .async))
+                }
+            }
             facts.exit = Record { () throws(SpoolError) in try records.exit(id) }
         } else {
             switch SessionStore(layout: layout).find(id) {
@@ -63,7 +67,9 @@ extension JobFacts {
         let records = JobRecords(layout: layout)
         let path = layout.active(id, worker: worker)
         var facts = JobFacts(job: id, place: FileSystem.exists(path) ? .claimed(worker) : .nowhere, lock: lock, owner: owner)
-        facts.status = Record { () throws(SpoolError) in try records.status(id) }
+        facts.status = Record { () throws(SpoolError) in
+            try records.runningStatus(id, worker: worker) { try? JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async)) }
+        }
         guard lock == .heldByReader, facts.place != .nowhere else { return facts }
         facts.request = Record { () throws(SpoolError) in
             try JobRequest.load(path: path, defaults: RequestDefaults(job: id, priority: .async))

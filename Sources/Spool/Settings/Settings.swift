@@ -54,6 +54,10 @@ public enum Settings {
     public static let toolWait = 30.0
     /// Seconds a `run` waited for a slot from which its answer suggests `start`.
     public static let slotWaitHint = 1.0
+    /// How long a job runs before its worker writes the running `status.json`: a shorter
+    /// job touches its status once, when it ends (the keeper's note of the start,
+    /// `KeeperStart`, stands for it meanwhile). The relays batch "running" the same way.
+    public static let runningStatusDelay: Duration = .milliseconds(20)
     /// Seconds `session_start` waits for a worker to open the shell before it answers.
     public static let sessionReadyWait = 5.0
     /// Bytes of output a `run` result carries inline, over both streams.

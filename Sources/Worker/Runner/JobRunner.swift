@@ -178,13 +178,27 @@ struct JobRunner: Sendable {
             var text: [UInt8] = []
             var reported = false
             var running: JobStatus?
+            let shown = RunningStatusShow()
+            var show: Task<Void, Never>?
             for await chunk in PipeReader.chunks(ends[0]) {
                 text += chunk
                 if !reported, text.contains(10) {
                     reported = true
-                    running = try recordStart(request, line: text, supervisorPid: supervisorPid)
+                    running = recordStart(request, line: text, supervisorPid: supervisorPid)
+                    if let status = running {
+                        // A job that needs its pids shown at once (input arrives through the
+                        // relays and the terminal's state is probed from them) gets its status
+                        // now; any other only if it runs on past the delay.
+                        let delay: Duration = request.stdinIsPipe ? .zero : Settings.runningStatusDelay
+                        show = Task { [self] in
+                            await Pause.for(delay)
+                            shown.showUnlessEnded { showRunning(status) }
+                        }
+                    }
                 }
             }
+            show?.cancel()
+            shown.end()
             if reported { return ("the supervisor exited", running) }
             if supervisorPid != nil { return ("the supervisor exited before it reported the command's start, so whether the command ran is unknown", nil) }
             logger.warning("job \(id): the fork server went away before it answered; starting the job anew")
@@ -192,8 +206,9 @@ struct JobRunner: Sendable {
         throw SpoolError.io(operation: "starting the supervisor (the fork server kept going away)", path: directory, errno: EPIPE)
     }
 
-    /// Writes the running status once the supervisor has reported the pids.
-    private func recordStart(_ request: JobRequest, line: [UInt8], supervisorPid: pid_t?) throws(SpoolError) -> JobStatus? {
+    /// The running status once the supervisor has reported the pids, and the `started`
+    /// audit line; the status is written by `showRunning`, once the job has run for a while.
+    private func recordStart(_ request: JobRequest, line: [UInt8], supervisorPid: pid_t?) -> JobStatus? {
         let id = request.job
         let pids = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int32($0) }
         guard let pid = pids.first else { return nil }
@@ -205,12 +220,19 @@ struct JobRunner: Sendable {
         if confinement.policy.isSet { status.policy = confinement.policy }
         // Never collected by this worker's sweep of orphans before its exit is recorded.
         OrphanReaper.keep(pid)
-        try records.writeStatus(status, durable: false)
         AuditLog(layout: layout).record(.started(request, worker: worker, pid: pid))
         // Markers that came before there was a keeper to tell; later ones are relayed
         // by `relayMarkers` as they arrive.
         MarkerRelay.relay(id, status: status, records: records)
         return status
+    }
+
+    /// Writes the running status of a job that runs on. Should it fail, the job is still
+    /// reported running (from the keeper's note of the start) and its end is filed as usual.
+    private func showRunning(_ status: JobStatus) {
+        do { try records.writeStatus(status, durable: false) } catch {
+            logger.error("job \(status.job): cannot write its running status: \(error); it is reported running from its keeper's note of the start")
+        }
     }
 
     /// Relays the job's marker files to its keeper while it runs: the worker is the job's
@@ -226,8 +248,10 @@ struct JobRunner: Sendable {
         defer { Task { await watcher.unwatch(directory) } }
         let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue, JobFile.status.rawValue]
         for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
+            // The keeper's note of the start names its pids before status.json does.
             guard MarkerRelay.hasMarkers(id, records: records),
-                  let status = try? records.status(id), status.keeperPid != nil else { continue } // not started yet: status.json's arrival brings us back
+                  let status = try? records.runningStatus(id, worker: worker, claimed: { nil }), status.keeperPid != nil
+            else { continue } // not started yet: recordStart relays what came before
             MarkerRelay.relay(id, status: status, records: records)
         }
     }
