@@ -73,6 +73,16 @@ public final class ChildProcess: @unchecked Sendable {
         stdoutFD = pipeStdio ? outPipe[0] : nil
     }
 
+    /// Ends the child's input (end of file once no copy of the write end is left). The
+    /// descriptor number stays valid, on /dev/null, so it is closed once, by `deinit`.
+    public func endInput() {
+        guard let stdinFD else { return }
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard null >= 0 else { return }
+        dup2(null, stdinFD)
+        close(null)
+    }
+
     public func signal(_ number: Int32) {
         kill(pid, number)
     }

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Counts the file-system operations in `strace -ff` output by what they do to the spool:
+/// names created, renamed, removed, flushes and inotify watches. Shared by
+/// `spool-bench --operations` (which prints them) and the test that holds `run true` to
+/// its budget of them.
+public struct FileOperationCount: Equatable, Sendable {
+    public enum Kind: String, CaseIterable, Sendable {
+        case created = "names created (mkdir, mknod, link, symlink, open with O_CREAT|O_EXCL)"
+        case openedCreating = "opens with O_CREAT but not O_EXCL (a name if none was there)"
+        case renamed = "renames"
+        case removed = "names removed (unlink, rmdir)"
+        case flushed = "flushes (fsync, fdatasync, sync_file_range)"
+        case watched = "inotify watches added"
+
+        var calls: Set<String> {
+            switch self {
+            case .created: ["mkdir", "mkdirat", "mknod", "mknodat", "link", "linkat", "symlink", "symlinkat"]
+            case .openedCreating: []
+            case .renamed: ["rename", "renameat", "renameat2"]
+            case .removed: ["unlink", "unlinkat", "rmdir"]
+            case .flushed: ["fsync", "fdatasync", "sync_file_range"]
+            case .watched: ["inotify_add_watch"]
+            }
+        }
+    }
+
+    public var counts: [Kind: Int] = [:]
+
+    public init() {}
+
+    public subscript(_ kind: Kind) -> Int { counts[kind] ?? 0 }
+
+    /// strace's `-e trace=` list for these counts.
+    public static let traced = Set(Kind.allCases.flatMap(\.calls)).union(["open", "openat", "creat"]).sorted().joined(separator: ",")
+
+    /// strace's arguments that write one file per thread (`-ff`, so no call is split
+    /// across lines by another thread's) under `prefix`.
+    public static func straceArguments(prefix: String) -> [String] {
+        ["-ff", "-qq", "-e", "trace=" + traced, "-e", "signal=none", "-o", prefix]
+    }
+
+    /// The successful calls in every per-thread file in `folder` so far.
+    public init(folder: String) {
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            let text = (try? String(contentsOfFile: folder + "/" + file, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") { add(line) }
+        }
+    }
+
+    /// One line of strace: "name(args) = result", the result after the last "= ".
+    mutating func add(_ line: Substring) {
+        guard let open = line.firstIndex(of: "("), let equals = line.range(of: "= ", options: .backwards),
+              let result = Int(line[equals.upperBound...].prefix { $0 == "-" || $0.isNumber }), result >= 0 else { return }
+        let name = String(line[..<open])
+        if name == "open" || name == "openat" || name == "creat" {
+            guard line.contains("O_CREAT") || name == "creat" else { return }
+            counts[line.contains("O_EXCL") ? .created : .openedCreating, default: 0] += 1
+            return
+        }
+        if let kind = Kind.allCases.first(where: { $0.calls.contains(name) }) { counts[kind, default: 0] += 1 }
+    }
+
+    /// What was counted after `earlier`.
+    public func since(_ earlier: FileOperationCount) -> FileOperationCount {
+        var difference = FileOperationCount()
+        for kind in Kind.allCases { difference.counts[kind] = self[kind] - earlier[kind] }
+        return difference
+    }
+}
