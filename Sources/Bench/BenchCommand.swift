@@ -27,17 +27,18 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Only measure the screen tool on a terminal job that printed --screen-megabytes MB.") var screen = false
     @Option(help: "Megabytes printed by the --screen benchmark's terminal job.") var screenMegabytes = 10
     @Flag(help: "Only count the file-system operations (names created, renamed, removed; flushes) per run true, with strace.") var operations = false
+    @Option(help: "With --compare --baseline: jobs run and retired first on the same disk, so that ext4 has freed inodes to scan as a long-used disk has.") var warmUp = 5000
     @Option(help: "Only measure calls with this many requests waiting (comma-separated depths, e.g. 1000,10000,50000); with --baseline, the earlier build too.") var depth: String?
 
     func run() async throws {
         let bin = URL(fileURLWithPath: Executables.sibling("spool-mcp")).deletingLastPathComponent().path
         print("spool-bench: binaries from \(bin); \(ProcessInfo.processInfo.activeProcessorCount) cores")
         if compare {
+            let peer = try await PeerInstall.ensure(venv: peerVenv ?? PeerInstall.defaultVenv(bin: bin))
             if let baseline {
-                try await CompareBench(bin: bin, peer: "", calls: calls, jobs: jobs).beforeAfter(baseline: baseline)
+                try await CompareBench(bin: bin, peer: peer, calls: calls, jobs: jobs).beforeAfter(baseline: baseline, warmUp: warmUp)
                 return
             }
-            let peer = try await PeerInstall.ensure(venv: peerVenv ?? PeerInstall.defaultVenv(bin: bin))
             try await CompareBench(bin: bin, peer: peer, calls: calls, jobs: jobs).run()
             return
         }
