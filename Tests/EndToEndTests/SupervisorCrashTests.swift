@@ -218,6 +218,35 @@ struct SupervisorCrashTests {
         }
     }
 
+    @Test("kill -9 of the worker, its fork server, the supervisor and the keeper before the running status was written: the keeper's note of the start keeps it running, never run twice, then lost with the reason")
+    func everyRecorderKilledBeforeTheRunningStatus() async throws {
+        try await withMCP(workers: 0) { spool, mcp in
+            // The window before the running status, held open for the whole test.
+            let worker = try spool.startWorker(id: "w", environment: ["SPOOL_RUNNING_STATUS_DELAY_MS": "600000"])
+            let started = try await mcp.call("start", ["command": .string("echo once; " + spool.blocker("go") + "; exit 7"), "priority": "sync"])
+            let id = try #require(JobID(started["job"]?.stringValue ?? ""))
+            var note: KeeperStart?
+            #expect(await eventually(timeout: 15) {
+                note = JobRecords(layout: spool.layout).keeperStart(id)
+                return note != nil && spool.read(spool.layout.job(id, .stdout)) == "once\n"
+            })
+            let start = try #require(note)
+            #expect(!FileSystem.exists(spool.layout.job(id, .status)), "the running status was written inside the window")
+            let server = try #require(Self.forkServer(of: worker.pid))
+            for pid in [worker.pid, server, start.supervisorPid, start.keeperPid] { kill(pid, SIGKILL) }
+            // Another worker does the dead one's bookkeeping: from the note, not a requeue.
+            _ = try spool.startWorker(id: "v")
+            try await Self.staysRunning(mcp, id, seconds: 3)
+            #expect(spool.read(spool.layout.job(id, .stdout)) == "once\n", "the job ran again")
+            spool.release("go")
+            _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .lost, "\(status)")
+            #expect(status.reason?.contains("nobody could collect its exit status") == true, "\(status.reason ?? "")")
+            #expect(spool.read(spool.layout.job(id, .stdout)) == "once\n")
+        }
+    }
+
     @Test("kill -9 of the keeper, then cancel: the command is terminated at once and the job is cancelled")
     func cancelAfterKeeperKilled() async throws {
         // A long kill grace: a cancel that only the KILL after the grace ended would take
