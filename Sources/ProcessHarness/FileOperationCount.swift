@@ -41,11 +41,35 @@ public struct FileOperationCount: Equatable, Sendable {
     }
 
     /// The successful calls in every per-thread file in `folder` so far.
-    public init(folder: String) {
+    /// - Parameter concerning: when given, only calls on a path for which it is true count
+    ///   (a file made in `tmp/` counts by where it was renamed to); flushes, which name no
+    ///   path, always count. Leaves out what a process does on its own schedule (a
+    ///   worker's heartbeat), which a slow run would otherwise charge to its jobs.
+    public init(folder: String, concerning: ((String) -> Bool)? = nil) {
+        var lines: [Substring] = []
         for file in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
             let text = (try? String(contentsOfFile: folder + "/" + file, encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n") { add(line) }
+            lines += text.split(separator: "\n")
         }
+        guard let concerning else {
+            for line in lines { add(line) }
+            return
+        }
+        // Where each file made in tmp/ went.
+        var renamedTo: [String: String] = [:]
+        for line in lines where line.hasPrefix("rename") {
+            let paths = Self.paths(line)
+            if paths.count == 2 { renamedTo[paths[0]] = paths[1] }
+        }
+        for line in lines {
+            let paths = Self.paths(line)
+            if paths.isEmpty || paths.contains(where: { concerning(renamedTo[$0] ?? $0) }) { add(line) }
+        }
+    }
+
+    /// The quoted paths of a line.
+    static func paths(_ line: Substring) -> [String] {
+        line.split(separator: "\"", omittingEmptySubsequences: false).enumerated().compactMap { $0.offset % 2 == 1 ? String($0.element) : nil }
     }
 
     /// One line of strace: "name(args) = result", the result after the last "= ".

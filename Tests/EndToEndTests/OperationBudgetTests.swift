@@ -22,6 +22,19 @@ struct OperationBudgetTests {
     ]
     static let calls = 100
 
+    /// How many times each job's status.json was renamed into place (strace lines).
+    static func statusWrites(_ traces: String) -> [String: Int] {
+        var writes: [String: Int] = [:]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [] {
+            let text = (try? String(contentsOfFile: traces + "/" + file, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") where line.hasPrefix("rename(") && line.contains("/status.json\"") && line.hasSuffix("= 0") {
+                let parts = line.split(separator: "/")
+                if let index = parts.lastIndex(where: { $0.hasPrefix("status.json") }), index > 0 { writes[String(parts[index - 1]), default: 0] += 1 }
+            }
+        }
+        return writes
+    }
+
     @Test("run true stays within its budget of names created, renames, removals, flushes and watches")
     func runTrue() async throws {
         guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -34,26 +47,35 @@ struct OperationBudgetTests {
             defer { try? FileManager.default.removeItem(atPath: traces) }
             spool.launcher = [strace] + FileOperationCount.straceArguments(prefix: traces + "/t")
             let mcp = try await MCPHarness(spool: spool, workers: 1)
-            for _ in 0..<10 { _ = try await mcp.call("run", ["command": "true"]) } // start-up
-            let before = FileOperationCount(folder: traces)
+            var jobs: Set<String> = []
             for _ in 0..<Self.calls {
                 let result = try await mcp.call("run", ["command": "true"])
                 #expect(result["state"] == "succeeded")
+                if let job = result["job"]?.stringValue { jobs.insert(job) }
             }
+            #expect(jobs.count == Self.calls)
             // End of input ends spool-mcp and its worker: every write and flush they were
             // going to make is in the trace once strace (which follows them all) exits.
             await mcp.close()
             mcp.process.endInput()
             #expect(await mcp.process.wait(timeout: 60) != nil, "spool-mcp did not end after its input ended")
-            let counted = FileOperationCount(folder: traces).since(before)
+            // What the runs did to their own jobs' paths (a name made in tmp/ counts by
+            // where it went): the worker's heartbeats and a slow suite's timing stay out.
+            let counted = FileOperationCount(folder: traces) { path in
+                path.split(separator: "/").contains { jobs.contains(String($0.prefix(26))) }
+            }
+            // A job that ran past 20 ms (a loaded machine) writes its running status too:
+            // one more file made in tmp/ and renamed. Allowed for those jobs alone.
+            let runningShown = Self.statusWrites(traces).values.filter { $0 > 1 }.count
             var lines: [String] = []
             for kind in FileOperationCount.Kind.allCases {
                 let perRun = Double(counted[kind]) / Double(Self.calls)
-                lines.append(String(format: "%@: %.2f (budget %.0f)", kind.rawValue, perRun, Self.budget[kind] ?? 0))
-                // Slack for what a whole process does once (start-up, the worker's shutdown).
-                #expect(perRun <= (Self.budget[kind] ?? 0) + 0.1, "\(kind.rawValue): \(perRun) per run true")
+                let allowed = (Self.budget[kind] ?? 0) + ([.created, .renamed].contains(kind) ? Double(runningShown) / Double(Self.calls) : 0)
+                lines.append(String(format: "%@: %.2f (budget %.2f)", kind.rawValue, perRun, allowed))
+                #expect(perRun <= allowed + 0.001, "\(kind.rawValue): \(perRun) per run true")
             }
-            print("operations per run true:\n  " + lines.joined(separator: "\n  "))
+            print("operations per run true (\(runningShown) of \(Self.calls) jobs ran past 20 ms):\n  " + lines.joined(separator: "\n  "))
+            #expect(runningShown < Self.calls / 2, "most jobs ran past 20 ms: the short path was not measured")
         }
     }
 }
