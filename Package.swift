@@ -52,10 +52,13 @@ let package = Package(
         // MCP's wire: JSON values, the JSON-RPC envelope and the MCP types Spool uses.
         // Plain types with no dependency, decoded once per message.
         .target(name: "MCPWire"),
+        // File calls Swift's Glibc module does not export (renameat2).
+        .target(name: "CSpoolFiles", path: "Sources/CSpoolFiles"),
         .target(
             name: "Spool",
             dependencies: [
                 "CInotifyTools",
+                "CSpoolFiles",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -29,9 +29,11 @@ struct CompareBench {
         }
         print("")
         print("before/after: \(baseline) (before) and \(bin) (after); temporary folders in \(NSTemporaryDirectory())")
-        if warmUp > 0 { try await self.warmUp(jobs: warmUp) }
+        // Each build's round trips run in a spool where it created and retired `warmUp` jobs.
+        let oldSpool = warmUp > 0 ? try await before.warmUp(jobs: warmUp) : nil
+        let newSpool = warmUp > 0 ? try await self.warmUp(jobs: warmUp) : nil
         var rows: [(String, Double, Double, Double?, String)] = []
-        let (oldRound, newRound) = (try await before.roundTrips(.spool), try await roundTrips(.spool))
+        let (oldRound, newRound) = (try await before.roundTrips(.spool, in: oldSpool), try await roundTrips(.spool, in: newSpool))
         let peerRound = peer.isEmpty ? nil : try await roundTrips(.shellServer)
         rows.append(("run true p50 (ms)", oldRound.p50, newRound.p50, peerRound?.p50, "<= 0.75x peer"))
         rows.append(("run true p99 (ms)", oldRound.p99, newRound.p99, peerRound?.p99, ""))
@@ -55,24 +57,27 @@ struct CompareBench {
         print("(raw: \(String(format: "%.0f", raw)) spawns/s)")
     }
 
-    /// Runs `jobs` `start true` through this build (8 in flight, its default workers), waits
-    /// until all are done, and removes the spool: the disk is left with that many inodes
-    /// created and freed, as a spool in use leaves it.
-    func warmUp(jobs count: Int) async throws {
+    /// Runs `jobs` `start true` through this build (8 in flight, its default workers) in a
+    /// new spool with `--retain 1`, and waits until its retention has retired them all (in
+    /// its batches), as a spool in use retires jobs. Returns that spool, for measuring in.
+    func warmUp(jobs count: Int) async throws -> BenchSpool {
         let begin = Date()
-        let spool = try BenchSpool()
-        let mcp = try launch(.spool, spool: spool)
+        let spool = try leftovers.spool()
+        let mcp = try ChildProcess(bin + "/spool-mcp", ["--spool", spool.root], environment: ["SPOOL_RETAIN": "1"], pipeStdio: true)
         let client = try RawMCPClient(process: mcp)
         _ = try client.pipelined("start", ["command": "true"], count: count, inFlight: 8) { _ in }
         let layout = SpoolLayout(root: spool.root)
         let deadline = Date().addingTimeInterval(600)
-        while FileSystem.list(layout.done).count < count {
-            guard Date() < deadline else { throw BenchError.timeout("the warm-up's \(count) jobs") }
-            try await Task.sleep(for: .milliseconds(50))
+        // Done means retired: nothing queued, running or left in done/.
+        while !(FileSystem.list(layout.done).isEmpty && FileSystem.list(layout.queue(.async)).isEmpty
+                && FileSystem.list(layout.active).allSatisfy { FileSystem.list(layout.active + "/" + $0).isEmpty }) {
+            guard Date() < deadline else { throw BenchError.timeout("retiring the warm-up's \(count) jobs") }
+            try await Task.sleep(for: .milliseconds(100))
         }
         await mcp.killGroup()
-        spool.remove()
-        print(String(format: "warm-up: %d jobs created and retired in %.1f s", count, Date().timeIntervalSince(begin)))
+        print(String(format: "warm-up (%@): %d jobs created and retired in %.1f s; %d spare inodes kept", bin, count,
+                     Date().timeIntervalSince(begin), FileSystem.list(layout.spare).count))
+        return spool
     }
 
     func run() async throws {
@@ -152,8 +157,9 @@ struct CompareBench {
         return (user + system) * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    func roundTrips(_ server: Server) async throws -> RoundTrips {
-        let spool = try leftovers.spool()
+    /// - Parameter spool: where (a warmed-up spool); a new one by default.
+    func roundTrips(_ server: Server, in spool: BenchSpool? = nil) async throws -> RoundTrips {
+        let spool = try spool ?? leftovers.spool()
         let process = try launch(server, spool: spool)
         let client = try RawMCPClient(process: process)
         let arguments = server.arguments(["true"])

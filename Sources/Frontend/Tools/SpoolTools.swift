@@ -179,7 +179,7 @@ struct SpoolTools: Sendable {
             // The job folder exists before the request is queued, so its watch sees
             // every byte of output.
             let directory = service.layout.job(request.job)
-            try FileSystem.makeDirectory(directory)
+            try FileSystem.makeJobFolder(request.job, layout: service.layout)
             try await service.watcher.watch(directory, mask: WatchMask.arrivals | WatchMask.changes)
             let events = service.watcher.events()
             pending = try service.submit(request, tool: args.tool)

@@ -30,14 +30,18 @@ public enum AtomicFile {
         return PendingSync(file: file, path: path, directory: slash == path.startIndex ? "." : String(path[..<slash]))
     }
 
-    /// Writes `bytes` into a new file in `tmp/` (fsync'ed when `sync`), renames it to
-    /// `path`, and returns the file, still open.
+    /// Writes `bytes` into a new (or spare) file in `tmp/` (fsync'ed when `sync`), renames
+    /// it to `path`, and returns the file, still open.
     private static func place(
         _ bytes: some Collection<UInt8>, at path: String, layout: SpoolLayout, sync: Bool
     ) throws(SpoolError) -> OwnedDescriptor {
         let n = counter.add(1, ordering: .relaxed).newValue
         let temp = "\(layout.tmp)/\(getpid())-\(n).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        // A retired job's inode when there is one (SpareInodes: a new inode costs far more
+        // than this whole write on a long-used disk); renamed to `temp`, it is ours alone.
+        var fd: Int32 = -1
+        if SpareInodes.takeFile(as: temp, layout: layout) { fd = open(temp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC) }
+        if fd < 0 { fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
         guard fd >= 0 else { throw .io(operation: "creating", path: temp, errno: errno) }
         let file = OwnedDescriptor(fd)
         do throws(SpoolError) {

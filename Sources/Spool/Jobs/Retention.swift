@@ -22,6 +22,7 @@ public struct Retention: Sendable {
         let cutoff = Timestamp(nanoseconds: now.nanoseconds - Int64(retain * 1e9))
         let sessions = SessionStore(layout: layout)
         var removed = 0
+        var room = SpareInodes.limit - SpareInodes.count(layout)
         // A job finishes after it is created, so none created after the cutoff can have
         // finished before it: ids (creation order) bound the scan.
         let ids = FileSystem.list(layout.done).compactMap { JobID(fileName: $0) }.sorted()
@@ -33,9 +34,14 @@ public struct Retention: Sendable {
             guard finishedAt.nanoseconds <= cutoff.nanoseconds else { continue }
             let doomed = layout.tmp + "/retired-" + id.fileName
             guard (try? FileSystem.rename(layout.done(id), to: doomed)) == true else { continue } // the next sweep tries again
-            FileSystem.removeTree(layout.job(id))
-            if FileSystem.isDirectory(layout.session(id)) { FileSystem.removeTree(layout.session(id)) }
-            FileSystem.remove(doomed)
+            if FileSystem.isDirectory(layout.session(id)) {
+                FileSystem.removeTree(layout.job(id))
+                FileSystem.removeTree(layout.session(id))
+                FileSystem.remove(doomed)
+            } else {
+                // Its inodes go to new jobs rather than back to the file system (SpareInodes).
+                SpareInodes.recycle(id, request: doomed, layout: layout, room: &room)
+            }
             removed += 1
         }
         if removed > 0 { TaskStore(layout: layout).prune() } // a task record goes with its job

@@ -16,6 +16,10 @@ public struct SpoolLayout: Sendable, Hashable {
     }
 
     public var tmp: String { root + "/tmp" }
+    /// Inodes of retired jobs kept for new ones (`SpareInodes`): empty files, and job
+    /// folders with empty `stdout`, `stderr` and exit record reserve. Under `tmp/`, where
+    /// readers never look.
+    public var spare: String { tmp + "/spare" }
     public var queue: String { root + "/queue" }
     public func queue(_ priority: Priority) -> String { queue + "/" + priority.rawValue }
     public func queued(_ id: JobID, _ priority: Priority) -> String {

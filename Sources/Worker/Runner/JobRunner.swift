@@ -60,7 +60,7 @@ struct JobRunner: Sendable {
     private func runSupervised(_ request: JobRequest) async throws {
         let id = request.job
         let directory = layout.job(id)
-        try FileSystem.makeDirectory(directory)
+        try FileSystem.makeJobFolder(id, layout: layout)
         // Markers are relayed from before the start until the keeper is done.
         let relay = Task { await relayMarkers(id) }
         defer { relay.cancel() }
