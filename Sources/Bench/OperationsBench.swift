@@ -16,8 +16,26 @@ struct OperationsBench {
             print("\n--operations needs strace (Debian: apt-get install strace); nothing measured")
             return
         }
+        try await count(strace: strace, retired: 0)
+        try await count(strace: strace, retired: 1000)
+    }
+
+    /// Counts in a new spool, or (`retired` > 0) in one where that many jobs were run and
+    /// retired first (`SPOOL_RETAIN=1`), so that their inodes wait as spares.
+    func count(strace: String, retired: Int) async throws {
         let spool = try BenchSpool()
         defer { spool.remove() }
+        if retired > 0 {
+            let warm = try ChildProcess(bin + "/spool-mcp", ["--spool", spool.root], environment: ["SPOOL_RETAIN": "1"], pipeStdio: true)
+            _ = try RawMCPClient(process: warm).pipelined("start", ["command": "true"], count: retired, inFlight: 8) { _ in }
+            let layout = SpoolLayout(root: spool.root)
+            let deadline = Date().addingTimeInterval(300)
+            while !FileSystem.list(layout.done).isEmpty || FileSystem.list(layout.spare).isEmpty || !FileSystem.list(layout.queue(.async)).isEmpty {
+                guard Date() < deadline else { throw BenchError.timeout("retiring \(retired) jobs") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            await warm.killGroup()
+        }
         // One file per thread (-ff): no call is split across lines by another thread's.
         let traces = spool.root + "-strace"
         try FileSystem.makeDirectory(traces)
@@ -38,7 +56,8 @@ struct OperationsBench {
         let counted = FileOperationCount(folder: traces).since(before)
         await mcp.killGroup()
         print("")
-        print("file-system operations per run true (\(calls) calls, strace -f over spool-mcp and all it starts)")
+        print("file-system operations per run true (\(calls) calls, strace -f over spool-mcp and all it starts), "
+              + (retired > 0 ? "in a spool that retired \(retired) jobs (spare inodes)" : "in a new spool"))
         for kind in FileOperationCount.Kind.allCases {
             print(kind.rawValue.padding(toLength: 72, withPad: " ", startingAt: 0) + String(format: "%6.2f", Double(counted[kind]) / Double(calls)))
         }
