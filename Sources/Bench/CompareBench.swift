@@ -41,8 +41,8 @@ struct CompareBench {
         rows.append(("spool-mcp CPU per run true (ms, user+system)", oldRound.cpuPerCall, newRound.cpuPerCall, nil, ""))
         rows.append(("spool-mcp RSS after the round trips (MB)", oldRound.rss, newRound.rss, peerRound?.rss, ""))
         rows.append(("cold start to tools/list (ms)", try before.coldStart(.spool), try coldStart(.spool), nil, ""))
-        let (oldAccepted, oldDrained) = try await before.startAndDrain()
-        let (newAccepted, newDrained) = try await startAndDrain()
+        let (oldAccepted, oldDrained) = try await before.startAndDrain(in: oldSpool)
+        let (newAccepted, newDrained) = try await startAndDrain(in: newSpool)
         let raw = Self.rawSpawnRate(spawners: 2, total: jobs)
         rows.append(("\(jobs) durable start, 8 in flight (accepted/s)", oldAccepted, newAccepted, nil, ""))
         rows.append(("\(jobs) jobs drained by 2 workers (jobs/s)", oldDrained, newDrained, nil, ""))
@@ -197,8 +197,11 @@ struct CompareBench {
 
     /// `jobs` durable `start true` with 8 in flight and no worker (accepted per second),
     /// then the rate at which 2 workers drain them.
-    func startAndDrain(drain: Bool = true) async throws -> (accepted: Double, drained: Double) {
-        let spool = try leftovers.spool()
+    /// - Parameter spool: where (a warmed-up spool, with the round trips' jobs in it); a
+    ///   new one by default.
+    func startAndDrain(drain: Bool = true, in spool: BenchSpool? = nil) async throws -> (accepted: Double, drained: Double) {
+        let spool = try spool ?? leftovers.spool()
+        let alreadyDone = FileSystem.list(SpoolLayout(root: spool.root).done).count
         let mcp = try launch(.spool, spool: spool, workers: 0)
         let client = try RawMCPClient(process: mcp)
         let started = try client.pipelined("start", ["command": "true"], count: jobs, inFlight: 8) { result in
@@ -216,7 +219,7 @@ struct CompareBench {
             try ChildProcess(bin + "/spool-worker", ["--spool", spool.root, "--id", "compare-\(index)"])
         }
         let deadline = Date().addingTimeInterval(300)
-        while FileSystem.list(layout.done).count < jobs {
+        while FileSystem.list(layout.done).count < alreadyDone + jobs {
             guard Date() < deadline else { throw BenchError.timeout("draining \(jobs) jobs") }
             try await Task.sleep(for: .milliseconds(2))
         }

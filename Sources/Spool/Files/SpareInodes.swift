@@ -22,8 +22,10 @@ public enum SpareInodes {
         case job
     }
 
-    /// Spares kept at most (both kinds): beyond it, retention removes as before.
-    public static let limit = 3_000
+    /// Spares kept at most (both kinds; each worker's sweep counts them once, so two
+    /// sweeping at once may keep up to twice as many): about 2,000 jobs' worth, 8 MB of
+    /// empty folders. Beyond it, retention removes as before.
+    public static let limit = 6_000
 
     /// The names a job folder spare holds, as a job's keeper opens them.
     static let folderFiles = JobStream.allCases.map(\.file.rawValue) + [JobFile.exitReserve.rawValue]
