@@ -10,13 +10,15 @@ struct SupervisorCrashTests {
     static func startRunning(_ mcp: MCPHarness, _ spool: TestSpool, _ arguments: [String: Value]) async throws -> (JobID, Int32, Int32) {
         let started = try await mcp.call("start", arguments.merging(["priority": "sync"]) { $1 })
         let id = try #require(JobID(started["job"]?.stringValue ?? ""))
-        var status: JobStatus?
+        // The keeper notes the pids the moment the command is forked; status.json follows
+        // once the job has run for 20 ms.
+        var note: KeeperStart?
         _ = await eventually(timeout: 15) {
-            status = try? spool.status(id.rawValue)
-            return status?.state == .running && status?.supervisorPid != nil
+            note = JobRecords(layout: spool.layout).keeperStart(id)
+            return note != nil
         }
-        let running = try #require(status)
-        return (id, try #require(running.supervisorPid), try #require(running.pid))
+        let running = try #require(note)
+        return (id, running.supervisorPid, running.pid)
     }
 
     static func keeperPid(ofCommand pid: Int32) -> Int32? {
