@@ -40,7 +40,17 @@ public enum AtomicFile {
         // A retired job's inode when there is one (SpareInodes: a new inode costs far more
         // than this whole write on a long-used disk); renamed to `temp`, it is ours alone.
         var fd: Int32 = -1
-        if SpareInodes.takeFile(as: temp, layout: layout) { fd = open(temp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC) }
+        if SpareInodes.takeFile(as: temp, layout: layout) {
+            // Only a regular file is used: anything else dropped among the spares (a symlink,
+            // a FIFO) is removed, not followed or waited on.
+            fd = open(temp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            var info = stat()
+            if fd < 0 || fstat(fd, &info) != 0 || (info.st_mode & S_IFMT) != S_IFREG {
+                if fd >= 0 { close(fd) }
+                fd = -1
+                unlink(temp)
+            }
+        }
         if fd < 0 { fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
         guard fd >= 0 else { throw .io(operation: "creating", path: temp, errno: errno) }
         let file = OwnedDescriptor(fd)

@@ -46,6 +46,12 @@ public enum SpareInodes {
         var result = FolderTake.none
         _ = take(.job, layout: layout) { spare in
             if spool_rename_noreplace(spare, path) == 0 {
+                // The entry itself was moved (a rename follows no symlink): anything but a
+                // folder dropped among the spares is removed, and the next one tried.
+                guard FileSystem.isDirectory(path) else {
+                    unlink(path)
+                    return ENOENT
+                }
                 result = .taken
                 return 0
             }

@@ -84,7 +84,7 @@ public struct JobTransitions: Sendable {
             let pending = try AtomicFile.writeDeferred(SpoolJSON.encode(status), to: layout.job(id, .status), layout: layout)
             moved = try move(id, from: place, to: .done)
             // Looked for after the move: a `run` that hands out the id marks first and then
-            // looks for the move, so one of the two always flushes (`JobService.promise`).
+            // looks for the move, so one of the two always flushes (`JobService.promiseOutcome`).
             if origin.promise == .jobID || FileSystem.exists(layout.job(id, .promised)) {
                 committer.commitLater(moved ? pending.adding(directory: layout.done) : pending)
             }

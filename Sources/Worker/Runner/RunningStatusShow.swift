@@ -24,7 +24,4 @@ final class RunningStatusShow: Sendable {
     func end() {
         state.withLock { $0.ended = true }
     }
-
-    /// Whether the running status was written.
-    var wasShown: Bool { state.withLock { $0.shown } }
 }

@@ -95,3 +95,26 @@ struct SpareInodesTests {
         #expect(FileSystem.list(layout.spare).contains(cancelled.rawValue + ".file"))
     }
 }
+
+extension SpareInodesTests {
+    @Test("a symlink or FIFO dropped among the spares is removed, never followed into place or waited on")
+    func plantedEntries() throws {
+        let spool = try ScratchSpool()
+        let layout = spool.layout
+        let elsewhere = layout.root + "/elsewhere"
+        try FileSystem.makeDirectory(elsewhere)
+        try FileSystem.makeDirectory(layout.spare)
+        #expect(symlink(elsewhere, layout.spare + "/planted.job") == 0)
+        #expect(symlink(elsewhere + "/target", layout.spare + "/planted.file") == 0)
+        #expect(mkfifo(layout.spare + "/fifo.file", 0o600) == 0)
+        let id = JobID.make()
+        try FileSystem.makeJobFolder(id, layout: layout)
+        #expect(FileSystem.isDirectory(layout.job(id)), "the job folder is a real folder")
+        for n in 0..<3 {
+            try AtomicFile.write(Array("text \(n)\n".utf8), to: layout.root + "/f\(n)", layout: layout, durable: false)
+            #expect(FileSystem.isRegularFile(layout.root + "/f\(n)"))
+        }
+        #expect(FileSystem.list(elsewhere).isEmpty, "nothing was written through a planted symlink")
+        #expect(FileSystem.list(layout.spare).isEmpty)
+    }
+}
