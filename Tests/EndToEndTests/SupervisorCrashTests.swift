@@ -10,15 +10,19 @@ struct SupervisorCrashTests {
     static func startRunning(_ mcp: MCPHarness, _ spool: TestSpool, _ arguments: [String: Value]) async throws -> (JobID, Int32, Int32) {
         let started = try await mcp.call("start", arguments.merging(["priority": "sync"]) { $1 })
         let id = try #require(JobID(started["job"]?.stringValue ?? ""))
-        // The keeper notes the pids the moment the command is forked; status.json follows
-        // once the job has run for 20 ms.
-        var note: KeeperStart?
+        // The keeper notes the pids the moment the command is forked; the running status
+        // follows once the job has run for 20 ms, and stays until its end is filed.
+        var pids: (supervisor: Int32, command: Int32)?
         _ = await eventually(timeout: 15) {
-            note = JobRecords(layout: spool.layout).keeperStart(id)
-            return note != nil
+            if let note = JobRecords(layout: spool.layout).keeperStart(id) {
+                pids = (note.supervisorPid, note.pid)
+            } else if let status = try? spool.status(id.rawValue), status.state == .running, let supervisor = status.supervisorPid, let pid = status.pid {
+                pids = (supervisor, pid)
+            }
+            return pids != nil
         }
-        let running = try #require(note)
-        return (id, running.supervisorPid, running.pid)
+        let running = try #require(pids, "the job was never seen running")
+        return (id, running.supervisor, running.command)
     }
 
     static func keeperPid(ofCommand pid: Int32) -> Int32? {
@@ -85,9 +89,10 @@ struct SupervisorCrashTests {
     @Test("kill -9 of the supervisor: the timeout is still enforced")
     func timeoutAfterSupervisorKilled() async throws {
         try await withMCP(workers: 1) { spool, mcp in
-            let (id, supervisor, _) = try await Self.startRunning(mcp, spool, ["command": "sleep 30", "timeout": 2])
+            // Time to see it run and kill the supervisor before the timeout, also under load.
+            let (id, supervisor, _) = try await Self.startRunning(mcp, spool, ["command": "sleep 30", "timeout": 5])
             kill(supervisor, SIGKILL)
-            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 15])
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
             #expect(result["completed"] == true)
             #expect(try spool.status(id.rawValue)?.state == .timedOut)
         }
