@@ -55,20 +55,21 @@ public struct QueueOrder: Sendable {
         return best?.entry
     }
 
-    /// 1-based position of `id` in the serving order: only requests that will be served
-    /// before it count.
     /// `position(of:in:)` from sorted queues, by binary search: the urgent ones (sync, and
     /// async older than the aging limit, a prefix of the async queue) come first, by age.
     public func position(of id: JobID, in queue: QueueSnapshot, now: Timestamp = .now) -> Int? {
         guard let priority = queue.priority(of: id) else { return nil }
-        let aged = queue.countMade(atOrBefore: agedBefore(now), .async)
+        let limit = agedBefore(now)
+        let aged = queue.countMade(atOrBefore: limit, .async)
         let asyncBefore = queue.countBefore(id, .async)
-        if priority == .sync || id.milliseconds <= agedBefore(now) {
+        if priority == .sync || id.milliseconds <= limit {
             return 1 + queue.countBefore(id, .sync) + min(aged, asyncBefore)
         }
         return 1 + queue.count(.sync) + asyncBefore
     }
 
+    /// 1-based position of `id` in the serving order: only requests that will be served
+    /// before it count.
     public func position(of id: JobID, in entries: [QueueEntry], now: Timestamp = .now) -> Int? {
         guard let target = entries.first(where: { $0.id == id }) else { return nil }
         let limit = agedBefore(now)

@@ -59,8 +59,7 @@ public enum Settings {
     /// `KeeperStart`, stands for it meanwhile). The relays batch "running" the same way.
     /// `SPOOL_RUNNING_STATUS_DELAY_MS` in a worker's environment changes it: tests hold
     /// that window open to kill a job's processes inside it.
-    public static let runningStatusDelay: Duration = .milliseconds(
-        ProcessInfo.processInfo.environment["SPOOL_RUNNING_STATUS_DELAY_MS"].flatMap { Int($0) }.map { max($0, 0) } ?? 20)
+    public static let runningStatusDelay: Duration = .milliseconds(max(int("SPOOL_RUNNING_STATUS_DELAY_MS", 20), 0))
     /// Seconds `session_start` waits for a worker to open the shell before it answers.
     public static let sessionReadyWait = 5.0
     /// Bytes of output a `run` result carries inline, over both streams.
