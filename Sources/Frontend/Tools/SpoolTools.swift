@@ -377,7 +377,8 @@ struct SpoolTools: Sendable {
         // Newest first, read only as far as the page needs (the queue comes sorted from
         // the index, so a long queue costs nothing here).
         let all = service.inspector.newestFirst()
-        let estimator = service.estimator()
+        // Read once, and only for a page that shows a queued job (its ETA).
+        var estimator: QueueEstimator?
         for (id, place) in all {
             if views.count == limit { break }
             if let state {
@@ -391,6 +392,7 @@ struct SpoolTools: Sendable {
             }
             guard let snapshot = try? service.snapshot(id) else { continue } // removed while listing (retention): not listed
             if let state, snapshot.status.state != state { continue }
+            if snapshot.status.state == .queued, estimator == nil { estimator = service.estimator() }
             views.append(JobView(snapshot, estimator: estimator))
         }
         let text = views.isEmpty ? "no jobs" + (state.map { " in state \($0.rawValue)" } ?? "")
