@@ -57,26 +57,14 @@ struct CompareBench {
         print("(raw: \(String(format: "%.0f", raw)) spawns/s)")
     }
 
-    /// Runs `jobs` `start true` through this build (8 in flight, its default workers) in a
-    /// new spool with `--retain 1`, and waits until its retention has retired them all (in
-    /// its batches), as a spool in use retires jobs. Returns that spool, for measuring in.
+    /// A new spool in which this build created and retired `count` jobs (`BenchSpool.retire`),
+    /// for measuring in.
     func warmUp(jobs count: Int) async throws -> BenchSpool {
         let begin = Date()
         let spool = try leftovers.spool()
-        let mcp = try ChildProcess(bin + "/spool-mcp", ["--spool", spool.root], environment: ["SPOOL_RETAIN": "1"], pipeStdio: true)
-        let client = try RawMCPClient(process: mcp)
-        _ = try client.pipelined("start", ["command": "true"], count: count, inFlight: 8) { _ in }
-        let layout = SpoolLayout(root: spool.root)
-        let deadline = Date().addingTimeInterval(600)
-        // Done means retired: nothing queued, running or left in done/.
-        while !(FileSystem.list(layout.done).isEmpty && FileSystem.list(layout.queue(.async)).isEmpty
-                && FileSystem.list(layout.active).allSatisfy { FileSystem.list(layout.active + "/" + $0).isEmpty }) {
-            guard Date() < deadline else { throw BenchError.timeout("retiring the warm-up's \(count) jobs") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        await mcp.killGroup()
+        try await spool.retire(count, bin: bin)
         print(String(format: "warm-up (%@): %d jobs created and retired in %.1f s; %d spare inodes kept", bin, count,
-                     Date().timeIntervalSince(begin), FileSystem.list(layout.spare).count))
+                     Date().timeIntervalSince(begin), FileSystem.list(SpoolLayout(root: spool.root).spare).count))
         return spool
     }
 

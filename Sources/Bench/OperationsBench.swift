@@ -12,7 +12,7 @@ struct OperationsBench {
     let calls: Int
 
     func run() async throws {
-        guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let strace = FileOperationCount.strace else {
             print("\n--operations needs strace (Debian: apt-get install strace); nothing measured")
             return
         }
@@ -25,17 +25,7 @@ struct OperationsBench {
     func count(strace: String, retired: Int) async throws {
         let spool = try BenchSpool()
         defer { spool.remove() }
-        if retired > 0 {
-            let warm = try ChildProcess(bin + "/spool-mcp", ["--spool", spool.root], environment: ["SPOOL_RETAIN": "1"], pipeStdio: true)
-            _ = try RawMCPClient(process: warm).pipelined("start", ["command": "true"], count: retired, inFlight: 8) { _ in }
-            let layout = SpoolLayout(root: spool.root)
-            let deadline = Date().addingTimeInterval(300)
-            while !FileSystem.list(layout.done).isEmpty || FileSystem.list(layout.spare).isEmpty || !FileSystem.list(layout.queue(.async)).isEmpty {
-                guard Date() < deadline else { throw BenchError.timeout("retiring \(retired) jobs") }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            await warm.killGroup()
-        }
+        if retired > 0 { try await spool.retire(retired, bin: bin) }
         // One file per thread (-ff): no call is split across lines by another thread's.
         let traces = spool.root + "-strace"
         try FileSystem.makeDirectory(traces)

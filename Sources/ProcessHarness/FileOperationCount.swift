@@ -31,6 +31,11 @@ public struct FileOperationCount: Equatable, Sendable {
 
     public subscript(_ kind: Kind) -> Int { counts[kind] ?? 0 }
 
+    /// strace, where Debian puts it; nil when it is not installed.
+    public static var strace: String? {
+        ["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     /// strace's `-e trace=` list for these counts.
     public static let traced = Set(Kind.allCases.flatMap(\.calls)).union(["open", "openat", "creat"]).sorted().joined(separator: ",")
 
@@ -68,7 +73,7 @@ public struct FileOperationCount: Equatable, Sendable {
     }
 
     /// The quoted paths of a line.
-    static func paths(_ line: Substring) -> [String] {
+    public static func paths(_ line: Substring) -> [String] {
         line.split(separator: "\"", omittingEmptySubsequences: false).enumerated().compactMap { $0.offset % 2 == 1 ? String($0.element) : nil }
     }
 

@@ -27,9 +27,9 @@ struct OperationBudgetTests {
         var writes: [String: Int] = [:]
         for file in (try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [] {
             let text = (try? String(contentsOfFile: traces + "/" + file, encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n") where line.hasPrefix("rename(") && line.contains("/status.json\"") && line.hasSuffix("= 0") {
-                let parts = line.split(separator: "/")
-                if let index = parts.lastIndex(where: { $0.hasPrefix("status.json") }), index > 0 { writes[String(parts[index - 1]), default: 0] += 1 }
+            for line in text.split(separator: "\n") where line.hasPrefix("rename(") && line.hasSuffix("= 0") {
+                guard let target = FileOperationCount.paths(line).last, target.hasSuffix("/" + JobFile.status.rawValue) else { continue }
+                writes[URL(fileURLWithPath: target).deletingLastPathComponent().lastPathComponent, default: 0] += 1
             }
         }
         return writes
@@ -81,7 +81,7 @@ struct OperationBudgetTests {
     /// Runs `calls` × `run true` through a spool-mcp under strace and checks the count of
     /// what they did to their own paths against `budget`.
     static func measure(in spool: TestSpool, budget: [FileOperationCount.Kind: Double]) async throws {
-        guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let strace = FileOperationCount.strace else {
             Issue.record("strace is missing: scripts/ensure-dependencies --tests installs it")
             return
         }
