@@ -114,7 +114,6 @@ public enum SpareInodes {
             return
         }
         let spare = layout.spare + "/" + id.rawValue
-        var folderKept = true
         for name in FileSystem.list(folder) {
             let path = folder + "/" + name
             switch name {
@@ -134,9 +133,8 @@ public enum SpareInodes {
                 removeEntry(path) // the request's second link, markers, a FIFO, a private TMPDIR
             }
         }
-        for name in folderFiles where !FileSystem.isRegularFile(folder + "/" + name) {
-            folderKept = false // a job that never started has no output files: not a spare
-        }
+        // A job that never started has no output files: its folder is no spare.
+        let folderKept = folderFiles.allSatisfy { FileSystem.isRegularFile(folder + "/" + $0) }
         if folderKept, Glibc.rename(folder, spare + Kind.job.suffix) == 0 {
             room -= 1
         } else {

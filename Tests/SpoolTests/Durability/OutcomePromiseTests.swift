@@ -16,8 +16,7 @@ struct OutcomePromiseTests {
         let worker = try #require(WorkerName("unit-1"))
         var request = JobRequest(command: "true", priority: .sync)
         request.promise = promise
-        try FileSystem.makeDirectory(layout.active(worker: worker))
-        try AtomicFile.write(json: request, to: layout.active(request.job, worker: worker), layout: layout, durable: false)
+        try spool.claim(request, by: worker)
         try FileSystem.makeDirectory(layout.job(request.job))
         if marked { try AtomicFile.write([], to: layout.job(request.job, .promised), layout: layout, durable: false) }
         let committer = GroupCommitter()

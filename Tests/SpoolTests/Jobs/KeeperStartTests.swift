@@ -39,8 +39,7 @@ struct KeeperStartTests {
         let layout = spool.layout
         let worker = try #require(WorkerName("gone-1"))
         let request = JobRequest(command: "sleep 30", priority: .sync)
-        try FileSystem.makeDirectory(layout.active(worker: worker))
-        try AtomicFile.write(json: request, to: layout.active(request.job, worker: worker), layout: layout, durable: false)
+        try spool.claim(request, by: worker)
         try FileSystem.makeDirectory(layout.job(request.job))
         try AtomicFile.write(Array("start \(pid) \(pid) \(session) 0 \(Timestamp.now.nanoseconds)\n".utf8) + Array(repeating: 32, count: 200),
                              to: layout.job(request.job, .exitReserve), layout: layout, durable: false)
