@@ -1,7 +1,7 @@
 import Foundation
 
 /// Counts the file-system operations in `strace -ff` output by what they do to the spool:
-/// names created, renamed, removed, flushes and inotify watches. Shared by
+/// names created, renamed, removed, flushes, inotify watches and the wake-ups they cause. Shared by
 /// `spool-bench --operations` (which prints them) and the test that holds `run true` to
 /// its budget of them.
 public struct FileOperationCount: Equatable, Sendable {
@@ -12,6 +12,9 @@ public struct FileOperationCount: Equatable, Sendable {
         case removed = "names removed (unlink, rmdir)"
         case flushed = "flushes (fsync, fdatasync, sync_file_range)"
         case watched = "inotify watches added"
+        /// libinotifytools selects before each read of events: one per wake-up of a
+        /// process's watcher thread (spool-mcp's and the worker's), whatever woke it.
+        case woken = "inotify wake-ups (selects before reading events)"
 
         var calls: Set<String> {
             switch self {
@@ -21,6 +24,7 @@ public struct FileOperationCount: Equatable, Sendable {
             case .removed: ["unlink", "unlinkat", "rmdir"]
             case .flushed: ["fsync", "fdatasync", "sync_file_range"]
             case .watched: ["inotify_add_watch"]
+            case .woken: ["pselect6", "select"]
             }
         }
     }

@@ -47,4 +47,24 @@ struct CancelTests {
             #expect(await ProcessTable.waitGone(group: try #require(status.pid)), "nothing of the group survives")
         }
     }
+
+    @Test("a cancel that comes after the start but before the folder is watched for markers is carried out when the watch begins")
+    func cancelBeforeTheMarkerWatch() async throws {
+        try await withMCP(workers: 0) { spool, mcp in
+            // The worker watches a job's folder for markers only once it has run this long.
+            _ = try spool.startWorker(id: "w", environment: ["SPOOL_RUNNING_STATUS_DELAY_MS": "1500"])
+            let started = try await mcp.call("start", ["command": "echo started; sleep 60", "priority": "sync"])
+            let id = try #require(JobID(started["job"]?.stringValue ?? ""))
+            #expect(await eventually(timeout: 15) {
+                JobRecords(layout: spool.layout).keeperStart(id) != nil && spool.read(spool.layout.job(id, .stdout)) == "started\n"
+            })
+            // The keeper looked for a cancel when it forked the command; this one comes after.
+            let begun = Date()
+            _ = try await mcp.call("cancel", ["job": .string(id.rawValue)])
+            _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let status = try #require(try spool.status(id.rawValue))
+            #expect(status.state == .cancelled, "\(status)")
+            #expect(Date().timeIntervalSince(begun) < 20, "the cancel waited for the command's own end")
+        }
+    }
 }

@@ -61,8 +61,16 @@ struct JobRunner: Sendable {
         let id = request.job
         let directory = layout.job(id)
         try FileSystem.makeJobFolder(id, layout: layout)
-        // Markers are relayed from before the start until the keeper is done.
-        let relay = Task { await relayMarkers(id) }
+        // Markers are relayed until the keeper is done: by `recordStart` those from before
+        // the start, by the keeper's own look at `cancel` when it forks the command, and by
+        // a watch of the folder once the job has run as long as it runs without a running
+        // status (`showDelay`). A job that ends sooner costs no watch and no wake-up.
+        let (started, reportStart) = AsyncStream<Void>.makeStream()
+        let relay = Task {
+            var reported = started.makeAsyncIterator()
+            guard await reported.next() != nil else { return } // never started
+            await relayMarkers(id, after: Self.showDelay(request))
+        }
         defer { relay.cancel() }
         let termination: String
         let running: JobStatus?
@@ -76,7 +84,7 @@ struct JobRunner: Sendable {
                 logger.warning("job \(id) is being handled by another process; leaving it")
                 return
             }
-            guard let spawned = try await spawn(request, lock: lock) else { return }
+            guard let spawned = try await spawn(request, lock: lock, started: reportStart) else { return }
             (termination, running) = spawned
             withExtendedLifetime(lock) {}
         }
@@ -122,7 +130,10 @@ struct JobRunner: Sendable {
 
     /// Starts the supervisor and waits for it to exit; returns how it ended (for messages),
     /// or nil when the job ended before it started.
-    private func spawn(_ request: JobRequest, lock: FileLock) async throws -> (termination: String, running: JobStatus?)? {
+    /// - Parameter started: told once the supervisor has reported the command's start, and
+    ///   finished when this returns.
+    private func spawn(_ request: JobRequest, lock: FileLock, started: AsyncStream<Void>.Continuation) async throws -> (termination: String, running: JobStatus?)? {
+        defer { started.finish() }
         let id = request.job
         let directory = layout.job(id)
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
@@ -186,10 +197,8 @@ struct JobRunner: Sendable {
                     reported = true
                     running = recordStart(request, line: text, supervisorPid: supervisorPid)
                     if let status = running {
-                        // A job that needs its pids shown at once (input arrives through the
-                        // relays and the terminal's state is probed from them) gets its status
-                        // now; any other only if it runs on past the delay.
-                        let delay: Duration = request.stdinIsPipe ? .zero : Settings.runningStatusDelay
+                        started.yield()
+                        let delay = Self.showDelay(request)
                         show = Task { [self] in
                             await Pause.for(delay)
                             shown.showUnlessEnded { showRunning(status) }
@@ -204,6 +213,13 @@ struct JobRunner: Sendable {
             logger.warning("job \(id): the fork server went away before it answered; starting the job anew")
         }
         throw SpoolError.io(operation: "starting the supervisor (the fork server kept going away)", path: directory, errno: EPIPE)
+    }
+
+    /// How long a job runs before it gets a running status and its folder a watch for
+    /// markers: at once for one that needs its pids shown (input arrives through the relays
+    /// and the terminal's state is probed from them), else `Settings.runningStatusDelay`.
+    private static func showDelay(_ request: JobRequest) -> Duration {
+        request.stdinIsPipe ? .zero : Settings.runningStatusDelay
     }
 
     /// The running status once the supervisor has reported the pids, and the `started`
@@ -235,24 +251,33 @@ struct JobRunner: Sendable {
         }
     }
 
-    /// Relays the job's marker files to its keeper while it runs: the worker is the job's
-    /// owner, and one inotify watch here is far cheaper than an inotify instance per keeper.
-    private func relayMarkers(_ id: JobID) async {
+    /// Relays the job's marker files to its keeper while it runs, from `delay` on: the
+    /// worker is the job's owner, and one inotify watch here is far cheaper than an inotify
+    /// instance per keeper. Markers are new names (renamed in, or made by hand), so the
+    /// watch leaves out the closes of the job's output and exit record.
+    private func relayMarkers(_ id: JobID, after delay: Duration) async {
+        if delay > .zero { await Pause.for(delay) }
+        if Task.isCancelled { return } // the job ended first
         let directory = layout.job(id)
         guard let watcher = try? SpoolWatcher.shared() else { return } // the worker itself runs on it
         let events = watcher.events(limit: 64)
-        do { try await watcher.watch(directory, mask: WatchMask.arrivals) } catch {
+        do { try await watcher.watch(directory, mask: WatchMask.creations) } catch {
             logger.warning("job \(id): cannot watch for cancel and end of input: \(error); the next recovery sweep relays them")
             return
         }
         defer { Task { await watcher.unwatch(directory) } }
-        let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue, JobFile.status.rawValue]
-        for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
+        let records = self.records
+        func relayIfAsked() {
             // The keeper's note of the start names its pids before status.json does.
             guard MarkerRelay.hasMarkers(id, records: records),
                   let status = try? records.runningStatus(id, worker: worker, claimed: { nil }), status.keeperPid != nil
-            else { continue } // not started yet: recordStart relays what came before
+            else { return } // not started yet: recordStart relays what came before
             MarkerRelay.relay(id, status: status, records: records)
+        }
+        relayIfAsked() // what came between the start and the watch (the running status may come first)
+        let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue]
+        for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
+            relayIfAsked()
         }
     }
 
@@ -272,7 +297,7 @@ struct JobRunner: Sendable {
         let directory = layout.job(id)
         guard let watcher = try? SpoolWatcher.shared() else { return .lost("spool-worker cannot watch the spool any more") }
         let events = watcher.events(limit: 64)
-        try? await watcher.watch(directory, mask: WatchMask.arrivals) // without it the re-checks still end the wait
+        try? await watcher.watch(directory, mask: WatchMask.creations) // without it the re-checks still end the wait
         defer { Task { await watcher.unwatch(directory) } }
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let names: Set<String> = [JobFile.exit.rawValue, JobFile.cancel.rawValue]
