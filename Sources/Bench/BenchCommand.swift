@@ -117,11 +117,7 @@ struct BenchCommand: AsyncParsableCommand {
         let started = try (0..<workers).map { index in
             try ChildProcess(bin + "/spool-worker", ["--spool", bench.root, "--id", "bench-\(index)"])
         }
-        let deadline = Date().addingTimeInterval(300)
-        while FileSystem.list(layout.done).count < jobs {
-            guard Date() < deadline else { throw BenchError.timeout("draining \(jobs) jobs") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await layout.drained(to: jobs, within: 300, what: "draining \(jobs) jobs")
         let elapsed = Date().timeIntervalSince(start)
         let failed = FileSystem.list(layout.done).compactMap(JobID.init(fileName:)).filter {
             (try? JobRecords(layout: layout).status($0)?.state) != .succeeded

@@ -206,11 +206,7 @@ struct CompareBench {
         let workers = try (0..<2).map { index in
             try ChildProcess(bin + "/spool-worker", ["--spool", spool.root, "--id", "compare-\(index)"])
         }
-        let deadline = Date().addingTimeInterval(300)
-        while FileSystem.list(layout.done).count < alreadyDone + jobs {
-            guard Date() < deadline else { throw BenchError.timeout("draining \(jobs) jobs") }
-            try await Task.sleep(for: .milliseconds(2))
-        }
+        try await layout.drained(to: alreadyDone + jobs, within: 300, what: "draining \(jobs) jobs")
         let drained = Double(jobs) / Date().timeIntervalSince(begin)
         for worker in workers { await worker.killGroup() }
         await mcp.killGroup()

@@ -135,11 +135,7 @@ struct ManyHostsBench {
                                              + flags(cluster, host: "drain\(hosts)-\(index)")))
         }
         let layout = SpoolLayout(root: a.root + "/spool")
-        let end = Date().addingTimeInterval(600)
-        while FileSystem.list(layout.done).count < jobs {
-            guard Date() < end else { throw BenchError.timeout("draining \(jobs) jobs") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await layout.drained(to: jobs, within: 600, what: "draining \(jobs) jobs")
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(jobs) / elapsed
         for child in children { await child.killGroup() }
