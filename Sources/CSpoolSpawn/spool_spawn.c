@@ -1,6 +1,7 @@
 // Spawn attributes, and socket and pipe calls whose flags and ancillary data (CMSG_*
 // macros) Swift cannot express on Glibc.
 #define _GNU_SOURCE
+#include <sys/epoll.h>
 #include "spool_spawn.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -93,4 +94,27 @@ int spool_pidfd_open(pid_t pid) {
 
 int spool_become_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : -errno;
+}
+
+int spool_epoll_create(void) {
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    return epfd >= 0 ? epfd : -errno;
+}
+
+int spool_epoll_add(int epfd, int fd) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : -errno;
+}
+
+int spool_epoll_remove(int epfd, int fd) {
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) == 0 ? 0 : -errno;
+}
+
+int spool_epoll_wait(int epfd, int *fds, int capacity) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int ready = epoll_wait(epfd, events, capacity, -1);
+    if (ready < 0) return errno == EINTR ? 0 : -errno;
+    for (int i = 0; i < ready; i++) fds[i] = events[i].data.fd;
+    return ready;
 }

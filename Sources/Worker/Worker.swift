@@ -22,7 +22,12 @@ actor Worker {
     let throttle: Throttle
     let tickSeconds: Double = 2
 
+    /// Every job of this worker until its end is filed.
     private var running: [JobID: Task<Void, Never>] = [:]
+    /// The jobs that hold one of the `slots`: from the claim until the command's end is
+    /// known. Filing that end (the status, the move to done/, the audit line) takes no
+    /// slot, so the next claim does not wait for it.
+    private var occupying: Set<JobID> = []
     /// The host-wide slot each running job holds (`--max-running`).
     private var grants: [JobID: HostSlots.Grant] = [:]
     private var throttleChecked: (at: ContinuousClock.Instant, reason: String?)?
@@ -97,7 +102,7 @@ actor Worker {
     @discardableResult
     func fill() -> Next {
         if stopping { return .stop }
-        guard running.count < slots else { return .go }
+        guard occupying.count < slots else { return .go }
         // Taken out of the actor's state while claiming, so that removing entries copies nothing.
         var entries = waiting.take() ?? queue.order.sorted(queue.entries { name, priority in
             self.queue.quarantine(self.layout.queue(priority) + "/" + name,
@@ -110,7 +115,7 @@ actor Worker {
         // Skipped for now (throttled, or no host slot), in reverse serving order.
         var held: [QueueEntry] = []
         // Take them in serving order; one another worker got first is skipped.
-        while running.count < slots, let entry = entries.popLast() {
+        while occupying.count < slots, let entry = entries.popLast() {
             if (throttled && entry.priority == .async) || full.contains(entry.priority) {
                 held.append(entry)
                 continue
@@ -162,6 +167,7 @@ actor Worker {
                 adopted.insert(entry.id) // Recovery then requeues it, and the next claim rejects it again
             }
         case .openSession(let request):
+            occupying.insert(entry.id)
             grants[entry.id] = grant
             let host = SessionHost(layout: layout, request: request, worker: name, idleLimit: limits.sessionIdle,
                                    killGrace: runner.killGrace, committer: runner.committer, confinement: runner.confinement, logger: logger)
@@ -170,10 +176,11 @@ actor Worker {
                 self.finished(entry.id)
             }
         case .run(let request):
+            occupying.insert(entry.id)
             grants[entry.id] = grant
             let runner = self.runner
             running[entry.id] = Task {
-                if await runner.run(request) == .pending { self.retryLater(entry.id) }
+                if await runner.run(request, commandEnded: { await self.commandEnded(entry.id) }) == .pending { self.retryLater(entry.id) }
                 self.finished(entry.id)
             }
         }
@@ -184,8 +191,16 @@ actor Worker {
         adopted.insert(id)
     }
 
+    /// A job's command has ended: its slots (this worker's and the host's) take the next.
+    private func commandEnded(_ id: JobID) {
+        guard occupying.remove(id) != nil else { return }
+        grants[id] = nil
+        if !stopping { fill() }
+    }
+
     private func finished(_ id: JobID) {
         running[id] = nil
+        occupying.remove(id)
         grants[id] = nil
         if stopping {
             if running.isEmpty { logger.info("all jobs finished") }

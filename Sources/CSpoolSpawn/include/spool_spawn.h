@@ -37,4 +37,16 @@ int spool_pidfd_open(pid_t pid);
 // Makes this process a child subreaper (prctl PR_SET_CHILD_SUBREAPER). Returns 0 or -errno.
 int spool_become_subreaper(void);
 
+// epoll for the worker's pipe reader (Swift's Glibc module does not export sys/epoll.h),
+// with descriptors as the data, so Swift never touches the packed epoll_event.
+// An instance (close-on-exec), or -errno.
+int spool_epoll_create(void);
+// Watches `fd` for input and hang-up. Returns 0, or -errno.
+int spool_epoll_add(int epfd, int fd);
+// Stops watching `fd`. Returns 0, or -errno.
+int spool_epoll_remove(int epfd, int fd);
+// Waits (without a timeout) for descriptors with input or hang-up and stores up to
+// `capacity` of them in `fds`. Returns how many, 0 when interrupted, or -errno.
+int spool_epoll_wait(int epfd, int *fds, int capacity);
+
 #endif

@@ -38,10 +38,12 @@ struct JobRunner: Sendable {
         case pending
     }
 
-    func run(_ request: JobRequest) async -> End {
+    /// - Parameter commandEnded: called once the command's end is known (recorded, or known
+    ///   lost), before it is filed: the slot it held may take the next job meanwhile.
+    func run(_ request: JobRequest, commandEnded: @Sendable () async -> Void = {}) async -> End {
         let id = request.job
         do {
-            try await runSupervised(request)
+            try await runSupervised(request, commandEnded: commandEnded)
             return .recorded
         } catch {
             logger.error("job \(id): \(error)")
@@ -57,7 +59,7 @@ struct JobRunner: Sendable {
         }
     }
 
-    private func runSupervised(_ request: JobRequest) async throws {
+    private func runSupervised(_ request: JobRequest, commandEnded: @Sendable () async -> Void) async throws {
         let id = request.job
         let directory = layout.job(id)
         try FileSystem.makeJobFolder(id, layout: layout)
@@ -102,17 +104,21 @@ struct JobRunner: Sendable {
         }
         switch JobLifecycle.afterSupervisor(facts, termination: "\(termination)") {
         case .file(let ending):
+            await commandEnded()
             // The running status is the one this worker wrote: no need to read it back.
             try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending, previous: running)
         case .retry(let error):
             throw error
         case .lose(let reason):
+            await commandEnded()
             logger.error("job \(id): lost: \(reason)") // the reason points here
             try file(request, .lost(reason: reason))
         case .awaitRecord:
             // Cancels are still carried out meanwhile, by whoever keeps the command.
             logger.warning("job \(id): spool-supervisor ended (\(termination)) while the job runs on (under its keeper, or inherited by the fork server or this worker); waiting for its exit record")
-            switch await awaitRecord(request, running: running) {
+            let record = await awaitRecord(request, running: running)
+            await commandEnded()
+            switch record {
             case .recorded(let exit):
                 try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit), previous: running)
             case .lost(let reason):

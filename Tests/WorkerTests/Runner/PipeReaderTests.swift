@@ -1,0 +1,61 @@
+import CSpoolSpawn
+import Foundation
+import Glibc
+import Spool
+import Testing
+@testable import Worker
+
+@Suite("PipeReader", .timeLimit(.minutes(1)))
+struct PipeReaderTests {
+    /// Open descriptors of this process.
+    static func openDescriptors() -> Int { FileSystem.list("/proc/self/fd").count }
+
+    @Test("many pipes at once: each stream gets its own bytes, in order, and ends at its end of file; every read end is closed")
+    func manyPipes() async throws {
+        let before = Self.openDescriptors()
+        let pipes = 300
+        var writeEnds: [Int32] = []
+        var streams: [AsyncStream<[UInt8]>] = []
+        for _ in 0..<pipes {
+            var ends: [Int32] = [-1, -1]
+            #expect(spool_pipe_cloexec(&ends) == 0)
+            streams.append(PipeReader.chunks(ends[0]))
+            writeEnds.append(ends[1])
+        }
+        // Two writes each, then the end of file.
+        for (index, fd) in writeEnds.enumerated() {
+            let first = Array("\(index) ".utf8)
+            #expect(write(fd, first, first.count) == first.count)
+        }
+        for fd in writeEnds {
+            let second = Array("of \(pipes)\n".utf8)
+            #expect(write(fd, second, second.count) == second.count)
+            close(fd)
+        }
+        try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (index, stream) in streams.enumerated() {
+                group.addTask {
+                    var text: [UInt8] = []
+                    for await chunk in stream { text += chunk }
+                    return (index, String(decoding: text, as: UTF8.self))
+                }
+            }
+            for try await (index, text) in group {
+                #expect(text == "\(index) of \(pipes)\n")
+            }
+        }
+        // Closed by the reader at each end of file (its own epoll descriptor stays).
+        #expect(Self.openDescriptors() <= before + 1)
+    }
+
+    @Test("a pipe whose writer has nothing to say ends at once with no chunk")
+    func emptyPipe() async {
+        var ends: [Int32] = [-1, -1]
+        #expect(spool_pipe_cloexec(&ends) == 0)
+        let stream = PipeReader.chunks(ends[0])
+        close(ends[1])
+        var chunks = 0
+        for await _ in stream { chunks += 1 }
+        #expect(chunks == 0)
+    }
+}
