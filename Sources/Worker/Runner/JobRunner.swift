@@ -65,15 +65,19 @@ struct JobRunner: Sendable {
         try FileSystem.makeJobFolder(id, layout: layout)
         // Markers are relayed until the keeper is done: by `recordStart` those from before
         // the start, by the keeper's own look at `cancel` when it forks the command, and by
-        // a watch of the folder once the job has run as long as it runs without a running
-        // status (`showDelay`). A job that ends sooner costs no watch and no wake-up.
-        let (started, reportStart) = AsyncStream<Void>.makeStream()
+        // a watch of the folder from when its running status is shown (`showDelay`), or
+        // when its supervisor has gone and the keeper carries on. A job that ends sooner
+        // costs no watch and no wake-up.
+        let (begin, beginRelay) = AsyncStream<Void>.makeStream()
         let relay = Task {
-            var reported = started.makeAsyncIterator()
-            guard await reported.next() != nil else { return } // never started
-            await relayMarkers(id, after: Self.showDelay(request))
+            var begun = begin.makeAsyncIterator()
+            guard await begun.next() != nil else { return } // ended first
+            await relayMarkers(id)
         }
-        defer { relay.cancel() }
+        defer {
+            beginRelay.finish()
+            relay.cancel()
+        }
         let termination: String
         let running: JobStatus?
         do {
@@ -86,7 +90,7 @@ struct JobRunner: Sendable {
                 logger.warning("job \(id) is being handled by another process; leaving it")
                 return
             }
-            guard let spawned = try await spawn(request, lock: lock, started: reportStart) else { return }
+            guard let spawned = try await spawn(request, lock: lock, beginRelay: beginRelay) else { return }
             (termination, running) = spawned
             withExtendedLifetime(lock) {}
         }
@@ -116,6 +120,7 @@ struct JobRunner: Sendable {
         case .awaitRecord:
             // Cancels are still carried out meanwhile, by whoever keeps the command.
             logger.warning("job \(id): spool-supervisor ended (\(termination)) while the job runs on (under its keeper, or inherited by the fork server or this worker); waiting for its exit record")
+            beginRelay.yield() // unless the running status began it: the keeper still needs them
             let record = await awaitRecord(request, running: running)
             await commandEnded()
             switch record {
@@ -136,10 +141,9 @@ struct JobRunner: Sendable {
 
     /// Starts the supervisor and waits for it to exit; returns how it ended (for messages),
     /// or nil when the job ended before it started.
-    /// - Parameter started: told once the supervisor has reported the command's start, and
-    ///   finished when this returns.
-    private func spawn(_ request: JobRequest, lock: FileLock, started: AsyncStream<Void>.Continuation) async throws -> (termination: String, running: JobStatus?)? {
-        defer { started.finish() }
+    /// - Parameter beginRelay: told when the running status is shown, so that the relay of
+    ///   markers begins with it.
+    private func spawn(_ request: JobRequest, lock: FileLock, beginRelay: AsyncStream<Void>.Continuation) async throws -> (termination: String, running: JobStatus?)? {
         let id = request.job
         let directory = layout.job(id)
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
@@ -203,11 +207,13 @@ struct JobRunner: Sendable {
                     reported = true
                     running = recordStart(request, line: text, supervisorPid: supervisorPid)
                     if let status = running {
-                        started.yield()
                         let delay = Self.showDelay(request)
                         show = Task { [self] in
                             await Pause.for(delay)
-                            shown.showUnlessEnded { showRunning(status) }
+                            shown.showUnlessEnded {
+                                showRunning(status)
+                                beginRelay.yield()
+                            }
                         }
                     }
                 }
@@ -221,8 +227,8 @@ struct JobRunner: Sendable {
         throw SpoolError.io(operation: "starting the supervisor (the fork server kept going away)", path: directory, errno: EPIPE)
     }
 
-    /// How long a job runs before it gets a running status and its folder a watch for
-    /// markers: at once for one that needs its pids shown (input arrives through the relays
+    /// How long a job runs before it gets a running status (and its folder a watch for
+    /// markers): at once for one that needs its pids shown (input arrives through the relays
     /// and the terminal's state is probed from them), else `Settings.runningStatusDelay`.
     private static func showDelay(_ request: JobRequest) -> Duration {
         request.stdinIsPipe ? .zero : Settings.runningStatusDelay
@@ -257,13 +263,11 @@ struct JobRunner: Sendable {
         }
     }
 
-    /// Relays the job's marker files to its keeper while it runs, from `delay` on: the
-    /// worker is the job's owner, and one inotify watch here is far cheaper than an inotify
-    /// instance per keeper. Markers are new names (renamed in, or made by hand), so the
-    /// watch leaves out the closes of the job's output and exit record.
-    private func relayMarkers(_ id: JobID, after delay: Duration) async {
-        if delay > .zero { await Pause.for(delay) }
-        if Task.isCancelled { return } // the job ended first
+    /// Relays the job's marker files to its keeper while it runs: the worker is the job's
+    /// owner, and one inotify watch here is far cheaper than an inotify instance per keeper.
+    /// Markers are new names (renamed in, or made by hand), so the watch leaves out the
+    /// closes of the job's output and exit record.
+    private func relayMarkers(_ id: JobID) async {
         let directory = layout.job(id)
         guard let watcher = try? SpoolWatcher.shared() else { return } // the worker itself runs on it
         let events = watcher.events(limit: 64)
