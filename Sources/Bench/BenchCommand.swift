@@ -28,6 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Megabytes printed by the --screen benchmark's terminal job.") var screenMegabytes = 10
     @Flag(help: "Only count the file-system operations (names created, renamed, removed; flushes) per run true, with strace.") var operations = false
     @Option(help: "With --compare --baseline: jobs run and retired first on the same disk, so that ext4 has freed inodes to scan as a long-used disk has.") var warmUp = 5000
+    @Flag(help: "Only measure the spool's JSON: encoding and decoding each record a run true writes and reads.") var codec = false
     @Option(help: "Only measure calls with this many requests waiting (comma-separated depths, e.g. 1000,10000,50000); with --baseline, the earlier build too.") var depth: String?
 
     func run() async throws {
@@ -60,6 +61,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if operations {
             try await OperationsBench(bin: bin, calls: calls).run()
+            return
+        }
+        if codec {
+            try CodecBench(iterations: 20_000).run()
             return
         }
         if let depth {

@@ -94,7 +94,8 @@ struct TasksTests {
             let peer = ModernHTTPPeer(port: port)
             let plain = try #require(Self.task(try await peer.post(1, "tools/call", modernParams(["name": "start", "arguments": ["command": "true"]]), name: "start")))
             #expect(plain["resultType"] as? String == "complete" && plain["taskId"] == nil)
-            let slowPlain = try #require(Self.task(try await peer.post(2, "tools/call", modernParams(["name": "run", "arguments": ["command": "sleep 2", "wait": 0.2]]), name: "run")))
+            // Long enough a wait for a loaded machine's worker to have started it (it then says running).
+            let slowPlain = try #require(Self.task(try await peer.post(2, "tools/call", modernParams(["name": "run", "arguments": ["command": "sleep 3", "wait": 1]]), name: "run")))
             #expect(slowPlain["resultType"] as? String == "complete" && slowPlain["taskId"] == nil)
             #expect((slowPlain["structuredContent"] as? [String: Any])?["state"] as? String == "running")
             let quick = try #require(Self.task(try await peer.post(3, "tools/call", modernParams(["name": "run", "arguments": ["command": "echo quick"]], tasks: true), name: "run")))

@@ -72,31 +72,52 @@ struct JobService: Sendable {
 
     /// Waits until all (or, with `any`, one) of `ids` reach a final state, or `timeout`
     /// seconds pass. Event-driven: each arrival in done/ re-checks; nothing is polled.
+    /// Returns the snapshots the last check read (a job missing from them is unknown or
+    /// unreadable, which ends the wait too): an ended job's files are read once, not again.
     func waitFinal(_ ids: [JobID], any: Bool, timeout: Double) async -> [JobID: JobInspector.Snapshot] {
         let events = watcher.events() // subscribe before the first check: no gap
         let wanted = Set(ids.map(\.fileName))
         let doneDirectory = layout.done
         let inspector = self.inspector
-        let satisfied: @Sendable () -> Bool = {
-            let finals = ids.filter { (try? inspector.snapshot($0).status.state.isFinal) ?? true } // unknown or unreadable ends the wait; the caller reports it
-            return any ? !finals.isEmpty : finals.count == ids.count
-        }
-        if timeout > 0 && !satisfied() {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in events
-                    where event.isOverflow || (event.directory == doneDirectory && wanted.contains(event.name)) {
-                        if satisfied() { return }
-                    }
+        let look: @Sendable () -> Look = {
+            var snapshots: [JobID: JobInspector.Snapshot] = [:]
+            var ended = 0
+            for id in ids {
+                if let snapshot = try? inspector.snapshot(id) {
+                    snapshots[id] = snapshot
+                    if snapshot.status.state.isFinal { ended += 1 }
+                } else {
+                    ended += 1 // unknown or unreadable ends the wait; the caller reports it
                 }
-                group.addTask { await Pause.for(.seconds(timeout)) }
-                await group.next()
-                group.cancelAll()
             }
+            return Look(snapshots: snapshots, satisfied: any ? ended > 0 : ended == ids.count)
         }
-        var snapshots: [JobID: JobInspector.Snapshot] = [:]
-        for id in ids { snapshots[id] = try? inspector.snapshot(id) } // missing: the caller reports an unknown job
-        return snapshots
+        let first = look()
+        guard timeout > 0, !first.satisfied else { return first.snapshots }
+        let last = await withTaskGroup(of: Look?.self) { group in
+            group.addTask {
+                for await event in events
+                where event.isOverflow || (event.directory == doneDirectory && wanted.contains(event.name)) {
+                    let now = look()
+                    if now.satisfied { return now }
+                }
+                return nil
+            }
+            group.addTask {
+                await Pause.for(.seconds(timeout))
+                return nil
+            }
+            let answer = await group.next() ?? nil
+            group.cancelAll()
+            return answer
+        }
+        return (last ?? look()).snapshots // at the timeout: where they stand now
+    }
+
+    /// What one check of `waitFinal` read.
+    private struct Look: Sendable {
+        var snapshots: [JobID: JobInspector.Snapshot]
+        var satisfied: Bool
     }
 
     /// Bytes of one output stream from `offset`, at most `limit`.
