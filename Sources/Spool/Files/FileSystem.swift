@@ -68,13 +68,10 @@ public enum FileSystem {
     /// throws `fileTooLarge` instead of being cut short (a cut JSON file would be reported
     /// as corrupt, which is not the truth).
     public static func read(_ path: String, limit: Int = 16 << 20) throws(SpoolError) -> [UInt8]? {
-        guard let fd = try openRegular(path) else { return nil }
+        guard let (fd, size) = try openRegularSized(path) else { return nil }
         defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) == 0, Int64(info.st_size) > Int64(limit) {
-            throw .fileTooLarge(path: path, size: Int64(info.st_size), limit: limit)
-        }
-        let bytes = try readAll(fd: fd, path: path, from: 0, limit: limit + 1)
+        if size > Int64(limit) { throw .fileTooLarge(path: path, size: size, limit: limit) }
+        let bytes = try readAll(fd: fd, path: path, from: 0, limit: limit + 1, size: size)
         // It grew while being read: still too large.
         if bytes.count > limit { throw .fileTooLarge(path: path, size: Int64(bytes.count), limit: limit) }
         return bytes
@@ -82,9 +79,9 @@ public enum FileSystem {
 
     /// Reads up to `limit` bytes starting at `offset`.
     public static func read(_ path: String, offset: Int64, limit: Int) throws(SpoolError) -> [UInt8]? {
-        guard let fd = try openRegular(path) else { return nil }
+        guard let (fd, size) = try openRegularSized(path) else { return nil }
         defer { close(fd) }
-        return try readAll(fd: fd, path: path, from: offset, limit: limit)
+        return try readAll(fd: fd, path: path, from: offset, limit: limit, size: size)
     }
 
     /// What a symbolic link points to (`readlink`), or nil when `path` is none.
@@ -100,6 +97,11 @@ public enum FileSystem {
     /// symlink and never waits (a FIFO opened for reading blocks until a writer comes, which
     /// froze spool-mcp's threads), and what is not a regular file is refused.
     public static func openRegular(_ path: String) throws(SpoolError) -> Int32? {
+        try openRegularSized(path)?.fd
+    }
+
+    /// `openRegular`, with the file's size when it was opened.
+    static func openRegularSized(_ path: String) throws(SpoolError) -> (fd: Int32, size: Int64)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -116,23 +118,35 @@ public enum FileSystem {
             close(fd)
             throw .notRegularFile(path: path, kind: "a " + FileKind(mode: info.st_mode).rawValue)
         }
-        return fd
+        return (fd, Int64(info.st_size))
     }
 
-    private static func readAll(fd: Int32, path: String, from offset: Int64, limit: Int) throws(SpoolError) -> [UInt8] {
+    /// Reads from `offset` until the end of the file or `limit` bytes. The first read asks
+    /// for what the file held when opened (`size`) and one byte more: a file that did not
+    /// grow meanwhile takes one pread(2) (a short read of a regular file is its end), into
+    /// a buffer of its own size rather than a cleared 64 KiB one.
+    private static func readAll(fd: Int32, path: String, from offset: Int64, limit: Int, size: Int64) throws(SpoolError) -> [UInt8] {
         var result: [UInt8] = []
         var position = offset
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var want = Int(min(Int64(limit), max(0, size - offset) + 1))
         while result.count < limit {
-            let want = min(chunk.count, limit - result.count)
-            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "reading", path: path, errno: errno)
+            let chunk = min(want, limit - result.count)
+            var n = 0
+            var failure: Int32 = 0
+            // Read straight into uninitialised memory: nothing is cleared first.
+            let piece = [UInt8](unsafeUninitializedCapacity: chunk) { buffer, initialized in
+                n = pread(fd, buffer.baseAddress, chunk, off_t(position))
+                failure = n < 0 ? errno : 0
+                initialized = max(n, 0)
             }
-            if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
+            if n < 0 {
+                if failure == EINTR { continue }
+                throw .io(operation: "reading", path: path, errno: failure)
+            }
+            if result.isEmpty { result = piece } else { result += piece }
+            if n < chunk { break } // its end (0: at the end already)
             position += Int64(n)
+            want = 65536 // it grew since it was opened
         }
         return result
     }

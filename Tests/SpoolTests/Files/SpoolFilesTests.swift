@@ -56,6 +56,24 @@ struct SpoolFilesTests {
         #expect(FileSystem.list(spool.layout.tmp).isEmpty)
     }
 
+    @Test("reads give a file's bytes whole, from an offset, up to a limit, and refuse one over the limit", arguments: [0, 1, 4095, 65536, 65537, 200_000])
+    func reads(size: Int) throws {
+        let spool = try ScratchSpool()
+        let path = spool.layout.root + "/file"
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        #expect(try FileSystem.read(path) == bytes)
+        #expect(try FileSystem.read(path, offset: 0, limit: size + 10) == bytes)
+        #expect(try FileSystem.read(path, offset: Int64(size / 2), limit: 1 << 20) == Array(bytes[(size / 2)...]))
+        #expect(try FileSystem.read(path, offset: 1, limit: 3) == Array(bytes.dropFirst().prefix(3)))
+        #expect(try FileSystem.read(path, offset: Int64(size) + 5, limit: 10) == [])
+        #expect(try FileSystem.read(path, limit: size) == bytes)
+        if size > 0 {
+            #expect(throws: SpoolError.self) { try FileSystem.read(path, limit: size - 1) }
+        }
+        #expect(try FileSystem.read(spool.layout.root + "/missing") == nil)
+    }
+
     @Test("concurrent readers never see a partial file")
     func readersSeeWholeFiles() async throws {
         let spool = try ScratchSpool()
