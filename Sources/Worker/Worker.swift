@@ -37,10 +37,10 @@ actor Worker {
     private var stopping = false
     private var registration: WorkerRegistration?
     /// The waiting requests in reverse serving order (the next one last, so taking it is
-    /// O(1)), from the last listing of the queue. A drain claims from it without listing
-    /// again; an arrival in a queue folder (which may have to be served first: a sync
-    /// request, a promote, a requeue) and every tick make the next claim list afresh. A
-    /// stale entry costs one failed rename.
+    /// O(1)), from the last listing of the queue and the arrivals since. A drain claims
+    /// from it without listing again; an arrival in a queue folder (a new request, a
+    /// promote, a requeue) is put where it belongs; an overflow of events and every tick
+    /// make the next claim list afresh. A stale entry costs one failed rename.
     private var waiting: [QueueEntry]?
 
     init(layout: SpoolLayout, name: WorkerName, slots: Int, order: QueueOrder, runner: JobRunner,
@@ -72,10 +72,14 @@ actor Worker {
         logger.info("worker \(name) ready on \(layout.root) with \(slots) slot(s)")
         fill()
         await withTaskGroup(of: Void.self) { group in
-            let queueFolders = Set(Priority.allCases.map { layout.queue($0) })
+            let queueFolders = Dictionary(uniqueKeysWithValues: Priority.allCases.map { (layout.queue($0), $0) })
             group.addTask {
                 for await event in events {
-                    if event.isOverflow || (event.isArrival && queueFolders.contains(event.directory)) { await self.queueChanged() }
+                    if event.isOverflow {
+                        await self.queueChanged()
+                    } else if event.isArrival, let priority = queueFolders[event.directory] {
+                        await self.arrived(event.name, priority)
+                    }
                     if await self.fill() == .stop { break }
                 }
             }
@@ -96,6 +100,17 @@ actor Worker {
 
     private func queueChanged() {
         waiting = nil
+    }
+
+    /// A request arrived in a queue folder: it joins the list of waiting requests where it
+    /// belongs, without a new listing. A name that is no request's makes the next claim
+    /// list afresh (which moves it aside).
+    private func arrived(_ name: String, _ priority: Priority) {
+        guard waiting != nil, let id = JobID(fileName: name) else {
+            waiting = nil
+            return
+        }
+        queue.order.insert(QueueEntry(id: id, priority: priority), intoReversed: &waiting!)
     }
 
     /// Claims requests until every slot is busy or the queue is empty.

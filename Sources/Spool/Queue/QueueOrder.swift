@@ -43,6 +43,21 @@ public struct QueueOrder: Sendable {
             .map(\.entry)
     }
 
+    /// Puts `entry` where it belongs in `reversed`, a list in reverse serving order (the
+    /// next one last, as `sorted(_:).reversed()`), by binary search: an arrival joins a
+    /// worker's list of waiting requests without a new listing of the queue.
+    public func insert(_ entry: QueueEntry, intoReversed reversed: inout [QueueEntry], now: Timestamp = .now) {
+        let limit = agedBefore(now)
+        let mine = key(entry, agedBefore: limit)
+        // From the front, the entries served after it, then those served before it.
+        var low = 0, high = reversed.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Self.precedes(key(reversed[middle], agedBefore: limit), mine) { high = middle } else { low = middle + 1 }
+        }
+        reversed.insert(entry, at: low)
+    }
+
     /// The request to serve next (what `sorted(_:).first` would be, in one pass).
     public func next(_ entries: [QueueEntry], now: Timestamp = .now) -> QueueEntry? {
         let limit = agedBefore(now)

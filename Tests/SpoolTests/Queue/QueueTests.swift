@@ -31,6 +31,21 @@ struct QueueOrderTests {
         #expect(QueueOrder(asyncAging: 60).sorted([young, sync, old], now: now) == [old, sync, young])
         #expect(QueueOrder(asyncAging: 600).sorted([young, sync, old], now: now) == [sync, old, young])
     }
+
+    @Test("an arrival inserted into a reversed serving order lands where sorting would put it, aged async requests included")
+    func insertion() {
+        let order = QueueOrder(asyncAging: 60)
+        for round in 0..<100 {
+            var entries: [QueueEntry] = []
+            for _ in 0..<(round % 40) {
+                entries.append(QueueEntry(id: id(secondsAgo: .random(in: 0...180)), priority: Bool.random() ? .sync : .async))
+            }
+            var reversed = Array(order.sorted(entries, now: now).reversed())
+            let arrival = QueueEntry(id: id(secondsAgo: .random(in: 0...180)), priority: Bool.random() ? .sync : .async)
+            order.insert(arrival, intoReversed: &reversed, now: now)
+            #expect(reversed == Array(order.sorted(entries + [arrival], now: now).reversed()))
+        }
+    }
 }
 
 @Suite("Queue snapshot")
