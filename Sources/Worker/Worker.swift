@@ -139,7 +139,7 @@ actor Worker {
             // still empty means the writer has not written yet; its close wakes us.
             let path = layout.queued(entry.id, entry.priority)
             guard let size = FileSystem.size(path) else { continue } // gone: claimed, cancelled or promoted elsewhere
-            if !SpoolQueue.isReady(size: size, age: FileSystem.age(path)) { continue }
+            if !SpoolQueue.isReady(size: size, age: { FileSystem.age(path) }) { continue }
             guard let grant = hostSlots.acquire(for: entry.priority) else {
                 full.insert(entry.priority) // a sync one may still fit
                 held.append(entry)

@@ -47,8 +47,9 @@ public struct SpoolQueue: Sendable {
 
     /// Whether a waiting request file may be claimed: an empty one is still being written
     /// (its writer's close wakes the workers) until `Settings.emptyRequestGrace` has passed.
-    public static func isReady(size: Int64?, age: Double?) -> Bool {
-        size != 0 || (age ?? 0) >= Settings.emptyRequestGrace
+    /// - Parameter age: asked for only when the file is empty (it costs a stat).
+    public static func isReady(size: Int64?, age: () -> Double?) -> Bool {
+        size != 0 || (age() ?? 0) >= Settings.emptyRequestGrace
     }
 
     /// Moves the request into `active/<worker>/`. False when another process got it first.

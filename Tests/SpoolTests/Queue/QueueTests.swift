@@ -160,10 +160,10 @@ struct ClaimTests {
 struct ClaimableTests {
     @Test("an empty file is its writer's for a minute, even when the writer stalls for seconds")
     func emptyGrace() {
-        #expect(SpoolQueue.isReady(size: 2, age: 0))
-        #expect(!SpoolQueue.isReady(size: 0, age: 0))
-        #expect(!SpoolQueue.isReady(size: 0, age: 10)) // a writer stalled 10 s on a loaded machine
-        #expect(SpoolQueue.isReady(size: 0, age: 60))
-        #expect(SpoolQueue.isReady(size: nil, age: nil)) // gone: the claim itself finds out
+        #expect(SpoolQueue.isReady(size: 2, age: { 0 }))
+        #expect(!SpoolQueue.isReady(size: 0, age: { 0 }))
+        #expect(!SpoolQueue.isReady(size: 0, age: { 10 })) // a writer stalled 10 s on a loaded machine
+        #expect(SpoolQueue.isReady(size: 0, age: { 60 }))
+        #expect(SpoolQueue.isReady(size: nil, age: { nil })) // gone: the claim itself finds out
     }
 }
