@@ -94,7 +94,10 @@ public enum SpareInodes {
         }
         return listed.withLock { listed in
             var entry = listed[folder] ?? Listed()
-            for (each, names) in found { entry.names[each] = names }
+            // In an order of this process's own: processes that listed the same spares
+            // (spool-mcp takes files, workers take files and folders) would otherwise try
+            // the same ones first, and each lost race costs a failed rename.
+            for (each, names) in found { entry.names[each] = names.shuffled() }
             let name = entry.names[kind]?.popLast()
             if name == nil { entry.emptyAt[kind] = .now }
             listed[folder] = entry
