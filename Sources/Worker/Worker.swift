@@ -195,7 +195,10 @@ actor Worker {
             grants[entry.id] = grant
             let runner = self.runner
             running[entry.id] = Task {
-                if await runner.run(request, commandEnded: { await self.commandEnded(entry.id) }) == .pending { self.retryLater(entry.id) }
+                // The slot is handed on by a message to this actor that the filing does
+                // not wait for: the next claim and this job's filing go on side by side.
+                let ended: @Sendable () -> Void = { Task { await self.commandEnded(entry.id) } }
+                if await runner.run(request, commandEnded: ended) == .pending { self.retryLater(entry.id) }
                 self.finished(entry.id)
             }
         }

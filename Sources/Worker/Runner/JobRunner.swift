@@ -39,8 +39,9 @@ struct JobRunner: Sendable {
     }
 
     /// - Parameter commandEnded: called once the command's end is known (recorded, or known
-    ///   lost), before it is filed: the slot it held may take the next job meanwhile.
-    func run(_ request: JobRequest, commandEnded: @Sendable () async -> Void = {}) async -> End {
+    ///   lost), before it is filed: the slot it held may take the next job meanwhile. It
+    ///   must not block: the filing goes on right after it.
+    func run(_ request: JobRequest, commandEnded: @Sendable () -> Void = {}) async -> End {
         let id = request.job
         do {
             try await runSupervised(request, commandEnded: commandEnded)
@@ -59,7 +60,7 @@ struct JobRunner: Sendable {
         }
     }
 
-    private func runSupervised(_ request: JobRequest, commandEnded: @Sendable () async -> Void) async throws {
+    private func runSupervised(_ request: JobRequest, commandEnded: @Sendable () -> Void) async throws {
         let id = request.job
         let directory = layout.job(id)
         try FileSystem.makeJobFolder(id, layout: layout)
@@ -108,13 +109,13 @@ struct JobRunner: Sendable {
         }
         switch JobLifecycle.afterSupervisor(facts, termination: "\(termination)") {
         case .file(let ending):
-            await commandEnded()
+            commandEnded()
             // The running status is the one this worker wrote: no need to read it back.
             try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending, previous: running)
         case .retry(let error):
             throw error
         case .lose(let reason):
-            await commandEnded()
+            commandEnded()
             logger.error("job \(id): lost: \(reason)") // the reason points here
             try file(request, .lost(reason: reason))
         case .awaitRecord:
@@ -122,7 +123,7 @@ struct JobRunner: Sendable {
             logger.warning("job \(id): spool-supervisor ended (\(termination)) while the job runs on (under its keeper, or inherited by the fork server or this worker); waiting for its exit record")
             beginRelay.yield() // unless the running status began it: the keeper still needs them
             let record = await awaitRecord(request, running: running)
-            await commandEnded()
+            commandEnded()
             switch record {
             case .recorded(let exit):
                 try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit), previous: running)
