@@ -75,9 +75,11 @@ struct JobService: Sendable {
     /// Returns the snapshots the last check read (a job missing from them is unknown or
     /// unreadable, which ends the wait too): an ended job's files are read once, not again.
     func waitFinal(_ ids: [JobID], any: Bool, timeout: Double) async -> [JobID: JobInspector.Snapshot] {
-        let events = watcher.events() // subscribe before the first check: no gap
         let wanted = Set(ids.map(\.fileName))
         let doneDirectory = layout.done
+        // Subscribed before the first check: no gap. Only these jobs' arrivals in done/
+        // wake it, not every event of every other `run` in flight.
+        let events = watcher.events { $0.directory == doneDirectory && wanted.contains($0.name) }
         let inspector = self.inspector
         let look: @Sendable () -> Look = {
             var snapshots: [JobID: JobInspector.Snapshot] = [:]
@@ -96,8 +98,7 @@ struct JobService: Sendable {
         guard timeout > 0, !first.satisfied else { return first.snapshots }
         let last = await withTaskGroup(of: Look?.self) { group in
             group.addTask {
-                for await event in events
-                where event.isOverflow || (event.directory == doneDirectory && wanted.contains(event.name)) {
+                for await _ in events {
                     let now = look()
                     if now.satisfied { return now }
                 }

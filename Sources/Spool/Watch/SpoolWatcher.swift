@@ -122,12 +122,16 @@ public final class SpoolWatcher: Sendable {
         }
     }
 
-    /// A stream of every event from now on. It holds up to `limit` unread events; a
-    /// consumer that falls further behind gets one overflow event (`isOverflow`) in place
-    /// of the events it missed, and must rescan, as after the kernel's own overflow.
-    public func events(limit: Int = 10_000) -> WatchEventStream {
+    /// A stream of every event from now on (or, with `wants`, of those it accepts, and
+    /// every overflow). It holds up to `limit` unread events; a consumer that falls further
+    /// behind gets one overflow event (`isOverflow`) in place of the events it missed, and
+    /// must rescan, as after the kernel's own overflow.
+    /// - Parameter wants: called on the watcher's thread for each event, so it must be
+    ///   quick; an event it refuses never wakes the consumer (with many consumers, each
+    ///   waiting for its own file, most events are someone else's).
+    public func events(limit: Int = 10_000, wants: (@Sendable (WatchEvent) -> Bool)? = nil) -> WatchEventStream {
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
-        let queue = WatchEventStream.BoundedQueue(limit: max(1, limit), continuation: continuation)
+        let queue = WatchEventStream.BoundedQueue(limit: max(1, limit), continuation: continuation, wants: wants)
         let id = state.withLock { state in
             let id = state.nextSubscriber
             state.nextSubscriber += 1

@@ -44,15 +44,20 @@ public struct WatchEventStream: AsyncSequence, Sendable {
 
         let limit: Int
         let continuation: AsyncStream<WatchEvent>.Continuation
+        /// The events the subscriber wants (overflows always reach it); nil: all.
+        let wants: (@Sendable (WatchEvent) -> Bool)?
         let state = Mutex(State())
 
-        init(limit: Int, continuation: AsyncStream<WatchEvent>.Continuation) {
+        init(limit: Int, continuation: AsyncStream<WatchEvent>.Continuation, wants: (@Sendable (WatchEvent) -> Bool)? = nil) {
             self.limit = limit
             self.continuation = continuation
+            self.wants = wants
         }
 
         /// Called from the watcher's one thread only, so events keep their order.
         func offer(_ event: WatchEvent) {
+            // Decided here, on the watcher's thread: an unwanted event wakes no task.
+            if let wants, !event.isOverflow, !wants(event) { return }
             let queued: WatchEvent? = state.withLock { state in
                 if state.overflowQueued { return nil }
                 state.pending += 1

@@ -271,7 +271,8 @@ struct JobRunner: Sendable {
     private func relayMarkers(_ id: JobID) async {
         let directory = layout.job(id)
         guard let watcher = try? SpoolWatcher.shared() else { return } // the worker itself runs on it
-        let events = watcher.events(limit: 64)
+        let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue]
+        let events = watcher.events(limit: 64) { $0.directory == directory && names.contains($0.name) }
         do { try await watcher.watch(directory, mask: WatchMask.creations) } catch {
             logger.warning("job \(id): cannot watch for cancel and end of input: \(error); the next recovery sweep relays them")
             return
@@ -286,10 +287,7 @@ struct JobRunner: Sendable {
             MarkerRelay.relay(id, status: status, records: records)
         }
         relayIfAsked() // what came between the start and the watch (the running status may come first)
-        let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue]
-        for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
-            relayIfAsked()
-        }
+        for await _ in events { relayIfAsked() } // a marker, or an overflow
     }
 
     enum RecordWait {
@@ -307,15 +305,13 @@ struct JobRunner: Sendable {
         let id = request.job
         let directory = layout.job(id)
         guard let watcher = try? SpoolWatcher.shared() else { return .lost("spool-worker cannot watch the spool any more") }
-        let events = watcher.events(limit: 64)
+        let names: Set<String> = [JobFile.exit.rawValue, JobFile.cancel.rawValue]
+        let events = watcher.events(limit: 64) { $0.directory == directory && names.contains($0.name) }
         try? await watcher.watch(directory, mask: WatchMask.creations) // without it the re-checks still end the wait
         defer { Task { await watcher.unwatch(directory) } }
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let names: Set<String> = [JobFile.exit.rawValue, JobFile.cancel.rawValue]
         let forward = Task {
-            for await event in events where event.isOverflow || (event.directory == directory && names.contains(event.name)) {
-                wake.yield()
-            }
+            for await _ in events { wake.yield() } // the record, a cancel, or an overflow
         }
         let ended = running?.pid.flatMap { ProcessExitWatch(pid: $0) { wake.yield() } }
         defer {

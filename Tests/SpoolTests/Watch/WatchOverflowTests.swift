@@ -54,6 +54,42 @@ struct WatchOverflowTests {
         await watcher.unwatch(directory)
     }
 
+    @Test("a subscriber with a filter gets only the events it wants, in order, and still every overflow")
+    func filteredSubscriber() async throws {
+        let (spool, directory, watcher) = try await Self.watchedFolder()
+        defer { withExtendedLifetime(spool) {} }
+        let wanted: Set<String> = ["f3", "f7", "last"]
+        let picky = watcher.events { $0.directory == directory && wanted.contains($0.name) }
+        let all = watcher.events()
+        Self.create(10, in: directory)
+        close(open(directory + "/last", O_WRONLY | O_CREAT, 0o644))
+        var seen: [String] = []
+        for await event in picky {
+            seen.append(event.name)
+            if event.name == "last" { break }
+        }
+        #expect(seen == ["f3", "f7", "last"])
+        var everything = 0
+        for await event in all where event.directory == directory {
+            everything += 1
+            if event.name == "last" { break }
+        }
+        #expect(everything == 11, "an unfiltered subscriber still sees all")
+        // Falling behind on wanted events: the overflow comes through the filter.
+        let behind = watcher.events(limit: 2) { $0.directory == directory && $0.name.hasPrefix("g") }
+        let marker = watcher.events { $0.directory == directory && $0.name == "end" }
+        for index in 0..<5 { close(open(directory + "/g\(index)", O_WRONLY | O_CREAT, 0o644)) }
+        close(open(directory + "/end", O_WRONLY | O_CREAT, 0o644))
+        // The watcher's thread offers each event to every subscriber in turn: once "end"
+        // has reached one, every g-event has been offered to the other, unread.
+        for await _ in marker { break }
+        var iterator = behind.makeAsyncIterator()
+        var names: [String] = []
+        while names.count < 3, let event = await iterator.next() { names.append(event.isOverflow ? "overflow" : event.name) }
+        #expect(names == ["g0", "g1", "overflow"])
+        await watcher.unwatch(directory)
+    }
+
     /// A fresh folder watched for arrivals by the process's watcher (the spool keeps it alive).
     static func watchedFolder() async throws -> (ScratchSpool, String, SpoolWatcher) {
         let spool = try ScratchSpool()
