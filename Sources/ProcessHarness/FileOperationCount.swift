@@ -55,11 +55,21 @@ public struct FileOperationCount: Equatable, Sendable {
     ///   path, always count. Leaves out what a process does on its own schedule (a
     ///   worker's heartbeat), which a slow run would otherwise charge to its jobs.
     public init(folder: String, concerning: ((String) -> Bool)? = nil) {
+        self.init(lines: Self.lines(in: folder), concerning: concerning)
+    }
+
+    /// Every line of every per-thread file in `folder`.
+    public static func lines(in folder: String) -> [Substring] {
         var lines: [Substring] = []
         for file in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
             let text = (try? String(contentsOfFile: folder + "/" + file, encoding: .utf8)) ?? ""
             lines += text.split(separator: "\n")
         }
+        return lines
+    }
+
+    /// The successful calls among `lines` (read once with `lines(in:)`).
+    public init(lines: [Substring], concerning: ((String) -> Bool)? = nil) {
         guard let concerning else {
             for line in lines { add(line) }
             return

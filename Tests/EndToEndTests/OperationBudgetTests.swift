@@ -24,14 +24,11 @@ struct OperationBudgetTests {
     static let calls = 100
 
     /// How many times each job's status.json was renamed into place (strace lines).
-    static func statusWrites(_ traces: String) -> [String: Int] {
+    static func statusWrites(_ lines: [Substring]) -> [String: Int] {
         var writes: [String: Int] = [:]
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [] {
-            let text = (try? String(contentsOfFile: traces + "/" + file, encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n") where line.hasPrefix("rename(") && line.hasSuffix("= 0") {
-                guard let target = FileOperationCount.paths(line).last, target.hasSuffix("/" + JobFile.status.rawValue) else { continue }
-                writes[URL(fileURLWithPath: target).deletingLastPathComponent().lastPathComponent, default: 0] += 1
-            }
+        for line in lines where line.hasPrefix("rename(") && line.hasSuffix("= 0") {
+            guard let target = FileOperationCount.paths(line).last, target.hasSuffix("/" + JobFile.status.rawValue) else { continue }
+            writes[URL(fileURLWithPath: target).deletingLastPathComponent().lastPathComponent, default: 0] += 1
         }
         return writes
     }
@@ -106,12 +103,13 @@ struct OperationBudgetTests {
         #expect(await mcp.process.wait(timeout: 60) != nil, "spool-mcp did not end after its input ended")
         // What the runs did to their own jobs' paths (a name made in tmp/ counts by
         // where it went): the worker's heartbeats and a slow suite's timing stay out.
-        let counted = FileOperationCount(folder: traces) { path in
+        let traced = FileOperationCount.lines(in: traces)
+        let counted = FileOperationCount(lines: traced) { path in
             path.split(separator: "/").contains { jobs.contains(String($0.prefix(26))) }
         }
         // A job that ran past 20 ms (a loaded machine) writes its running status too: one
         // more file made in tmp/ (or a spare taken) and renamed. Allowed for those jobs alone.
-        let runningShown = Self.statusWrites(traces).values.filter { $0 > 1 }.count
+        let runningShown = Self.statusWrites(traced).values.filter { $0 > 1 }.count
         var lines: [String] = []
         for kind in FileOperationCount.Kind.allCases {
             let perRun = Double(counted[kind]) / Double(Self.calls)
