@@ -66,4 +66,19 @@ struct PipeReaderTests {
         for await _ in stream { chunks += 1 }
         #expect(chunks == 0)
     }
+
+    @Test("a descriptor epoll refuses (a regular file) is still read to its end, on a thread of its own, and closed")
+    func refusedByEpoll() async throws {
+        let path = FileManager.default.temporaryDirectory.path + "/pipe-reader-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(path) }
+        let text = String(repeating: "line of text\n", count: 1000)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        #expect(fd >= 0)
+        let name = Self.pipeName(fd)
+        var bytes: [UInt8] = []
+        for await chunk in PipeReader.chunks(fd) { bytes += chunk }
+        #expect(String(decoding: bytes, as: UTF8.self) == text)
+        #expect(name == nil || !Self.openFiles().contains(name!), "the file is still open")
+    }
 }
