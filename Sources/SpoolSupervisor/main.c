@@ -665,6 +665,13 @@ static int supervise(int argc, char **argv) {
                     ended = 1;
                 } else if (!reported) {
                     k.child = (pid_t)atoi(buf); // "CPID KPID", both reported to the worker
+                    // For tests only: holds open the window in which the keeper has noted
+                    // the start and the worker has not heard of it, to kill us inside it.
+                    const char *hold = getenv("SPOOL_TEST_SUPERVISOR_REPORT_DELAY_MS");
+                    if (hold != NULL && atoi(hold) > 0) {
+                        struct timespec pause = { atoi(hold) / 1000, (long)(atoi(hold) % 1000) * 1000000L };
+                        nanosleep(&pause, NULL);
+                    }
                     if (write(1, buf, strlen(buf)) < 0 || write(1, "\n", 1) < 0) { /* worker gone */ }
                     // fd 1 stays open until we exit: its end of file is the worker's news of it.
                     reported = 1;

@@ -222,7 +222,17 @@ struct JobRunner: Sendable {
             show?.cancel()
             shown.end()
             if reported { return ("the supervisor exited", running) }
-            if supervisorPid != nil { return ("the supervisor exited before it reported the command's start, so whether the command ran is unknown", nil) }
+            if supervisorPid != nil {
+                // It died after its keeper forked the command but before it passed the pids
+                // on: the keeper's note of the start has them. Without them the command's
+                // group could not be found, and a job still running would be called lost.
+                if let note = records.keeperStart(id) {
+                    let status = recordStart(request, line: Array("\(note.pid) \(note.keeperPid)\n".utf8),
+                                             supervisorPid: note.supervisorPid, startedAt: note.startedAt)
+                    return ("the supervisor exited before it reported the command's start (its keeper's note has it)", status)
+                }
+                return ("the supervisor exited before it reported the command's start, so whether the command ran is unknown", nil)
+            }
             logger.warning("job \(id): the fork server went away before it answered; starting the job anew")
         }
         throw SpoolError.io(operation: "starting the supervisor (the fork server kept going away)", path: directory, errno: EPIPE)
@@ -237,13 +247,13 @@ struct JobRunner: Sendable {
 
     /// The running status once the supervisor has reported the pids, and the `started`
     /// audit line; the status is written by `showRunning`, once the job has run for a while.
-    private func recordStart(_ request: JobRequest, line: [UInt8], supervisorPid: pid_t?) -> JobStatus? {
+    private func recordStart(_ request: JobRequest, line: [UInt8], supervisorPid: pid_t?, startedAt: Timestamp = .now) -> JobStatus? {
         let id = request.job
         let pids = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int32($0) }
         guard let pid = pids.first else { return nil }
         var status = JobStatus(
             job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
-            supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: .now)
+            supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: startedAt)
         status.keeperPid = pids.dropFirst().first
         if request.tty == true { status.tty = true }
         if confinement.policy.isSet { status.policy = confinement.policy }
