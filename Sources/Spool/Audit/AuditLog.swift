@@ -23,11 +23,10 @@ public struct AuditLog: Sendable {
         layout.audit + "/" + Self.day(time) + ".jsonl"
     }
 
+    /// `YYYY-MM-DD`: the date part of the time's ISO 8601 form (one formatter for both,
+    /// and no `String(format:)` on every line).
     static func day(_ time: Timestamp) -> String {
-        var seconds = time_t(time.nanoseconds / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        String(time.description.prefix(10))
     }
 
     /// Appends `entry`; the returned flush makes it durable (the caller commits it with
