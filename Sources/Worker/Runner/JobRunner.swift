@@ -206,7 +206,9 @@ struct JobRunner: Sendable {
                 text += chunk
                 if !reported, text.contains(10) {
                     reported = true
-                    running = recordStart(request, line: text, supervisorPid: supervisorPid)
+                    // "CPID KPID": the command's pid, then its keeper's.
+                    let pids = String(decoding: text, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int32($0) }
+                    running = pids.first.map { recordStart(request, pid: $0, keeperPid: pids.dropFirst().first, supervisorPid: supervisorPid) }
                     if let status = running {
                         let delay = Self.showDelay(request)
                         show = Task { [self] in
@@ -227,7 +229,7 @@ struct JobRunner: Sendable {
                 // on: the keeper's note of the start has them. Without them the command's
                 // group could not be found, and a job still running would be called lost.
                 if let note = records.keeperStart(id) {
-                    let status = recordStart(request, line: Array("\(note.pid) \(note.keeperPid)\n".utf8),
+                    let status = recordStart(request, pid: note.pid, keeperPid: note.keeperPid,
                                              supervisorPid: note.supervisorPid, startedAt: note.startedAt)
                     return ("the supervisor exited before it reported the command's start (its keeper's note has it)", status)
                 }
@@ -245,16 +247,14 @@ struct JobRunner: Sendable {
         request.stdinIsPipe ? .zero : Settings.runningStatusDelay
     }
 
-    /// The running status once the supervisor has reported the pids, and the `started`
-    /// audit line; the status is written by `showRunning`, once the job has run for a while.
-    private func recordStart(_ request: JobRequest, line: [UInt8], supervisorPid: pid_t?, startedAt: Timestamp = .now) -> JobStatus? {
+    /// The running status once the command's pids are known (from the supervisor, or from
+    /// the keeper's note when the supervisor died first), and the `started` audit line; the status is written by `showRunning`, once the job has run for a while.
+    private func recordStart(_ request: JobRequest, pid: Int32, keeperPid: Int32?, supervisorPid: pid_t?, startedAt: Timestamp = .now) -> JobStatus {
         let id = request.job
-        let pids = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int32($0) }
-        guard let pid = pids.first else { return nil }
         var status = JobStatus(
             job: id, state: .running, priority: request.priority, worker: worker, pid: pid,
             supervisorPid: supervisorPid, createdAt: request.createdAt, startedAt: startedAt)
-        status.keeperPid = pids.dropFirst().first
+        status.keeperPid = keeperPid
         if request.tty == true { status.tty = true }
         if confinement.policy.isSet { status.policy = confinement.policy }
         // Never collected by this worker's sweep of orphans before its exit is recorded.
