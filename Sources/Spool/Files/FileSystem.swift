@@ -162,12 +162,14 @@ public enum FileSystem {
         unlink(path)
     }
 
+    /// Removes a file, or a folder and everything below it.
+    public static func removeEntry(_ path: String) {
+        if isDirectory(path) { removeTree(path) } else { unlink(path) }
+    }
+
     /// Removes a folder and everything below it (job folders hold only plain files).
     public static func removeTree(_ path: String) {
-        for name in list(path) {
-            let child = path + "/" + name
-            if isDirectory(child) { removeTree(child) } else { unlink(child) }
-        }
+        for name in list(path) { removeEntry(path + "/" + name) }
         rmdir(path)
     }
 

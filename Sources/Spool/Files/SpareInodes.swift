@@ -121,19 +121,15 @@ public enum SpareInodes {
             let path = folder + "/" + name
             switch name {
             case JobFile.stdout.rawValue, JobFile.stderr.rawValue, JobFile.exitReserve.rawValue:
-                if !FileSystem.isRegularFile(path) || truncate(path, 0) != 0 { removeEntry(path) }
+                if !FileSystem.isRegularFile(path) || truncate(path, 0) != 0 { FileSystem.removeEntry(path) }
             case JobFile.exit.rawValue:
                 if !(FileSystem.isRegularFile(path) && truncate(path, 0) == 0 && Glibc.rename(path, folder + "/" + JobFile.exitReserve.rawValue) == 0) {
-                    removeEntry(path)
+                    FileSystem.removeEntry(path)
                 }
             case JobFile.status.rawValue:
-                if FileSystem.isRegularFile(path), truncate(path, 0) == 0, Glibc.rename(path, spare + "-status" + Kind.file.suffix) == 0 {
-                    room -= 1
-                } else {
-                    removeEntry(path)
-                }
+                keepFile(path, as: spare + "-status" + Kind.file.suffix, room: &room)
             default:
-                removeEntry(path) // the request's second link, markers, a FIFO, a private TMPDIR
+                FileSystem.removeEntry(path) // the request's second link, markers, a FIFO, a private TMPDIR
             }
         }
         // A job that never started has no output files: its folder is no spare.
@@ -143,15 +139,16 @@ public enum SpareInodes {
         } else {
             FileSystem.removeTree(folder)
         }
-        if FileSystem.isRegularFile(request), truncate(request, 0) == 0, Glibc.rename(request, spare + Kind.file.suffix) == 0 {
-            room -= 1
-        } else {
-            FileSystem.remove(request)
-        }
+        keepFile(request, as: spare + Kind.file.suffix, room: &room)
     }
 
-    private static func removeEntry(_ path: String) {
-        if FileSystem.isDirectory(path) { FileSystem.removeTree(path) } else { unlink(path) }
+    /// Keeps a regular file, emptied, as the spare `spareFile`; removes anything else.
+    private static func keepFile(_ path: String, as spareFile: String, room: inout Int) {
+        if FileSystem.isRegularFile(path), truncate(path, 0) == 0, Glibc.rename(path, spareFile) == 0 {
+            room -= 1
+        } else {
+            FileSystem.removeEntry(path)
+        }
     }
 
     /// How many spares there are now (retention's measure of `room`).
