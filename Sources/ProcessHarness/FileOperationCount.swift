@@ -51,7 +51,7 @@ public struct FileOperationCount: Equatable, Sendable {
 
     /// The successful calls in every per-thread file in `folder` so far.
     /// - Parameter concerning: when given, only calls on a path for which it is true count
-    ///   (a file made in `tmp/` counts by where it was renamed to); flushes, which name no
+    ///   (a file made in `tmp/` counts by where it was renamed to); flushes and wake-ups, which name no
     ///   path, always count. Leaves out what a process does on its own schedule (a
     ///   worker's heartbeat), which a slow run would otherwise charge to its jobs.
     public init(folder: String, concerning: ((String) -> Bool)? = nil) {
