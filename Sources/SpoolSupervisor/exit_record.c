@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,11 +19,16 @@ long long exit_record_now_ns(void) {
 int exit_record_reserve(const char *dir) {
     char path[4096];
     snprintf(path, sizeof path, "%s/.exit.json.tmp", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // Not O_TRUNC: ext4 writes a file truncated to empty back to the disk at its last
+    // close (auto_da_alloc), a flush per job that no promise needs. The reserve (a spare's,
+    // emptied, or a new file) is overwritten instead and cut to its size only when longer.
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
     char spaces[EXIT_RECORD_SIZE];
     memset(spaces, ' ', sizeof spaces);
-    if (pwrite(fd, spaces, sizeof spaces, 0) != (ssize_t)sizeof spaces)
+    struct stat st;
+    if (pwrite(fd, spaces, sizeof spaces, 0) != (ssize_t)sizeof spaces
+        || fstat(fd, &st) != 0 || (st.st_size > (off_t)sizeof spaces && ftruncate(fd, (off_t)sizeof spaces) != 0))
         fprintf(stderr, "spool-supervisor: cannot reserve %s/exit.json: %s\n", dir, strerror(errno));
     return fd;
 }

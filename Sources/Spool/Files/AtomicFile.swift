@@ -43,9 +43,12 @@ public enum AtomicFile {
         if SpareInodes.takeFile(as: temp, layout: layout) {
             // Only a regular file is used: anything else dropped among the spares (a symlink,
             // a FIFO) is removed, not followed or waited on.
-            fd = open(temp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            // Not O_TRUNC: a spare is empty already, and ext4 writes a file truncated to
+            // empty back at its close (FileSystem.empty says why), which is a flush that no
+            // promise needs; one found not empty is emptied here, and then flushed so.
+            fd = open(temp, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
             var info = stat()
-            if fd < 0 || fstat(fd, &info) != 0 || (info.st_mode & S_IFMT) != S_IFREG {
+            if fd < 0 || fstat(fd, &info) != 0 || (info.st_mode & S_IFMT) != S_IFREG || (info.st_size > 0 && ftruncate(fd, 0) != 0) {
                 if fd >= 0 { close(fd) }
                 fd = -1
                 unlink(temp)

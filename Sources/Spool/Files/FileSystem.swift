@@ -50,6 +50,23 @@ public enum FileSystem {
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// Empties a regular file (not following a symlink); false when `path` is anything else
+    /// or cannot be emptied.
+    ///
+    /// Why not `truncate(2)`: ext4 marks a file truncated to empty and, at the next last
+    /// close after that, writes the file's new data to the disk at once (`auto_da_alloc`, for
+    /// programs that rewrite a file in place). A spare emptied by `truncate` was therefore
+    /// flushed when the next job closed it. Emptied through a descriptor, the mark is
+    /// cleared again at this close, when there is nothing yet to write.
+    public static func empty(_ path: String) -> Bool {
+        guard isRegularFile(path) else { return false }
+        let fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var info = stat()
+        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// Size in bytes, or nil when the file does not exist.
     public static func size(_ path: String) -> Int64? {
         var info = stat()

@@ -121,9 +121,9 @@ public enum SpareInodes {
             let path = folder + "/" + name
             switch name {
             case JobFile.stdout.rawValue, JobFile.stderr.rawValue, JobFile.exitReserve.rawValue:
-                if !FileSystem.isRegularFile(path) || truncate(path, 0) != 0 { FileSystem.removeEntry(path) }
+                if !FileSystem.empty(path) { FileSystem.removeEntry(path) }
             case JobFile.exit.rawValue:
-                if !(FileSystem.isRegularFile(path) && truncate(path, 0) == 0 && Glibc.rename(path, folder + "/" + JobFile.exitReserve.rawValue) == 0) {
+                if !(FileSystem.empty(path) && Glibc.rename(path, folder + "/" + JobFile.exitReserve.rawValue) == 0) {
                     FileSystem.removeEntry(path)
                 }
             case JobFile.status.rawValue:
@@ -144,7 +144,7 @@ public enum SpareInodes {
 
     /// Keeps a regular file, emptied, as the spare `spareFile`; removes anything else.
     private static func keepFile(_ path: String, as spareFile: String, room: inout Int) {
-        if FileSystem.isRegularFile(path), truncate(path, 0) == 0, Glibc.rename(path, spareFile) == 0 {
+        if FileSystem.empty(path), Glibc.rename(path, spareFile) == 0 {
             room -= 1
         } else {
             FileSystem.removeEntry(path)

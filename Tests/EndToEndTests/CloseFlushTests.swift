@@ -1,0 +1,136 @@
+import Foundation
+import Glibc
+import MCP
+import Spool
+import Testing
+
+/// ext4 flushes a file at its last close when it was truncated to empty since it was opened
+/// or cached ("auto_da_alloc", on by default), the heuristic for programs that rewrite a
+/// file in place. Spares are emptied by truncation, so without care every job's request,
+/// status and exit record went to the disk as it was closed: three block writes per job,
+/// a flush no promise needs. The kernel's own trace point (`ext4_alloc_da_blocks`, with the
+/// delayed blocks the close found) says whether it happened; no system call shows it.
+@Suite("No flush at close", .timeLimit(.minutes(2)))
+struct CloseFlushTests {
+    @Test("a run in a spool with spares leaves its request, status, exit record and output to writeback: ext4 flushes none of them at close")
+    func sparesAreNotFlushedAtClose() async throws {
+        try await withSpool { spool in
+            #expect(Self.isExt4(spool.root), "this test needs the spool on ext4 (the root file system here): \(spool.root)")
+            let trace = try KernelTrace(event: "ext4/ext4_alloc_da_blocks")
+            defer { trace.remove() }
+            let mcp = try await MCPHarness(spool: spool, workers: 1, environment: ["SPOOL_RETAIN": "1"])
+            for n in 0..<4 {
+                let result = try await mcp.call("run", ["command": .string("echo old \(n)")])
+                #expect(result["exitCode"] == 0)
+            }
+            #expect(await eventually(timeout: 30) {
+                FileSystem.list(spool.layout.done).isEmpty && FileSystem.list(spool.layout.spare).contains { $0.hasSuffix(".job") }
+            }, "the finished jobs were not retired into spares")
+            try trace.start()
+            var ids: [JobID] = []
+            for n in 0..<3 {
+                let result = try await mcp.call("run", ["command": .string("echo new \(n)")])
+                #expect(result["exitCode"] == 0)
+                ids.append(try #require(JobID(result["job"]?.stringValue ?? "")))
+            }
+            // Their inodes, before retention can take them again.
+            var inodes: [UInt64: String] = [:]
+            for id in ids {
+                for path in [spool.layout.job(id, .status), spool.layout.job(id, .exit), spool.layout.job(id, .stdout), spool.layout.done(id)] {
+                    var info = stat()
+                    if stat(path, &info) == 0 { inodes[UInt64(info.st_ino)] = path }
+                }
+            }
+            #expect(inodes.count == 4 * ids.count, "not every file of the three jobs was found: \(inodes.values.sorted())")
+            await mcp.close()
+            // Every close has happened once no process holds one of these files open.
+            let paths = Set(inodes.values)
+            #expect(await eventually(timeout: 20) { Self.openers(of: paths).isEmpty },
+                    "processes still hold job files open: \(Self.openers(of: paths))")
+            let flushed = try trace.lines().compactMap(DelayedBlocks.init).filter { $0.blocks > 0 && inodes[$0.inode] != nil }
+            #expect(flushed.isEmpty, "ext4 flushed at close: \(flushed.map { inodes[$0.inode]! })")
+        }
+    }
+
+    /// One `ext4_alloc_da_blocks` line: "... dev 254,0 ino 1234 reserved_data_blocks 1".
+    struct DelayedBlocks {
+        var inode: UInt64
+        var blocks: Int
+
+        init?(_ line: Substring) {
+            let words = line.split(separator: " ")
+            guard let ino = words.firstIndex(of: "ino"), let reserved = words.firstIndex(of: "reserved_data_blocks"),
+                  ino + 1 < words.count, reserved + 1 < words.count,
+                  let inode = UInt64(words[ino + 1]), let blocks = Int(words[reserved + 1]) else { return nil }
+            self.inode = inode
+            self.blocks = blocks
+        }
+    }
+
+    /// Whether `path` is on ext4 (its magic number, as `stat -f` reads it: Glibc's module
+    /// does not export statfs).
+    static func isExt4(_ path: String) -> Bool {
+        let stat = Process()
+        stat.executableURL = URL(fileURLWithPath: "/usr/bin/stat")
+        stat.arguments = ["-f", "-c", "%t", path]
+        let out = Pipe()
+        stat.standardOutput = out
+        guard (try? stat.run()) != nil else { return false }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        stat.waitUntilExit()
+        return text.trimmingCharacters(in: .whitespacesAndNewlines) == "ef53"
+    }
+
+    /// Processes with a descriptor on one of `paths` (by the name the kernel shows for it).
+    static func openers(of paths: Set<String>) -> [String] {
+        var found: [String] = []
+        for pid in FileSystem.list("/proc") where Int(pid) != nil {
+            for fd in FileSystem.list("/proc/\(pid)/fd") {
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")) ?? ""
+                if paths.contains(target) { found.append("\(pid): \(target)") }
+            }
+        }
+        return found
+    }
+}
+
+/// A private ftrace instance with one event enabled, so that tests running beside it (and
+/// anybody else tracing) neither see nor disturb its buffer.
+struct KernelTrace {
+    let folder: String
+    let event: String
+
+    init(event: String) throws {
+        let base = "/sys/kernel/tracing/instances"
+        folder = base + "/spool-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        self.event = event
+        guard mkdir(folder, 0o755) == 0 else {
+            throw TraceError.unavailable("cannot make the trace instance \(folder) (\(String(cString: strerror(errno)))): the test needs root and tracefs")
+        }
+    }
+
+    func start() throws {
+        guard Self.put("1", folder + "/events/" + event + "/enable") else {
+            throw TraceError.unavailable("cannot enable \(event) in \(folder) (\(String(cString: strerror(errno))))")
+        }
+    }
+
+    func lines() throws -> [Substring] {
+        try String(contentsOfFile: folder + "/trace", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    func remove() {
+        _ = Self.put("0", folder + "/events/" + event + "/enable")
+        rmdir(folder)
+    }
+
+    /// Writes a control file in place (tracefs takes no temporary file and rename).
+    private static func put(_ text: String, _ path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == text.utf8.count
+    }
+
+    enum TraceError: Error { case unavailable(String) }
+}
