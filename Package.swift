@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "CInotifyTools",
                 "CSpoolFiles",
+                "MCPWire",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]

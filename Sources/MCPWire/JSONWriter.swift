@@ -3,14 +3,16 @@
 /// Hand-written for the same reason as `JSONParser`: `JSONEncoder` goes through
 /// `Encodable` containers for every member, the largest cost of sending a notification.
 public enum JSONWriter {
-    public static func bytes(_ value: Value) -> [UInt8] {
+    /// - Parameter sortedKeys: members in the order of their keys' UTF-8 bytes (the spool's
+    ///   files, so that `cat` shows a stable, diffable text); otherwise in any order.
+    public static func bytes(_ value: Value, sortedKeys: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        write(value, to: &out)
+        write(value, to: &out, sortedKeys: sortedKeys)
         return out
     }
 
-    public static func write(_ value: Value, to out: inout [UInt8]) {
+    public static func write(_ value: Value, to out: inout [UInt8], sortedKeys: Bool = false) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -27,18 +29,23 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "["))
             for (position, item) in items.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                write(item, to: &out)
+                write(item, to: &out, sortedKeys: sortedKeys)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for (key, member) in members {
+            func member(_ key: String, _ member: Value) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                write(member, to: &out)
+                write(member, to: &out, sortedKeys: sortedKeys)
+            }
+            if sortedKeys {
+                for (key, value) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) { member(key, value) }
+            } else {
+                for (key, value) in members { member(key, value) }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -48,6 +55,12 @@ public enum JSONWriter {
 
     static func writeString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most texts (keys, ids, paths) need no escape: copied at once, not byte by byte.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])

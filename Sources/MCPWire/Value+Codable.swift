@@ -43,8 +43,6 @@ extension Value: Codable {
 
     /// Any `Encodable` as a `Value` (for a tool's `structuredContent`).
     public init(encoding encodable: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        self = try JSONParser.parse(Array(encoder.encode(encodable)))
+        self = try ValueEncoder().encode(encodable)
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
+import MCPWire
 
 /// JSON as the spool writes it: sorted keys and one trailing newline, so `cat` shows a
-/// stable, diffable file.
+/// stable, diffable file. Written by MCPWire's `ValueEncoder` (it says why not
+/// `JSONEncoder`); read with `JSONDecoder`.
 public enum SpoolJSON {
     public static func encode<T: Encodable>(_ value: T) throws(SpoolError) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
-            var bytes = [UInt8](try encoder.encode(value))
+            var bytes = try ValueEncoder().json(value, sortedKeys: true)
             bytes.append(UInt8(ascii: "\n"))
             return bytes
         } catch {
