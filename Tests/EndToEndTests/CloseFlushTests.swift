@@ -33,12 +33,17 @@ struct CloseFlushTests {
                 #expect(result["exitCode"] == 0)
                 ids.append(try #require(JobID(result["job"]?.stringValue ?? "")))
             }
-            // Their inodes, before retention can take them again.
+            // Their inodes, before retention can take them again (made before the trace
+            // began, so no other file of this file system had their numbers meanwhile).
             var inodes: [UInt64: String] = [:]
+            var device = ""
             for id in ids {
                 for path in [spool.layout.job(id, .status), spool.layout.job(id, .exit), spool.layout.job(id, .stdout), spool.layout.done(id)] {
                     var info = stat()
-                    if stat(path, &info) == 0 { inodes[UInt64(info.st_ino)] = path }
+                    if stat(path, &info) == 0 {
+                        inodes[UInt64(info.st_ino)] = path
+                        device = DelayedBlocks.device(UInt64(info.st_dev))
+                    }
                 }
             }
             #expect(inodes.count == 4 * ids.count, "not every file of the three jobs was found: \(inodes.values.sorted())")
@@ -47,23 +52,34 @@ struct CloseFlushTests {
             let paths = Set(inodes.values)
             #expect(await eventually(timeout: 20) { Self.openers(of: paths).isEmpty },
                     "processes still hold job files open: \(Self.openers(of: paths))")
-            let flushed = try trace.lines().compactMap(DelayedBlocks.init).filter { $0.blocks > 0 && inodes[$0.inode] != nil }
+            let flushed = try trace.lines().compactMap(DelayedBlocks.init).filter { $0.blocks > 0 && $0.device == device && inodes[$0.inode] != nil }
             #expect(flushed.isEmpty, "ext4 flushed at close: \(flushed.map { inodes[$0.inode]! })")
         }
     }
 
     /// One `ext4_alloc_da_blocks` line: "... dev 254,0 ino 1234 reserved_data_blocks 1".
     struct DelayedBlocks {
+        /// "major,minor", as the trace prints it.
+        var device: String
         var inode: UInt64
         var blocks: Int
 
         init?(_ line: Substring) {
             let words = line.split(separator: " ")
-            guard let ino = words.firstIndex(of: "ino"), let reserved = words.firstIndex(of: "reserved_data_blocks"),
-                  ino + 1 < words.count, reserved + 1 < words.count,
+            guard let dev = words.firstIndex(of: "dev"), let ino = words.firstIndex(of: "ino"),
+                  let reserved = words.firstIndex(of: "reserved_data_blocks"),
+                  dev + 1 < words.count, ino + 1 < words.count, reserved + 1 < words.count,
                   let inode = UInt64(words[ino + 1]), let blocks = Int(words[reserved + 1]) else { return nil }
+            device = String(words[dev + 1])
             self.inode = inode
             self.blocks = blocks
+        }
+
+        /// `st_dev` as "major,minor" (glibc's encoding; the kernel prints its own numbers).
+        static func device(_ dev: UInt64) -> String {
+            let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
+            let minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
+            return "\(major),\(minor)"
         }
     }
 
