@@ -3,8 +3,9 @@
 /// Hand-written for the same reason as `JSONParser`: `JSONEncoder` goes through
 /// `Encodable` containers for every member, the largest cost of sending a notification.
 public enum JSONWriter {
-    /// - Parameter sortedKeys: members in the order of their keys' UTF-8 bytes (the spool's
-    ///   files, so that `cat` shows a stable, diffable text); otherwise in any order.
+    /// - Parameter sortedKeys: members in the order Swift sorts their keys (by UTF-8 bytes,
+    ///   for ASCII keys), as `ValueEncoder` writes the spool's files: a stable, diffable
+    ///   text for `cat`; otherwise in any order.
     public static func bytes(_ value: Value, sortedKeys: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
@@ -43,7 +44,7 @@ public enum JSONWriter {
                 write(member, to: &out, sortedKeys: sortedKeys)
             }
             if sortedKeys {
-                for (key, value) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) { member(key, value) }
+                for (key, value) in members.sorted(by: { $0.key < $1.key }) { member(key, value) }
             } else {
                 for (key, value) in members { member(key, value) }
             }
