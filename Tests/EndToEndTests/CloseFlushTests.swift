@@ -8,11 +8,12 @@ import Testing
 /// or cached ("auto_da_alloc", on by default), the heuristic for programs that rewrite a
 /// file in place. Spares are emptied by truncation, so without care every job's request,
 /// status and exit record went to the disk as it was closed: three block writes per job,
-/// a flush no promise needs. The kernel's own trace point (`ext4_alloc_da_blocks`, with the
+/// a flush no promise needs. ext4 does the same for a file renamed over another (a final
+/// status over the running one). The kernel's own trace point (`ext4_alloc_da_blocks`, with the
 /// delayed blocks the close found) says whether it happened; no system call shows it.
 @Suite("No flush at close", .timeLimit(.minutes(2)))
 struct CloseFlushTests {
-    @Test("a run in a spool with spares leaves its request, status, exit record and output to writeback: ext4 flushes none of them at close")
+    @Test("a run in a spool with spares leaves its request, status, exit record and output to writeback: ext4 flushes none of them at close, nor a final status that replaces a running one")
     func sparesAreNotFlushedAtClose() async throws {
         try await withSpool { spool in
             #expect(Self.isExt4(spool.root), "this test needs the spool on ext4 (the root file system here): \(spool.root)")
@@ -28,8 +29,10 @@ struct CloseFlushTests {
             }, "the finished jobs were not retired into spares")
             try trace.start()
             var ids: [JobID] = []
-            for n in 0..<3 {
-                let result = try await mcp.call("run", ["command": .string("echo new \(n)")])
+            // Two short jobs, and one that runs long enough (20 ms) for a running status,
+            // which its final status then replaces.
+            for command in ["echo new 1", "echo new 2", "sleep 0.2; echo new 3"] {
+                let result = try await mcp.call("run", ["command": .string(command)])
                 #expect(result["exitCode"] == 0)
                 ids.append(try #require(JobID(result["job"]?.stringValue ?? "")))
             }

@@ -6,4 +6,8 @@
 // set (EEXIST when `to` exists; EINVAL where the file system does not support it).
 int spool_rename_noreplace(const char *from, const char *to);
 
+// Swaps `from` and `to` atomically (renameat2 with RENAME_EXCHANGE); both must exist.
+// Returns 0, or -1 with errno set (ENOENT when one is missing; EINVAL where unsupported).
+int spool_rename_exchange(const char *from, const char *to);
+
 #endif

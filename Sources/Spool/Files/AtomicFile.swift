@@ -1,3 +1,4 @@
+import CSpoolFiles
 import Glibc
 import Synchronization
 
@@ -22,18 +23,26 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` atomically but without fsync, and returns the flush it
     /// still owes: a process crash loses nothing (the page cache keeps the file), and the
     /// caller flushes (`GroupCommitter`) before it promises anything that survives a power cut.
+    /// - Parameter replacing: `path` is most likely there already (a running status that
+    ///   the final one replaces); see `place`.
     public static func writeDeferred(
-        _ bytes: some Collection<UInt8>, to path: String, layout: SpoolLayout
+        _ bytes: some Collection<UInt8>, to path: String, layout: SpoolLayout, replacing: Bool = false
     ) throws(SpoolError) -> PendingSync {
-        let file = try place(bytes, at: path, layout: layout, sync: false)
+        let file = try place(bytes, at: path, layout: layout, sync: false, replacing: replacing)
         let slash = path.lastIndex(of: "/") ?? path.startIndex
         return PendingSync(file: file, path: path, directory: slash == path.startIndex ? "." : String(path[..<slash]))
     }
 
     /// Writes `bytes` into a new (or spare) file in `tmp/` (fsync'ed when `sync`), renames
     /// it to `path`, and returns the file, still open.
+    ///
+    /// - Parameter replacing: swap the new file with the one at `path` (`RENAME_EXCHANGE`)
+    ///   and remove the old one, rather than rename over it: ext4 writes a file renamed over
+    ///   another to the disk at once (`auto_da_alloc`, for programs that replace a file
+    ///   without `fsync`), a flush no promise needs. Readers see the same: the old file or
+    ///   the new one. Without a file at `path` (or where exchange is unsupported) it renames.
     private static func place(
-        _ bytes: some Collection<UInt8>, at path: String, layout: SpoolLayout, sync: Bool
+        _ bytes: some Collection<UInt8>, at path: String, layout: SpoolLayout, sync: Bool, replacing: Bool = false
     ) throws(SpoolError) -> OwnedDescriptor {
         let n = counter.add(1, ordering: .relaxed).newValue
         let temp = "\(layout.tmp)/\(getpid())-\(n).tmp"
@@ -63,6 +72,10 @@ public enum AtomicFile {
         } catch {
             unlink(temp)
             throw error
+        }
+        if replacing && spool_rename_exchange(temp, path) == 0 {
+            FileSystem.removeEntry(temp) // the old file, now at the temporary name
+            return file
         }
         guard Glibc.rename(temp, path) == 0 else {
             let code = errno

@@ -81,7 +81,8 @@ public struct JobTransitions: Sendable {
                                               stderrBytes: records.outputSize(id, .stderr))
         let moved: Bool
         if let committer {
-            let pending = try AtomicFile.writeDeferred(SpoolJSON.encode(status), to: layout.job(id, .status), layout: layout)
+            let pending = try AtomicFile.writeDeferred(SpoolJSON.encode(status), to: layout.job(id, .status), layout: layout,
+                                                       replacing: previous != nil)
             moved = try move(id, from: place, to: .done)
             // Looked for after the move: a `run` that hands out the id marks first and then
             // looks for the move, so one of the two always flushes (`JobService.promiseOutcome`).
