@@ -24,9 +24,7 @@ struct CloseFlushTests {
                 let result = try await mcp.call("run", ["command": .string("echo old \(n)")])
                 #expect(result["exitCode"] == 0)
             }
-            #expect(await eventually(timeout: 30) {
-                FileSystem.list(spool.layout.done).isEmpty && FileSystem.list(spool.layout.spare).contains { $0.hasSuffix(".job") }
-            }, "the finished jobs were not retired into spares")
+            #expect(await eventually(timeout: 30) { spool.retiredIntoSpares }, "the finished jobs were not retired into spares")
             try trace.start()
             var ids: [JobID] = []
             // Two short jobs, and one that runs long enough (20 ms) for a running status,

@@ -17,9 +17,7 @@ struct SpareInodesEndToEndTests {
                 #expect(result["exitCode"] == 3)
             }
             // Retention (1 s) retires them into spares.
-            #expect(await eventually(timeout: 30) {
-                FileSystem.list(spool.layout.done).isEmpty && FileSystem.list(spool.layout.spare).contains { $0.hasSuffix(".job") }
-            }, "the finished jobs were not retired into spares")
+            #expect(await eventually(timeout: 30) { spool.retiredIntoSpares }, "the finished jobs were not retired into spares")
             var spareInodes: Set<UInt64> = []
             for name in FileSystem.list(spool.layout.spare) {
                 var info = stat()
