@@ -32,6 +32,7 @@ actor Worker {
     private var grants: [JobID: HostSlots.Grant] = [:]
     private var throttleChecked: (at: ContinuousClock.Instant, reason: String?)?
     private var lastRetention: ContinuousClock.Instant?
+    private var lastTemporarySweep: ContinuousClock.Instant?
     /// Jobs of this worker's previous life that still run under their supervisors.
     private var adopted: Set<JobID> = []
     private var stopping = false
@@ -251,6 +252,11 @@ actor Worker {
             if removed > 0 { logger.info("retention removed \(removed) finished job(s) older than \(limits.retain) s") }
             // A full batch: more may wait, and the next tick takes the next batch.
             lastRetention = removed < Retention.batch ? .now : nil
+        }
+        if lastTemporarySweep.map({ ContinuousClock.now - $0 > .seconds(StaleTemporaries.minimumAge) }) ?? true {
+            let removed = StaleTemporaries.sweep(layout)
+            if removed > 0 { logger.info("removed \(removed) file(s) that stopped writers left in \(layout.tmp)") }
+            lastTemporarySweep = .now
         }
         queueChanged() // aging may have reordered it; and what no event announced
         fill()

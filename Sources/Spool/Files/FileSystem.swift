@@ -74,11 +74,20 @@ public enum FileSystem {
         return Int64(info.st_size)
     }
 
-    /// Seconds since the file was last modified.
-    public static func age(_ path: String) -> Double? {
+    /// Which of an entry's times `age` counts from.
+    public enum Moment: Sendable {
+        /// Its content was last written.
+        case modification
+        /// Its inode last changed: written, renamed, linked, its mode changed.
+        case change
+    }
+
+    /// Seconds since the file was last modified (or, with `.change`, since its inode changed).
+    public static func age(_ path: String, since moment: Moment = .modification) -> Double? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
-        return Timestamp.now.seconds - (Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+        let time = moment == .modification ? info.st_mtim : info.st_ctim
+        return Timestamp.now.seconds - (Double(time.tv_sec) + Double(time.tv_nsec) / 1e9)
     }
 
     /// Reads a whole (small) file; nil when it does not exist. A file over `limit` bytes

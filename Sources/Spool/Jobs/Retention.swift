@@ -32,7 +32,7 @@ public struct Retention: Sendable {
         let finishedAt = (try? JobRecords(layout: layout).status(id))?.finishedAt
                 ?? (try? sessions.record(id))?.closedAt ?? id.createdAt
             guard finishedAt.nanoseconds <= cutoff.nanoseconds else { continue }
-            let doomed = layout.tmp + "/retired-" + id.fileName
+            let doomed = layout.tmp + "/" + StaleTemporaries.Entry.retiredPrefix + id.fileName
             guard (try? FileSystem.rename(layout.done(id), to: doomed)) == true else { continue } // the next sweep tries again
             if FileSystem.isDirectory(layout.session(id)) {
                 FileSystem.removeTree(layout.job(id))
