@@ -42,8 +42,8 @@ public enum StaleTemporaries {
         }
     }
 
-    /// Removes what was left behind in `tmp/` (a retired job's folder with its request) and
-    /// returns how many entries went.
+    /// Removes what was left behind in `tmp/` (a retired job's folder, and its session's if
+    /// it opened one, with its request) and returns how many entries went.
     @discardableResult
     public static func sweep(_ layout: SpoolLayout, minimumAge: Double = minimumAge,
                              writerAlive: (Int32) -> Bool = isRunning) -> Int {
@@ -54,7 +54,10 @@ public enum StaleTemporaries {
             // swapped-out status's modification time is as old as the job.
             guard let entry = Entry(name: name), let age = FileSystem.age(path, since: .change),
                   isStale(entry, age: age, minimumAge: minimumAge, writerAlive: writerAlive) else { continue }
-            if case .retired(let id) = entry { FileSystem.removeTree(layout.job(id)) }
+            if case .retired(let id) = entry {
+                FileSystem.removeTree(layout.job(id))
+                FileSystem.removeTree(layout.session(id)) // a session's opener, as retention removes it
+            }
             FileSystem.removeEntry(path)
             removed += 1
         }

@@ -35,6 +35,7 @@ struct StaleTemporariesTests {
         let retired = JobID.make()
         try FileSystem.makeDirectory(layout.job(retired))
         try AtomicFile.write(Array("out".utf8), to: layout.job(retired, .stdout), layout: layout)
+        try FileSystem.makeDirectory(layout.session(retired))
         let paths = (dead: layout.tmp + "/900001-1.tmp", live: layout.tmp + "/\(getpid())-2.tmp",
                      retired: layout.tmp + "/retired-" + retired.fileName, spare: layout.spare)
         for path in [paths.dead, paths.live, paths.retired] {
@@ -44,7 +45,8 @@ struct StaleTemporariesTests {
         // Young: nothing goes at the minimum age.
         #expect(StaleTemporaries.sweep(layout, writerAlive: { $0 != 900001 }) == 0)
         #expect(StaleTemporaries.sweep(layout, minimumAge: 0, writerAlive: { $0 != 900001 }) == 2)
-        #expect(!FileSystem.exists(paths.dead) && !FileSystem.exists(paths.retired) && !FileSystem.isDirectory(layout.job(retired)))
+        #expect(!FileSystem.exists(paths.dead) && !FileSystem.exists(paths.retired) && !FileSystem.isDirectory(layout.job(retired))
+                && !FileSystem.isDirectory(layout.session(retired)))
         #expect(FileSystem.exists(paths.live) && FileSystem.isDirectory(paths.spare))
     }
 
