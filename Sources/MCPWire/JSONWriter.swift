@@ -3,16 +3,16 @@
 /// Hand-written for the same reason as `JSONParser`: `JSONEncoder` goes through
 /// `Encodable` containers for every member, the largest cost of sending a notification.
 public enum JSONWriter {
-    /// - Parameter sortedKeys: members in the order Swift sorts their keys (by UTF-8 bytes,
-    ///   for ASCII keys), as `ValueEncoder` writes the spool's files: a stable, diffable
-    ///   text for `cat`; otherwise in any order.
-    public static func bytes(_ value: Value, sortedKeys: Bool = false) -> [UInt8] {
+    public static func bytes(_ value: Value) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        write(value, to: &out, sortedKeys: sortedKeys)
+        write(value, to: &out)
         return out
     }
 
+    /// - Parameter sortedKeys: members in the order Swift sorts their keys (by UTF-8 bytes,
+    ///   for ASCII keys), as `ValueEncoder` writes the spool's files: a stable, diffable
+    ///   text for `cat`; otherwise in any order.
     public static func write(_ value: Value, to out: inout [UInt8], sortedKeys: Bool = false) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
@@ -27,29 +27,43 @@ public enum JSONWriter {
             }
         case .string(let text): writeString(text, to: &out)
         case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (position, item) in items.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                write(item, to: &out, sortedKeys: sortedKeys)
-            }
-            out.append(UInt8(ascii: "]"))
+            writeArray(items, to: &out) { item, out in write(item, to: &out, sortedKeys: sortedKeys) }
         case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            var first = true
-            func member(_ key: String, _ member: Value) {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                writeString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                write(member, to: &out, sortedKeys: sortedKeys)
-            }
+            let member: (Value, inout [UInt8]) -> Void = { value, out in write(value, to: &out, sortedKeys: sortedKeys) }
             if sortedKeys {
-                for (key, value) in members.sorted(by: { $0.key < $1.key }) { member(key, value) }
+                writeObject(members.sorted(by: { $0.key < $1.key }), to: &out, member)
             } else {
-                for (key, value) in members { member(key, value) }
+                writeObject(members, to: &out, member)
             }
-            out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// `[item,item]`, each written by `item` (a `Value`'s, or `ValueEncoder`'s items).
+    static func writeArray<Items: Sequence>(_ items: Items, to out: inout [UInt8],
+                                            _ item: (Items.Element, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "["))
+        var first = true
+        for element in items {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            item(element, &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// `{"key":value,...}` in the members' order, each value written by `value`.
+    static func writeObject<Member>(_ members: some Sequence<(key: String, value: Member)>, to out: inout [UInt8],
+                                    _ value: (Member, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for (key, member) in members {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            writeString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            value(member, &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)

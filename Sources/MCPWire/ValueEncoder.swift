@@ -8,19 +8,18 @@
 /// encode as their own `encode(to:)` says (none of Spool's records holds one), and an
 /// unsigned integer beyond `Int.max` is refused rather than written.
 public struct ValueEncoder {
-    public var userInfo: [CodingUserInfoKey: any Sendable] = [:]
-
     public init() {}
 
     public func encode(_ value: some Encodable) throws -> Value {
-        try TreeEncoder.slot(for: value, parent: nil, key: nil, userInfo: userInfo).value
+        try TreeEncoder.slot(for: value, parent: nil, key: nil).value
     }
 
-    /// `value` as compact JSON, as `JSONWriter` writes a `Value`, without building one.
-    public func json(_ value: some Encodable, sortedKeys: Bool) throws -> [UInt8] {
+    /// `value` as compact JSON with sorted keys (the spool's files), as `JSONWriter` writes a
+    /// `Value`, without building one.
+    public func sortedJSON(_ value: some Encodable) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)
-        try TreeEncoder.slot(for: value, parent: nil, key: nil, userInfo: userInfo).write(to: &out, sortedKeys: sortedKeys)
+        try TreeEncoder.slot(for: value, parent: nil, key: nil).write(to: &out)
         return out
     }
 }
@@ -35,32 +34,17 @@ private enum Slot {
     var value: Value {
         switch self {
         case .value(let value): value
-        case .object(let box): .object(Dictionary(box.members.lazy.map { ($0.key, $0.slot.value) }, uniquingKeysWith: { _, last in last }))
+        case .object(let box): .object(Dictionary(box.members.lazy.map { ($0.key, $0.value.value) }, uniquingKeysWith: { _, last in last }))
         case .array(let box): .array(box.items.map(\.value))
         }
     }
 
-    func write(to out: inout [UInt8], sortedKeys: Bool) {
+    /// As sorted JSON.
+    func write(to out: inout [UInt8]) {
         switch self {
-        case .value(let value): JSONWriter.write(value, to: &out, sortedKeys: sortedKeys)
-        case .array(let box):
-            out.append(UInt8(ascii: "["))
-            for (position, item) in box.items.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                item.write(to: &out, sortedKeys: sortedKeys)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let box):
-            out.append(UInt8(ascii: "{"))
-            var first = true
-            for member in box.written(sortedKeys: sortedKeys) {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                JSONWriter.writeString(member.key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                member.slot.write(to: &out, sortedKeys: sortedKeys)
-            }
-            out.append(UInt8(ascii: "}"))
+        case .value(let value): JSONWriter.write(value, to: &out, sortedKeys: true)
+        case .array(let box): JSONWriter.writeArray(box.items, to: &out) { item, out in item.write(to: &out) }
+        case .object(let box): JSONWriter.writeObject(box.sorted(), to: &out) { member, out in member.write(to: &out) }
         }
     }
 }
@@ -69,29 +53,25 @@ private enum Slot {
 /// key cost more than the rest of the encoding); a key set twice keeps its last value.
 /// Keys sort as Swift orders strings: by their UTF-8 bytes for the ASCII keys records have.
 private final class ObjectBox {
-    var members: [(key: String, slot: Slot)] = []
+    var members: [(key: String, value: Slot)] = []
 
     func put(_ key: String, _ slot: Slot) { members.append((key, slot)) }
 
-    /// The members to write: each key once (its last value), sorted by key if asked.
-    func written(sortedKeys: Bool) -> [(key: String, slot: Slot)] {
+    /// The members sorted by key, each key once (its last value).
+    func sorted() -> [(key: String, value: Slot)] {
         // Records have a few dozen members at most: an insertion sort, stable, so that of a
         // key set twice the last value ends up last, and is kept.
         var sorted = members
-        if sortedKeys {
-            for index in sorted.indices.dropFirst() {
-                var place = index
-                let member = sorted[index]
-                while place > 0 && member.key < sorted[place - 1].key {
-                    sorted[place] = sorted[place - 1]
-                    place -= 1
-                }
-                if place != index { sorted[place] = member }
+        for index in sorted.indices.dropFirst() {
+            var place = index
+            let member = sorted[index]
+            while place > 0 && member.key < sorted[place - 1].key {
+                sorted[place] = sorted[place - 1]
+                place -= 1
             }
-        } else {
-            sorted.sort { $0.key < $1.key } // only to find repeated keys, which are rare
+            if place != index { sorted[place] = member }
         }
-        var unique: [(key: String, slot: Slot)] = []
+        var unique: [(key: String, value: Slot)] = []
         unique.reserveCapacity(sorted.count)
         for member in sorted {
             if unique.last?.key == member.key { unique[unique.count - 1] = member } else { unique.append(member) }
@@ -107,13 +87,11 @@ private final class ArrayBox {
 private final class TreeEncoder: Encoder {
     let parent: TreeEncoder?
     let key: (any CodingKey)?
-    let userInfoSendable: [CodingUserInfoKey: any Sendable]
     var slot: Slot?
 
-    init(parent: TreeEncoder?, key: (any CodingKey)?, userInfo: [CodingUserInfoKey: any Sendable]) {
+    init(parent: TreeEncoder?, key: (any CodingKey)?) {
         self.parent = parent
         self.key = key
-        userInfoSendable = userInfo
     }
 
     /// Built only when asked for (an error's context): most members never need it.
@@ -127,13 +105,13 @@ private final class TreeEncoder: Encoder {
         return path.reversed()
     }
 
-    var userInfo: [CodingUserInfoKey: Any] { userInfoSendable }
+    /// None: no record of the spool's reads it.
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     /// `value` encoded by an encoder of its own; a value that encodes nothing is `{}`, as
     /// with `JSONEncoder`.
-    static func slot(for value: some Encodable, parent: TreeEncoder?, key: (any CodingKey)?,
-                     userInfo: [CodingUserInfoKey: any Sendable]) throws -> Slot {
-        let encoder = TreeEncoder(parent: parent, key: key, userInfo: userInfo)
+    static func slot(for value: some Encodable, parent: TreeEncoder?, key: (any CodingKey)?) throws -> Slot {
+        let encoder = TreeEncoder(parent: parent, key: key)
         try value.encode(to: encoder)
         return encoder.slot ?? .object(ObjectBox())
     }
@@ -207,59 +185,56 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt64, forKey key: Key) throws { put(try Primitive.integer(value, codingPath + [key]), key) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        box.put(key.stringValue, try TreeEncoder.slot(for: value, parent: encoder, key: key, userInfo: encoder.userInfoSendable))
+        box.put(key.stringValue, try TreeEncoder.slot(for: value, parent: encoder, key: key))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let nested = TreeEncoder(parent: encoder, key: key, userInfo: encoder.userInfoSendable)
+        let nested = TreeEncoder(parent: encoder, key: key)
         box.put(key.stringValue, .object(nested.objectBox()))
         return nested.container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let nested = TreeEncoder(parent: encoder, key: key, userInfo: encoder.userInfoSendable)
+        let nested = TreeEncoder(parent: encoder, key: key)
         box.put(key.stringValue, .array(nested.arrayBox()))
         return nested.unkeyedContainer()
     }
 
-    mutating func superEncoder() -> any Encoder { superEncoder(named: "super") }
+    mutating func superEncoder() -> any Encoder { placed(AnyKey("super")) }
 
-    mutating func superEncoder(forKey key: Key) -> any Encoder { superEncoder(named: key.stringValue) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { placed(key) }
 
-    /// An encoder whose value lands in this object under `name` once it has one.
-    private func superEncoder(named name: String) -> any Encoder {
-        MemberEncoder(parent: encoder, name: name, box: box)
+    private func placed(_ key: any CodingKey) -> any Encoder {
+        PlacedEncoder(TreeEncoder(parent: encoder, key: key)) { [box] slot in box.put(key.stringValue, slot) }
     }
 }
 
-/// `superEncoder`: writes its member when a container of it is filled (an object or array
-/// at once, a single value as it is encoded).
-private final class MemberEncoder: Encoder {
+/// A container's `superEncoder`: what it is given goes into its container's member (or
+/// item) through `place`, an object or array at once, a single value as it is encoded.
+private final class PlacedEncoder: Encoder {
     let inner: TreeEncoder
-    let name: String
-    let box: ObjectBox
+    let place: (Slot) -> Void
 
-    init(parent: TreeEncoder, name: String, box: ObjectBox) {
-        inner = TreeEncoder(parent: parent, key: AnyKey(name), userInfo: parent.userInfoSendable)
-        self.name = name
-        self.box = box
+    init(_ inner: TreeEncoder, place: @escaping (Slot) -> Void) {
+        self.inner = inner
+        self.place = place
     }
 
     var codingPath: [any CodingKey] { inner.codingPath }
     var userInfo: [CodingUserInfoKey: Any] { inner.userInfo }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        box.put(name, .object(inner.objectBox()))
+        place(.object(inner.objectBox()))
         return inner.container(keyedBy: type)
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        box.put(name, .array(inner.arrayBox()))
+        place(.array(inner.arrayBox()))
         return inner.unkeyedContainer()
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        SingleContainer(encoder: inner) { [box, name] value in box.put(name, .value(value)) }
+        SingleContainer(encoder: inner, forward: place)
     }
 }
 
@@ -299,65 +274,34 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: UInt64) throws { put(try Primitive.integer(value, codingPath + [nextKey])) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        box.items.append(try TreeEncoder.slot(for: value, parent: encoder, key: nextKey, userInfo: encoder.userInfoSendable))
+        box.items.append(try TreeEncoder.slot(for: value, parent: encoder, key: nextKey))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let nested = TreeEncoder(parent: encoder, key: nextKey, userInfo: encoder.userInfoSendable)
+        let nested = TreeEncoder(parent: encoder, key: nextKey)
         box.items.append(.object(nested.objectBox()))
         return nested.container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let nested = TreeEncoder(parent: encoder, key: nextKey, userInfo: encoder.userInfoSendable)
+        let nested = TreeEncoder(parent: encoder, key: nextKey)
         box.items.append(.array(nested.arrayBox()))
         return nested.unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
-        let nested = TreeEncoder(parent: encoder, key: nextKey, userInfo: encoder.userInfoSendable)
         let index = box.items.count
         box.items.append(.object(ObjectBox())) // replaced by what the super encoder holds
-        return ItemEncoder(inner: nested, box: box, index: index)
-    }
-}
-
-/// An unkeyed container's `superEncoder`: fills the item it reserved.
-private final class ItemEncoder: Encoder {
-    let inner: TreeEncoder
-    let box: ArrayBox
-    let index: Int
-
-    init(inner: TreeEncoder, box: ArrayBox, index: Int) {
-        self.inner = inner
-        self.box = box
-        self.index = index
-    }
-
-    var codingPath: [any CodingKey] { inner.codingPath }
-    var userInfo: [CodingUserInfoKey: Any] { inner.userInfo }
-
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        box.items[index] = .object(inner.objectBox())
-        return inner.container(keyedBy: type)
-    }
-
-    func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        box.items[index] = .array(inner.arrayBox())
-        return inner.unkeyedContainer()
-    }
-
-    func singleValueContainer() -> any SingleValueEncodingContainer {
-        SingleContainer(encoder: inner) { [box, index] value in box.items[index] = .value(value) }
+        return PlacedEncoder(TreeEncoder(parent: encoder, key: nextKey)) { [box] slot in box.items[index] = slot }
     }
 }
 
 private struct SingleContainer: SingleValueEncodingContainer {
     let encoder: TreeEncoder
     /// Where a super encoder's value also goes.
-    var forward: ((Value) -> Void)?
+    var forward: ((Slot) -> Void)?
 
-    init(encoder: TreeEncoder, forward: ((Value) -> Void)? = nil) {
+    init(encoder: TreeEncoder, forward: ((Slot) -> Void)? = nil) {
         self.encoder = encoder
         self.forward = forward
     }
@@ -366,7 +310,7 @@ private struct SingleContainer: SingleValueEncodingContainer {
 
     private func put(_ value: Value) {
         encoder.slot = .value(value)
-        forward?(value)
+        forward?(.value(value))
     }
 
     mutating func encodeNil() throws { put(.null) }
@@ -386,8 +330,8 @@ private struct SingleContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt64) throws { put(try Primitive.integer(value, codingPath)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        let slot = try TreeEncoder.slot(for: value, parent: encoder.parent, key: encoder.key, userInfo: encoder.userInfoSendable)
+        let slot = try TreeEncoder.slot(for: value, parent: encoder.parent, key: encoder.key)
         encoder.slot = slot
-        forward?(slot.value)
+        forward?(slot)
     }
 }

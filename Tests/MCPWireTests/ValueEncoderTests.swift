@@ -36,14 +36,14 @@ struct ValueEncoderTests {
         foundation.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let expected = try JSONParser.parse(Array(foundation.encode(Self.record)))
         #expect(try ValueEncoder().encode(Self.record) == expected)
-        let bytes = try ValueEncoder().json(Self.record, sortedKeys: true)
+        let bytes = try ValueEncoder().sortedJSON(Self.record)
         #expect(try JSONParser.parse(bytes) == expected)
         #expect(try JSONDecoder().decode(Record.self, from: Data(bytes)) == Self.record)
     }
 
     @Test("sorted JSON lists every object's keys in order, nested ones too; nil optionals are left out")
     func sortedKeys() throws {
-        let text = String(decoding: try ValueEncoder().json(Self.record, sortedKeys: true), as: UTF8.self)
+        let text = String(decoding: try ValueEncoder().sortedJSON(Self.record), as: UTF8.self)
         #expect(text.hasPrefix(#"{"alpha":"#))
         #expect(text.contains(#""beta":true,"colors":{"a":"red","b":"blue"},"inner":{"name":"in","ratio":0.25,"sizes":[1,9223372036854775807]},"items":[{"name":"x","sizes":[]},"#))
         #expect(text.hasSuffix(#""text":"","tiny":255,"zeta":-3}"#))
@@ -79,7 +79,7 @@ struct ValueEncoderTests {
     func containers() throws {
         let expected: Value = ["a": 2, "b": 3, "c": 4, "list": ["x", ["k": true]], "super": "s"]
         #expect(try ValueEncoder().encode(Twice()) == expected)
-        #expect(String(decoding: try ValueEncoder().json(Twice(), sortedKeys: true), as: UTF8.self)
+        #expect(String(decoding: try ValueEncoder().sortedJSON(Twice()), as: UTF8.self)
                 == #"{"a":2,"b":3,"c":4,"list":["x",{"k":true}],"super":"s"}"#)
     }
 

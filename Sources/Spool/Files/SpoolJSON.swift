@@ -7,7 +7,7 @@ import MCPWire
 public enum SpoolJSON {
     public static func encode<T: Encodable>(_ value: T) throws(SpoolError) -> [UInt8] {
         do {
-            var bytes = try ValueEncoder().json(value, sortedKeys: true)
+            var bytes = try ValueEncoder().sortedJSON(value)
             bytes.append(UInt8(ascii: "\n"))
             return bytes
         } catch {
