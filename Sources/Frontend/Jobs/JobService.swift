@@ -75,11 +75,9 @@ struct JobService: Sendable {
     /// Returns the snapshots the last check read (a job missing from them is unknown or
     /// unreadable, which ends the wait too): an ended job's files are read once, not again.
     func waitFinal(_ ids: [JobID], any: Bool, timeout: Double) async -> [JobID: JobInspector.Snapshot] {
-        let wanted = Set(ids.map(\.fileName))
-        let doneDirectory = layout.done
         // Subscribed before the first check: no gap. Only these jobs' arrivals in done/
         // wake it, not every event of every other `run` in flight.
-        let events = watcher.events { $0.directory == doneDirectory && wanted.contains($0.name) }
+        let events = watcher.events(in: layout.done, named: Set(ids.map(\.fileName)))
         let inspector = self.inspector
         let look: @Sendable () -> Look = {
             var snapshots: [JobID: JobInspector.Snapshot] = [:]

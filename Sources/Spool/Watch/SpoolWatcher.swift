@@ -144,6 +144,12 @@ public final class SpoolWatcher: Sendable {
         return WatchEventStream(stream: stream, queue: queue)
     }
 
+    /// `events`, of the entries named `names` in `directory` only (and every overflow): the
+    /// wait of one job's files.
+    public func events(in directory: String, named names: Set<String>, limit: Int = 10_000) -> WatchEventStream {
+        events(limit: limit) { $0.directory == directory && names.contains($0.name) }
+    }
+
     private func applyPending() {
         var drain = [UInt8](repeating: 0, count: 256)
         while read(wakeRead, &drain, drain.count) > 0 {}

@@ -248,7 +248,8 @@ struct JobRunner: Sendable {
     }
 
     /// The running status once the command's pids are known (from the supervisor, or from
-    /// the keeper's note when the supervisor died first), and the `started` audit line; the status is written by `showRunning`, once the job has run for a while.
+    /// the keeper's note when the supervisor died first), and the `started` audit line; the
+    /// status is written by `showRunning`, once the job has run for a while.
     private func recordStart(_ request: JobRequest, pid: Int32, keeperPid: Int32?, supervisorPid: pid_t?, startedAt: Timestamp = .now) -> JobStatus {
         let id = request.job
         var status = JobStatus(
@@ -281,8 +282,7 @@ struct JobRunner: Sendable {
     private func relayMarkers(_ id: JobID) async {
         let directory = layout.job(id)
         guard let watcher = try? SpoolWatcher.shared() else { return } // the worker itself runs on it
-        let names: Set<String> = [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue]
-        let events = watcher.events(limit: 64) { $0.directory == directory && names.contains($0.name) }
+        let events = watcher.events(in: directory, named: [JobFile.cancel.rawValue, JobFile.stdinEOF.rawValue], limit: 64)
         do { try await watcher.watch(directory, mask: WatchMask.creations) } catch {
             logger.warning("job \(id): cannot watch for cancel and end of input: \(error); the next recovery sweep relays them")
             return
@@ -315,8 +315,7 @@ struct JobRunner: Sendable {
         let id = request.job
         let directory = layout.job(id)
         guard let watcher = try? SpoolWatcher.shared() else { return .lost("spool-worker cannot watch the spool any more") }
-        let names: Set<String> = [JobFile.exit.rawValue, JobFile.cancel.rawValue]
-        let events = watcher.events(limit: 64) { $0.directory == directory && names.contains($0.name) }
+        let events = watcher.events(in: directory, named: [JobFile.exit.rawValue, JobFile.cancel.rawValue], limit: 64)
         try? await watcher.watch(directory, mask: WatchMask.creations) // without it the re-checks still end the wait
         defer { Task { await watcher.unwatch(directory) } }
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
