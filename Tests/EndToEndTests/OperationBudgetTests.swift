@@ -60,21 +60,7 @@ struct OperationBudgetTests {
             // The jobs first, then their retirement, so that none takes another's spares.
             // More than the runs take, so a job that runs past 20 ms (and writes a running
             // status too) does not leave a later one without spares.
-            let retired = Self.calls + 40
-            let warm = try await MCPHarness(spool: spool, workers: 1)
-            for _ in 0..<retired {
-                _ = try await warm.call("run", ["command": "true"])
-            }
-            await warm.close()
-            warm.process.endInput()
-            #expect(await warm.process.wait(timeout: 60) != nil)
-            let retiring = try spool.startWorker(id: "retire", environment: ["SPOOL_RETAIN": "1"])
-            #expect(await eventually(timeout: 60) {
-                FileSystem.list(spool.layout.done).isEmpty
-                    && FileSystem.list(spool.layout.spare).filter { $0.hasSuffix(".job") }.count == retired
-            }, "the jobs were not retired into spares")
-            retiring.signal(SIGTERM)
-            #expect(await retiring.wait(timeout: 30) != nil)
+            _ = try await spool.retireIntoSpares(Array(repeating: "true", count: Self.calls + 40))
             try await Self.measure(in: spool, budget: Self.spareBudget)
         }
     }
