@@ -69,11 +69,14 @@ public struct JobTransitions: Sendable {
     /// Ends a job that was claimed or running at `place`: writes its final status (made by
     /// `JobLifecycle.finalStatus`), then files the request in `done/`. Safe to race: two
     /// processes finishing the same job write the same status, and one rename wins.
-    /// - Parameter previous: the job's running status when the caller wrote it itself
-    ///   (else it is read; a corrupt one is rebuilt from the request and the ending).
+    /// - Parameters:
+    ///   - previous: the job's running status when the caller wrote it itself
+    ///     (else it is read; a corrupt one is rebuilt from the request and the ending).
+    ///   - previousWritten: false when `previous` was only known, never written (a job that
+    ///     ended before its running status was due): no file at `status.json` to replace.
     @discardableResult
     public func finish(_ id: JobID, from place: JobFacts.Place, origin: JobOrigin, worker: WorkerName?,
-                       ending: JobEnding, previous known: JobStatus? = nil) throws(SpoolError) -> JobStatus {
+                       ending: JobEnding, previous known: JobStatus? = nil, previousWritten: Bool = true) throws(SpoolError) -> JobStatus {
         let previous = known ?? (try? records.status(id))
         if case .rejected = ending.outcome { try FileSystem.makeDirectory(layout.job(id)) }
         let status = JobLifecycle.finalStatus(origin, worker: worker, previous: previous, ending: ending,
@@ -81,8 +84,9 @@ public struct JobTransitions: Sendable {
                                               stderrBytes: records.outputSize(id, .stderr))
         let moved: Bool
         if let committer {
+            // Swapped in for a running status on disk (not for one only known: a short job's).
             let pending = try AtomicFile.writeDeferred(SpoolJSON.encode(status), to: layout.job(id, .status), layout: layout,
-                                                       replacing: previous != nil)
+                                                       replacing: previous != nil && previousWritten)
             moved = try move(id, from: place, to: .done)
             // Looked for after the move: a `run` that hands out the id marks first and then
             // looks for the move, so one of the two always flushes (`JobService.promiseOutcome`).

@@ -81,6 +81,7 @@ struct JobRunner: Sendable {
         }
         let termination: String
         let running: JobStatus?
+        let runningShown: Bool
         do {
             // The job's lock is held from here until the command has ended (the supervisor
             // and its keeper inherit it). Whoever holds it decides about the job: if a process
@@ -92,7 +93,7 @@ struct JobRunner: Sendable {
                 return
             }
             guard let spawned = try await spawn(request, lock: lock, beginRelay: beginRelay) else { return }
-            (termination, running) = spawned
+            (termination, running, runningShown) = spawned
             withExtendedLifetime(lock) {}
         }
         defer { if let pid = running?.pid { OrphanReaper.release(pid) } }
@@ -111,7 +112,8 @@ struct JobRunner: Sendable {
         case .file(let ending):
             commandEnded()
             // The running status is the one this worker wrote: no need to read it back.
-            try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending, previous: running)
+            try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending,
+                                   previous: running, previousWritten: runningShown)
         case .retry(let error):
             throw error
         case .lose(let reason):
@@ -126,7 +128,8 @@ struct JobRunner: Sendable {
             commandEnded()
             switch record {
             case .recorded(let exit):
-                try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit), previous: running)
+                try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit),
+                                       previous: running, previousWritten: runningShown)
             case .lost(let reason):
                 logger.error("job \(id): lost: \(reason)")
                 try file(request, .lost(reason: reason))
@@ -144,7 +147,7 @@ struct JobRunner: Sendable {
     /// or nil when the job ended before it started.
     /// - Parameter beginRelay: told when the running status is shown, so that the relay of
     ///   markers begins with it.
-    private func spawn(_ request: JobRequest, lock: FileLock, beginRelay: AsyncStream<Void>.Continuation) async throws -> (termination: String, running: JobStatus?)? {
+    private func spawn(_ request: JobRequest, lock: FileLock, beginRelay: AsyncStream<Void>.Continuation) async throws -> (termination: String, running: JobStatus?, shown: Bool)? {
         let id = request.job
         let directory = layout.job(id)
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
@@ -223,7 +226,7 @@ struct JobRunner: Sendable {
             }
             show?.cancel()
             shown.end()
-            if reported { return ("the supervisor exited", running) }
+            if reported { return ("the supervisor exited", running, shown.wasShown) }
             if supervisorPid != nil {
                 // It died after its keeper forked the command but before it passed the pids
                 // on: the keeper's note of the start has them. Without them the command's
@@ -231,9 +234,9 @@ struct JobRunner: Sendable {
                 if let note = records.keeperStart(id) {
                     let status = recordStart(request, pid: note.pid, keeperPid: note.keeperPid,
                                              supervisorPid: note.supervisorPid, startedAt: note.startedAt)
-                    return ("the supervisor exited before it reported the command's start (its keeper's note has it)", status)
+                    return ("the supervisor exited before it reported the command's start (its keeper's note has it)", status, false)
                 }
-                return ("the supervisor exited before it reported the command's start, so whether the command ran is unknown", nil)
+                return ("the supervisor exited before it reported the command's start, so whether the command ran is unknown", nil, false)
             }
             logger.warning("job \(id): the fork server went away before it answered; starting the job anew")
         }

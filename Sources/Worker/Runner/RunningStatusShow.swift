@@ -20,6 +20,9 @@ final class RunningStatusShow: Sendable {
         }
     }
 
+    /// Whether the running status was written (the final one then replaces it).
+    var wasShown: Bool { state.withLock { $0.shown } }
+
     /// The job has ended: no running status after this.
     func end() {
         state.withLock { $0.ended = true }
