@@ -116,14 +116,40 @@ struct CloseFlushTests {
 struct KernelTrace {
     let folder: String
     let event: String
+    /// Where this test mounted tracefs itself (a fresh machine need not have it mounted at
+    /// /sys/kernel/tracing); unmounted by `remove`.
+    let mountPoint: String?
 
     init(event: String) throws {
-        let base = "/sys/kernel/tracing/instances"
-        folder = base + "/spool-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var base = "/sys/kernel/tracing"
+        var mounted: String?
+        if !FileSystem.exists(base + "/instances") {
+            var template = Array((NSTemporaryDirectory() + "spool-tracefs-XXXXXX").utf8CString)
+            guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
+                throw TraceError.unavailable("cannot make a folder to mount tracefs on (\(String(cString: strerror(errno))))")
+            }
+            guard mount("nodev", made, "tracefs", 0, nil) == 0 else {
+                let reason = String(cString: strerror(errno))
+                rmdir(made)
+                throw TraceError.unavailable("cannot mount tracefs on \(made) (\(reason)): the test needs root and tracefs")
+            }
+            base = made
+            mounted = made
+        }
+        mountPoint = mounted
+        folder = base + "/instances/spool-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         self.event = event
         guard mkdir(folder, 0o755) == 0 else {
-            throw TraceError.unavailable("cannot make the trace instance \(folder) (\(String(cString: strerror(errno)))): the test needs root and tracefs")
+            let reason = String(cString: strerror(errno))
+            Self.unmount(mounted)
+            throw TraceError.unavailable("cannot make the trace instance \(folder) (\(reason)): the test needs root and tracefs")
         }
+    }
+
+    private static func unmount(_ mountPoint: String?) {
+        guard let mountPoint else { return }
+        umount2(mountPoint, 0)
+        rmdir(mountPoint)
     }
 
     func start() throws {
@@ -139,6 +165,7 @@ struct KernelTrace {
     func remove() {
         _ = Self.put("0", folder + "/events/" + event + "/enable")
         rmdir(folder)
+        Self.unmount(mountPoint)
     }
 
     /// Writes a control file in place (tracefs takes no temporary file and rename).
