@@ -13,7 +13,7 @@ struct SupervisorCrashTests {
         // The keeper notes the pids the moment the command is forked; the running status
         // follows once the job has run for 20 ms, and stays until its end is filed.
         var pids: (supervisor: Int32, command: Int32)?
-        _ = await eventually(timeout: 15) {
+        _ = await eventually(timeout: 60) {
             if let note = JobRecords(layout: spool.layout).keeperStart(id) {
                 pids = (note.supervisorPid, note.pid)
             } else if let status = try? spool.status(id.rawValue), status.state == .running, let supervisor = status.supervisorPid, let pid = status.pid {
@@ -90,9 +90,9 @@ struct SupervisorCrashTests {
     func timeoutAfterSupervisorKilled() async throws {
         try await withMCP(workers: 1) { spool, mcp in
             // Time to see it run and kill the supervisor before the timeout, also under load.
-            let (id, supervisor, _) = try await Self.startRunning(mcp, spool, ["command": "sleep 30", "timeout": 10])
+            let (id, supervisor, _) = try await Self.startRunning(mcp, spool, ["command": "sleep 60", "timeout": 20])
             kill(supervisor, SIGKILL)
-            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 60])
             #expect(result["completed"] == true)
             #expect(try spool.status(id.rawValue)?.state == .timedOut)
         }
@@ -160,11 +160,11 @@ struct SupervisorCrashTests {
     func bothKilledTimeout() async throws {
         try await withMCP(workers: 1) { spool, mcp in
             // Time for the kills before the timeout, also under the suite's load.
-            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 60", "timeout": 8])
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 60", "timeout": 20])
             let keeper = try #require(Self.keeperPid(ofCommand: command))
             kill(supervisor, SIGKILL)
             kill(keeper, SIGKILL)
-            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 30])
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 60])
             #expect(result["completed"] == true, "\(result.text)")
             #expect(try spool.status(id.rawValue)?.state == .timedOut)
             #expect(await ProcessTable.waitGone(group: command))
@@ -220,11 +220,11 @@ struct SupervisorCrashTests {
         try await withMCP(workers: 0) { spool, mcp in
             let worker = try spool.startWorker(id: "w")
             // Time for the kills before the timeout, also under the suite's load.
-            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 60", "timeout": 8])
+            let (id, supervisor, command) = try await Self.startRunning(mcp, spool, ["command": "sleep 60", "timeout": 20])
             let keeper = try #require(Self.keeperPid(ofCommand: command))
             let server = try #require(Self.forkServer(of: worker.pid))
             for pid in [server, supervisor, keeper] { kill(pid, SIGKILL) }
-            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 30])
+            let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 60])
             #expect(result["completed"] == true, "\(result.text)")
             #expect(try spool.status(id.rawValue)?.state == .timedOut)
             #expect(await ProcessTable.waitGone(group: command))
