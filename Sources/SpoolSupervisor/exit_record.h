@@ -1,6 +1,8 @@
 // The exit record (`jobs/<id>/exit.json`): its one format and its one writer, shared by
 // the keeper, the supervisor standing in for it, and the fork server that adopts a
-// command whose keeper and supervisor both died.
+// command whose keeper and supervisor both died. The keeper hands its record to the
+// worker first (main.c, "the hand-off"), and writes it here only when the worker did not
+// file it.
 #ifndef SPOOL_EXIT_RECORD_H
 #define SPOOL_EXIT_RECORD_H
 #include <sys/types.h>

@@ -200,9 +200,9 @@ static void adopt(struct job *j, pid_t command) {
 }
 
 // After a supervisor or keeper of ours died: adopts the commands that are our children
-// now, and forgets the jobs that nobody of theirs is left in. A job that ended as usual
-// (its exit recorded) costs one access(2); the list of children is read only when a
-// job's record is missing.
+// now, and forgets the jobs that nobody of theirs is left in. A job whose supervisor exited
+// 0 (its end recorded) is forgotten before this (`reap`); one whose exit.json is there
+// costs one access(2); the list of children is read only when a job's record is missing.
 static void review_jobs(void) {
     char list[65536];
     int listed = 0;
@@ -285,9 +285,17 @@ static void reap(void) {
         }
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
         if (command >= 0) continue;
-        for (size_t i = 0; i < job_count; i++)
-            if (jobs[i].supervisor == pid) { jobs[i].supervisor_gone = 1; break; }
-        review = 1;
+        int known = 0;
+        for (size_t i = 0; i < job_count; i++) {
+            if (jobs[i].supervisor != pid) continue;
+            known = 1;
+            // A supervisor exits 0 only once its job's end is recorded: filed by the worker
+            // (then there is no exit.json to look for) or written. Anything else is reviewed.
+            if (info.si_code == CLD_EXITED && info.si_status == 0) remove_job(i);
+            else { jobs[i].supervisor_gone = 1; review = 1; }
+            break;
+        }
+        if (!known) review = 1; // a keeper (its supervisor's end comes too), or a straggler
     }
     if (review) review_jobs();
 }

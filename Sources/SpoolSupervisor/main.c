@@ -12,9 +12,11 @@
 //       command into a further process group, waits for it, enforces the timeout,
 //       acts on cancel (SIGTERM/SIGUSR1) and end of input (SIGUSR2), which the job's
 //       owner sends when the `cancel` and `stdin.eof` marker files appear, and checks
-//       those files itself at start; terminates the command's group (TERM, then KILL) and
-//       writes `exit.json` into space it reserved when the job started, so that a
-//       full disk cannot keep the outcome from being recorded.
+//       those files itself at start; terminates the command's group (TERM, then KILL).
+//       At the end it hands the exit record through S to the worker, which writes it
+//       once, as the final status.json; only when that fails (no worker, a full disk)
+//       does it write `exit.json`, into space it reserved when the job started, so that
+//       a full disk cannot keep the outcome from being recorded ("the hand-off" below).
 //
 // No inotify instance here: creating one per job costs ~8 ms at exit (its teardown waits
 // for an RCU grace period), so the worker, which already watches, relays the markers.
@@ -41,9 +43,11 @@
 // LIMIT is the most bytes kept per output stream; 0 means no limit (the command then
 // writes straight into the files, with no copy at all).
 // File descriptors on entry: 0 = the job folder, already flock'ed by the worker
-// (the lock is held continuously from claim to exit), 1 = a pipe on which the
-// command's pid is reported once and which stays open until the supervisor exits (its
-// end of file tells the worker the supervisor is gone), 2 = the worker's log.
+// (the lock is held continuously from claim to exit), 1 = a socket (a pipe when run by
+// hand) on which the command's pid is reported once, the keeper's record handed over at
+// the end, and which stays open until the supervisor exits (its end of file tells the
+// worker the supervisor is gone), 2 = the worker's log. The supervisor exits 0 only once
+// the job's end is recorded (the fork server then forgets the job).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +59,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -286,8 +291,9 @@ static void keep_loop(struct keep *k, struct pump *pumps, long long limit) {
     if (k->keep_open >= 0) { close(k->keep_open); k->keep_open = -1; }
 }
 
-static void record(struct keep *k, long long out_dropped, long long err_dropped, int counts_known) {
-    char text[EXIT_RECORD_SIZE], counts[160];
+// Formats the exit record (the facts of the command's end) into `text` (EXIT_RECORD_SIZE).
+static void format_record(struct keep *k, long long out_dropped, long long err_dropped, int counts_known, char *text) {
+    char counts[160];
     if (counts_known) snprintf(counts, sizeof counts, ",\"stdoutDropped\":%lld,\"stderrDropped\":%lld", out_dropped, err_dropped);
     else counts[0] = '\0';
     // The limit is read here; the cgroup goes once the command is reaped (`release_cgroup`).
@@ -295,9 +301,86 @@ static void record(struct keep *k, long long out_dropped, long long err_dropped,
     if (k->limit != LIMIT_NONE)
         snprintf(counts + strlen(counts), sizeof counts - strlen(counts), ",\"limit\":\"%s\"",
                  k->limit == LIMIT_MEMORY ? "memory" : "processes");
-    exit_record_format(text, sizeof text, k->child, k->have_status, k->status, k->timed_out, k->cancelled,
+    exit_record_format(text, EXIT_RECORD_SIZE, k->child, k->have_status, k->status, k->timed_out, k->cancelled,
                        k->started, exit_record_now_ns(), counts, k->failure, NULL);
+}
+
+// Records the end in `exit.json`: for whoever keeps the command when no worker takes it over.
+static void record(struct keep *k, long long out_dropped, long long err_dropped, int counts_known) {
+    char text[EXIT_RECORD_SIZE];
+    format_record(k, out_dropped, err_dropped, counts_known, text);
     exit_record_write(dir, &exit_fd, text, 1);
+}
+
+// ---- the hand-off: the end written once -------------------------------------------
+//
+// The keeper does not write exit.json for the worker to read and write again as the
+// final status.json (issue 28: one writer for each fact). It hands the record to the
+// supervisor ("exit RECORD" on k2s), which passes it on to the worker on fd 1 (a socket
+// then) and waits for "filed": the worker has written the final status.json and filed the
+// request. Only then does the keeper let go of the job (and its lock) without writing
+// exit.json. Any other answer, or none in time (a worker killed, a full disk, the
+// supervisor gone), and the keeper writes exit.json into its reserve as before, so the
+// outcome is never lost: the job's lock stays held until one of the two is written.
+
+// How long the supervisor waits for the worker's "filed", and the keeper for the
+// supervisor's answer (which comes within the former unless the supervisor is gone).
+#define HAND_OFF_WORKER_MS 5000
+#define HAND_OFF_KEEPER_MS 10000
+
+// Reads one line ("...\n") from `fd` into `line` within `timeout_ms`; returns its length
+// without the newline, or -1 (timeout, end of file, error).
+static int read_line(int fd, char *line, size_t size, int timeout_ms) {
+    size_t have = 0;
+    long long deadline = mono_ns() + (long long)timeout_ms * 1000000LL;
+    while (have + 1 < size) {
+        long long left = deadline - mono_ns();
+        if (left <= 0) return -1;
+        struct pollfd p = { fd, POLLIN, 0 };
+        int ready = poll(&p, 1, (int)((left + 999999) / 1000000));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return -1;
+        ssize_t n = read(fd, line + have, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        if (line[have] == '\n') { line[have] = '\0'; return (int)have; }
+        have++;
+    }
+    return -1;
+}
+
+// For tests only: how long the supervisor holds the record back before it passes it on
+// (until the worker hangs up, at most this), so that a test can kill the worker while the
+// command waits, ended and unreaped. The keeper waits that much longer for the answer.
+static int test_hand_off_hold_ms(void) {
+    const char *hold = getenv("SPOOL_TEST_SUPERVISOR_HANDOFF_DELAY_MS");
+    return hold != NULL && atoi(hold) > 0 ? atoi(hold) : 0;
+}
+
+// The supervisor's half: passes the record on to the worker and returns 1 once it has
+// answered "filed". Not when run by hand (fd 1 is no socket: nobody to take it).
+static int forward_record(const char *record) {
+    struct stat st;
+    if (fstat(1, &st) != 0 || !S_ISSOCK(st.st_mode)) return 0;
+    if (test_hand_off_hold_ms() > 0) {
+        struct pollfd hangup = { 1, POLLRDHUP, 0 };
+        while (poll(&hangup, 1, test_hand_off_hold_ms()) < 0 && errno == EINTR) {}
+    }
+    char line[EXIT_RECORD_SIZE + 16];
+    int n = snprintf(line, sizeof line, "exit %s\n", record);
+    if (n <= 0 || (size_t)n >= sizeof line || send(1, line, (size_t)n, MSG_NOSIGNAL) != n) return 0;
+    char answer[16];
+    return read_line(1, answer, sizeof answer, HAND_OFF_WORKER_MS) >= 0 && strcmp(answer, "filed") == 0;
+}
+
+// The keeper's half: hands `text` (one line) to the supervisor; 1 when the worker filed it.
+static int hand_off(int to_supervisor, int from_supervisor, const char *text) {
+    char line[EXIT_RECORD_SIZE + 16];
+    int n = snprintf(line, sizeof line, "exit %s", text); // the record ends with its newline
+    if (n <= 0 || (size_t)n >= sizeof line || write(to_supervisor, line, (size_t)n) != n) return 0;
+    char answer[16];
+    return read_line(from_supervisor, answer, sizeof answer, HAND_OFF_KEEPER_MS + test_hand_off_hold_ms()) >= 0 &&
+           strcmp(answer, "filed") == 0;
 }
 
 // After the command is reaped (the record comes first, as always): kills what is left of
@@ -611,13 +694,14 @@ static int supervise(int argc, char **argv) {
         // was copied here.
         long long dropped[2] = { screen[0].dropped, 0 };
         int known = limit <= 0 || on_tty;
-        if (write(k2s[1], "end\n", 4) == 4 && limit > 0 && !on_tty) {
-            struct pollfd answer = { s2k[0], POLLIN, 0 };
-            char reply[96] = { 0 };
-            if (poll(&answer, 1, 10000) > 0 && read(s2k[0], reply, sizeof reply - 1) > 0 &&
-                sscanf(reply, "%lld %lld", &dropped[0], &dropped[1]) == 2) known = 1;
-        }
-        record(&k, dropped[0], dropped[1], known);
+        // The supervisor answers "end" once it has drained the pipes (always, limit or not).
+        int talking = write(k2s[1], "end\n", 4) == 4;
+        char reply[96];
+        if (talking && read_line(s2k[0], reply, sizeof reply, HAND_OFF_KEEPER_MS) < 0) talking = 0;
+        else if (talking && limit > 0 && !on_tty && sscanf(reply, "%lld %lld", &dropped[0], &dropped[1]) == 2) known = 1;
+        char text[EXIT_RECORD_SIZE];
+        format_record(&k, dropped[0], dropped[1], known, text);
+        if (!talking || !hand_off(k2s[1], s2k[0], text)) exit_record_write(dir, &exit_fd, text, 1);
         while (waitpid(k.child, NULL, 0) < 0 && errno == EINTR) {}
         release_cgroup();
         _exit(0);
@@ -636,9 +720,9 @@ static int supervise(int argc, char **argv) {
     }
     // The supervisor holds a write end of the stdin FIFO too, so that input does not end
     // when the keeper dies; end of input (SIGUSR2) closes both.
-    char buf[64];
+    char buf[EXIT_RECORD_SIZE + 64];
     size_t have = 0;
-    int reported = 0, ended = 0, took_over = 0;
+    int reported = 0, ended = 0, handed = 0, took_over = 0;
     for (;;) {
         struct pollfd fds[4] = {
             { sigfd, POLLIN, 0 },
@@ -663,6 +747,20 @@ static int supervise(int argc, char **argv) {
                 *newline = '\0';
                 if (strcmp(buf, "end") == 0) {
                     ended = 1;
+                    drain_pumps(pumps, limit);
+                    char reply[96];
+                    int len = snprintf(reply, sizeof reply, "%lld %lld\n", pumps[0].dropped, pumps[1].dropped);
+                    if (write(s2k[1], reply, (size_t)len) < 0) { /* keeper gone */ }
+                } else if (ended && strncmp(buf, "exit ", 5) == 0) {
+                    // The keeper's record (see "the hand-off"): the worker files it, or the keeper writes it.
+                    char record_line[EXIT_RECORD_SIZE + 8];
+                    snprintf(record_line, sizeof record_line, "%s\n", buf + 5);
+                    int filed = forward_record(record_line);
+                    // A keeper killed meanwhile wrote nothing; its command, unreaped, passes to
+                    // the fork server when we exit, which records it (as for a keeper killed
+                    // after "end" before).
+                    if (write(s2k[1], filed ? "filed\n" : "write\n", 6) != 6) { /* keeper gone */ }
+                    handed = 1;
                 } else if (!reported) {
                     k.child = (pid_t)atoi(buf); // "CPID KPID", both reported to the worker
                     // For tests only: holds open the window in which the keeper has noted
@@ -680,16 +778,11 @@ static int supervise(int argc, char **argv) {
                 memmove(buf, newline + 1, have - used + 1);
                 have -= used;
             }
-            if (ended) {
-                drain_pumps(pumps, limit);
-                char reply[96];
-                int len = snprintf(reply, sizeof reply, "%lld %lld\n", pumps[0].dropped, pumps[1].dropped);
-                if (write(s2k[1], reply, (size_t)len) < 0) { /* keeper gone */ }
-                break;
-            }
+            if (handed) break;
             if (n == 0) {
-                // The keeper died before the command ended: the command is ours now.
-                took_over = 1;
+                // The keeper died before the command ended: the command is ours now. After
+                // "end" it has ended: unreaped, it passes to the fork server, which records it.
+                if (!ended) took_over = 1;
                 break;
             }
         }

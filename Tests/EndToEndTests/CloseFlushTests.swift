@@ -7,13 +7,13 @@ import Testing
 /// ext4 flushes a file at its last close when it was truncated to empty since it was opened
 /// or cached ("auto_da_alloc", on by default), the heuristic for programs that rewrite a
 /// file in place. Spares are emptied by truncation, so without care every job's request,
-/// status and exit record went to the disk as it was closed: three block writes per job,
+/// status and the keeper's reserve went to the disk as it was closed: three block writes per job,
 /// a flush no promise needs. ext4 does the same for a file renamed over another (a final
 /// status over the running one). The kernel's own trace point (`ext4_alloc_da_blocks`, with the
 /// delayed blocks the close found) says whether it happened; no system call shows it.
 @Suite("No flush at close", .timeLimit(.minutes(2)))
 struct CloseFlushTests {
-    @Test("a run in a spool with spares leaves its request, status, exit record and output to writeback: ext4 flushes none of them at close, nor a final status that replaces a running one")
+    @Test("a run in a spool with spares leaves its request, status, keeper's reserve and output to writeback: ext4 flushes none of them at close, nor a final status that replaces a running one")
     func sparesAreNotFlushedAtClose() async throws {
         try await withSpool { spool in
             #expect(Self.isExt4(spool.root), "this test needs the spool on ext4 (the root file system here): \(spool.root)")
@@ -39,7 +39,8 @@ struct CloseFlushTests {
             var inodes: [UInt64: String] = [:]
             var device = ""
             for id in ids {
-                for path in [spool.layout.job(id, .status), spool.layout.job(id, .exit), spool.layout.job(id, .stdout), spool.layout.done(id)] {
+                // The keeper's reserve holds its note of the start; its record went to the worker.
+                for path in [spool.layout.job(id, .status), spool.layout.job(id, .exitReserve), spool.layout.job(id, .stdout), spool.layout.done(id)] {
                     var info = stat()
                     if stat(path, &info) == 0 {
                         inodes[UInt64(info.st_ino)] = path

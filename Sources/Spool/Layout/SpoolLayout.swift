@@ -69,7 +69,9 @@ public enum JobFile: String, Sendable, CaseIterable {
     case stderr
     /// One-shot input given as `stdin` in the request.
     case stdin
-    /// Written atomically by the supervisor when the command has ended.
+    /// The command's end as its keeper (or whoever keeps it) recorded it, written only when
+    /// no worker took the record over and filed it as the final status (main.c, "the
+    /// hand-off"): after a worker's death, on a full disk, or by the fork server.
     case exit = "exit.json"
     /// The keeper's space reserved for `exit.json` (renamed to it at the end); while the
     /// command runs, its first line is the keeper's note of the start (`KeeperStart`).

@@ -52,6 +52,10 @@ public enum JobLifecycle {
                 if case .failed(let reason, _, _) = ending.outcome { status.reason = reason } else {
                     status.reason = "the command has ended; its outcome is being filed (a worker retries while the spool cannot be written)"
                 }
+            case .unreadable where status.state.isFinal, .absent where status.state.isFinal:
+                // Its worker took the keeper's record over and wrote the final status (no
+                // exit.json then); the rename to done/ comes next.
+                break
             case .unreadable(let error):
                 status.state = .running
                 status.reason = "its exit record cannot be read (\(error)); it is reported running until the record is readable"

@@ -67,7 +67,8 @@ public struct JobStatus: Codable, Sendable, Equatable {
     }
 }
 
-/// `jobs/<id>/exit.json`, written by spool-supervisor when the command has ended.
+/// The command's end as spool-supervisor's keeper records it: handed to the worker on
+/// its socket (`exit RECORD`), or written as `jobs/<id>/exit.json` when no worker files it.
 public struct SupervisorExit: Codable, Sendable, Equatable {
     public var pid: Int32
     public var exitCode: Int32?

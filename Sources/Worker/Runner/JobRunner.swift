@@ -82,6 +82,7 @@ struct JobRunner: Sendable {
         let termination: String
         let running: JobStatus?
         let runningShown: Bool
+        let handedOver: Bool
         do {
             // The job's lock is held from here until the command has ended (the supervisor
             // and its keeper inherit it). Whoever holds it decides about the job: if a process
@@ -92,8 +93,22 @@ struct JobRunner: Sendable {
                 logger.warning("job \(id) is being handled by another process; leaving it")
                 return
             }
-            guard let spawned = try await spawn(request, lock: lock, beginRelay: beginRelay) else { return }
-            (termination, running, runningShown) = spawned
+            // The keeper hands its record over once the command has ended: filed here as the
+            // final status, it is written once (no exit.json). Should that fail, the keeper
+            // writes exit.json and the record is filed from there below.
+            let handOver: @Sendable (SupervisorExit, JobStatus?, Bool) -> Bool = { [self] exit, running, shown in
+                commandEnded()
+                do {
+                    try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit),
+                                           previous: running, previousWritten: shown)
+                    return true
+                } catch {
+                    logger.error("job \(id): cannot file its end yet: \(error); its keeper writes exit.json, filed from there")
+                    return false
+                }
+            }
+            guard let spawned = try await spawn(request, lock: lock, beginRelay: beginRelay, handOver: handOver) else { return }
+            (termination, running, runningShown, handedOver) = spawned
             withExtendedLifetime(lock) {}
         }
         defer { if let pid = running?.pid { OrphanReaper.release(pid) } }
@@ -101,6 +116,7 @@ struct JobRunner: Sendable {
         defer { if confinement.policy.isSet { FileSystem.removeTree(directory + "/tmp") } }
         // Our own hold on the lock has ended: from now on it is held only by a live keeper.
         if let supervisor = running?.supervisorPid { OrphanReaper.collectSupervisor(supervisor) }
+        if handedOver { return } // filed when the keeper handed its record over
         var facts = JobFacts(job: id, place: .claimed(worker))
         facts.exit = JobFacts.Record { () throws(SpoolError) in try records.exit(id) }
         // The lock matters only without an exit record (a probe costs an open and a flock per job).
@@ -145,9 +161,14 @@ struct JobRunner: Sendable {
 
     /// Starts the supervisor and waits for it to exit; returns how it ended (for messages),
     /// or nil when the job ended before it started.
-    /// - Parameter beginRelay: told when the running status is shown, so that the relay of
-    ///   markers begins with it.
-    private func spawn(_ request: JobRequest, lock: FileLock, beginRelay: AsyncStream<Void>.Continuation) async throws -> (termination: String, running: JobStatus?, shown: Bool)? {
+    /// - Parameters:
+    ///   - beginRelay: told when the running status is shown, so that the relay of
+    ///     markers begins with it.
+    ///   - handOver: files the record the keeper hands over (with the running status and
+    ///     whether it was written); true once filed, which the keeper is told.
+    private func spawn(_ request: JobRequest, lock: FileLock, beginRelay: AsyncStream<Void>.Continuation,
+                       handOver: @Sendable (SupervisorExit, JobStatus?, Bool) -> Bool) async throws
+        -> (termination: String, running: JobStatus?, shown: Bool, handedOver: Bool)? {
         let id = request.job
         let directory = layout.job(id)
         // The request as claimed, for `cat jobs/<id>/request.json`; a hard link costs no copy.
@@ -185,9 +206,11 @@ struct JobRunner: Sendable {
         // Twice at most: a fork server that dies before answering may not have forked
         // (then the pipe ends with nothing on it, and the job is started anew).
         for _ in 0..<2 {
+            // A socket, not a pipe: the worker answers the keeper's hand-over on it.
             var ends: [Int32] = [-1, -1]
-            guard spool_pipe_cloexec(&ends) == 0 else {
-                throw SpoolError.io(operation: "creating the supervisor's pid pipe", path: directory, errno: errno)
+            let made = spool_socketpair_cloexec(&ends)
+            guard made == 0 else {
+                throw SpoolError.io(operation: "creating the supervisor's socket", path: directory, errno: -made)
             }
             let supervisorPid: pid_t?
             do {
@@ -197,22 +220,30 @@ struct JobRunner: Sendable {
                 close(ends[1])
                 throw error
             }
-            close(ends[1]) // the supervisor holds the only write end: end of file = it has exited
-            // "CPID KPID\n": the command's pid (its process group) and its keeper's; then
-            // nothing until the supervisor exits.
-            var text: [UInt8] = []
+            close(ends[1]) // the supervisor holds the only other end: end of file = it has exited
+            // The reader closes its descriptor at the end of file; answers go through our own,
+            // which no other file can take the number of meanwhile.
+            let answers = fcntl(ends[0], F_DUPFD_CLOEXEC, 0)
+            defer { if answers >= 0 { close(answers) } }
+            func answer(_ line: [UInt8]) {
+                if answers < 0 || send(answers, line, line.count, Int32(MSG_NOSIGNAL)) != line.count {
+                    // The keeper then writes exit.json: it waits for an answer only so long.
+                    logger.warning("job \(id): cannot answer its keeper's hand-over (errno \(errno))")
+                }
+            }
+            var lines = SupervisorLines()
             var reported = false
+            var handedOver = false
             var running: JobStatus?
             let shown = RunningStatusShow()
             var show: Task<Void, Never>?
             for await chunk in PipeReader.chunks(ends[0]) {
-                text += chunk
-                if !reported, text.contains(10) {
-                    reported = true
-                    // "CPID KPID": the command's pid, then its keeper's.
-                    let pids = String(decoding: text, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int32($0) }
-                    running = pids.first.map { recordStart(request, pid: $0, keeperPid: pids.dropFirst().first, supervisorPid: supervisorPid) }
-                    if let status = running {
+                for message in lines.feed(chunk) {
+                    switch message {
+                    case .started(let pid, let keeperPid) where !reported:
+                        reported = true
+                        let status = recordStart(request, pid: pid, keeperPid: keeperPid, supervisorPid: supervisorPid)
+                        running = status
                         let delay = Self.showDelay(request)
                         show = Task { [self] in
                             await Pause.for(delay)
@@ -221,12 +252,26 @@ struct JobRunner: Sendable {
                                 beginRelay.yield()
                             }
                         }
+                    case .ended(let exit) where !handedOver:
+                        show?.cancel()
+                        shown.end() // no running status after this: the final one comes next
+                        handedOver = handOver(exit, running, shown.wasShown)
+                        answer(handedOver ? SupervisorLines.filed : SupervisorLines.write)
+                    case .unreadable(let line, let reason) where !reported:
+                        reported = true // as before: a start whose pids are unknown
+                        logger.error("job \(id): its supervisor reported \"\(line)\" at the start: \(reason)")
+                    case .unreadable(let line, let reason) where !handedOver:
+                        // A garbled record: the keeper writes it as exit.json instead.
+                        logger.error("job \(id): its supervisor passed on \"\(line)\": \(reason)")
+                        answer(SupervisorLines.write)
+                    case .started, .ended, .unreadable:
+                        logger.error("job \(id): its supervisor said something out of turn: \(message)")
                     }
                 }
             }
             show?.cancel()
             shown.end()
-            if reported { return ("the supervisor exited", running, shown.wasShown) }
+            if reported { return ("the supervisor exited", running, shown.wasShown, handedOver) }
             if supervisorPid != nil {
                 // It died after its keeper forked the command but before it passed the pids
                 // on: the keeper's note of the start has them. Without them the command's
@@ -234,9 +279,9 @@ struct JobRunner: Sendable {
                 if let note = records.keeperStart(id) {
                     let status = recordStart(request, pid: note.pid, keeperPid: note.keeperPid,
                                              supervisorPid: note.supervisorPid, startedAt: note.startedAt)
-                    return ("the supervisor exited before it reported the command's start (its keeper's note has it)", status, false)
+                    return ("the supervisor exited before it reported the command's start (its keeper's note has it)", status, false, false)
                 }
-                return ("the supervisor exited before it reported the command's start, so whether the command ran is unknown", nil, false)
+                return ("the supervisor exited before it reported the command's start, so whether the command ran is unknown", nil, false, false)
             }
             logger.warning("job \(id): the fork server went away before it answered; starting the job anew")
         }

@@ -16,6 +16,13 @@ enum ProcessTable {
         }
     }
 
+    /// Whether `pid` has ended and waits to be reaped (state Z in /proc/<pid>/stat).
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
     /// Waits up to `timeout` seconds for a group to have no live members.
     static func waitGone(group: Int32, timeout: Double = 5) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

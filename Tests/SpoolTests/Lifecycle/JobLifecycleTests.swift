@@ -139,7 +139,11 @@ struct JobLifecycleTests {
         ("claimed, status unreadable", { f in !f.isSession && isClaimed(f) && f.status.error != nil }, { .error($0.status.error!) }),
         ("claimed, exit recorded", { f in !f.isSession && isClaimed(f) && f.status.error == nil && f.exit.value != nil },
          { .state($0.exit.value!.state, position: nil) }),
-        ("claimed, no readable exit", { f in !f.isSession && isClaimed(f) && f.status.error == nil && f.exit.value == nil },
+        // The worker took the keeper's record over and wrote the final status; the rename
+        // to done/ comes next (there is no exit.json then).
+        ("claimed, no readable exit, final status", { f in !f.isSession && isClaimed(f) && f.exit.value == nil && f.status.value?.state.isFinal == true },
+         { .state($0.status.value!.state, position: nil) }),
+        ("claimed, no readable exit, no final status", { f in !f.isSession && isClaimed(f) && f.status.error == nil && f.exit.value == nil && f.status.value?.state.isFinal != true },
          { _ in .state(.running, position: nil) }),
         ("session command running, status unreadable", { f in !f.isSession && f.place == .sessionRunning(session: session) && f.status.error != nil },
          { .error($0.status.error!) }),
