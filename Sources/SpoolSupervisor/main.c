@@ -329,7 +329,9 @@ static void record(struct keep *k, long long out_dropped, long long err_dropped,
 #define HAND_OFF_KEEPER_MS 10000
 
 // Reads one line ("...\n") from `fd` into `line` within `timeout_ms`; returns its length
-// without the newline, or -1 (timeout, end of file, error).
+// without the newline, or -1 (timeout, end of file, error). Reads whole chunks: each side
+// writes a line in one write and then waits for the other's, so a read never takes more
+// than the one line asked for.
 static int read_line(int fd, char *line, size_t size, int timeout_ms) {
     size_t have = 0;
     long long deadline = mono_ns() + (long long)timeout_ms * 1000000LL;
@@ -340,11 +342,13 @@ static int read_line(int fd, char *line, size_t size, int timeout_ms) {
         int ready = poll(&p, 1, (int)((left + 999999) / 1000000));
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) return -1;
-        ssize_t n = read(fd, line + have, 1);
+        ssize_t n = read(fd, line + have, size - 1 - have);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return -1;
-        if (line[have] == '\n') { line[have] = '\0'; return (int)have; }
-        have++;
+        have += (size_t)n;
+        line[have] = '\0';
+        char *newline = memchr(line, '\n', have);
+        if (newline) { *newline = '\0'; return (int)(newline - line); }
     }
     return -1;
 }
@@ -373,10 +377,11 @@ static int forward_record(const char *record) {
     return read_line(1, answer, sizeof answer, HAND_OFF_WORKER_MS) >= 0 && strcmp(answer, "filed") == 0;
 }
 
-// The keeper's half: hands `text` (one line) to the supervisor; 1 when the worker filed it.
-static int hand_off(int to_supervisor, int from_supervisor, const char *text) {
-    char line[EXIT_RECORD_SIZE + 16];
-    int n = snprintf(line, sizeof line, "exit %s", text); // the record ends with its newline
+// The keeper's half: hands `text` (one line) to the supervisor, after `before` (the "end"
+// line, when no counts are asked for in between: one write for both); 1 when the worker filed it.
+static int hand_off(int to_supervisor, int from_supervisor, const char *before, const char *text) {
+    char line[EXIT_RECORD_SIZE + 32];
+    int n = snprintf(line, sizeof line, "%sexit %s", before, text); // the record ends with its newline
     if (n <= 0 || (size_t)n >= sizeof line || write(to_supervisor, line, (size_t)n) != n) return 0;
     char answer[16];
     return read_line(from_supervisor, answer, sizeof answer, HAND_OFF_KEEPER_MS + test_hand_off_hold_ms()) >= 0 &&
@@ -693,15 +698,18 @@ static int supervise(int argc, char **argv) {
         // gone, the counts are unknown; with no limit there are none. A terminal's output
         // was copied here.
         long long dropped[2] = { screen[0].dropped, 0 };
-        int known = limit <= 0 || on_tty;
-        // The supervisor answers "end" once it has drained the pipes (always, limit or not).
-        int talking = write(k2s[1], "end\n", 4) == 4;
-        char reply[96];
-        if (talking && read_line(s2k[0], reply, sizeof reply, HAND_OFF_KEEPER_MS) < 0) talking = 0;
-        else if (talking && limit > 0 && !on_tty && sscanf(reply, "%lld %lld", &dropped[0], &dropped[1]) == 2) known = 1;
+        // With an output limit (and no terminal) the supervisor copies the output: it
+        // answers "end" with the dropped counts once it has drained the pipes. Otherwise
+        // the counts are known here, and "end" goes in one write with the record.
+        int counted = limit > 0 && !on_tty, known = !counted, talking = 1;
+        if (counted) {
+            char reply[96];
+            talking = write(k2s[1], "end\n", 4) == 4 && read_line(s2k[0], reply, sizeof reply, HAND_OFF_KEEPER_MS) >= 0;
+            if (talking && sscanf(reply, "%lld %lld", &dropped[0], &dropped[1]) == 2) known = 1;
+        }
         char text[EXIT_RECORD_SIZE];
         format_record(&k, dropped[0], dropped[1], known, text);
-        if (!talking || !hand_off(k2s[1], s2k[0], text)) exit_record_write(dir, &exit_fd, text, 1);
+        if (!talking || !hand_off(k2s[1], s2k[0], counted ? "" : "end\n", text)) exit_record_write(dir, &exit_fd, text, 1);
         while (waitpid(k.child, NULL, 0) < 0 && errno == EINTR) {}
         release_cgroup();
         _exit(0);
@@ -748,9 +756,11 @@ static int supervise(int argc, char **argv) {
                 if (strcmp(buf, "end") == 0) {
                     ended = 1;
                     drain_pumps(pumps, limit);
-                    char reply[96];
-                    int len = snprintf(reply, sizeof reply, "%lld %lld\n", pumps[0].dropped, pumps[1].dropped);
-                    if (write(s2k[1], reply, (size_t)len) < 0) { /* keeper gone */ }
+                    if (limit > 0 && !on_tty) { // the keeper waits for the counts only then
+                        char reply[96];
+                        int len = snprintf(reply, sizeof reply, "%lld %lld\n", pumps[0].dropped, pumps[1].dropped);
+                        if (write(s2k[1], reply, (size_t)len) < 0) { /* keeper gone */ }
+                    }
                 } else if (ended && strncmp(buf, "exit ", 5) == 0) {
                     // The keeper's record (see "the hand-off"): the worker files it, or the keeper writes it.
                     char record_line[EXIT_RECORD_SIZE + 8];
