@@ -59,6 +59,34 @@ struct CloseFlushTests {
         }
     }
 
+    @Test("a worker's heartbeat replaces its record without ext4 flushing it (an exchange, not a rename over it)")
+    func heartbeatIsNotFlushed() async throws {
+        try await withSpool { spool in
+            #expect(Self.isExt4(spool.root), "this test needs the spool on ext4 (the root file system here): \(spool.root)")
+            let trace = try KernelTrace(event: "ext4/ext4_alloc_da_blocks")
+            defer { trace.remove() }
+            try trace.start()
+            _ = try spool.startWorker(id: "w")
+            let record = spool.layout.workerRecord(WorkerName("w")!)
+            // Each heartbeat puts a new file in place: three records after the first.
+            var inodes: [UInt64] = []
+            var device = ""
+            #expect(await eventually(timeout: 30) {
+                var info = stat()
+                if stat(record, &info) == 0, inodes.last != UInt64(info.st_ino) {
+                    inodes.append(UInt64(info.st_ino))
+                    device = DelayedBlocks.device(UInt64(info.st_dev))
+                }
+                return inodes.count >= 4
+            }, "the worker's record was replaced \(inodes.count - 1) times")
+            // A rename over the record flushes the new file inside the rename itself, so
+            // the trace has it by now.
+            let replaced = Set(inodes.dropFirst())
+            let flushed = try trace.lines().compactMap(DelayedBlocks.init).filter { $0.blocks > 0 && $0.device == device && replaced.contains($0.inode) }
+            #expect(flushed.isEmpty, "ext4 flushed the worker's record \(flushed.count) times")
+        }
+    }
+
     /// One `ext4_alloc_da_blocks` line: "... dev 254,0 ino 1234 reserved_data_blocks 1".
     struct DelayedBlocks {
         /// "major,minor", as the trace prints it.

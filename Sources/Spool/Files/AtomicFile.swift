@@ -9,12 +9,15 @@ public enum AtomicFile {
     private static let counter = Atomic<UInt64>(0)
 
     /// Writes `bytes` to `path` atomically.
-    /// - Parameter durable: false skips both fsyncs; use it only for files whose loss in a
-    ///   power cut is harmless (they are rewritten or recovered), such as the running status.
+    /// - Parameters:
+    ///   - durable: false skips both fsyncs; use it only for files whose loss in a power
+    ///     cut is harmless (they are rewritten or recovered), such as the running status.
+    ///   - replacing: `path` is most likely there already (a record rewritten in place,
+    ///     such as a worker's heartbeat); see `place`.
     public static func write(
-        _ bytes: some Collection<UInt8>, to path: String, layout: SpoolLayout, durable: Bool = true
+        _ bytes: some Collection<UInt8>, to path: String, layout: SpoolLayout, durable: Bool = true, replacing: Bool = false
     ) throws(SpoolError) {
-        _ = try place(bytes, at: path, layout: layout, sync: durable) // closed as it is released
+        _ = try place(bytes, at: path, layout: layout, sync: durable, replacing: replacing) // closed as it is released
         if durable, let slash = path.lastIndex(of: "/") {
             FileSystem.syncDirectory(String(path[..<slash]))
         }
@@ -86,8 +89,8 @@ public enum AtomicFile {
     }
 
     public static func write<T: Encodable>(
-        json value: T, to path: String, layout: SpoolLayout, durable: Bool = true
+        json value: T, to path: String, layout: SpoolLayout, durable: Bool = true, replacing: Bool = false
     ) throws(SpoolError) {
-        try write(SpoolJSON.encode(value), to: path, layout: layout, durable: durable)
+        try write(SpoolJSON.encode(value), to: path, layout: layout, durable: durable, replacing: replacing)
     }
 }

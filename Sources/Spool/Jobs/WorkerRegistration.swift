@@ -36,7 +36,8 @@ public final class WorkerRegistration: Sendable {
         current.heartbeat = .now
         current.hosts = hosts?.list
         current.hostsAt = hosts?.at
-        try AtomicFile.write(json: current, to: layout.workerRecord(record.worker), layout: layout, durable: false)
+        // Swapped in, not renamed over the last one: ext4 would flush it every time.
+        try AtomicFile.write(json: current, to: layout.workerRecord(record.worker), layout: layout, durable: false, replacing: true)
     }
 
     /// Called on a clean exit. The lock file is unlinked while still held, so no one can
