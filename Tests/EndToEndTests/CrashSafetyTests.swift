@@ -78,7 +78,7 @@ struct CrashSafetyTests {
             #expect(status.state == .succeeded)
             #expect(spool.read(spool.root + "/jobs/\(id)/stdout") == "survived\n")
             // The restarted worker serves new work.
-            let after = try await mcp.call("run", ["command": "echo next"])
+            let after = try await mcp.call("run", ["command": "echo next", "wait": 60]) // a restart under the suite's load
             #expect(after["stdout"] == "next\n")
         }
     }

@@ -25,6 +25,15 @@ struct SupervisorCrashTests {
         return (id, running.supervisor, running.command)
     }
 
+    /// The job's status once it is filed in done/: `wait` reports an end from an exit record
+    /// already, before a worker has filed it (for a keeper, supervisor or fork server that
+    /// wrote exit.json, the worker files it once it has seen them gone).
+    static func filed(_ spool: TestSpool, _ id: JobID) async throws -> JobStatus {
+        #expect(await eventually(timeout: 20) { FileManager.default.fileExists(atPath: spool.layout.done(id)) },
+                "the job's end was not filed")
+        return try #require(try spool.status(id.rawValue))
+    }
+
     static func keeperPid(ofCommand pid: Int32) -> Int32? {
         let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let line = text.split(separator: "\n").first { $0.hasPrefix("PPid:") }
@@ -79,7 +88,7 @@ struct SupervisorCrashTests {
             spool.release("finish")
             let final = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
             #expect(final.text.contains("exit code 7"), "\(final.text)")
-            let status = try #require(try spool.status(id.rawValue))
+            let status = try await Self.filed(spool, id)
             #expect(status.state == .failed)
             #expect(status.exitCode == 7)
             #expect(spool.read(spool.layout.job(id, .stdout)) == "went-on\n")
@@ -94,7 +103,7 @@ struct SupervisorCrashTests {
             kill(supervisor, SIGKILL)
             let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 60])
             #expect(result["completed"] == true)
-            #expect(try spool.status(id.rawValue)?.state == .timedOut)
+            #expect(try await Self.filed(spool, id).state == .timedOut)
         }
     }
 
@@ -121,7 +130,7 @@ struct SupervisorCrashTests {
             #expect(try spool.status(id.rawValue)?.state == .running)
             spool.release("go")
             _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
-            let status = try #require(try spool.status(id.rawValue))
+            let status = try await Self.filed(spool, id)
             #expect(status.state == .failed)
             #expect(status.exitCode == 5)
         }
@@ -148,7 +157,7 @@ struct SupervisorCrashTests {
             try await Self.staysRunning(mcp, id, seconds: 1)
             spool.release("go")
             _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
-            let status = try #require(try spool.status(id.rawValue))
+            let status = try await Self.filed(spool, id)
             #expect(status.state == .failed, "\(status)")
             #expect(status.exitCode == 7)
             #expect(spool.read(spool.layout.job(id, .stdout)) == "on\n")
@@ -166,7 +175,7 @@ struct SupervisorCrashTests {
             kill(keeper, SIGKILL)
             let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 60])
             #expect(result["completed"] == true, "\(result.text)")
-            #expect(try spool.status(id.rawValue)?.state == .timedOut)
+            #expect(try await Self.filed(spool, id).state == .timedOut)
             #expect(await ProcessTable.waitGone(group: command))
         }
     }
@@ -190,7 +199,7 @@ struct SupervisorCrashTests {
             kill(start.keeperPid, SIGKILL)
             let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 30])
             #expect(result["completed"] == true, "\(result.text)")
-            let status = try #require(try spool.status(id.rawValue))
+            let status = try await Self.filed(spool, id)
             #expect(status.state == .timedOut, "\(status)")
             #expect(await ProcessTable.waitGone(group: start.pid))
         }
@@ -208,7 +217,7 @@ struct SupervisorCrashTests {
             #expect(Self.keeperPid(ofCommand: command) == worker.pid, "the command was not reparented to the worker")
             spool.release("go")
             _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
-            let status = try #require(try spool.status(id.rawValue))
+            let status = try await Self.filed(spool, id)
             #expect(status.state == .failed, "\(status)")
             #expect(status.exitCode == 7)
             #expect(spool.read(spool.layout.job(id, .exit))?.contains("\"recordedBy\":\"worker\"") == true)
@@ -226,7 +235,7 @@ struct SupervisorCrashTests {
             for pid in [server, supervisor, keeper] { kill(pid, SIGKILL) }
             let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 60])
             #expect(result["completed"] == true, "\(result.text)")
-            #expect(try spool.status(id.rawValue)?.state == .timedOut)
+            #expect(try await Self.filed(spool, id).state == .timedOut)
             #expect(await ProcessTable.waitGone(group: command))
         }
     }
@@ -244,7 +253,7 @@ struct SupervisorCrashTests {
             try await Self.staysRunning(mcp, id, seconds: 3)
             spool.release("go")
             _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
-            let status = try #require(try spool.status(id.rawValue))
+            let status = try await Self.filed(spool, id)
             #expect(status.state == .lost, "\(status)")
             #expect(status.reason?.contains("nobody could collect its exit status") == true, "\(status.reason ?? "")")
         }
@@ -272,7 +281,7 @@ struct SupervisorCrashTests {
             #expect(spool.read(spool.layout.job(id, .stdout)) == "once\n", "the job ran again")
             spool.release("go")
             _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
-            let status = try #require(try spool.status(id.rawValue))
+            let status = try await Self.filed(spool, id)
             #expect(status.state == .lost, "\(status)")
             #expect(status.reason?.contains("nobody could collect its exit status") == true, "\(status.reason ?? "")")
             #expect(spool.read(spool.layout.job(id, .stdout)) == "once\n")
@@ -311,7 +320,7 @@ struct SupervisorCrashTests {
             _ = try await mcp.call("send_input", ["job": .string(id.rawValue), "data": "hello\n"])
             _ = try await mcp.call("send_input", ["job": .string(id.rawValue), "eof": true])
             _ = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 20])
-            #expect(try spool.status(id.rawValue)?.state == .succeeded)
+            #expect(try await Self.filed(spool, id).state == .succeeded)
             #expect(spool.read(spool.layout.job(id, .stdout)) == "hello\ndone\n")
         }
     }
