@@ -13,8 +13,8 @@
 //       acts on cancel (SIGTERM/SIGUSR1) and end of input (SIGUSR2), which the job's
 //       owner sends when the `cancel` and `stdin.eof` marker files appear, and checks
 //       those files itself at start; terminates the command's group (TERM, then KILL).
-//       At the end it hands the exit record through S to the worker, which writes it
-//       once, as the final status.json; only when that fails (no worker, a full disk)
+//       It tells the worker the command's pids, and at the end hands it the exit record,
+//       which the worker writes once, as the final status.json; only when that fails (no worker, a full disk)
 //       does it write `exit.json`, into space it reserved when the job started, so that
 //       a full disk cannot keep the outcome from being recorded ("the hand-off" below).
 //
@@ -43,11 +43,12 @@
 // LIMIT is the most bytes kept per output stream; 0 means no limit (the command then
 // writes straight into the files, with no copy at all).
 // File descriptors on entry: 0 = the job folder, already flock'ed by the worker
-// (the lock is held continuously from claim to exit), 1 = a socket (a pipe when run by
-// hand) on which the command's pid is reported once, the keeper's record handed over at
-// the end, and which stays open until the supervisor exits (its end of file tells the
-// worker the supervisor is gone), 2 = the worker's log. The supervisor exits 0 only once
-// the job's end is recorded (the fork server then forgets the job).
+// (the lock is held continuously from claim to exit), 1 = the worker's socket, on which
+// the keeper (holding a descriptor of its own) reports the command's pid once and hands
+// its record over at the end, and whose end of file tells the worker that the supervisor
+// and the keeper are gone (run by hand, a pipe or terminal on which the supervisor prints
+// the pids), 2 = the worker's log. The supervisor exits 0 only once the job's end is
+// recorded (the fork server then forgets the job).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -315,18 +316,21 @@ static void record(struct keep *k, long long out_dropped, long long err_dropped,
 // ---- the hand-off: the end written once -------------------------------------------
 //
 // The keeper does not write exit.json for the worker to read and write again as the
-// final status.json (issue 28: one writer for each fact). It hands the record to the
-// supervisor ("exit RECORD" on k2s), which passes it on to the worker on fd 1 (a socket
-// then) and waits for "filed": the worker has written the final status.json and filed the
-// request. Only then does the keeper let go of the job (and its lock) without writing
-// exit.json. Any other answer, or none in time (a worker killed, a full disk, the
-// supervisor gone), and the keeper writes exit.json into its reserve as before, so the
-// outcome is never lost: the job's lock stays held until one of the two is written.
+// final status.json (issue 28: one writer for each fact). It holds its own descriptor of
+// the worker's socket (fd 1 of the supervisor), tells the worker the command's pids on it,
+// and at the end hands it the record ("exit RECORD") and waits for "filed": the worker has
+// written the final status.json and filed the request. Only then does the keeper let go of
+// the job (and its lock) without writing exit.json. Any other answer, or none in time (a
+// worker killed or stuck, a full disk), and the keeper writes exit.json into its reserve as
+// before, so the outcome is never lost: the job's lock stays held until one of the two is
+// written. The supervisor is not in the way: the worker hears from the keeper directly, and
+// its end of file comes once both have exited. Run by hand (fd 1 no socket), the supervisor
+// prints the pids and the keeper writes exit.json.
 
-// How long the supervisor waits for the worker's "filed", and the keeper for the
-// supervisor's answer (which comes within the former unless the supervisor is gone).
+// How long the keeper waits for the worker's "filed".
 #define HAND_OFF_WORKER_MS 5000
-#define HAND_OFF_KEEPER_MS 10000
+// How long the keeper waits for the supervisor's dropped counts.
+#define COUNTS_MS 10000
 
 // Reads one line ("...\n") from `fd` into `line` within `timeout_ms`; returns its length
 // without the newline, or -1 (timeout, end of file, error). Reads whole chunks: each side
@@ -353,39 +357,28 @@ static int read_line(int fd, char *line, size_t size, int timeout_ms) {
     return -1;
 }
 
-// For tests only: how long the supervisor holds the record back before it passes it on
-// (until the worker hangs up, at most this), so that a test can kill the worker while the
-// command waits, ended and unreaped. The keeper waits that much longer for the answer.
-static int test_hand_off_hold_ms(void) {
-    const char *hold = getenv("SPOOL_TEST_SUPERVISOR_HANDOFF_DELAY_MS");
-    return hold != NULL && atoi(hold) > 0 ? atoi(hold) : 0;
-}
-
-// The supervisor's half: passes the record on to the worker and returns 1 once it has
-// answered "filed". Not when run by hand (fd 1 is no socket: nobody to take it).
-static int forward_record(const char *record) {
-    struct stat st;
-    if (fstat(1, &st) != 0 || !S_ISSOCK(st.st_mode)) return 0;
-    if (test_hand_off_hold_ms() > 0) {
-        struct pollfd hangup = { 1, POLLRDHUP, 0 };
-        while (poll(&hangup, 1, test_hand_off_hold_ms()) < 0 && errno == EINTR) {}
+// For tests only: `name` (milliseconds) holds the keeper back before it speaks to the
+// worker, until the worker hangs up or the time is up, so that a test can kill processes
+// in that window. Returns how long it could have held (the answer's wait grows by that).
+static int test_hold(int worker, const char *name) {
+    const char *text = getenv(name);
+    int ms = text != NULL && atoi(text) > 0 ? atoi(text) : 0;
+    if (ms > 0) {
+        struct pollfd hangup = { worker, POLLRDHUP, 0 };
+        while (poll(&hangup, 1, ms) < 0 && errno == EINTR) {}
     }
-    char line[EXIT_RECORD_SIZE + 16];
-    int n = snprintf(line, sizeof line, "exit %s\n", record);
-    if (n <= 0 || (size_t)n >= sizeof line || send(1, line, (size_t)n, MSG_NOSIGNAL) != n) return 0;
-    char answer[16];
-    return read_line(1, answer, sizeof answer, HAND_OFF_WORKER_MS) >= 0 && strcmp(answer, "filed") == 0;
+    return ms;
 }
 
-// The keeper's half: hands `text` (one line) to the supervisor, after `before` (the "end"
-// line, when no counts are asked for in between: one write for both); 1 when the worker filed it.
-static int hand_off(int to_supervisor, int from_supervisor, const char *before, const char *text) {
-    char line[EXIT_RECORD_SIZE + 32];
-    int n = snprintf(line, sizeof line, "%sexit %s", before, text); // the record ends with its newline
-    if (n <= 0 || (size_t)n >= sizeof line || write(to_supervisor, line, (size_t)n) != n) return 0;
+// Hands `text` (one line) to the worker; 1 once it answered "filed".
+static int hand_off(int worker, const char *text) {
+    if (worker < 0) return 0;
+    int held = test_hold(worker, "SPOOL_TEST_SUPERVISOR_HANDOFF_DELAY_MS");
+    char line[EXIT_RECORD_SIZE + 16];
+    int n = snprintf(line, sizeof line, "exit %s", text); // the record ends with its newline
+    if (n <= 0 || (size_t)n >= sizeof line || send(worker, line, (size_t)n, MSG_NOSIGNAL) != n) return 0;
     char answer[16];
-    return read_line(from_supervisor, answer, sizeof answer, HAND_OFF_KEEPER_MS + test_hand_off_hold_ms()) >= 0 &&
-           strcmp(answer, "filed") == 0;
+    return read_line(worker, answer, sizeof answer, HAND_OFF_WORKER_MS + held) >= 0 && strcmp(answer, "filed") == 0;
 }
 
 // After the command is reaped (the record comes first, as always): kills what is left of
@@ -624,8 +617,11 @@ static int supervise(int argc, char **argv) {
         // ---- the keeper ----
         prctl(PR_SET_NAME, "spool-keeper");
         setpgid(0, 0); // out of the supervisor's group: a signal to that group is not for us
-        // Fd 1 is the worker's pid pipe: only the supervisor reports on it, and the worker
-        // reads it to its end, so the keeper must not hold it open.
+        // Fd 1 is the worker's socket: the keeper keeps a descriptor of its own for the
+        // pids and the hand-off (both hold it, so the worker's end of file means both have
+        // exited). A pipe (run by hand) stays the supervisor's alone.
+        struct stat socket_info;
+        int worker = fstat(1, &socket_info) == 0 && S_ISSOCK(socket_info.st_mode) ? fcntl(1, F_DUPFD_CLOEXEC, 3) : -1;
         int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (devnull >= 0) { dup2(devnull, 1); close(devnull); }
         close(k2s[0]);
@@ -692,24 +688,30 @@ static int supervise(int argc, char **argv) {
         char line[32];
         int n = snprintf(line, sizeof line, "%d %d\n", (int)child, (int)getpid());
         if (write(k2s[1], line, (size_t)n) < 0) { /* supervisor gone: carry on regardless */ }
+        if (worker >= 0) {
+            // For tests only: the window in which the keeper has noted the start and the
+            // worker has not heard of it, to kill the keeper and the supervisor inside it.
+            test_hold(worker, "SPOOL_TEST_SUPERVISOR_REPORT_DELAY_MS");
+            // Before any record on the same socket: the worker hears the start first.
+            if (send(worker, line, (size_t)n, MSG_NOSIGNAL) < 0) { /* worker gone: the record goes to exit.json */ }
+        }
         keep_loop(&k, on_tty ? screen : NULL, screen_limit);
         if (on_tty) drain_pumps(screen, screen_limit);
         // Ask the supervisor for the dropped counts (it drains the pipes first). If it is
         // gone, the counts are unknown; with no limit there are none. A terminal's output
         // was copied here.
         long long dropped[2] = { screen[0].dropped, 0 };
-        // With an output limit (and no terminal) the supervisor copies the output: it
-        // answers "end" with the dropped counts once it has drained the pipes. Otherwise
-        // the counts are known here, and "end" goes in one write with the record.
-        int counted = limit > 0 && !on_tty, known = !counted, talking = 1;
-        if (counted) {
-            char reply[96];
-            talking = write(k2s[1], "end\n", 4) == 4 && read_line(s2k[0], reply, sizeof reply, HAND_OFF_KEEPER_MS) >= 0;
-            if (talking && sscanf(reply, "%lld %lld", &dropped[0], &dropped[1]) == 2) known = 1;
-        }
+        // "end" tells the supervisor the command has ended (it no longer takes over). With
+        // an output limit (and no terminal) it copies the output, and answers with the
+        // dropped counts once it has drained the pipes; otherwise they are known here.
+        int counted = limit > 0 && !on_tty, known = !counted;
+        int told = write(k2s[1], "end\n", 4) == 4;
+        char reply[96];
+        if (counted && told && read_line(s2k[0], reply, sizeof reply, COUNTS_MS) >= 0 &&
+            sscanf(reply, "%lld %lld", &dropped[0], &dropped[1]) == 2) known = 1;
         char text[EXIT_RECORD_SIZE];
         format_record(&k, dropped[0], dropped[1], known, text);
-        if (!talking || !hand_off(k2s[1], s2k[0], counted ? "" : "end\n", text)) exit_record_write(dir, &exit_fd, text, 1);
+        if (!hand_off(worker, text)) exit_record_write(dir, &exit_fd, text, 1);
         while (waitpid(k.child, NULL, 0) < 0 && errno == EINTR) {}
         release_cgroup();
         _exit(0);
@@ -728,9 +730,12 @@ static int supervise(int argc, char **argv) {
     }
     // The supervisor holds a write end of the stdin FIFO too, so that input does not end
     // when the keeper dies; end of input (SIGUSR2) closes both.
-    char buf[EXIT_RECORD_SIZE + 64];
+    char buf[64];
     size_t have = 0;
-    int reported = 0, ended = 0, handed = 0, took_over = 0;
+    int reported = 0, ended = 0, took_over = 0;
+    // With a worker on fd 1 (a socket) the keeper tells it the pids; run by hand, we print them.
+    struct stat out_info;
+    int by_hand = !(fstat(1, &out_info) == 0 && S_ISSOCK(out_info.st_mode));
     for (;;) {
         struct pollfd fds[4] = {
             { sigfd, POLLIN, 0 },
@@ -755,44 +760,28 @@ static int supervise(int argc, char **argv) {
                 *newline = '\0';
                 if (strcmp(buf, "end") == 0) {
                     ended = 1;
-                    drain_pumps(pumps, limit);
-                    if (limit > 0 && !on_tty) { // the keeper waits for the counts only then
-                        char reply[96];
-                        int len = snprintf(reply, sizeof reply, "%lld %lld\n", pumps[0].dropped, pumps[1].dropped);
-                        if (write(s2k[1], reply, (size_t)len) < 0) { /* keeper gone */ }
-                    }
-                } else if (ended && strncmp(buf, "exit ", 5) == 0) {
-                    // The keeper's record (see "the hand-off"): the worker files it, or the keeper writes it.
-                    char record_line[EXIT_RECORD_SIZE + 8];
-                    snprintf(record_line, sizeof record_line, "%s\n", buf + 5);
-                    int filed = forward_record(record_line);
-                    // A keeper killed meanwhile wrote nothing; its command, unreaped, passes to
-                    // the fork server when we exit, which records it (as for a keeper killed
-                    // after "end" before).
-                    if (write(s2k[1], filed ? "filed\n" : "write\n", 6) != 6) { /* keeper gone */ }
-                    handed = 1;
                 } else if (!reported) {
-                    k.child = (pid_t)atoi(buf); // "CPID KPID", both reported to the worker
-                    // For tests only: holds open the window in which the keeper has noted
-                    // the start and the worker has not heard of it, to kill us inside it.
-                    const char *hold = getenv("SPOOL_TEST_SUPERVISOR_REPORT_DELAY_MS");
-                    if (hold != NULL && atoi(hold) > 0) {
-                        struct timespec pause = { atoi(hold) / 1000, (long)(atoi(hold) % 1000) * 1000000L };
-                        nanosleep(&pause, NULL);
-                    }
-                    if (write(1, buf, strlen(buf)) < 0 || write(1, "\n", 1) < 0) { /* worker gone */ }
-                    // fd 1 stays open until we exit: its end of file is the worker's news of it.
+                    k.child = (pid_t)atoi(buf); // "CPID KPID", which the keeper tells the worker
+                    if (by_hand && (write(1, buf, strlen(buf)) < 0 || write(1, "\n", 1) < 0)) { /* nobody reads */ }
+                    // fd 1 stays open until we exit: its end of file (and the keeper's) is the worker's news of it.
                     reported = 1;
                 }
                 size_t used = (size_t)(newline - buf) + 1;
                 memmove(buf, newline + 1, have - used + 1);
                 have -= used;
             }
-            if (handed) break;
+            if (ended) {
+                drain_pumps(pumps, limit);
+                if (limit > 0 && !on_tty) { // the keeper waits for the counts only then
+                    char reply[96];
+                    int len = snprintf(reply, sizeof reply, "%lld %lld\n", pumps[0].dropped, pumps[1].dropped);
+                    if (write(s2k[1], reply, (size_t)len) < 0) { /* keeper gone */ }
+                }
+                break;
+            }
             if (n == 0) {
-                // The keeper died before the command ended: the command is ours now. After
-                // "end" it has ended: unreaped, it passes to the fork server, which records it.
-                if (!ended) took_over = 1;
+                // The keeper died before the command ended: the command is ours now.
+                took_over = 1;
                 break;
             }
         }

@@ -159,8 +159,8 @@ struct JobRunner: Sendable {
                                ending: JobEnding(outcome: outcome, finishedAt: .now))
     }
 
-    /// Starts the supervisor and waits for it to exit; returns how it ended (for messages),
-    /// or nil when the job ended before it started.
+    /// Starts the supervisor and waits for it and its keeper to exit; returns how they ended
+    /// (for messages), or nil when the job ended before it started.
     /// - Parameters:
     ///   - beginRelay: told when the running status is shown, so that the relay of
     ///     markers begins with it.
@@ -206,7 +206,8 @@ struct JobRunner: Sendable {
         // Twice at most: a fork server that dies before answering may not have forked
         // (then the pipe ends with nothing on it, and the job is started anew).
         for _ in 0..<2 {
-            // A socket, not a pipe: the worker answers the keeper's hand-over on it.
+            // A socket, not a pipe: the keeper (with a descriptor of its own) reports the
+            // pids and hands its record over on it, and the worker answers.
             var ends: [Int32] = [-1, -1]
             let made = spool_socketpair_cloexec(&ends)
             guard made == 0 else {
@@ -220,7 +221,7 @@ struct JobRunner: Sendable {
                 close(ends[1])
                 throw error
             }
-            close(ends[1]) // the supervisor holds the only other end: end of file = it has exited
+            close(ends[1]) // the supervisor and its keeper hold the other end: end of file = both have exited
             // The reader closes its descriptor at the end of file; answers go through our own,
             // which no other file can take the number of meanwhile.
             let answers = fcntl(ends[0], F_DUPFD_CLOEXEC, 0)

@@ -1,9 +1,9 @@
 import Spool
 
-/// What a job's supervisor tells its worker on their socket, a line each (main.c):
-/// "CPID KPID" once the command runs, then "exit RECORD" when the keeper hands the
-/// command's exit record over, which the worker answers with `SupervisorLines.filed` or
-/// `.write` (main.c, "the hand-off").
+/// What a job's keeper tells its worker on the supervisor's socket, a line each (main.c):
+/// "CPID KPID" once the command runs, then "exit RECORD" when it hands the command's exit
+/// record over, which the worker answers with `SupervisorLines.filed` or `.write` (main.c,
+/// "the hand-off").
 enum SupervisorMessage: Sendable, Equatable {
     /// The command's pid (its process group) and its keeper's.
     case started(pid: Int32, keeperPid: Int32?)
