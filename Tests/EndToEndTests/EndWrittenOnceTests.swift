@@ -32,7 +32,7 @@ struct EndWrittenOnceTests {
     @Test("kill -9 of the worker while the keeper hands its record over: the keeper writes exit.json, and the next worker files exit code 7")
     func workerKilledAtHandOff() async throws {
         try await withMCP(workers: 0) { spool, mcp in
-            // The supervisor holds the record until its worker hangs up (120 s at most): the
+            // The keeper holds its record back until its worker hangs up (120 s at most): the
             // window, in which the command has ended and waits, unreaped, for its keeper, and
             // the keeper's note of the start stays (long enough to be seen under any load).
             let worker = try spool.startWorker(id: "w", environment: ["SPOOL_TEST_SUPERVISOR_HANDOFF_DELAY_MS": "120000"])
