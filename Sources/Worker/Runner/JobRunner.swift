@@ -99,8 +99,7 @@ struct JobRunner: Sendable {
             let handOver: @Sendable (SupervisorExit, JobStatus?, Bool) -> Bool = { [self] exit, running, shown in
                 commandEnded()
                 do {
-                    try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit),
-                                           previous: running, previousWritten: shown)
+                    try file(request, JobEnding(exit), running: running, shown: shown)
                     return true
                 } catch {
                     logger.error("job \(id): cannot file its end yet: \(error); its keeper writes exit.json, filed from there")
@@ -127,9 +126,7 @@ struct JobRunner: Sendable {
         switch JobLifecycle.afterSupervisor(facts, termination: "\(termination)") {
         case .file(let ending):
             commandEnded()
-            // The running status is the one this worker wrote: no need to read it back.
-            try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending,
-                                   previous: running, previousWritten: runningShown)
+            try file(request, ending, running: running, shown: runningShown)
         case .retry(let error):
             throw error
         case .lose(let reason):
@@ -144,8 +141,7 @@ struct JobRunner: Sendable {
             commandEnded()
             switch record {
             case .recorded(let exit):
-                try transitions.finish(id, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: JobEnding(exit),
-                                       previous: running, previousWritten: runningShown)
+                try file(request, JobEnding(exit), running: running, shown: runningShown)
             case .lost(let reason):
                 logger.error("job \(id): lost: \(reason)")
                 try file(request, .lost(reason: reason))
@@ -155,8 +151,14 @@ struct JobRunner: Sendable {
 
     /// Files a job that ended without an exit record.
     private func file(_ request: JobRequest, _ outcome: JobOutcome) throws(SpoolError) {
-        try transitions.finish(request.job, from: .claimed(worker), origin: JobOrigin(request), worker: worker,
-                               ending: JobEnding(outcome: outcome, finishedAt: .now))
+        try file(request, JobEnding(outcome: outcome, finishedAt: .now), running: nil, shown: true)
+    }
+
+    /// Files a job's end. `running` is the running status this worker made for it (nil: read
+    /// it from disk), written to `status.json` when `shown`: it is not read back.
+    private func file(_ request: JobRequest, _ ending: JobEnding, running: JobStatus?, shown: Bool) throws(SpoolError) {
+        try transitions.finish(request.job, from: .claimed(worker), origin: JobOrigin(request), worker: worker, ending: ending,
+                               previous: running, previousWritten: shown)
     }
 
     /// Starts the supervisor and waits for it and its keeper to exit; returns how they ended
