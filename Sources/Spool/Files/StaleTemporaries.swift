@@ -55,10 +55,10 @@ public enum StaleTemporaries {
             guard let entry = Entry(name: name), let age = FileSystem.age(path, since: .change),
                   isStale(entry, age: age, minimumAge: minimumAge, writerAlive: writerAlive) else { continue }
             if case .retired(let id) = entry {
-                FileSystem.removeTree(layout.job(id))
-                FileSystem.removeTree(layout.session(id)) // a session's opener, as retention removes it
+                Retention.remove(id, request: path, layout: layout)
+            } else {
+                FileSystem.removeEntry(path)
             }
-            FileSystem.removeEntry(path)
             removed += 1
         }
         return removed

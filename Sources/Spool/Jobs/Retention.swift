@@ -35,9 +35,7 @@ public struct Retention: Sendable {
             let doomed = layout.tmp + "/" + StaleTemporaries.Entry.retiredPrefix + id.fileName
             guard (try? FileSystem.rename(layout.done(id), to: doomed)) == true else { continue } // the next sweep tries again
             if FileSystem.isDirectory(layout.session(id)) {
-                FileSystem.removeTree(layout.job(id))
-                FileSystem.removeTree(layout.session(id))
-                FileSystem.remove(doomed)
+                Self.remove(id, request: doomed, layout: layout)
             } else {
                 // Its inodes go to new jobs rather than back to the file system (SpareInodes).
                 SpareInodes.recycle(id, request: doomed, layout: layout, room: &room)
@@ -46,5 +44,14 @@ public struct Retention: Sendable {
         }
         if removed > 0 { TaskStore(layout: layout).prune() } // a task record goes with its job
         return removed
+    }
+
+    /// Removes what a retired job leaves: its folder, its session's if it opened one, and
+    /// its request (renamed out of `done/` to `request`). Also for a retirement cut short
+    /// (`StaleTemporaries`).
+    static func remove(_ id: JobID, request: String, layout: SpoolLayout) {
+        FileSystem.removeTree(layout.job(id))
+        FileSystem.removeTree(layout.session(id))
+        FileSystem.removeEntry(request)
     }
 }
