@@ -38,12 +38,7 @@ struct EndWrittenOnceTests {
             let worker = try spool.startWorker(id: "w", environment: ["SPOOL_TEST_SUPERVISOR_HANDOFF_DELAY_MS": "120000"])
             let started = try await mcp.call("start", ["command": "echo handed; exit 7", "priority": "sync"])
             let id = try #require(JobID(started["job"]?.stringValue ?? ""))
-            var note: KeeperStart?
-            #expect(await eventually(timeout: 60) {
-                note = JobRecords(layout: spool.layout).keeperStart(id)
-                return note != nil
-            })
-            let start = try #require(note)
+            let start = try #require(await spool.keeperNote(id, timeout: 60), "the keeper's note of the start never came")
             #expect(await eventually(timeout: 60) { ProcessTable.isZombie(start.pid) },
                     "the command never waited for its keeper to hand its record over")
             kill(worker.pid, SIGKILL)

@@ -183,18 +183,13 @@ struct SupervisorCrashTests {
     @Test("kill -9 of the supervisor and the keeper after the keeper noted the start, before the worker heard of it: the job runs on, never lost, and its timeout still fires")
     func bothKilledBeforeTheReport() async throws {
         try await withMCP(workers: 0) { spool, mcp in
-            // The supervisor waits 60 s before it passes the pids on: the window, held open
-            // (and bounded, so that a failed run leaves no supervisor behind for long). The
-            // note is there until the timeout (20 s) ends the job: time to see it under load.
+            // The keeper waits 60 s before it tells the worker the pids: the window, held open
+            // (and bounded, so that a failed run leaves no keeper behind for long). The note
+            // is there until the timeout (20 s) ends the job: time to see it under load.
             _ = try spool.startWorker(id: "w", environment: ["SPOOL_TEST_SUPERVISOR_REPORT_DELAY_MS": "60000"])
             let started = try await mcp.call("start", ["command": "sleep 60", "timeout": 20, "priority": "sync"])
             let id = try #require(JobID(started["job"]?.stringValue ?? ""))
-            var note: KeeperStart?
-            #expect(await eventually(timeout: 15) {
-                note = JobRecords(layout: spool.layout).keeperStart(id)
-                return note != nil
-            })
-            let start = try #require(note)
+            let start = try #require(await spool.keeperNote(id, timeout: 15), "the keeper's note of the start never came")
             kill(start.supervisorPid, SIGKILL)
             kill(start.keeperPid, SIGKILL)
             let result = try await mcp.call("wait", ["jobs": [.string(id.rawValue)], "timeout": 30])

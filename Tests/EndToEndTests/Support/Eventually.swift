@@ -1,4 +1,5 @@
 import Foundation
+import Spool
 
 /// Waits until `condition` holds or `timeout` seconds pass (tests only: they observe the
 /// spool from outside, so they poll; the product itself is woken by inotify).
@@ -12,6 +13,17 @@ func eventually(timeout: Double = 10, _ condition: () async throws -> Bool) asyn
 }
 
 extension TestSpool {
+    /// The keeper's note of job `id`'s start (`jobs/<id>/.exit.json.tmp`), once it is there
+    /// (within `timeout` seconds); nil if it never came.
+    func keeperNote(_ id: JobID, timeout: Double) async -> KeeperStart? {
+        var note: KeeperStart?
+        _ = await eventually(timeout: timeout) {
+            note = JobRecords(layout: layout).keeperStart(id)
+            return note != nil
+        }
+        return note
+    }
+
     /// A command that blocks until `release(name)` is called: a job that holds a slot for
     /// exactly as long as a test needs.
     func blocker(_ name: String) -> String {
